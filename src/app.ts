@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createTokenVerifier } from './core/auth/jwt.js';
+import type { Config } from './core/config.js';
+import type { AppContext } from './core/context.js';
+import { createDatabase, type Database } from './core/db/database.js';
+import { migrateToLatest } from './core/db/migrate.js';
+import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
+import { newId } from './core/ids.js';
+import { registerOpenApi } from './core/openapi.js';
+import { validatorCompiler } from './core/validation.js';
+import { lakePlugin } from './lake/index.js';
+import { scriptPlugin } from './script/index.js';
+import { spacePlugin } from './space/index.js';
+
+export interface AppDeps {
+  /** An already open database (tests pass one per file); otherwise opened from config.databaseUrl. */
+  database?: Database;
+  /** Logger: true/false or pino options; defaults to pino at config.logLevel. */
+  logger?: boolean | object;
+}
+
+const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'];
+
+/** Builds the whole server, migrated and ready to listen (or to be driven with `app.inject`). */
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const database = deps.database ?? createDatabase(config.databaseUrl);
+  await migrateToLatest(database.db);
+
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
+    bodyLimit: config.lake.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : newId();
+    },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(jsonErrorHandler);
+  app.setNotFoundHandler(jsonNotFoundHandler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onClose', async () => database.close());
+
+  const ctx: AppContext = { config, database, verifyToken: createTokenVerifier(config) };
+
+  await registerOpenApi(app);
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  const { lake, script, space } = config.mounts;
+  if (lake) await app.register(lakePlugin, { prefix: prefixOf(lake), ctx });
+  if (script) await app.register(scriptPlugin, { prefix: prefixOf(script), ctx });
+  if (space) await app.register(spacePlugin, { prefix: prefixOf(space), ctx });
+  return app;
+}
+
+function prefixOf(mount: string): string {
+  return mount === '/' ? '' : mount;
+}

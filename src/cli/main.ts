@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { registerMigrate } from './migrate.js';
+import { registerServe } from './serve.js';
+import { registerToken } from './token.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('dreamlake')
+    .description('DreamLake server: the DreamLake, Dreamscript database and Dreamspace Adventures APIs')
+    .showHelpAfterError();
+  registerServe(program);
+  registerToken(program);
+  registerMigrate(program);
+  await program.parseAsync(argv);
+}

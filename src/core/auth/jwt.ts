@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Config } from '../config.js';
+import { unauthorized } from '../errors.js';
+
+export interface Identity {
+  subject: string;
+  username: string;
+}
+
+export type VerifyToken = (token: string) => Promise<Identity>;
+
+/** The HS256 secret: configured, or generated once and kept in `<data_dir>/jwt-secret` (mode 0600). */
+export function loadOrCreateSecret(config: Config): string {
+  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  const path = join(config.dataDir, 'jwt-secret');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return secret;
+}
+
+/** `@Alice` → `alice`: the personal namespace slug of a username claim. */
+export function normaliseUsername(raw: string): string {
+  return raw.trim().replace(/^@/, '').toLowerCase();
+}
+
+export async function signToken(secret: string, username: string, days = 30, subject?: string): Promise<string> {
+  return new SignJWT({ username })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject ?? normaliseUsername(username))
+    .setIssuedAt()
+    .setExpirationTime(`${days}d`)
+    .sign(new TextEncoder().encode(secret));
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Verifies Bearer JWTs with jose. Verified tokens are remembered until they expire, so a client that
+ * sends the same token on every request pays for the signature check once.
+ */
+export function createTokenVerifier(config: Config): VerifyToken {
+  const key: Uint8Array | JWTVerifyGetKey = config.auth.jwksUrl
+    ? createRemoteJWKSet(new URL(config.auth.jwksUrl))
+    : new TextEncoder().encode(loadOrCreateSecret(config));
+  const options = {
+    issuer: config.auth.jwtIssuer,
+    audience: config.auth.jwtAudience,
+    algorithms: config.auth.jwksUrl ? undefined : ['HS256'],
+  };
+  const cache = new Map<string, { identity: Identity; expiresAt: number }>();
+
+  return async (token: string) => {
+    const hit = cache.get(token);
+    if (hit && hit.expiresAt > Date.now()) return hit.identity;
+
+    let payload: JWTPayload;
+    try {
+      payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
+    } catch {
+      throw unauthorized('Invalid or expired token.');
+    }
+    const usernameClaim = typeof payload.username === 'string' ? payload.username : payload.sub;
+    if (!payload.sub || !usernameClaim) throw unauthorized('Token lacks the sub or username claim.');
+    const username = normaliseUsername(usernameClaim);
+    if (!/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/.test(username)) {
+      throw unauthorized('The username claim is not a valid namespace slug.');
+    }
+    const identity = { subject: payload.sub, username };
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(token, { identity, expiresAt: Math.min((payload.exp ?? 0) * 1000, Date.now() + 3_600_000) });
+    return identity;
+  };
+}

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import ini from 'ini';
+
+/** Where each API family is mounted; `null` means switched off. */
+export interface Mounts {
+  lake: string | null;
+  script: string | null;
+  space: string | null;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `postgres://…` selects PostgreSQL; anything else is a SQLite file path (or `:memory:`). */
+  databaseUrl: string;
+  mounts: Mounts;
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    jwtIssuer?: string;
+    jwtAudience?: string;
+  };
+  lake: { maxUploadBytes: number; bodyLimit: number };
+  script: { rateLimit: number };
+  space: { apiToken: string };
+  logLevel: string;
+}
+
+/** Flag values as commander hands them over (all optional). */
+export interface ConfigFlags {
+  config?: string;
+  data?: string;
+  host?: string;
+  port?: string | number;
+  database?: string;
+  logLevel?: string;
+}
+
+export const DEFAULT_SPACE_TOKEN = 'SecureToken';
+
+type IniFile = Record<string, Record<string, string | undefined> | undefined>;
+
+function readIni(path: string | undefined, explicit: boolean): IniFile {
+  if (!path) return {};
+  if (!existsSync(path)) {
+    if (explicit) throw new Error(`Config file not found: ${path}`);
+    return {};
+  }
+  return ini.parse(readFileSync(path, 'utf8')) as IniFile;
+}
+
+function firstDefined<T>(...values: (T | undefined | null | '')[]): T | undefined {
+  for (const v of values) if (v !== undefined && v !== null && v !== '') return v as T;
+  return undefined;
+}
+
+function parseMount(value: string | undefined, fallback: string): string | null {
+  const raw = (value ?? fallback).trim();
+  if (raw === 'off' || raw === 'false' || raw === 'none') return null;
+  if (!raw.startsWith('/')) throw new Error(`A mount must start with "/" or be "off" (got "${raw}")`);
+  return raw === '/' ? '/' : raw.replace(/\/+$/, '');
+}
+
+function parseInteger(name: string, value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer (got "${value}")`);
+  return n;
+}
+
+/**
+ * Builds the one typed Config: command-line flags > environment variables > INI file > defaults.
+ * Nothing reads the environment at import time; callers pass `env` in (tests pass their own).
+ */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const explicitPath = firstDefined(flags.config, env.DREAMLAKE_CONFIG);
+  const file = readIni(explicitPath ?? resolve('dreamlake.ini'), explicitPath !== undefined);
+  const server = file.server ?? {};
+  const database = file.database ?? {};
+  const auth = file.auth ?? {};
+  const api = file.API ?? file.api ?? {};
+  const script = file.dreamscript ?? {};
+  const lake = file.dreamlake ?? {};
+
+  const dataDir = resolve(firstDefined(flags.data, env.DREAMLAKE_DATA_DIR, server.data_dir) ?? './data');
+  const port = parseInteger('port', firstDefined<string | number>(flags.port, env.DREAMLAKE_PORT, server.port), 8080);
+  if (port > 65535) throw new Error(`port must be at most 65535 (got ${port})`);
+
+  return {
+    host: firstDefined(flags.host, env.DREAMLAKE_HOST, server.host) ?? '127.0.0.1',
+    port,
+    dataDir,
+    databaseUrl:
+      firstDefined(flags.database, env.DREAMLAKE_DATABASE_URL, database.url) ?? join(dataDir, 'dreamlake.sqlite'),
+    mounts: {
+      lake: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMLAKE, server.mount_dreamlake), '/'),
+      script: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMSCRIPT, server.mount_dreamscript), '/dreamscript'),
+      space: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMSPACE, server.mount_dreamspace), '/dreamspace'),
+    },
+    auth: {
+      jwtSecret: firstDefined(env.DREAMLAKE_JWT_SECRET, auth.jwt_secret),
+      jwksUrl: firstDefined(env.DREAMLAKE_JWKS_URL, auth.jwks_url),
+      jwtIssuer: firstDefined(env.DREAMLAKE_JWT_ISSUER, auth.jwt_issuer),
+      jwtAudience: firstDefined(env.DREAMLAKE_JWT_AUDIENCE, auth.jwt_audience),
+    },
+    lake: {
+      maxUploadBytes: parseInteger(
+        'max_upload_bytes',
+        firstDefined(env.DREAMLAKE_MAX_UPLOAD_BYTES, lake.max_upload_bytes),
+        5 * 1024 ** 3,
+      ),
+      bodyLimit: 1024 * 1024,
+    },
+    script: {
+      rateLimit: parseInteger('rate_limit', firstDefined(env.DREAMSCRIPT_RATE_LIMIT, script.rate_limit), 100),
+    },
+    space: { apiToken: firstDefined(env.DREAMSPACE_APITOKEN, api.APITOKEN, api.apitoken) ?? DEFAULT_SPACE_TOKEN },
+    logLevel: firstDefined(flags.logLevel, env.DREAMLAKE_LOG_LEVEL, server.log_level) ?? 'info',
+  };
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
+import pg from 'pg';
+import { isPostgresUrl } from '../config.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** Counts SQL statements sent to the database, so benchmarks can report round trips per request. */
+export interface StatementCounter {
+  count: number;
+}
+
+export interface Database {
+  // The families narrow this to their own table types (see lake/db.ts, script/db.ts, space/db.ts).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>;
+  dialect: DialectName;
+  statements: StatementCounter;
+  /** PostgreSQL only: a pool for LISTEN connections and the like; null on SQLite. */
+  pgPool: pg.Pool | null;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL schema to use (tests give each file its own). */
+  schema?: string;
+  poolSize?: number;
+}
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    // int8 (20) and numeric (1700) as JS numbers: IDs are int64 but stay below 2^53 in practice.
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const statements: StatementCounter = { count: 0 };
+  const log = (_event: LogEvent) => {
+    statements.count++;
+  };
+
+  if (isPostgresUrl(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types: pgTypes,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }), log });
+    return {
+      db,
+      dialect: 'postgres',
+      statements,
+      pgPool: pool,
+      close: () => db.destroy(),
+    };
+  }
+
+  if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
+  const sqlite = new SqliteDatabase(url);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely({ dialect: new SqliteDialect({ database: sqlite }), log });
+  return {
+    db,
+    dialect: 'sqlite',
+    statements,
+    pgPool: null,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,30 @@
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DialectName } from './database.js';
+
+/**
+ * The few pieces of SQL that differ between SQLite and PostgreSQL live here, so that the families
+ * never branch on the dialect themselves.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function dialectOf(db: Kysely<any>): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Column type of an auto-incrementing int64 primary key. */
+export function autoIdType(dialect: DialectName) {
+  return dialect === 'postgres' ? 'bigserial' : 'integer';
+}
+
+/** JSON array of `expr` ordered by `orderBy`, or an empty array when no row matches. */
+export function jsonArrayAgg(dialect: DialectName, expr: RawBuilder<unknown>, orderBy: RawBuilder<unknown>) {
+  return dialect === 'postgres'
+    ? sql<string>`coalesce(json_agg(${expr} order by ${orderBy})::text, '[]')`
+    : sql<string>`coalesce(json_group_array(${expr} order by ${orderBy}), '[]')`;
+}
+
+/** Parses a JSON column that both dialects hand back as text. */
+export function parseJson<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  if (typeof value !== 'string') return value as T;
+  return JSON.parse(value) as T;
+}

@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely';
+import * as lakeCore from './001-lake-core.js';
+import * as lakeNodes from './002-lake-nodes.js';
+import * as script from './003-script.js';
+import * as space from './004-space.js';
+
+/** Ordered by name; a migration, once released, never changes: add a new file instead. */
+export const migrations: Record<string, Migration> = {
+  '001-lake-core': lakeCore,
+  '002-lake-nodes': lakeNodes,
+  '003-script': script,
+  '004-space': space,
+};

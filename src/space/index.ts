@@ -1,0 +1,5 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../core/context.js';
+
+/** Placeholder until this family's issue lands. */
+export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async () => {};

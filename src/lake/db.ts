@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  subject: string;
+  username: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NamespacesTable {
+  id: string;
+  slug: string;
+  name: string;
+  kind: 'user' | 'org';
+  metadata: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface NamespaceMembersTable {
+  namespace_id: string;
+  user_id: string;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Columns shared by projects, datasets and collections. */
+interface DescribedRow {
+  id: string;
+  name: string;
+  description: string | null;
+  tags: string;
+  metadata: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface ProjectsTable extends DescribedRow {
+  namespace_id: string;
+  slug: string;
+}
+
+export interface DatasetsTable extends DescribedRow {
+  project_id: string;
+}
+
+export interface CollectionsTable extends DescribedRow {
+  project_id: string;
+  dataset_id: string | null;
+  next_position: number;
+}
+
+export interface CollectionMembersTable {
+  collection_id: string;
+  node_id: string;
+  position: number;
+}
+
+export interface LakeTables {
+  users: UsersTable;
+  namespaces: NamespacesTable;
+  namespace_members: NamespaceMembersTable;
+  projects: ProjectsTable;
+  datasets: DatasetsTable;
+  collections: CollectionsTable;
+  collection_members: CollectionMembersTable;
+}
+
+export type LakeDb = Kysely<LakeTables>;

@@ -1,0 +1,50 @@
+import { notFound } from '../core/errors.js';
+import type { LakeDb, NamespacesTable, ProjectsTable } from './db.js';
+
+export interface NamespaceScope {
+  namespace: NamespacesTable;
+  role: string;
+}
+
+export interface ProjectScope {
+  namespaceId: string;
+  role: string;
+  project: ProjectsTable;
+}
+
+export const namespaceNotFound = () => notFound('Namespace not found or deleted.');
+export const projectNotFound = () => notFound('Project not found or deleted.');
+
+/** The namespace with the caller's role, in one query; outsiders get the same 404 as for a missing one. */
+export async function resolveNamespace(db: LakeDb, userId: string, slug: string): Promise<NamespaceScope> {
+  const row = await db
+    .selectFrom('namespaces as n')
+    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+    .selectAll('n')
+    .select('m.role')
+    .where('n.slug', '=', slug)
+    .where('n.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) throw namespaceNotFound();
+  const { role, ...namespace } = row;
+  return { namespace, role };
+}
+
+/** Namespace membership and the live project, in one query. */
+export async function resolveProject(db: LakeDb, userId: string, slug: string, projectSlug: string): Promise<ProjectScope> {
+  const row = await db
+    .selectFrom('namespaces as n')
+    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+    .leftJoin('projects as p', (j) =>
+      j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null),
+    )
+    .select(['n.id as namespaceId', 'm.role'])
+    .selectAll('p')
+    .where('n.slug', '=', slug)
+    .where('n.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) throw namespaceNotFound();
+  if (!row.id) throw projectNotFound();
+  const { namespaceId, role, ...project } = row;
+  return { namespaceId, role, project: project as ProjectsTable };
+}

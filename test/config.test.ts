@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/core/config.js';
+
+function iniFile(text: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'dreamlake-config-'));
+  const path = join(dir, 'dreamlake.ini');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({ config: iniFile('') }, {});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.dataDir).toMatch(/data$/);
+    expect(c.databaseUrl).toBe(join(c.dataDir, 'dreamlake.sqlite'));
+    expect(c.mounts).toEqual({ lake: '/', script: '/dreamscript', space: '/dreamspace' });
+    expect(c.space.apiToken).toBe('SecureToken');
+    expect(c.script.rateLimit).toBe(100);
+  });
+
+  it('reads the INI file, including the documented [API] APITOKEN', () => {
+    const path = iniFile(
+      '[server]\nport = 9000\nhost = 0.0.0.0\nmount_dreamspace = /\nmount_dreamlake = off\n[database]\nurl = postgres://x@h/db\n[auth]\njwt_secret = s3cret\n[API]\nAPITOKEN = tok\n[dreamscript]\nrate_limit = 5\n',
+    );
+    const c = loadConfig({ config: path }, {});
+    expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', databaseUrl: 'postgres://x@h/db', space: { apiToken: 'tok' }, script: { rateLimit: 5 } });
+    expect(c.auth.jwtSecret).toBe('s3cret');
+    expect(c.mounts).toEqual({ lake: null, script: '/dreamscript', space: '/' });
+  });
+
+  it('ranks flags over environment over file over defaults', () => {
+    const path = iniFile('[server]\nport = 9000\nhost = 10.0.0.1\ndata_dir = /tmp/from-file\n');
+    const env = { DREAMLAKE_PORT: '9100', DREAMLAKE_DATA_DIR: '/tmp/from-env', DREAMSPACE_APITOKEN: 'env-token', DREAMSCRIPT_RATE_LIMIT: '0' };
+    const c = loadConfig({ config: path, port: '9200' }, env);
+    expect(c.port).toBe(9200);
+    expect(c.host).toBe('10.0.0.1');
+    expect(c.dataDir).toBe('/tmp/from-env');
+    expect(c.space.apiToken).toBe('env-token');
+    expect(c.script.rateLimit).toBe(0);
+    expect(loadConfig({ config: path }, env).port).toBe(9100);
+  });
+
+  it('refuses bad values with a clear message', () => {
+    expect(() => loadConfig({ port: 'eighty' }, {})).toThrow(/port/);
+    expect(() => loadConfig({ port: '70000' }, {})).toThrow(/port/);
+    expect(() => loadConfig({ config: '/no/such/file.ini' }, {})).toThrow(/not found/);
+    expect(() => loadConfig({ config: iniFile('[server]\nmount_dreamscript = nope\n') }, {})).toThrow(/mount/);
+  });
+});

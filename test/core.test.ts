@@ -22,6 +22,29 @@ describe.each(DIALECTS)('core (%s)', (dialect) => {
     expect([200, 302]).toContain(docs.statusCode);
   });
 
+  it('documents every mounted API with its security scheme', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const paths = Object.keys(doc.paths);
+    expect(paths).toContain('/namespaces/{slug}/projects');
+    expect(paths).not.toContain('/namespaces/{slug}/projects/');
+    expect(doc.paths['/namespaces/{slug}/projects'].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearerAuth', 'scriptApiKey', 'spaceApiKey']);
+  });
+
+  it('refuses JSON bodies over 1 MiB with 413 and stores nothing', async () => {
+    const headers = await t.auth('big');
+    const res = await t.inject({
+      method: 'POST',
+      url: '/namespaces',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: JSON.stringify({ slug: 'big-one', metadata: { blob: 'x'.repeat(1024 * 1024) } }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toBe('payload_too_large');
+    const list = await t.inject({ method: 'GET', url: '/namespaces', headers });
+    expect(list.json().namespaces.map((n: { slug: string }) => n.slug)).not.toContain('big-one');
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const res = await t.inject({ method: 'GET', url: '/no/such/route' });
     expect(res.statusCode).toBe(404);

@@ -20,6 +20,8 @@ export async function registerOpenApi(app: FastifyInstance) {
         },
       },
     },
+    // Routes registered as "/" under a prefix would otherwise be documented with a trailing slash.
+    transform: ({ schema, url }) => ({ schema, url: url.length > 1 ? url.replace(/\/$/, '') : url }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

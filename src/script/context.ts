@@ -1,0 +1,28 @@
+import type { AppContext } from '../core/context.js';
+import { RateLimiter } from './access/rate-limit.js';
+import { ChangeFeed } from './changes/feed.js';
+import { CHANGES_CHANNEL, scriptDb, writeTransaction, type ScriptDb } from './db.js';
+
+/** What the Dreamscript routes share, built once per app. */
+export interface ScriptContext {
+  db: ScriptDb;
+  changes: ChangeFeed;
+  /** Null when rate limiting is off (`rate_limit = 0`). */
+  limiter: RateLimiter | null;
+}
+
+export function createScriptContext(ctx: AppContext): ScriptContext {
+  const rate = ctx.config.script.rateLimit;
+  return {
+    db: scriptDb(ctx.database),
+    changes: new ChangeFeed(ctx.database.pgPool, CHANGES_CHANNEL),
+    limiter: rate > 0 ? new RateLimiter(rate) : null,
+  };
+}
+
+/** A document write: one serialized transaction that also signals the changes feed once committed. */
+export async function writeDocuments<T>(sc: ScriptContext, work: (trx: ScriptDb) => Promise<T>): Promise<T> {
+  const result = await writeTransaction(sc.db, work, CHANGES_CHANNEL);
+  sc.changes.notify();
+  return result;
+}

@@ -1,0 +1,68 @@
+import type { Generated, Kysely } from 'kysely';
+import type { Database } from '../core/db/database.js';
+import { serializeWrites } from '../core/db/serial-writes.js';
+
+/** The Dreamscript tables (migration 003-script). Booleans are stored as 0/1. */
+export interface ScriptTables {
+  script_projects: {
+    id: Generated<number>;
+    name: string;
+    description: string | null;
+    created_at: string;
+    updated_at: string;
+    deleted_at: string | null;
+  };
+  script_documents: {
+    id: Generated<number>;
+    project_id: number | null;
+    title: string;
+    content: string | null;
+    generation: number;
+    rev: string;
+    deleted: number;
+    created_at: string;
+    updated_at: string;
+  };
+  script_revisions: {
+    seq: Generated<number>;
+    document_id: number;
+    generation: number;
+    rev: string;
+    project_id: number | null;
+    title: string;
+    content: string | null;
+    deleted: number;
+    created_at: string;
+  };
+  script_keys: {
+    id: Generated<number>;
+    name: string | null;
+    prefix: string;
+    hash: string;
+    projects: string | null;
+    read_only: number;
+    admin: number;
+    created_at: string;
+    revoked_at: string | null;
+  };
+}
+
+export type ScriptDb = Kysely<ScriptTables>;
+
+export function scriptDb(database: Database): ScriptDb {
+  return database.db as ScriptDb;
+}
+
+/** The NOTIFY channel that document writes signal on PostgreSQL. */
+export const CHANGES_CHANNEL = 'dreamscript_changes';
+
+/**
+ * Runs `work` as one transaction, serialized with every other Dreamscript write (see serializeWrites):
+ * IDs and change sequence numbers then commit in the order they were allocated.
+ */
+export function writeTransaction<T>(db: ScriptDb, work: (trx: ScriptDb) => Promise<T>, notify?: string): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await serializeWrites(trx, 'dreamscript', notify);
+    return work(trx);
+  });
+}

@@ -1,0 +1,57 @@
+import { conflict } from '../../core/errors.js';
+import { nowIso } from '../../core/time.js';
+import { assertDocumentAccess, assertProjectTarget } from '../access/policy.js';
+import { writeDocuments, type ScriptContext } from '../context.js';
+import type { ScriptKey } from '../keys/repo.js';
+import type { DocumentRow } from './present.js';
+import { documentNotFound, findDocument } from './repo.js';
+import { matches, type DocumentState, type Expected } from './revs.js';
+import { appendRevisions, insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject } from './writes.js';
+
+// The rules of a document write, shared by the single-document routes and _bulk.
+
+/** A live document the key may change, at a revision the writer expects. */
+export function checkReplace(key: ScriptKey, id: number, current: DocumentRow | undefined, expected: Expected): DocumentRow {
+  if (!current || current.deleted) throw documentNotFound(id);
+  assertDocumentAccess(key, id, current.project_id);
+  if (!matches(expected, current.rev)) {
+    throw conflict(`Document ${id} is at revision ${current.rev}, not the one named; fetch it again and retry.`);
+  }
+  return current;
+}
+
+/** A project the key may put documents in, and that exists. */
+export function checkTarget(key: ScriptKey, projectId: number | null, live: Set<number>): void {
+  assertProjectTarget(key, projectId);
+  if (projectId !== null && !live.has(projectId)) throw unknownProject(projectId);
+}
+
+export async function createDocument(sc: ScriptContext, key: ScriptKey, state: DocumentState): Promise<DocumentRow> {
+  assertProjectTarget(key, state.projectId);
+  return writeDocuments(sc, async (trx) => {
+    if (state.projectId !== null) checkTarget(key, state.projectId, await liveProjects(trx, [state.projectId]));
+    const [row] = await insertDocuments(trx, [state], nowIso());
+    await appendRevisions(trx, [row]);
+    return row;
+  });
+}
+
+/** Replaces, patches or deletes (tombstones) one document, as `change` decides from its current state. */
+export async function changeDocument(
+  sc: ScriptContext,
+  key: ScriptKey,
+  id: number,
+  expected: Expected,
+  change: (current: DocumentState) => DocumentState,
+): Promise<DocumentRow> {
+  return writeDocuments(sc, async (trx) => {
+    const current = checkReplace(key, id, await findDocument(trx, id), expected);
+    const next = change(stateOf(current));
+    if (next.projectId !== current.project_id) {
+      checkTarget(key, next.projectId, await liveProjects(trx, next.projectId === null ? [] : [next.projectId]));
+    }
+    const row = await replaceDocument(trx, current, next, nowIso());
+    await appendRevisions(trx, [row]);
+    return row;
+  });
+}

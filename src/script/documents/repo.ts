@@ -1,0 +1,105 @@
+import { notFound } from '../../core/errors.js';
+import type { ScriptDb } from '../db.js';
+import type { DocumentRow } from './present.js';
+
+export const DOCUMENT_COLUMNS = [
+  'id',
+  'project_id',
+  'title',
+  'content',
+  'generation',
+  'rev',
+  'deleted',
+  'created_at',
+  'updated_at',
+] as const;
+
+export const documentNotFound = (id: number) => notFound(`Document ${id} was not found.`);
+
+/** The document, tombstone included (callers decide what a deleted one means). */
+export async function findDocument(db: ScriptDb, id: number): Promise<DocumentRow | undefined> {
+  return db.selectFrom('script_documents').select(DOCUMENT_COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+/** Live documents with an ID above `after`, limited to `scope` (project IDs) unless it is null. */
+export async function listDocuments(db: ScriptDb, after: number, limit: number, scope: number[] | null): Promise<DocumentRow[]> {
+  if (scope?.length === 0) return [];
+  let query = db
+    .selectFrom('script_documents')
+    .select(DOCUMENT_COLUMNS)
+    .where('deleted', '=', 0)
+    .where('id', '>', after);
+  if (scope) query = query.where('project_id', 'in', scope);
+  return query.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * Live documents of one project, in one round trip: the project row is the left side of the join, so
+ * no row at all means no such project, and a row without a document means an empty page.
+ */
+export async function listProjectDocuments(
+  db: ScriptDb,
+  projectId: number,
+  after: number,
+  limit: number,
+): Promise<DocumentRow[] | undefined> {
+  const rows = await db
+    .selectFrom('script_projects as p')
+    .leftJoin('script_documents as d', (join) =>
+      join.onRef('d.project_id', '=', 'p.id').on('d.deleted', '=', 0).on('d.id', '>', after),
+    )
+    .select(DOCUMENT_COLUMNS.map((c) => `d.${c}` as const))
+    .where('p.id', '=', projectId)
+    .where('p.deleted_at', 'is', null)
+    .orderBy('d.id')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return undefined;
+  return rows.filter((row): row is DocumentRow => row.id !== null);
+}
+
+/** One revision, old or current, shaped as the document was then; undefined when there is no such one. */
+export async function findRevision(db: ScriptDb, id: number, rev: string) {
+  return db
+    .selectFrom('script_revisions as r')
+    .innerJoin('script_documents as d', 'd.id', 'r.document_id')
+    .select([
+      'r.document_id as id',
+      'r.project_id',
+      'r.title',
+      'r.content',
+      'r.rev',
+      'r.deleted',
+      'd.created_at',
+      'r.created_at as updated_at',
+      'd.project_id as current_project_id',
+    ])
+    .where('r.document_id', '=', id)
+    .where('r.generation', '=', Number(rev.split('-')[0]))
+    .where('r.rev', '=', rev)
+    .executeTakeFirst();
+}
+
+/**
+ * Revisions of a document with a generation above `after`, oldest first, in one round trip: the document
+ * row comes along for the scope check (no row at all: no such document).
+ */
+export async function listRevisions(db: ScriptDb, id: number, after: number, limit: number) {
+  const rows = await db
+    .selectFrom('script_documents as d')
+    .leftJoin('script_revisions as r', (join) => join.onRef('r.document_id', '=', 'd.id').on('r.generation', '>', after))
+    .select(['d.project_id', 'r.generation', 'r.rev', 'r.deleted', 'r.created_at'])
+    .where('d.id', '=', id)
+    .orderBy('r.generation')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return undefined;
+  return {
+    projectId: rows[0].project_id,
+    revisions: rows.flatMap((r) =>
+      r.generation === null || r.rev === null || r.created_at === null
+        ? []
+        : [{ generation: r.generation, rev: r.rev, deleted: r.deleted === 1, createdAt: r.created_at }],
+    ),
+  };
+}

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import { badRequest } from '../../core/errors.js';
+
+/** What a revision holds; its hash is the part of `_rev` after the generation. */
+export interface DocumentState {
+  title: string;
+  content: string | null;
+  projectId: number | null;
+  deleted: boolean;
+}
+
+export function revisionOf(generation: number, state: DocumentState): string {
+  const body = JSON.stringify([state.title, state.content, state.projectId, state.deleted]);
+  return `${generation}-${createHash('md5').update(body).digest('hex')}`;
+}
+
+export function etagOf(rev: string): string {
+  return `"${rev}"`;
+}
+
+/** The revisions a write may replace: any (`*`), one of a list, or, when null, whatever is current. */
+export type Expected = '*' | string[] | null;
+
+const REV = /^[1-9][0-9]{0,9}-[0-9a-f]{32}$/;
+
+/** Parses `If-Match: "2-…"` (quoted or bare, comma-separated, or `*`); anything else is a 400. */
+export function parseIfMatch(header: string | undefined): Expected {
+  if (header === undefined) return null;
+  if (header.trim() === '*') return '*';
+  const revs = header.split(',').map((part) => part.trim().replace(/^"(.*)"$/, '$1'));
+  if (!revs.every((rev) => REV.test(rev))) {
+    throw badRequest('If-Match must name a revision such as "2-8f2c…" (or be *).', 'invalid_request');
+  }
+  return revs;
+}
+
+/** Combines the revision named in the header with one named in the body or query; they must agree. */
+export function expectedRevision(header: string | undefined, named: string | undefined): Expected {
+  const fromHeader = parseIfMatch(header);
+  if (named === undefined) return fromHeader;
+  if (fromHeader !== null && fromHeader !== '*' && !fromHeader.includes(named)) {
+    throw badRequest(`If-Match and the revision ${named} named in the request disagree.`, 'invalid_request');
+  }
+  return [named];
+}
+
+export function matches(expected: Expected, rev: string): boolean {
+  return expected === null || expected === '*' || expected.includes(rev);
+}

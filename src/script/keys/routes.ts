@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../../core/errors.js';
+import { assertAdmin } from '../access/policy.js';
+import { currentKey } from '../access/authenticate.js';
+import type { ScriptContext } from '../context.js';
+import { cursorAfter, ListQuery, NEXT_HEADER, pageOf } from '../paging.js';
+import { ERRORS } from '../schemas.js';
+import { presentKey } from './present.js';
+import * as repo from './repo.js';
+import { CreatedKey, Key, KeyParams, NewKeyBody } from './schemas.js';
+
+const tags = ['Dreamscript: keys'];
+
+/** Key management, for admin keys only. Rotation: create the new key, move clients over, revoke the old. */
+export const keyRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async (app, { sc }) => {
+  app.addHook('preHandler', async (request) => assertAdmin(currentKey(request)));
+
+  app.get('/keys', {
+    schema: { tags, summary: 'Live API keys (never their secrets)', querystring: ListQuery, response: { 200: { ...Type.Array(Key), headers: NEXT_HEADER }, ...ERRORS } },
+  }, async (request, reply) => {
+    const { limit = 50, cursor } = request.query;
+    const keys = await repo.listKeys(sc.db, cursorAfter('keys', cursor), limit + 1);
+    return pageOf(request, reply, 'keys', keys, limit, (k) => k.id).map(presentKey);
+  });
+
+  app.post('/keys', {
+    schema: { tags, summary: 'Create an API key; its secret is in this answer only', body: NewKeyBody, response: { 201: CreatedKey, ...ERRORS } },
+  }, async (request, reply) => {
+    const { key, secret } = await repo.createKey(sc.db, request.body);
+    return reply.status(201).send({ ...presentKey(key), key: secret });
+  });
+
+  app.delete('/keys/:keyId', {
+    schema: { tags, summary: 'Revoke an API key (at once, on every replica)', params: KeyParams, response: { 204: Type.Null(), ...ERRORS } },
+  }, async (request, reply) => {
+    if (!(await repo.revokeKey(sc.db, request.params.keyId))) throw notFound(`Key ${request.params.keyId} was not found.`);
+    return reply.status(204).send(null);
+  });
+};

@@ -1,0 +1,15 @@
+import { Type } from '@sinclair/typebox';
+
+// Pieces shared by the Dreamscript routes.
+
+/** int64 IDs travel as JSON numbers; they stay below 2^53 so that JavaScript clients read them exactly. */
+export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/** Text that must say something: not empty, not only blanks. */
+export const NonBlank = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
+
+export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
+
+/** Error responses every route may give, for the OpenAPI document. */
+export const ERRORS = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };

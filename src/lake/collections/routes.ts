@@ -1,5 +1,82 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../core/context.js';
+import { pageEnvelope, toPage } from '../../core/pagination.js';
+import { currentUser } from '../auth.js';
+import type { LakeDb } from '../db.js';
+import { expandMembers } from '../nodes/membership.js';
+import { ensureAllowed } from '../policies.js';
+import { checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
+import { resolveProject } from '../scope.js';
+import { memberRoutes } from './member-routes.js';
+import { presentCollection } from './present.js';
+import { findCollection, listCollections } from './queries.js';
+import * as repo from './repo.js';
+import {
+  CollectionBody,
+  CollectionList,
+  CollectionParams,
+  CreateCollection,
+  ExpandedCollectionBody,
+  GetCollectionQuery,
+  ListCollectionsQuery,
+  UpdateCollection,
+} from './schemas.js';
 
-/** Placeholder until this resource is built. */
-export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async () => {};
+const tags = ['DreamLake: collections'];
+
+/** Registered under …/projects/:projectSlug/collections and its …/spaces/… alias. */
+export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const db = ctx.database.db as LakeDb;
+
+  app.post('/', {
+    schema: { tags, summary: 'Create a collection (optionally in a dataset, optionally with members)', params: ProjectParams, body: CreateCollection, response: { 201: CollectionBody, ...errors(400, 401, 403, 404, 409) } },
+  }, async (request, reply) => {
+    checkMetadata(request.body.metadata);
+    const { project, role } = await resolveProject(db, currentUser(request).id, request.params.slug, request.params.projectSlug);
+    ensureAllowed(role, 'write');
+    const { row, members } = await repo.createCollection(db, project.id, request.body);
+    return reply.status(201).send(presentCollection(row, members));
+  });
+
+  app.get('/', {
+    schema: { tags, summary: 'List collections, newest first (optionally of one dataset)', params: ProjectParams, querystring: ListCollectionsQuery, response: { 200: CollectionList, ...errors(400, 401, 404) } },
+  }, async (request) => {
+    const page = toPage(request.query);
+    const { slug, projectSlug } = request.params;
+    const { items, total } = await listCollections(db, currentUser(request).id, slug, projectSlug, page, request.query.datasetId);
+    return { collections: items.map((i) => presentCollection(i.collection, i.members)), ...pageEnvelope(page, total) };
+  });
+
+  app.get('/:name', {
+    schema: { tags, summary: 'Get a collection with its members (?expand=nodes adds the member nodes)', params: CollectionParams, querystring: GetCollectionQuery, response: { 200: ExpandedCollectionBody, ...errors(400, 401, 404) } },
+  }, async (request) => {
+    const { slug, projectSlug, name } = request.params;
+    const { collection, members, projectId } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, true);
+    const body = presentCollection(collection, members);
+    if (request.query.expand !== 'nodes') return body;
+    return { ...body, nodes: await expandMembers(db, projectId, members) };
+  });
+
+  app.patch('/:name', {
+    schema: { tags, summary: 'Update a collection: rename, move to a dataset or to none, replace members', params: CollectionParams, body: UpdateCollection, response: { 200: CollectionBody, ...errors(400, 401, 403, 404, 409) } },
+  }, async (request) => {
+    checkMetadata(request.body.metadata);
+    const { slug, projectSlug, name } = request.params;
+    const { collection, role } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, false);
+    ensureAllowed(role, 'write');
+    const { row, members } = await repo.updateCollection(db, collection, request.body);
+    return presentCollection(row, members);
+  });
+
+  app.delete('/:name', {
+    schema: { tags, summary: 'Soft-delete a collection (its name is free again)', params: CollectionParams, response: { 200: SuccessBody, ...errors(401, 403, 404) } },
+  }, async (request) => {
+    const { slug, projectSlug, name } = request.params;
+    const { collection, role } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, false);
+    ensureAllowed(role, 'write');
+    await repo.deleteCollection(db, collection.id);
+    return { success: true as const };
+  });
+
+  await app.register(memberRoutes, { ctx });
+};

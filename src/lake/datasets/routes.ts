@@ -1,5 +1,94 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../core/context.js';
+import { pageEnvelope, PageQuery, toPage } from '../../core/pagination.js';
+import { currentUser } from '../auth.js';
+import { presentCollection } from '../collections/present.js';
+import type { LakeDb } from '../db.js';
+import { ensureAllowed } from '../policies.js';
+import { checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
+import { resolveProject } from '../scope.js';
+import { presentDataset } from './present.js';
+import { findDataset, findDatasetWithCollections, listDatasets } from './queries.js';
+import * as repo from './repo.js';
+import {
+  AttachCollections,
+  AttachedBody,
+  CreateDataset,
+  DatasetBody,
+  DatasetDetailBody,
+  DatasetList,
+  DatasetParams,
+  DetachCollections,
+  DetachedBody,
+  UpdateDataset,
+} from './schemas.js';
 
-/** Placeholder until this resource is built. */
-export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async () => {};
+const tags = ['DreamLake: datasets'];
+
+/** Registered under …/projects/:projectSlug/datasets and its …/spaces/… alias. */
+export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const db = ctx.database.db as LakeDb;
+
+  app.post('/', {
+    schema: { tags, summary: 'Create a dataset', params: ProjectParams, body: CreateDataset, response: { 201: DatasetBody, ...errors(400, 401, 403, 404, 409) } },
+  }, async (request, reply) => {
+    checkMetadata(request.body.metadata);
+    const { project, role } = await resolveProject(db, currentUser(request).id, request.params.slug, request.params.projectSlug);
+    ensureAllowed(role, 'write');
+    return reply.status(201).send(presentDataset(await repo.createDataset(db, project.id, request.body)));
+  });
+
+  app.get('/', {
+    schema: { tags, summary: 'List datasets, newest first', params: ProjectParams, querystring: PageQuery, response: { 200: DatasetList, ...errors(400, 401, 404) } },
+  }, async (request) => {
+    const page = toPage(request.query);
+    const { datasets, total } = await listDatasets(db, currentUser(request).id, request.params.slug, request.params.projectSlug, page);
+    return { datasets: datasets.map(presentDataset), ...pageEnvelope(page, total) };
+  });
+
+  app.get('/:name', {
+    schema: { tags, summary: 'Get a dataset with all its collections and their members', params: DatasetParams, response: { 200: DatasetDetailBody, ...errors(401, 404) } },
+  }, async (request) => {
+    const { slug, projectSlug, name } = request.params;
+    const { dataset, collections } = await findDatasetWithCollections(db, currentUser(request).id, slug, projectSlug, name);
+    return { ...presentDataset(dataset), collections: collections.map((c) => presentCollection(c.collection, c.members)) };
+  });
+
+  app.patch('/:name', {
+    schema: { tags, summary: 'Update a dataset (only the given fields change)', params: DatasetParams, body: UpdateDataset, response: { 200: DatasetBody, ...errors(400, 401, 403, 404, 409) } },
+  }, async (request) => {
+    checkMetadata(request.body.metadata);
+    const { slug, projectSlug, name } = request.params;
+    const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
+    ensureAllowed(role, 'write');
+    return presentDataset(await repo.updateDataset(db, dataset, request.body));
+  });
+
+  app.delete('/:name', {
+    schema: { tags, summary: 'Soft-delete a dataset (its collections become standalone)', params: DatasetParams, response: { 200: SuccessBody, ...errors(401, 403, 404) } },
+  }, async (request) => {
+    const { slug, projectSlug, name } = request.params;
+    const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
+    ensureAllowed(role, 'write');
+    await repo.deleteDataset(db, dataset.id);
+    return { success: true as const };
+  });
+
+  app.post('/:name/collections', {
+    schema: { tags, summary: 'Attach existing collections (by name) to the dataset', params: DatasetParams, body: AttachCollections, response: { 200: AttachedBody, ...errors(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { slug, projectSlug, name } = request.params;
+    const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
+    ensureAllowed(role, 'write');
+    return repo.attachCollections(db, dataset, request.body.add);
+  });
+
+  app.delete('/:name/collections', {
+    schema: { tags, summary: 'Detach collections (by name); they become standalone', params: DatasetParams, body: DetachCollections, response: { 200: DetachedBody, ...errors(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { slug, projectSlug, name } = request.params;
+    const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
+    ensureAllowed(role, 'write');
+    return repo.detachCollections(db, dataset, request.body.remove);
+  });
+};

@@ -3,6 +3,7 @@ import * as lakeCore from './001-lake-core.js';
 import * as lakeNodes from './002-lake-nodes.js';
 import * as script from './003-script.js';
 import * as space from './004-space.js';
+import * as lakeCollections from './005-lake-collections.js';
 
 /** Ordered by name; a migration, once released, never changes: add a new file instead. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '002-lake-nodes': lakeNodes,
   '003-script': script,
   '004-space': space,
+  '005-lake-collections': lakeCollections,
 };

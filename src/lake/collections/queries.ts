@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import { dialectOf, parseJson } from '../../core/db/dialect.js';
+import { notFound } from '../../core/errors.js';
+import type { Page } from '../../core/pagination.js';
+import type { LakeDb } from '../db.js';
+import { namespaceNotFound, projectNotFound } from '../scope.js';
+import type { CollectionRow } from './present.js';
+import { memberIdsJson } from './sql.js';
+
+export const collectionNotFound = () => notFound('Collection not found or deleted.');
+
+export const COLLECTION_COLUMNS = [
+  'c.id',
+  'c.name',
+  'c.description',
+  'c.tags',
+  'c.metadata',
+  'c.dataset_id',
+  'c.project_id',
+  'c.created_at',
+  'c.updated_at',
+] as const;
+
+export interface CollectionScope {
+  role: string;
+  projectId: string;
+  collection: CollectionRow;
+  /** Only when asked for: the member IDs in order. */
+  members: string[];
+}
+
+/**
+ * Tenancy check, project, collection and (optionally) its members in one query. The LEFT JOINs tell
+ * which level is missing; an outsider sees the same 404 as for a namespace that does not exist.
+ */
+export async function findCollection(
+  db: LakeDb,
+  userId: string,
+  slug: string,
+  projectSlug: string,
+  name: string,
+  withMembers: boolean,
+): Promise<CollectionScope> {
+  const row = await db
+    .selectFrom('namespaces as n')
+    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+    .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
+    .leftJoin('collections as c', (j) => j.onRef('c.project_id', '=', 'p.id').on('c.name', '=', name).on('c.deleted_at', 'is', null))
+    .select(['m.role', 'p.id as scope_project_id', ...COLLECTION_COLUMNS])
+    .$if(withMembers, (q) => q.select(memberIdsJson(dialectOf(db), sql.ref('c.id')).as('members')))
+    .where('n.slug', '=', slug)
+    .where('n.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) throw namespaceNotFound();
+  if (!row.scope_project_id) throw projectNotFound();
+  if (!row.id) throw collectionNotFound();
+  const { role, scope_project_id: projectId, members, ...collection } = row as typeof row & { members?: string };
+  return { role, projectId: projectId as string, collection: collection as CollectionRow, members: parseJson<string[]>(members, []) };
+}
+
+/**
+ * One query whatever the page: the scope (membership, project, total) is a one-row CTE, materialised so
+ * the count runs once, and the page is LEFT JOINed to it, so a page past the end still proves the scope.
+ * Members are aggregated for the page's rows only.
+ */
+export async function listCollections(db: LakeDb, userId: string, slug: string, projectSlug: string, page: Page, datasetId?: string) {
+  const rows = await db
+    .with(
+      (w) => w('scope').materialized(),
+      (qb) =>
+        qb
+          .selectFrom('namespaces as n')
+          .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+          .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
+          .select((eb) => [
+            'p.id as project_id',
+            eb
+              .selectFrom('collections as x')
+              .select(sql<number>`count(*)`.as('n'))
+              .whereRef('x.project_id', '=', 'p.id')
+              .where('x.deleted_at', 'is', null)
+              .$if(datasetId !== undefined, (q) => q.where('x.dataset_id', '=', datasetId!))
+              .as('total'),
+          ])
+          .where('n.slug', '=', slug)
+          .where('n.deleted_at', 'is', null),
+    )
+    .with('page', (qb) =>
+      qb
+        .selectFrom('collections as c')
+        .innerJoin('scope as s', 's.project_id', 'c.project_id')
+        .select(COLLECTION_COLUMNS)
+        .where('c.deleted_at', 'is', null)
+        .$if(datasetId !== undefined, (q) => q.where('c.dataset_id', '=', datasetId!))
+        .orderBy('c.id', 'desc')
+        .limit(page.limit)
+        .offset(page.offset),
+    )
+    .selectFrom('scope as s')
+    .leftJoin('page as c', (j) => j.onTrue())
+    .select(['s.project_id as scope_project_id', 's.total', ...COLLECTION_COLUMNS])
+    .select(memberIdsJson(dialectOf(db), sql.ref('c.id')).as('members'))
+    .orderBy('c.id', 'desc')
+    .execute();
+  if (!rows.length) throw namespaceNotFound();
+  if (!rows[0].scope_project_id) throw projectNotFound();
+  const items = rows
+    .filter((r) => r.id !== null)
+    .map(({ scope_project_id: _p, total: _t, members, ...collection }) => ({
+      collection: collection as CollectionRow,
+      members: parseJson<string[]>(members, []),
+    }));
+  return { items, total: Number(rows[0].total ?? 0) };
+}
+
+/** The member IDs of a collection, in order. */
+export async function readMembers(db: LakeDb, collectionId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('collection_members')
+    .select('node_id')
+    .where('collection_id', '=', collectionId)
+    .orderBy('position')
+    .execute();
+  return rows.map((r) => r.node_id);
+}

@@ -1,5 +1,52 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { secretsEqual } from '../core/auth/api-keys.js';
 import type { AppContext } from '../core/context.js';
+import { badRequest, forbidden, notFound } from '../core/errors.js';
+import { declareSecurity } from '../core/openapi.js';
+import type { SpaceDb } from './db.js';
+import { spaceHandler } from './handler.js';
+import { plainTextErrorHandler } from './plain-text.js';
+import { registerRoutes } from './routes.js';
+import type { Kysely } from 'kysely';
 
-/** Placeholder until this family's issue lands. */
-export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async () => {};
+/** Documents carry base64 images: allow more than the server-wide JSON limit. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Dreamspace Adventures, reproducing the original server's documented behaviour: every success is a
+ * 200 with JSON, errors are plain text, a bad or missing X-API-KEY is a 403.
+ */
+export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const token = ctx.config.space.apiToken;
+  const db = ctx.database.db as Kysely<SpaceDb>;
+
+  app.setErrorHandler(plainTextErrorHandler);
+  app.setNotFoundHandler((request) => {
+    throw notFound(`No route ${request.method} ${request.url.split('?')[0]}.`);
+  });
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers['x-api-key'];
+    if (typeof given !== 'string' || !secretsEqual(given, token)) throw forbidden('Missing or wrong X-API-KEY.');
+  });
+
+  // The handler validates bodies and filters itself (with the same TypeBox schemas, see validate.ts),
+  // because deep paths reach it through a catch-all route; the route schemas only document the API.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  // Any content type is read as JSON, and an empty body is no body: Godot and aiohttp clients send
+  // `Content-Type: application/json` with nothing on GET and DELETE.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(badRequest(`Malformed JSON body: ${(err as Error).message}`));
+    }
+  });
+
+  declareSecurity(app, 'spaceApiKey');
+  registerRoutes(app, spaceHandler(db, app.prefix), app.prefix !== '');
+};

@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import { badRequest } from '../core/errors.js';
+import type { SpaceKysely } from './db.js';
+import { parseTimestamp } from './time.js';
+
+/** The foreign key a nested path sets, e.g. user_id = 4 for `POST /users/4/transactions`. */
+export interface Scope {
+  column: string;
+  id: number;
+}
+
+/** A timestamp from a body, as storage text; a clear 400 when it is not ISO 8601. */
+export function timestampField(name: string, value: string): string {
+  const stored = parseTimestamp(value);
+  if (stored === undefined) {
+    throw badRequest(`Field ${name} must be an ISO 8601 date-time, e.g. 2025-06-08T20:12:00+10:00 (got "${value}").`);
+  }
+  return stored;
+}
+
+export function nullableTimestampField(name: string, value: string | null): string | null {
+  return value === null ? null : timestampField(name, value);
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Standard, padded base64 (what Godot's Marshalls and Python's base64 module produce). */
+export function base64Field(name: string, value: string): string {
+  if (!BASE64.test(value)) throw badRequest(`Field ${name} must be base64 (standard alphabet, padded with "=").`);
+  return value;
+}
+
+/**
+ * The value of `column` for a create: the path's when there is a scope (a different value in the body
+ * is a 400), else the body's.
+ */
+export function scoped(body: Record<string, unknown>, column: string, scope: Scope | undefined): number | undefined {
+  const given = body[column] as number | null | undefined;
+  if (!scope) return given ?? undefined;
+  if (given !== undefined && given !== null && given !== scope.id) {
+    throw badRequest(`Field ${column} is ${given} but the path says ${scope.id}.`);
+  }
+  return scope.id;
+}
+
+/** A body's reference to another object must point at one that exists: 400 otherwise (not 404). */
+export async function requireRow(db: SpaceKysely, table: string, pk: string, id: number, label: string) {
+  const { rows } = await sql`select 1 as found from ${sql.table(table)} where ${sql.ref(pk)} = ${id}`.execute(db);
+  if (rows.length === 0) throw badRequest(`${label} ${id} does not exist.`);
+}

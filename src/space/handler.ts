@@ -1,0 +1,129 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql, type SqlBool } from 'kysely';
+import { AppError, notFound } from '../core/errors.js';
+import type { SpaceKysely } from './db.js';
+import { parseQuery } from './filters.js';
+import type { Model } from './models.js';
+import { idOf, resolve, walk, type Link, type Target } from './router.js';
+import { validateBody } from './validate.js';
+
+/**
+ * The one handler behind every Dreamspace route: read the path against the relation table, then
+ * validate → database → present. Each write is one transaction that also reads back what it answers.
+ */
+export function spaceHandler(db: SpaceKysely, prefix: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const target = walk(segmentsOf(request.url, prefix));
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const result =
+      target.kind === 'collection'
+        ? await onCollection(db, target, method, query, request.body)
+        : await onObject(db, target, method, query, request.body);
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(result));
+  };
+}
+
+type Collection = Extract<Target, { kind: 'collection' }>;
+type One = Extract<Target, { kind: 'object' }>;
+
+async function onCollection(db: SpaceKysely, target: Collection, method: string, query: Record<string, unknown>, body: unknown) {
+  const { model, scope } = target;
+  const { repo } = model;
+  if (method === 'GET') {
+    const parsed = parseQuery(repo.filters, query, scope ? [scope.column] : []);
+    const conditions = scope ? [equal(model, scope.column, idOf(scope.parent)), ...parsed.conditions] : parsed.conditions;
+    const rows = await repo.list(db, conditions, parsed);
+    if (rows.length === 0 && scope) await resolve(db, scope.parent); // a missing parent is a 404, not []
+    return rows;
+  }
+  if (method === 'POST') {
+    const input = validateBody(scope ? repo.schemas.createScoped : repo.schemas.create, body, repo.readOnly);
+    return db.transaction().execute(async (trx) => {
+      const parentId = scope ? await resolve(trx, scope.parent) : undefined;
+      const id = await repo.create(trx, input as never, scope && { column: scope.column, id: parentId as number });
+      return one(trx, model, id);
+    });
+  }
+  const bulk = scope ? repo.schemas.bulkScoped : repo.schemas.bulk;
+  if (method === 'PUT' && bulk) {
+    const items = validateBody(bulk, body) as unknown[];
+    return db.transaction().execute(async (trx) => {
+      const parentId = scope ? await resolve(trx, scope.parent) : undefined;
+      const ids: number[] = [];
+      for (const item of items) ids.push(await repo.create(trx, item as never, scope && { column: scope.column, id: parentId as number }));
+      if (ids.length === 0) return [];
+      return repo.list(trx, [sql<SqlBool>`${sql.ref(`${repo.alias}.${model.pk}`)} in (${sql.join(ids)})`], {});
+    });
+  }
+  throw methodNotAllowed(method, bulk ? ['GET', 'POST', 'PUT'] : ['GET', 'POST'], `the ${model.name} list`);
+}
+
+async function onObject(db: SpaceKysely, target: One, method: string, query: Record<string, unknown>, body: unknown) {
+  const { model, link } = target;
+  const { repo } = model;
+  if (method === 'GET') {
+    const parsed = parseQuery(repo.filters, query);
+    const rows = await repo.list(db, [equal(model, model.pk, idOf(link)), ...parsed.conditions], { limit: 1 });
+    if (rows.length > 0) return rows[0];
+    const id = await resolve(db, link);
+    throw notFound(`${model.label} ${id} ${parsed.conditions.length > 0 ? 'does not match the filters' : 'not found'}.`);
+  }
+  const allowed = repo.patch && repo.remove ? ['GET', 'PATCH', 'DELETE'] : ['GET'];
+  if (method === 'PATCH' && repo.patch && repo.schemas.patch) {
+    const input = validateBody(repo.schemas.patch, body, repo.readOnly);
+    const patch = repo.patch;
+    return db.transaction().execute(async (trx) => {
+      const id = await resolve(trx, link);
+      await patch(trx, id, input as never);
+      return one(trx, model, id);
+    });
+  }
+  if (method === 'DELETE' && repo.remove) {
+    const remove = repo.remove;
+    return db.transaction().execute(async (trx) => {
+      const id = await resolve(trx, link);
+      const before = await one(trx, model, id);
+      await remove(trx, id);
+      return before;
+    });
+  }
+  const why = allowed.length === 1 ? `${model.name} cannot be changed or deleted` : `this path names one ${model.label.toLowerCase()}`;
+  throw methodNotAllowed(method, allowed, describe(link), why);
+}
+
+async function one(db: SpaceKysely, model: Model, id: number) {
+  const [row] = await model.repo.list(db, [equal(model, model.pk, sql`${id}`)], { limit: 1 });
+  if (row === undefined) throw notFound(`${model.label} ${id} not found.`);
+  return row;
+}
+
+function equal(model: Model, column: string, value: unknown) {
+  return sql<SqlBool>`${sql.ref(`${model.repo.alias}.${column}`)} = ${value}`;
+}
+
+function methodNotAllowed(method: string, allowed: string[], what: string, why?: string) {
+  const reason = why ? ` (${why})` : '';
+  return new AppError(405, 'method_not_allowed', `${method} is not allowed on ${what}${reason}; allowed: ${allowed.join(', ')}.`, {
+    allow: allowed.join(', '),
+  });
+}
+
+function describe(link: Link): string {
+  return link.kind === 'hop' ? `${describe(link.from)}/${link.relation}` : `${link.kind === 'member' ? `${describe(link.parent)}/` : ''}${link.model.name}/${link.id}`;
+}
+
+/** `/dreamspace/users/4/transactions?x=1` → `['users', '4', 'transactions']`. */
+function segmentsOf(url: string, prefix: string): string[] {
+  const path = url.split('?')[0].slice(prefix.length);
+  return path
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
+}

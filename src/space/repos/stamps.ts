@@ -1,0 +1,107 @@
+import type { Static } from '@sinclair/typebox';
+import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { badRequest } from '../../core/errors.js';
+import type { SpaceKysely } from '../db.js';
+import { requireRow, scoped, type Scope } from '../fields.js';
+import { equals, type ListOptions } from '../filters.js';
+import { StampCreate, StampCreateScoped, StampList, StampListScoped, StampNested, StampOut, StampPatch } from '../schemas.js';
+import { applyList, type Repo } from './repo.js';
+
+type StampRow = { stamp_id: number; document_id: number; stamp_type: string; pos_x: number; pos_y: number; rotation: number };
+
+export function presentStamp(row: StampRow): Static<typeof StampOut> {
+  return {
+    stamp_id: row.stamp_id,
+    document_id: row.document_id,
+    stamp_type: row.stamp_type,
+    pos_x: Number(row.pos_x),
+    pos_y: Number(row.pos_y),
+    rotation: Number(row.rotation),
+  };
+}
+
+/** The stamps of the documents a subquery selects, by document, in ID order (one query). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function stampsOf(db: SpaceKysely, documentIds: SelectQueryBuilder<any, any, any>) {
+  const rows = await db
+    .selectFrom('space_stamps as st')
+    .selectAll()
+    .where(sql<SqlBool>`st.document_id in ${documentIds}`) // Kysely parenthesises the subquery
+    .orderBy('st.document_id')
+    .orderBy('st.stamp_id')
+    .execute();
+  const byDocument = new Map<number, Static<typeof StampOut>[]>();
+  for (const row of rows) {
+    const list = byDocument.get(row.document_id) ?? [];
+    list.push(presentStamp(row));
+    byDocument.set(row.document_id, list);
+  }
+  return byDocument;
+}
+
+/** Adds stamps to a document that is known to exist; answers their IDs in order. */
+export async function insertStamps(trx: SpaceKysely, documentId: number, stamps: Static<typeof StampNested>[]) {
+  if (stamps.length === 0) return [];
+  const rows = await trx
+    .insertInto('space_stamps')
+    .values(
+      stamps.map((s) => ({
+        document_id: documentId,
+        stamp_type: s.stamp_type,
+        pos_x: s.pos_x,
+        pos_y: s.pos_y,
+        rotation: s.rotation ?? 0,
+      })),
+    )
+    .returning('stamp_id')
+    .execute();
+  return rows.map((r) => r.stamp_id).sort((a, b) => a - b);
+}
+
+async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions) {
+  const query = db.selectFrom('space_stamps as st').selectAll('st');
+  const rows = await applyList(query, 'st.stamp_id', conditions, options).execute();
+  return rows.map(presentStamp);
+}
+
+async function documentFor(trx: SpaceKysely, body: { document_id?: number }, scope: Scope | undefined) {
+  const documentId = scoped(body, 'document_id', scope);
+  if (documentId === undefined) throw badRequest('Missing required field: document_id.');
+  if (!scope) await requireRow(trx, 'space_documents', 'document_id', documentId, 'Document');
+  return documentId;
+}
+
+async function create(trx: SpaceKysely, body: Static<typeof StampCreateScoped>, scope: Scope | undefined) {
+  const [id] = await insertStamps(trx, await documentFor(trx, body, scope), [body]);
+  return id;
+}
+
+async function patch(trx: SpaceKysely, id: number, body: Static<typeof StampPatch>) {
+  if (body.document_id !== undefined) await requireRow(trx, 'space_documents', 'document_id', body.document_id, 'Document');
+  if (Object.keys(body).length === 0) return;
+  await trx.updateTable('space_stamps').set(body).where('stamp_id', '=', id).execute();
+}
+
+export const stamps: Repo = {
+  alias: 'st',
+  filters: {
+    stamp_id: equals('st.stamp_id'),
+    document_id: equals('st.document_id'),
+    stamp_type: equals('st.stamp_type', 'string'),
+  },
+  readOnly: ['stamp_id'],
+  schemas: {
+    out: StampOut,
+    create: StampCreate,
+    createScoped: StampCreateScoped,
+    patch: StampPatch,
+    bulk: StampList,
+    bulkScoped: StampListScoped,
+  },
+  list,
+  create,
+  patch,
+  async remove(trx, id) {
+    await trx.deleteFrom('space_stamps').where('stamp_id', '=', id).execute();
+  },
+};

@@ -1,0 +1,120 @@
+import { sql, type Expression } from 'kysely';
+import { badRequest, notFound } from '../core/errors.js';
+import type { SpaceKysely } from './db.js';
+import { MODELS, modelNamed, type Model, type Relation } from './models.js';
+
+/** How an object was reached: by ID at the top, by ID under a parent, or through a `one` relation. */
+export type Link =
+  | { kind: 'root'; model: Model; id: number }
+  | { kind: 'member'; model: Model; id: number; column: string; parent: Link }
+  | { kind: 'hop'; model: Model; relation: string; from: Link };
+
+/** What a path names: a (possibly scoped) model directory, or one object. */
+export type Target =
+  | { kind: 'collection'; model: Model; scope?: { column: string; parent: Link } }
+  | { kind: 'object'; model: Model; link: Link };
+
+const MAX_SEGMENTS = 32;
+
+/**
+ * Reads a path such as `/events/1/user/specimen/owner` against the relation table, without touching the
+ * database: unknown models or relations and malformed IDs are a 400 here.
+ */
+export function walk(segments: string[]): Target {
+  if (segments.length > MAX_SEGMENTS) throw badRequest(`The path is too deep (at most ${MAX_SEGMENTS} parts).`);
+  const [first, ...rest] = segments;
+  const root = modelNamed(first ?? '');
+  if (!root) throw badRequest(`Unknown model "${first ?? ''}". Models: ${Object.keys(MODELS).join(', ')}.`);
+
+  let target: Target = { kind: 'collection', model: root };
+  for (const segment of rest) {
+    if (target.kind === 'collection') {
+      const id = parseId(segment, target.model);
+      const link: Link = target.scope
+        ? { kind: 'member', model: target.model, id, column: target.scope.column, parent: target.scope.parent }
+        : { kind: 'root', model: target.model, id };
+      target = { kind: 'object', model: target.model, link };
+      continue;
+    }
+    const from: Link = target.link;
+    const relations: Record<string, Relation> = target.model.relations;
+    const relation: Relation | undefined = Object.hasOwn(relations, segment) ? relations[segment] : undefined;
+    if (!relation) {
+      const known = Object.keys(target.model.relations).join(', ');
+      throw badRequest(`Unknown relation "${segment}" of ${target.model.name}. Relations: ${known}.`);
+    }
+    const model: Model = MODELS[relation.target];
+    target =
+      relation.kind === 'many'
+        ? { kind: 'collection', model, scope: { column: relation.column, parent: from } }
+        : { kind: 'object', model, link: { kind: 'hop', model, relation: segment, from } };
+  }
+  return target;
+}
+
+function parseId(segment: string, model: Model): number {
+  const id = /^\d{1,16}$/.test(segment) ? Number(segment) : NaN;
+  if (!Number.isSafeInteger(id)) {
+    throw badRequest(`"${segment}" is not a valid ${model.label.toLowerCase()} ID: IDs are non-negative integers.`);
+  }
+  return id;
+}
+
+/** The ID a link names, as one SQL expression (nested subqueries for chains): null when it names nothing. */
+export function idOf(link: Link): Expression<unknown> {
+  const { model } = link;
+  switch (link.kind) {
+    case 'root':
+      return sql`${link.id}`;
+    case 'member':
+      return sql`(select ${sql.ref(model.pk)} from ${sql.table(model.table)}
+        where ${sql.ref(model.pk)} = ${link.id} and ${sql.ref(link.column)} = ${idOf(link.parent)})`;
+    case 'hop':
+      return relationOf(link).resolve(idOf(link.from));
+  }
+}
+
+/**
+ * Resolves a link one step at a time to a number, or throws the 404 that names the first missing step
+ * (`Event 1 has no user.`). Writes use it for the IDs they need; reads only after an empty answer.
+ */
+export async function resolve(db: SpaceKysely, link: Link): Promise<number> {
+  const { model } = link;
+  switch (link.kind) {
+    case 'root': {
+      const found = await scalar(db, sql`(select ${sql.ref(model.pk)} from ${sql.table(model.table)} where ${sql.ref(model.pk)} = ${link.id})`);
+      if (found === null) throw notFound(`${model.label} ${link.id} not found.`);
+      return found;
+    }
+    case 'member': {
+      const parentId = await resolve(db, link.parent);
+      const found = await scalar(
+        db,
+        sql`(select ${sql.ref(model.pk)} from ${sql.table(model.table)} where ${sql.ref(model.pk)} = ${link.id} and ${sql.ref(link.column)} = ${parentId})`,
+      );
+      if (found === null) {
+        throw notFound(`${model.label} ${link.id} not found for ${link.parent.model.label.toLowerCase()} ${parentId}.`);
+      }
+      return found;
+    }
+    case 'hop': {
+      const fromId = await resolve(db, link.from);
+      const relation = relationOf(link);
+      const found = await scalar(db, relation.resolve(sql`${fromId}`));
+      if (found === null) throw notFound(`${link.from.model.label} ${fromId} ${relation.missing}.`);
+      return found;
+    }
+  }
+}
+
+function relationOf(link: Extract<Link, { kind: 'hop' }>) {
+  const relation = link.from.model.relations[link.relation];
+  if (relation.kind !== 'one') throw new Error(`${link.relation} is not a one-relation`);
+  return relation;
+}
+
+async function scalar(db: SpaceKysely, expression: Expression<unknown>): Promise<number | null> {
+  const { rows } = await sql<{ id: number | string | null }>`select ${expression} as id`.execute(db);
+  const id = rows[0]?.id;
+  return id === null || id === undefined ? null : Number(id);
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/app.js';
+import { IMAGE, KEY, ok, spaceApp, type SpaceTest } from './helpers.js';
+
+// The documented protocol quirks: API key, 200-only successes, plain-text errors, JSON everywhere.
+describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
+  let s: SpaceTest;
+  beforeAll(async () => {
+    s = await spaceApp(dialect);
+    ok(await s.api('POST', '/users', { twitch_id: '100', name: 'alice' }));
+  });
+  afterAll(async () => s.close());
+
+  it('answers 403 in plain text without the right X-API-KEY, before anything else', async () => {
+    for (const headers of [{}, { 'x-api-key': 'SecureToken' }, { 'x-api-key': `${KEY}x` }, { 'x-api-key': '' }]) {
+      const res = await s.t.inject({ method: 'GET', url: '/dreamspace/users', headers });
+      expect(res.statusCode).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.body).toMatch(/X-API-KEY/);
+    }
+    // Unknown paths and bad bodies are not looked at without the key either.
+    const unknown = await s.t.inject({ method: 'POST', url: '/dreamspace/nothing', payload: '{bad' });
+    expect(unknown.statusCode).toBe(403);
+    expect((await s.counts()).users).toBe(1);
+  });
+
+  it('accepts the header name in any case', async () => {
+    const res = await s.t.inject({ method: 'GET', url: '/dreamspace/users', headers: { 'X-API-KEY': KEY } });
+    expect(res.statusCode).toBe(200);
+    const lower = await s.t.inject({ method: 'GET', url: '/dreamspace/users', headers: { 'x-Api-Key': KEY } });
+    expect(lower.statusCode).toBe(200);
+  });
+
+  it('uses SecureToken when no token is configured', async () => {
+    const d = await spaceApp(dialect, { DREAMSPACE_APITOKEN: '' });
+    try {
+      const res = await d.t.inject({ method: 'GET', url: '/dreamspace/users', headers: { 'x-api-key': 'SecureToken' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('answers every success with 200 and JSON, creations included', async () => {
+    const res = await s.api('POST', '/documents', { document_data: IMAGE, seal: 1 });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.document_id).toEqual(expect.any(Number));
+    expect(res.headers.location).toBeUndefined();
+  });
+
+  it('tolerates an empty body with Content-Type: application/json on GET and DELETE', async () => {
+    const get = await s.api('GET', '/users', '');
+    expect(get.status).toBe(200);
+    const doc = ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: 2 }));
+    const del = await s.api('DELETE', `/documents/${doc.document_id}`, '');
+    expect(del.status).toBe(200);
+    expect(del.body.document_id).toBe(doc.document_id);
+    const noHeader = await s.t.inject({ method: 'DELETE', url: `/dreamspace/documents/${doc.document_id}`, headers: { 'x-api-key': KEY } });
+    expect(noHeader.statusCode).toBe(404);
+  });
+
+  it('reads bodies as JSON whatever the Content-Type says', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await s.api('POST', '/users', { twitch_id: `ct-${type}`, name: 'ct' }, { 'content-type': type });
+      expect(res.status).toBe(200);
+      expect(res.body.twitch_id).toBe(`ct-${type}`);
+    }
+  });
+
+  it('answers malformed JSON with a plain-text 400 (the original answered 500), storing nothing', async () => {
+    const before = await s.counts();
+    for (const payload of ['{bad', '{"twitch_id": "1", "name": }', '[1, 2', 'nul']) {
+      const res = await s.api('POST', '/users', payload);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/^Malformed JSON body/);
+    }
+    expect(await s.counts()).toEqual(before);
+  });
+
+  it('answers wrong field types with a 400 naming the field (no coercion)', async () => {
+    const cases: [string, unknown, RegExp][] = [
+      ['/users', { twitch_id: 105474571, name: 'x' }, /^Field twitch_id must be a string\.$/],
+      ['/users', { twitch_id: '1', name: null }, /^Field name must be a string\.$/],
+      ['/documents', { document_data: IMAGE, seal: '1' }, /^Field seal must be an integer\.$/],
+      ['/documents', { document_data: IMAGE, seal: 1.5 }, /^Field seal must be an integer\.$/],
+      ['/documents', { document_data: IMAGE, seal: 1, stamps: [{ stamp_type: 'a', pos_x: 'left', pos_y: 0 }] }, /^Field stamps\[0\]\.pos_x must be an integer\.$/],
+      ['/users', [{ twitch_id: '1', name: 'x' }], /^The body must be an object\.$/],
+      ['/users', 'null', /^A JSON body is required\.$/],
+      ['/users', '', /^A JSON body is required\.$/],
+      ['/users', { twitch_id: '1' }, /^Missing required field: name\.$/],
+      ['/users', { twitch_id: '1', name: 'x', colour: 'red' }, /^Unknown field: colour\.$/],
+      ['/users', { twitch_id: '1', name: 'x', user_id: 5 }, /^Field user_id cannot be set here \(allowed: twitch_id, name, preferences\)\.$/],
+    ];
+    const before = await s.counts();
+    for (const [path, body, message] of cases) {
+      const res = await s.api('POST', path, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.text).toMatch(message);
+    }
+    expect(await s.counts()).toEqual(before);
+  });
+
+  it('answers unknown models, unknown relations and non-integer IDs with a 400', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['GET', '/items', /^Unknown model "items"\. Models: users, transactions, specimens, events, documents, stamps\.$/],
+      ['POST', '/items', /^Unknown model "items"/],
+      ['GET', '/', /^Unknown model ""/],
+      ['GET', '/users/1/inventory', /^Unknown relation "inventory" of users\. Relations: transactions, specimens, events, specimen\.$/],
+      ['GET', '/documents/1/event', /^Unknown relation "event" of documents/],
+      ['GET', '/users/abc', /^"abc" is not a valid user ID: IDs are non-negative integers\.$/],
+      ['GET', '/users/1.5', /is not a valid user ID/],
+      ['GET', '/users/-1', /is not a valid user ID/],
+      ['GET', '/users/1/transactions/x', /^"x" is not a valid transaction ID/],
+      ['PATCH', '/events/1e3', /^"1e3" is not a valid event ID/],
+    ];
+    for (const [method, path, message] of cases) {
+      const res = await s.api(method, path, method === 'GET' ? undefined : {});
+      expect(res.status, path).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(message);
+    }
+    const bare = await s.t.inject({ method: 'GET', url: '/dreamspace', headers: { 'x-api-key': KEY } });
+    expect(bare.statusCode).toBe(400);
+  });
+
+  it('answers a missing object with a plain-text 404', async () => {
+    const res = await s.api('GET', '/users/999');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toBe('User 999 not found.');
+    expect((await s.api('PATCH', '/users/999', { name: 'x' })).status).toBe(404);
+    expect((await s.api('DELETE', '/users/999')).status).toBe(404);
+    expect((await s.api('GET', '/users/0')).status).toBe(404);
+  });
+
+  it('answers methods a path does not support with a 405 and an Allow header', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/users', 'GET, POST'],
+      ['PATCH', '/users', 'GET, POST'],
+      ['PUT', '/users', 'GET, POST'],
+      ['PUT', '/stamps/1', 'GET, PATCH, DELETE'],
+      ['POST', '/users/1', 'GET, PATCH, DELETE'],
+      ['PATCH', '/transactions/1', 'GET'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await s.api(method, path, method === 'DELETE' ? undefined : {});
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    }
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const res = await s.t.inject({ method: 'HEAD', url: '/dreamspace/users', headers: { 'x-api-key': KEY } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+  });
+
+  it('lists its routes with the API key scheme in the OpenAPI document', async () => {
+    const res = await s.t.inject({ method: 'GET', url: '/openapi.json' });
+    const doc = res.json();
+    expect(doc.components.securitySchemes.spaceApiKey).toEqual({ type: 'apiKey', in: 'header', name: 'X-API-KEY' });
+    for (const path of ['/dreamspace/users', '/dreamspace/users/{id}', '/dreamspace/users/{id}/transactions', '/dreamspace/events/{id}/document', '/dreamspace/stamps']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(doc.paths['/dreamspace/users'].get.security).toEqual([{ spaceApiKey: [] }]);
+    expect(doc.paths['/dreamspace/stamps'].put).toBeDefined();
+    expect(doc.paths['/dreamspace/transactions/{id}'].patch).toBeUndefined();
+    expect(Object.keys(doc.paths).some((p) => p.includes('*'))).toBe(false);
+  });
+});
+
+describe('dreamspace mount', () => {
+  it('can be mounted elsewhere, or switched off', async () => {
+    const moved = await spaceApp('sqlite', { DREAMLAKE_MOUNT_DREAMSPACE: '/space' });
+    try {
+      const res = await moved.t.inject({ method: 'GET', url: '/space/users', headers: { 'x-api-key': KEY } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual([]);
+      const deep = await moved.t.inject({ method: 'GET', url: '/space/users/1/specimen/owner', headers: { 'x-api-key': KEY } });
+      expect(deep.statusCode).toBe(404);
+      expect(deep.body).toBe('User 1 not found.');
+    } finally {
+      await moved.close();
+    }
+    const off = await spaceApp('sqlite', { DREAMLAKE_MOUNT_DREAMSPACE: 'off' });
+    try {
+      const res = await off.t.inject({ method: 'GET', url: '/dreamspace/users', headers: { 'x-api-key': KEY } });
+      expect(res.statusCode).toBe(404);
+    } finally {
+      await off.close();
+    }
+  });
+});

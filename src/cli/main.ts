@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerKeys } from './keys.js';
+import { registerGc } from './gc.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
@@ -10,5 +12,7 @@ export async function main(argv: string[]): Promise<void> {
   registerServe(program);
   registerToken(program);
   registerMigrate(program);
+  registerGc(program);
+  registerKeys(program);
   await program.parseAsync(argv);
 }

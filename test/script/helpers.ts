@@ -24,6 +24,8 @@ export interface ScriptTestApp {
   config: Config;
   dialect: DialectName;
   db: ScriptDb;
+  /** The same database as a `--database` value for the CLI (PostgreSQL: the schema in the URL). */
+  databaseArg: string;
   /** The secret of a new key (admin unless `options` say otherwise). */
   key(options?: NewKey): Promise<string>;
   /** app.inject with `X-API-Key: secret` and the URL under the Dreamscript mount. */
@@ -52,12 +54,19 @@ export async function createScriptTestApp(dialect: DialectName, env: NodeJS.Proc
   const main = await open();
   const peers: FastifyInstance[] = [];
   const db = scriptDb(main.database);
+  let databaseArg = databaseUrl;
+  if (schema) {
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    databaseArg = url.toString();
+  }
 
   return {
     app: main.app,
     config,
     dialect,
     db,
+    databaseArg,
     async key(options = { admin: true }) {
       return (await createKey(db, options)).secret;
     },

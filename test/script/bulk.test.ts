@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
+
+describe.each(DIALECTS)('Dreamscript bulk writes (%s)', (dialect) => {
+  let t: ScriptTestApp;
+  let key: string;
+  beforeAll(async () => {
+    t = await createScriptTestApp(dialect);
+    key = await t.key();
+  });
+  afterAll(async () => t.close());
+
+  const bulk = (docs: unknown[], secret = key) => t.call(secret, { method: 'POST', url: '/documents/_bulk', payload: { docs } });
+  const count = async () =>
+    Number((await t.db.selectFrom('script_documents').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('creates many documents in one request, results in order', async () => {
+    const docs = Array.from({ length: 1000 }, (_, i) => ({ title: `doc ${i}`, content: `body ${i}` }));
+    const res = await bulk(docs);
+    expect(res.statusCode).toBe(201);
+    const { results } = res.json() as { results: { id: number; _rev: string }[] };
+    expect(results).toHaveLength(1000);
+    const ids = results.map((r) => r.id);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    const rows = await t.db.selectFrom('script_documents').select(['id', 'title', 'rev']).where('id', 'in', [ids[0], ids[999]]).orderBy('id').execute();
+    expect(rows).toEqual([
+      { id: ids[0], title: 'doc 0', rev: results[0]._rev },
+      { id: ids[999], title: 'doc 999', rev: results[999]._rev },
+    ]);
+    const revisions = await t.db.selectFrom('script_revisions').select('document_id').where('document_id', 'in', ids).execute();
+    expect(revisions).toHaveLength(1000);
+  });
+
+  it('applies each item on its own: partial failures come back per item, the rest is stored', async () => {
+    const project = (await t.call(key, { method: 'POST', url: '/projects', payload: { name: 'bulk' } })).json().id;
+    const existing = (await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'existing' } })).json();
+    const doomed = (await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'doomed' } })).json();
+    const stale = (await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'stale' } })).json();
+    await t.call(key, { method: 'PUT', url: `/documents/${stale.id}`, payload: { title: 'moved on' } });
+
+    const res = await bulk([
+      { title: 'new one', projectId: project },
+      { id: existing.id, _rev: existing._rev, title: 'updated', content: 'c' },
+      { id: 99999999, title: 'missing' },
+      { title: '' },
+      { id: doomed.id, _deleted: true },
+      { id: stale.id, _rev: stale._rev, title: 'too late' },
+      { title: 'x', projectId: 424242 },
+      { title: 'x', extra: true },
+      { id: existing.id, title: 'no revision given' },
+      { _rev: existing._rev, title: 'rev without id' },
+      { id: existing.id },
+    ]);
+    expect(res.statusCode).toBe(201);
+    const { results } = res.json();
+    expect(results).toEqual([
+      { id: expect.any(Number), _rev: expect.stringMatching(/^1-/) },
+      { id: existing.id, _rev: expect.stringMatching(/^2-/) },
+      { id: 99999999, error: 'not_found', message: 'Document 99999999 was not found.' },
+      { error: 'validation_error', message: expect.stringMatching(/^docs\[3\]\.title/) },
+      { id: doomed.id, _rev: expect.stringMatching(/^2-/) },
+      { id: stale.id, error: 'conflict', message: expect.any(String) },
+      { error: 'invalid_request', message: 'Project 424242 does not exist.' },
+      { error: 'validation_error', message: expect.stringMatching(/^docs\[7\]\.extra/) },
+      { id: existing.id, _rev: expect.stringMatching(/^3-/) },
+      { error: 'validation_error', message: expect.stringMatching(/_rev/) },
+      { id: existing.id, error: 'validation_error', message: expect.stringMatching(/title is required/) },
+    ]);
+
+    const created = await t.call(key, { method: 'GET', url: `/documents/${results[0].id}` });
+    expect(created.json()).toMatchObject({ title: 'new one', projectId: project });
+    const updated = await t.call(key, { method: 'GET', url: `/documents/${existing.id}` });
+    expect(updated.json()).toMatchObject({ title: 'no revision given', _rev: results[8]._rev });
+    expect(updated.json()).not.toHaveProperty('content');
+    expect((await t.call(key, { method: 'GET', url: `/documents/${doomed.id}` })).statusCode).toBe(404);
+    expect((await t.call(key, { method: 'GET', url: `/documents/${stale.id}` })).json().title).toBe('moved on');
+    const history = await t.call(key, { method: 'GET', url: `/documents/${existing.id}/revisions` });
+    expect(history.json()).toHaveLength(3);
+  });
+
+  it('respects key scopes per item', async () => {
+    const mine = (await t.call(key, { method: 'POST', url: '/projects', payload: { name: 'mine' } })).json().id;
+    const other = (await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'other' } })).json();
+    const scoped = await t.key({ projects: [mine] });
+    const { results } = (await bulk([{ title: 'in', projectId: mine }, { title: 'out' }, { id: other.id, title: 'steal', projectId: mine }], scoped)).json();
+    expect(results[0]).toEqual({ id: expect.any(Number), _rev: expect.any(String) });
+    expect(results[1]).toMatchObject({ error: 'forbidden' });
+    expect(results[2]).toMatchObject({ id: other.id, error: 'forbidden' });
+    expect((await t.call(key, { method: 'GET', url: `/documents/${other.id}` })).json().title).toBe('other');
+  });
+
+  it('refuses more than 1,000 documents, an empty list, and a malformed envelope, storing nothing', async () => {
+    const before = await count();
+    const tooMany = await bulk(Array.from({ length: 1001 }, () => ({ title: 'x' })));
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().message).toMatch(/docs/);
+    expect((await bulk([])).statusCode).toBe(400);
+    expect((await bulk(['title'])).statusCode).toBe(400);
+    expect((await t.call(key, { method: 'POST', url: '/documents/_bulk', payload: { documents: [] } })).statusCode).toBe(400);
+    expect(await count()).toBe(before);
+  });
+});

@@ -60,6 +60,31 @@ export interface CollectionMembersTable {
   position: number;
 }
 
+export interface NodesTable {
+  id: string;
+  project_id: string;
+  parent_id: string | null;
+  name: string;
+  path: string;
+  kind: string;
+  leaf: number;
+  tags: string;
+  metadata: string | null;
+  size: number | null;
+  content_type: string | null;
+  sha256: string | null;
+  description: string | null;
+  status: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface NodeTreesTable {
+  project_id: string;
+  version: number;
+}
+
 export interface LakeTables {
   users: UsersTable;
   namespaces: NamespacesTable;
@@ -68,6 +93,8 @@ export interface LakeTables {
   datasets: DatasetsTable;
   collections: CollectionsTable;
   collection_members: CollectionMembersTable;
+  nodes: NodesTable;
+  node_trees: NodeTreesTable;
 }
 
 export type LakeDb = Kysely<LakeTables>;

@@ -2,16 +2,30 @@ import { randomBytes } from 'node:crypto';
 import type { TestApp } from './app.js';
 
 /**
- * `count` IDs that are valid collection members in `ns`/`project`. For now any non-empty string is, so these
- * are made up; once the node tree exists this uploads real files and returns their node IDs. Tests must not
- * depend on the IDs' shape.
+ * `count` IDs that are valid collection members in `ns`/`project`: real files, uploaded with
+ * PUT …/files/…, whose node IDs are returned in upload order. Tests must not depend on the IDs' shape.
  */
 export async function memberIds(
-  _t: TestApp,
-  _headers: Record<string, string>,
-  _ns: string,
-  _project: string,
+  t: TestApp,
+  headers: Record<string, string>,
+  ns: string,
+  project: string,
   count: number,
 ): Promise<string[]> {
-  return Array.from({ length: count }, () => `node-${randomBytes(6).toString('hex')}`);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 10) {
+    const batch = Array.from({ length: Math.min(10, count - i) }, async () => {
+      const name = randomBytes(6).toString('hex');
+      const res = await t.inject({
+        method: 'PUT',
+        url: `/namespaces/${ns}/projects/${project}/files/members/${name}.bin`,
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        payload: randomBytes(16),
+      });
+      if (res.statusCode !== 201) throw new Error(`memberIds: upload answered ${res.statusCode} ${res.body}`);
+      return res.json().id as string;
+    });
+    ids.push(...(await Promise.all(batch)));
+  }
+  return ids;
 }

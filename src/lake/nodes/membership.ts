@@ -1,11 +1,43 @@
+import { sql } from 'kysely';
 import type { LakeDb } from '../db.js';
+import { LEAF_KINDS } from './kinds.js';
+import { lockTree } from './tree.js';
 
-// The seam between collections and the node tree. Until the node tree exists these accept any member ID;
-// the node-tree issue replaces the bodies (same signatures) with real checks against live leaf nodes.
+// The seam between collections and the node tree: collection members are live leaf nodes (files) of the
+// collection's project.
 
-/** Member IDs that are not live leaf nodes of the project (in the order given). */
-export async function findInvalidMembers(_db: LakeDb, _projectId: string, ids: string[]): Promise<string[]> {
-  return ids.filter((id) => id.length === 0 || id.length > 128);
+// Bound parameters per statement stay well below SQLite's and PostgreSQL's limits.
+const CHUNK = 10_000;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * Member IDs that are not live leaf nodes of the project (unknown, deleted, folders or episodes, or of
+ * another project), each once, in the order given. It also takes the project's tree lock: called first
+ * inside the caller's transaction, that makes "validate, then insert members" atomic against a node
+ * delete, which removes its files from collections under the same lock.
+ */
+export async function findInvalidMembers(db: LakeDb, projectId: string, ids: string[]): Promise<string[]> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return [];
+  await lockTree(db, projectId);
+  const valid = new Set<string>();
+  for (const part of chunks(unique.filter((id) => id.length > 0 && id.length <= 128))) {
+    const rows = await db
+      .selectFrom('nodes')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('id', 'in', part)
+      .where('leaf', '=', 1)
+      .where('deleted_at', 'is', null)
+      .execute();
+    for (const r of rows) valid.add(r.id);
+  }
+  return unique.filter((id) => !valid.has(id));
 }
 
 export interface MemberNode {
@@ -16,12 +48,37 @@ export interface MemberNode {
   contentType: string | null;
 }
 
-/** The nodes behind member IDs, in the order given (for `?expand=nodes`). */
-export async function expandMembers(_db: LakeDb, _projectId: string, ids: string[]): Promise<MemberNode[]> {
-  return ids.map((id) => ({ id, path: null, kind: null, size: null, contentType: null }));
+/** The nodes behind member IDs, in the order given (for `?expand=nodes`); one query up to 10,000 members. */
+export async function expandMembers(db: LakeDb, projectId: string, ids: string[]): Promise<MemberNode[]> {
+  const found = new Map<string, MemberNode>();
+  for (const part of chunks([...new Set(ids)])) {
+    const rows = await db
+      .selectFrom('nodes')
+      .select(['id', 'path', 'kind', 'size', 'content_type'])
+      .where('project_id', '=', projectId)
+      .where('id', 'in', part)
+      .where('deleted_at', 'is', null)
+      .execute();
+    for (const r of rows) {
+      found.set(r.id, { id: r.id, path: r.path, kind: r.kind, size: r.size === null ? null : Number(r.size), contentType: r.content_type });
+    }
+  }
+  return ids.map((id) => found.get(id) ?? { id, path: null, kind: null, size: null, contentType: null });
 }
 
-/** Live leaf counts per kind across a namespace's live projects. */
-export async function countLiveAssets(_db: LakeDb, _namespaceId: string): Promise<Record<string, number>> {
-  return {};
+/** Live leaf counts per kind across a namespace's live projects (every leaf kind present, 0 when none). */
+export async function countLiveAssets(db: LakeDb, namespaceId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('nodes as n')
+    .innerJoin('projects as p', 'p.id', 'n.project_id')
+    .select(['n.kind', sql<number>`count(*)`.as('c')])
+    .where('p.namespace_id', '=', namespaceId)
+    .where('p.deleted_at', 'is', null)
+    .where('n.leaf', '=', 1)
+    .where('n.deleted_at', 'is', null)
+    .groupBy('n.kind')
+    .execute();
+  const counts: Record<string, number> = Object.fromEntries(LEAF_KINDS.map((k) => [k, 0]));
+  for (const r of rows) counts[r.kind] = Number(r.c);
+  return counts;
 }

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createFsBlobStore } from '../core/blobs/fs-store.js';
+import { collectGarbage } from '../core/blobs/gc.js';
+import { createDatabase } from '../core/db/database.js';
+import { migrateToLatest } from '../core/db/migrate.js';
+import type { LakeDb } from '../lake/db.js';
+import { referencedBlobs } from '../lake/nodes/blob-refs.js';
+import { configFrom, withCommonOptions } from './common.js';
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90`, `90s`, `15m`, `1h`, `2d` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)([smhd]?)$/.exec(text.trim());
+  if (!m) throw new Error(`--grace must look like 30s, 15m, 1h or 2d (got "${text}")`);
+  return Number(m[1]) * UNITS[m[2] || 's'] * 1000;
+}
+
+export function registerGc(program: Command) {
+  withCommonOptions(program.command('gc').description('delete stored file content that no live file references'))
+    .option('--grace <duration>', 'keep anything younger than this, so running uploads are safe (e.g. 30m, 1h, 2d)', '1h')
+    .option('--dry-run', 'only report what would be deleted')
+    .action(async (flags) => {
+      const config = configFrom(flags);
+      const graceMs = parseDuration(flags.grace);
+      const database = createDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database.db);
+        const store = createFsBlobStore(join(config.dataDir, 'blobs'));
+        const report = await collectGarbage(store, {
+          graceMs,
+          dryRun: Boolean(flags.dryRun),
+          referenced: (shas) => referencedBlobs(database.db as LakeDb, shas),
+        });
+        const verb = flags.dryRun ? 'would delete' : 'deleted';
+        console.log(
+          `Scanned ${report.scanned} blobs: ${report.referenced} in use, ${report.young} younger than the grace period, ` +
+            `${verb} ${report.deleted} (${report.deletedBytes} bytes); removed ${report.leftoversRemoved} upload leftovers.`,
+        );
+      } finally {
+        await database.close();
+      }
+    });
+}

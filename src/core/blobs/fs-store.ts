@@ -1,0 +1,176 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
+import { isSha256Hex, type BlobEntry, type BlobInfo, type BlobStore, type ByteRange, type PutChecks } from './store.js';
+
+/**
+ * Blobs on the local filesystem: `<root>/ab/cd/<sha256>`. An upload is written to `<root>/tmp/`, fsynced,
+ * then renamed into place, so a crash never leaves a partial file under a content address; an identical
+ * upload renames over the existing copy (same bytes), which also refreshes its age for the collector.
+ * No name given by a user ever reaches the filesystem: paths are built from validated hex digests only.
+ */
+export function createFsBlobStore(root: string): BlobStore {
+  const tmpDir = join(root, 'tmp');
+  let ready: Promise<unknown> | undefined;
+  const ensureTmp = () => (ready ??= mkdir(tmpDir, { recursive: true }));
+
+  const pathOf = (sha256: string) => {
+    if (!isSha256Hex(sha256)) throw badRequest('Not a sha256 digest.');
+    return join(root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  };
+
+  return {
+    async put(source, checks = {}) {
+      await ensureTmp();
+      const tmp = join(tmpDir, `${randomUUID()}.part`);
+      const fh = await open(tmp, 'wx', 0o600);
+      let closed = false;
+      let stored = false;
+      try {
+        const { sha256, size } = await copyHashing(source, fh, checks);
+        await fh.sync();
+        await fh.close();
+        closed = true;
+        const dest = pathOf(sha256);
+        await mkdir(dirname(dest), { recursive: true });
+        await rename(tmp, dest);
+        await syncDir(dirname(dest));
+        stored = true;
+        return { sha256, size };
+      } finally {
+        if (!closed) await fh.close().catch(() => undefined);
+        if (!stored) await rm(tmp, { force: true });
+      }
+    },
+
+    async get(sha256, range) {
+      let fh: FileHandle;
+      try {
+        fh = await open(pathOf(sha256), 'r');
+      } catch (err) {
+        if (isMissing(err)) throw notFound('The content of this file is missing from the blob store.');
+        throw err;
+      }
+      return fh.createReadStream(range ? { start: range.start, end: range.end } : {}) as Readable;
+    },
+
+    async exists(sha256) {
+      return stat(pathOf(sha256)).then(
+        (s) => s.isFile(),
+        () => false,
+      );
+    },
+
+    async delete(sha256, options = {}) {
+      const path = pathOf(sha256);
+      if (!options.olderThan) return unlink(path).then(() => true, ignoreMissing);
+      // Move it aside first, then look at its age: an upload that renamed a fresh copy in just before is
+      // seen here (young) and put back; one that renames after the move simply creates a new copy.
+      await ensureTmp();
+      const aside = join(tmpDir, `${sha256}.${randomUUID()}.gc`);
+      if (!(await rename(path, aside).then(() => true, ignoreMissing))) return false;
+      const { mtimeMs } = await stat(aside);
+      if (mtimeMs >= options.olderThan.getTime()) {
+        await rename(aside, path);
+        return false;
+      }
+      await unlink(aside);
+      return true;
+    },
+
+    async *list(): AsyncIterable<BlobEntry> {
+      for (const first of await hexDirs(root)) {
+        for (const second of await hexDirs(join(root, first))) {
+          const dir = await opendir(join(root, first, second)).catch(() => null);
+          if (!dir) continue;
+          for await (const entry of dir) {
+            if (!entry.isFile() || !isSha256Hex(entry.name)) continue;
+            const s = await stat(join(root, first, second, entry.name)).catch(() => null);
+            if (s) yield { sha256: entry.name, size: s.size, modifiedAt: s.mtime };
+          }
+        }
+      }
+    },
+
+    async sweep(olderThan) {
+      const dir = await opendir(tmpDir).catch(() => null);
+      if (!dir) return 0;
+      let removed = 0;
+      for await (const entry of dir) {
+        const path = join(tmpDir, entry.name);
+        const s = await stat(path).catch(() => null);
+        if (s?.isFile() && s.mtimeMs < olderThan.getTime() && (await unlink(path).then(() => true, ignoreMissing))) removed++;
+      }
+      return removed;
+    },
+  };
+}
+
+/** Copies `source` into `fh` while hashing; enforces the size limit as bytes arrive, the other checks at the end. */
+async function copyHashing(source: AsyncIterable<Uint8Array>, fh: FileHandle, checks: PutChecks): Promise<BlobInfo> {
+  const hash = createHash('sha256');
+  let size = 0;
+  // Iterated by hand so that a failed check does not destroy the request stream: the error response can
+  // still reach the client before the connection closes.
+  const chunks = source[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await chunks.next();
+    } catch {
+      throw badRequest('The upload was interrupted before the end of the body.', 'upload_interrupted');
+    }
+    if (next.done) break;
+    const chunk = next.value;
+    size += chunk.length;
+    if (checks.maxBytes !== undefined && size > checks.maxBytes) {
+      throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
+    }
+    hash.update(chunk);
+    await writeAll(fh, chunk);
+  }
+  if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
+    throw badRequest(`Received ${size} bytes but Content-Length announced ${checks.expectedSize}.`, 'size_mismatch');
+  }
+  const sha256 = hash.digest('hex');
+  if (checks.expectedSha256 !== undefined && checks.expectedSha256 !== sha256) {
+    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${sha256}, not the announced ${checks.expectedSha256}.`);
+  }
+  return { sha256, size };
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array) {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Makes a rename durable: the directory entry itself must reach the disk. */
+async function syncDir(dir: string) {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function hexDirs(dir: string): Promise<string[]> {
+  const handle = await opendir(dir).catch(() => null);
+  if (!handle) return [];
+  const names: string[] = [];
+  for await (const entry of handle) if (entry.isDirectory() && /^[0-9a-f]{2}$/.test(entry.name)) names.push(entry.name);
+  return names;
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+function ignoreMissing(err: unknown): false {
+  if (isMissing(err)) return false;
+  throw err;
+}

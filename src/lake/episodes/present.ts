@@ -1,0 +1,20 @@
+import { parseJson } from '../../core/db/dialect.js';
+import type { NodesTable } from '../db.js';
+
+export function presentEpisode(row: NodesTable) {
+  const folder = row.path.slice(0, row.path.length - row.name.length - 1);
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status ?? 'running',
+    tags: parseJson<string[]>(row.tags, []),
+    metadata: parseJson<Record<string, unknown> | null>(row.metadata, null),
+    path: row.path,
+    folder: folder === '' ? '/' : folder,
+    parentId: row.parent_id,
+    projectId: row.project_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

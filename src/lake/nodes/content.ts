@@ -1,0 +1,61 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { BlobStore } from '../../core/blobs/store.js';
+import type { AppContext } from '../../core/context.js';
+import { AppError, rangeNotSatisfiable } from '../../core/errors.js';
+import type { LakeDb } from '../db.js';
+import { errors } from '../schemas.js';
+import { projectFor } from './access.js';
+import { etagListMatches, etagOf } from './conditional.js';
+import { decideRange } from './range.js';
+import { NodeParams } from './schemas.js';
+import { getLiveNode } from './tree.js';
+
+/**
+ * GET and HEAD of a file's bytes, with what a browser `<video>` needs to seek: Accept-Ranges, single ranges
+ * (206/416), ETag (the sha256) and If-None-Match (304).
+ */
+export const contentRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: BlobStore }> = async (app, { ctx, blobs }) => {
+  const db = ctx.database.db as LakeDb;
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/nodes/:id/content',
+    schema: {
+      tags: ['DreamLake: nodes'],
+      summary: "A file's bytes (Range, If-None-Match and If-Range supported)",
+      params: NodeParams,
+      response: errors(400, 401, 404, 416),
+    },
+    handler: async (request, reply) => {
+      const project = await projectFor(db, request, request.params);
+      const node = await getLiveNode(db, project.id, request.params.id);
+      if (Number(node.leaf) !== 1 || node.sha256 === null) {
+        throw new AppError(400, 'not_a_file', `${node.path} is a ${node.kind}; only files have content.`);
+      }
+      const size = Number(node.size);
+      const etag = etagOf(node.sha256);
+      reply.headers({
+        etag,
+        'accept-ranges': 'bytes',
+        'last-modified': new Date(node.updated_at).toUTCString(),
+        'cache-control': 'private, no-cache',
+        // Uploaded bytes are served as uploaded: never let a browser run them as a page of this origin.
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "sandbox; default-src 'none'",
+      });
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, node.sha256)) return reply.status(304).send();
+
+      const ifRange = request.headers['if-range'];
+      const range = typeof ifRange !== 'string' || ifRange.trim() === etag ? decideRange(request.headers.range, size) : null;
+      if (range === 'unsatisfiable') throw rangeNotSatisfiable(`The range is outside the ${size} bytes of this file.`, size);
+      reply.type(node.content_type ?? 'application/octet-stream');
+      if (range) {
+        reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+      }
+      reply.header('content-length', range ? range.end - range.start + 1 : size);
+      if (request.method === 'HEAD') return reply.send();
+      return reply.send(await blobs.get(node.sha256, range ?? undefined));
+    },
+  });
+};

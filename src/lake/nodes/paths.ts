@@ -1,0 +1,82 @@
+import { AppError } from '../../core/errors.js';
+
+// Node names and paths. A path is `/` followed by names joined with `/` (`/camera/front/x.mp4`). Names never
+// reach the filesystem (blobs are stored under their digest), but anything that looks like traversal or
+// could be read differently by another tool is refused with a 400 all the same.
+
+export const MAX_NAME_BYTES = 255;
+export const MAX_DEPTH = 64;
+export const MAX_PATH_LENGTH = 4096;
+
+export const invalidPath = (message: string) => new AppError(400, 'invalid_path', message);
+
+// Control characters (NUL included), and lone UTF-16 surrogates that cannot be stored as UTF-8.
+const FORBIDDEN = /[\u0000-\u001f\u007f]|\p{Cs}/u;
+
+/** Checks one node name; answers it unchanged. */
+export function checkName(name: string, field = 'name'): string {
+  if (name.length === 0) throw invalidPath(`${field} must not be empty.`);
+  if (name === '.' || name === '..') throw invalidPath(`${field} must not be "." or "..".`);
+  if (name.includes('/')) throw invalidPath(`${field} must not contain "/".`);
+  if (name.includes('\\')) throw invalidPath(`${field} must not contain a backslash.`);
+  if (FORBIDDEN.test(name)) throw invalidPath(`${field} must not contain control characters.`);
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw invalidPath(`${field} must be at most ${MAX_NAME_BYTES} bytes.`);
+  return name;
+}
+
+function checkSegments(segments: string[], field: string): string[] {
+  if (segments.length > MAX_DEPTH) throw invalidPath(`${field} is deeper than ${MAX_DEPTH} levels.`);
+  for (const segment of segments) checkName(segment, `Each part of ${field}`);
+  if (joinPath(segments).length > MAX_PATH_LENGTH) throw invalidPath(`${field} is longer than ${MAX_PATH_LENGTH} characters.`);
+  return segments;
+}
+
+/**
+ * A node path given in a body or query (`/a/b`, `a/b` or `a/b/`): the names in it. `/` alone is the root
+ * (no names). Empty parts (`a//b`), `.`, `..`, backslashes and control characters are refused.
+ */
+export function parseNodePath(raw: string, field = 'path'): string[] {
+  if (raw.includes('\\')) throw invalidPath(`${field} must not contain a backslash.`);
+  const trimmed = raw.replace(/^\//, '').replace(/\/$/, '');
+  if (trimmed === '') return [];
+  return checkSegments(trimmed.split('/'), field);
+}
+
+/**
+ * The path of `PUT …/files/*`, taken from the raw (still percent-encoded) URL so that an encoded `/`, `.`
+ * or `\` cannot hide inside one part: each part is decoded on its own and then checked. A leading `/`
+ * (an absolute path, `…/files//etc/passwd`) is refused.
+ */
+export function parseUrlPath(rawTail: string): string[] {
+  if (rawTail === '') throw invalidPath('The file path is missing.');
+  if (rawTail.startsWith('/')) throw invalidPath('The file path must be relative (no leading "/").');
+  const segments = rawTail.split('/').map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw invalidPath('The file path is not valid percent-encoded UTF-8.');
+    }
+  });
+  return checkSegments(segments, 'The file path');
+}
+
+export function joinPath(segments: string[]): string {
+  return `/${segments.join('/')}`;
+}
+
+/** Every ancestor path of `segments` and the path itself: `[/a, /a/b, /a/b/c]`. */
+export function prefixPaths(segments: string[]): string[] {
+  return segments.map((_, i) => joinPath(segments.slice(0, i + 1)));
+}
+
+/**
+ * The half-open byte range `[path/, path0)` holding exactly the paths below `path` ('0' follows '/'),
+ * which both dialects answer from the (project_id, path) index.
+ */
+export function subtreeRange(path: string): { from: string; to: string } {
+  return { from: `${path}/`, to: `${path}0` };
+}
+
+export function isWithin(path: string, ancestor: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}/`);
+}

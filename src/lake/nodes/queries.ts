@@ -1,0 +1,105 @@
+import { sql } from 'kysely';
+import type { Page } from '../../core/pagination.js';
+import type { LakeDb, NodesTable } from '../db.js';
+import { joinPath, subtreeRange } from './paths.js';
+import { getLiveNode, nodeNotFound, notAFolder } from './tree.js';
+
+export interface NodePage {
+  rows: NodesTable[];
+  total: number;
+}
+
+function stripTotal(rows: (NodesTable & { total: number | string })[]): NodePage {
+  return { rows: rows.map(({ total: _t, ...row }) => row), total: rows.length ? Number(rows[0].total) : 0 };
+}
+
+/**
+ * Children of a folder (the root when `parentId` is null): inner nodes first, then by name (byte order).
+ * One query: the total comes from an index-only count beside the page. Live children imply a live parent,
+ * so the parent is only looked up when the page is empty.
+ */
+export async function listChildren(db: LakeDb, projectId: string, parentId: string | null, page: Page): Promise<NodePage> {
+  const rows = await db
+    .selectFrom('nodes as n')
+    .selectAll('n')
+    .select((eb) =>
+      eb
+        .selectFrom('nodes as c')
+        .select(sql<number>`count(*)`.as('c'))
+        .where('c.project_id', '=', projectId)
+        .where('c.parent_id', parentId === null ? 'is' : '=', parentId)
+        .where('c.deleted_at', 'is', null)
+        .as('total'),
+    )
+    .where('n.project_id', '=', projectId)
+    .where('n.parent_id', parentId === null ? 'is' : '=', parentId)
+    .where('n.deleted_at', 'is', null)
+    .orderBy('n.leaf')
+    .orderBy('n.name')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  if (rows.length) return stripTotal(rows as (NodesTable & { total: number })[]);
+  if (parentId !== null) {
+    const parent = await getLiveNode(db, projectId, parentId);
+    if (Number(parent.leaf) === 1) throw notAFolder(parent.path);
+  }
+  return { rows: [], total: page.offset > 0 ? await countChildren(db, projectId, parentId) : 0 };
+}
+
+async function countChildren(db: LakeDb, projectId: string, parentId: string | null): Promise<number> {
+  const r = await db
+    .selectFrom('nodes')
+    .select(sql<number>`count(*)`.as('c'))
+    .where('project_id', '=', projectId)
+    .where('parent_id', parentId === null ? 'is' : '=', parentId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.c);
+}
+
+export async function lookupPath(db: LakeDb, projectId: string, segments: string[]): Promise<NodesTable> {
+  const node = await db
+    .selectFrom('nodes')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('path', '=', joinPath(segments))
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!node) throw nodeNotFound();
+  return node;
+}
+
+export interface DescendantFilter {
+  leavesOnly?: boolean;
+  kind?: string;
+}
+
+/** The subtree below a node (not the node itself), in path order, with the total in the same query. */
+export async function listDescendants(db: LakeDb, projectId: string, id: string, filter: DescendantFilter, page: Page): Promise<NodePage> {
+  const node = await getLiveNode(db, projectId, id);
+  if (Number(node.leaf) === 1) throw notAFolder(node.path);
+  const { from, to } = subtreeRange(node.path);
+  let query = db
+    .selectFrom('nodes')
+    .selectAll()
+    .select(sql<number>`count(*) over()`.as('total'))
+    .where('project_id', '=', projectId)
+    .where('path', '>=', from)
+    .where('path', '<', to)
+    .where('deleted_at', 'is', null);
+  if (filter.leavesOnly) query = query.where('leaf', '=', 1);
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
+  const rows = await query.orderBy('path').limit(page.limit).offset(page.offset).execute();
+  if (rows.length || page.offset === 0) return stripTotal(rows);
+  let count = db
+    .selectFrom('nodes')
+    .select(sql<number>`count(*)`.as('total'))
+    .where('project_id', '=', projectId)
+    .where('path', '>=', from)
+    .where('path', '<', to)
+    .where('deleted_at', 'is', null);
+  if (filter.leavesOnly) count = count.where('leaf', '=', 1);
+  if (filter.kind) count = count.where('kind', '=', filter.kind);
+  return { rows: [], total: Number((await count.executeTakeFirstOrThrow()).total) };
+}

@@ -1,0 +1,34 @@
+import type { ExpressionBuilder } from 'kysely';
+import { nowIso } from '../../core/time.js';
+import type { LakeDb, LakeTables } from '../db.js';
+import { subtreeRange } from './paths.js';
+import { getLiveNode, lockTree } from './tree.js';
+
+/**
+ * Soft-deletes a node and its subtree, and takes the deleted files out of every collection, in one
+ * transaction. Answers how many nodes it deleted.
+ */
+export async function deleteSubtree(db: LakeDb, projectId: string, id: string): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await lockTree(trx, projectId);
+    const node = await getLiveNode(trx, projectId, id);
+    const { from, to } = subtreeRange(node.path);
+    const inSubtree = (eb: ExpressionBuilder<LakeTables, 'nodes'>) =>
+      eb.and([
+        eb('project_id', '=', projectId),
+        eb.or([eb('id', '=', node.id), eb.and([eb('path', '>=', from), eb('path', '<', to)])]),
+      ]);
+    const result = await trx
+      .updateTable('nodes')
+      .set({ deleted_at: nowIso() })
+      .where(inSubtree)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    // Members only ever name live files, so every file in this subtree (deleted now or before) can go.
+    await trx
+      .deleteFrom('collection_members')
+      .where('node_id', 'in', trx.selectFrom('nodes').select('id').where(inSubtree).where('leaf', '=', 1))
+      .execute();
+    return Number(result.numUpdatedRows);
+  });
+}

@@ -1,0 +1,73 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { PageFields, PageQuery } from '../../core/pagination.js';
+import { Metadata, ProjectParams, Tags } from '../schemas.js';
+import { LEAF_KINDS } from './kinds.js';
+
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const NodeBody = Type.Object({
+  id: Type.String(),
+  projectId: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  path: Type.String({ description: 'Full path from the project root, e.g. /camera/front/x.mp4' }),
+  kind: Type.String({ description: 'folder or episode (inner nodes); file, video, audio, image or text (leaves)' }),
+  leaf: Type.Boolean(),
+  tags: Type.Array(Type.String()),
+  metadata: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  size: Type.Union([Type.Integer(), Type.Null()], { description: 'Bytes (files only)' }),
+  contentType: Type.Union([Type.String(), Type.Null()], { description: 'Files only' }),
+  sha256: Type.Union([Type.String(), Type.Null()], { description: 'Hex digest of the content (files only); also the ETag' }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  description: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Episodes only' })),
+  status: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Episodes only' })),
+});
+
+export const NodeList = Type.Object({ nodes: Type.Array(NodeBody), ...PageFields });
+
+const PathString = Type.String({ minLength: 1, maxLength: 8192 });
+
+export const CreateNode = Type.Object(
+  {
+    path: PathString,
+    kind: Type.Union([Type.Literal('folder'), Type.Literal('episode')]),
+    tags: Type.Optional(Tags),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export type CreateNode = Static<typeof CreateNode>;
+
+export const UpdateNode = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    parentId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'null moves to the root' })),
+    tags: Type.Optional(Tags),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export type UpdateNode = Static<typeof UpdateNode>;
+
+export const NodeParams = Type.Object({ ...ProjectParams.properties, id: Type.String({ maxLength: 128 }) });
+
+export const ChildrenQuery = Type.Object({
+  ...PageQuery.properties,
+  parentId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A folder or episode; the root when absent' })),
+});
+
+export const LookupQuery = Type.Object({ path: PathString });
+
+export const DescendantsQuery = Type.Object({
+  ...PageQuery.properties,
+  leavesOnly: Type.Optional(Type.Boolean({ default: false })),
+  kind: Type.Optional(literals(['folder', 'episode', ...LEAF_KINDS])),
+});
+
+export const UploadQuery = Type.Object({
+  episode: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: "Put the file inside this episode's folder" })),
+  kind: Type.Optional(literals(LEAF_KINDS)),
+});
+
+export const DeletedBody = Type.Object({ success: Type.Literal(true), deleted: Type.Integer() });

@@ -43,12 +43,11 @@ export function renderTimestamp(stored: string | null): string | null {
   if (stored === null) return null;
   const seconds = Math.floor(Date.parse(`${stored.slice(0, 19)}Z`) / 1000);
   const micros = Number(stored.slice(20, 26));
-  const offset = -new Date(seconds * 1000).getTimezoneOffset();
+  const offset = -new Date(seconds * 1000).getTimezoneOffset(); // minutes east of UTC at that instant
   const local = new Date((seconds + offset * 60) * 1000).toISOString().slice(0, 19);
   const fraction = micros === 0 ? '' : `.${String(micros).padStart(6, '0')}`;
-  const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
-  return `${local}${fraction}${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  return `${local}${fraction}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
 }
 
 function inRange(seconds: number): boolean {

@@ -169,7 +169,7 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     expect(doc.paths['/dreamspace/users'].get.security).toEqual([{ spaceApiKey: [] }]);
     expect(doc.paths['/dreamspace/stamps'].put).toBeDefined();
     expect(doc.paths['/dreamspace/transactions/{id}'].patch).toBeUndefined();
-    expect(Object.keys(doc.paths).some((p) => p.includes('*'))).toBe(false);
+    expect(Object.keys(doc.paths).some((p) => p.startsWith('/dreamspace') && p.includes('*'))).toBe(false);
   });
 });
 

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/app.js';
+import { IMAGE, ok, spaceApp, type SpaceTest } from './helpers.js';
+
+// Relations nest to any depth, walked from the relation table; each level adds a filter.
+describe.each(DIALECTS)('dreamspace nested paths (%s)', (dialect) => {
+  let s: SpaceTest;
+  let user: any;
+  let specimen: any;
+  let event: any;
+  let tx: any;
+  beforeAll(async () => {
+    s = await spaceApp(dialect);
+    event = ok(
+      await s.api('POST', '/events', {
+        event_type: 'subscriber',
+        tier: 1,
+        subscribed_length: 3,
+        occurred_at: '2025-06-08T20:12:00+10:00',
+        user: { twitch_id: 'n-1', name: 'nester' },
+        document: { document_data: IMAGE, seal: 5, stamps: [{ stamp_type: 'a', pos_x: 1, pos_y: 2 }, { stamp_type: 'b', pos_x: 3, pos_y: 4 }] },
+      }),
+    );
+    user = ok(await s.api('GET', `/users/${event.user_id}`));
+    specimen = ok(await s.api('POST', `/users/${user.user_id}/specimens`, { born_at: '2025-01-01' }));
+    tx = ok(await s.api('POST', `/users/${user.user_id}/transactions`, { amount: 10, description: 'pocket money' }));
+  });
+  afterAll(async () => s.close());
+
+  it('walks /events/1/user/specimen/owner and other deep paths', async () => {
+    const full = ok(await s.api('GET', `/users/${user.user_id}`));
+    expect(full.wallet).toBe(10);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user`))).toEqual(full);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/specimen`))).toEqual(ok(await s.api('GET', `/specimens/${specimen.specimen_id}`)));
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/specimen/owner`))).toEqual(full);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/specimen/owner/specimen/owner/transactions`))).toEqual([tx]);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/transactions/${tx.transaction_id}/user/events`))).toEqual([event]);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/document`))).toEqual(event.document);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/document/stamps`))).toEqual(event.document.stamps);
+    const stampId = event.document.stamps[1].stamp_id;
+    expect(ok(await s.api('GET', `/events/${event.event_id}/document/stamps/${stampId}`))).toEqual(event.document.stamps[1]);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/document/stamps/${stampId}/document/stamps?stamp_type=a`))).toEqual([event.document.stamps[0]]);
+    expect(ok(await s.api('GET', `/specimens/${specimen.specimen_id}/owner/events/${event.event_id}/document`))).toEqual(event.document);
+    expect(ok(await s.api('GET', `/users/${user.user_id}/events?event_type=subscriber`))).toEqual([event]);
+    expect(ok(await s.api('GET', `/users/${user.user_id}/specimens`))).toEqual([ok(await s.api('GET', `/specimens/${specimen.specimen_id}`))]);
+    // Trailing slashes and percent-encoding do not matter.
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/`))).toEqual(full);
+    expect(ok(await s.api('GET', `/%65vents/${event.event_id}/user`))).toEqual(full);
+  });
+
+  it('names the first missing step in the 404', async () => {
+    const lonely = ok(await s.api('POST', '/events', { event_type: 'raid', viewer_count: 1, occurred_at: '2025-06-08' }));
+    const bare = ok(await s.api('POST', '/users', { twitch_id: 'n-2', name: 'bare' }));
+    const cases: [string, string][] = [
+      ['/events/999999/user/specimen/owner', 'Event 999999 not found.'],
+      [`/events/${lonely.event_id}/user/specimen/owner`, `Event ${lonely.event_id} has no user.`],
+      [`/events/${lonely.event_id}/document/stamps`, `Event ${lonely.event_id} has no document.`],
+      [`/users/${bare.user_id}/specimen/owner`, `User ${bare.user_id} has no current specimen.`],
+      [`/users/${bare.user_id}/specimen`, `User ${bare.user_id} has no current specimen.`],
+      [`/users/${bare.user_id}/transactions/${tx.transaction_id}`, `Transaction ${tx.transaction_id} not found for user ${bare.user_id}.`],
+      [`/users/${bare.user_id}/transactions/${tx.transaction_id}/user`, `Transaction ${tx.transaction_id} not found for user ${bare.user_id}.`],
+      ['/users/999999/transactions', 'User 999999 not found.'],
+      ['/documents/999999/stamps', 'Document 999999 not found.'],
+    ];
+    for (const [path, message] of cases) {
+      const res = await s.api('GET', path);
+      expect(res.status, path).toBe(404);
+      expect(res.text).toBe(message);
+    }
+    // An existing parent with no children is an empty list, not a 404.
+    expect(ok(await s.api('GET', `/users/${bare.user_id}/transactions`))).toEqual([]);
+    expect(ok(await s.api('GET', `/users/${user.user_id}/transactions?description=nothing`))).toEqual([]);
+    // Errors in a deep path are found before the database is asked.
+    expect((await s.api('GET', `/events/999999/user/friends`)).text).toMatch(/^Unknown relation "friends" of users/);
+    expect((await s.api('GET', `/events/999999/user/transactions/x`)).status).toBe(400);
+    expect((await s.api('GET', `/events${'/1/user/specimen/owner'.repeat(10)}`)).text).toMatch(/^The path is too deep/);
+  });
+
+  it('writes through nested paths: PATCH and DELETE the object a path names', async () => {
+    const patched = ok(await s.api('PATCH', `/events/${event.event_id}/user`, { preferences: 'via event' }));
+    expect(patched).toMatchObject({ user_id: user.user_id, preferences: 'via event' });
+    const sp = ok(await s.api('POST', `/events/${event.event_id}/user/specimens`, { born_at: '2025-05-05' }));
+    expect(sp.owner_id).toBe(user.user_id);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/specimen`)).specimen_id).toBe(sp.specimen_id);
+    const forgotten = ok(await s.api('PATCH', `/events/${event.event_id}/user/specimen`, { forgotten_at: '2025-06-01' }));
+    expect(forgotten.specimen_id).toBe(sp.specimen_id);
+    expect(ok(await s.api('GET', `/events/${event.event_id}/user/specimen`)).specimen_id).toBe(specimen.specimen_id);
+    const stamp = ok(await s.api('POST', `/events/${event.event_id}/document/stamps`, { stamp_type: 'late', pos_x: 0, pos_y: 0 }));
+    expect(ok(await s.api('DELETE', `/events/${event.event_id}/document/stamps/${stamp.stamp_id}`))).toEqual(stamp);
+    expect((await s.api('DELETE', `/documents/${event.document_id}/stamps/${stamp.stamp_id}`)).status).toBe(404);
+    expect((await s.api('POST', `/events/${event.event_id}/user`, {})).status).toBe(405);
+    expect((await s.api('PUT', `/users/${user.user_id}/transactions`, [])).status).toBe(405);
+    expect((await s.api('DELETE', `/users/${user.user_id}/transactions/${tx.transaction_id}`)).status).toBe(405);
+  });
+});

@@ -16,8 +16,8 @@ export function decideRange(header: string | undefined, size: number): RangeDeci
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(m[1]);
+  if (start >= size) return 'unsatisfiable';
   const last = m[2] === '' ? size - 1 : Number(m[2]);
   if (last < start) return null;
-  if (start >= size) return 'unsatisfiable';
   return { start, end: Math.min(last, size - 1) };
 }

@@ -3,7 +3,10 @@ import { Type } from '@sinclair/typebox';
 // Pieces shared by the Dreamscript routes.
 
 /** int64 IDs travel as JSON numbers; they stay below 2^53 so that JavaScript clients read them exactly. */
-export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+export const Id = Type.Integer({ format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/** An int64 in responses. */
+export const Int64 = Type.Integer({ format: 'int64' });
 
 /** Text that must say something: not empty, not only blanks. */
 export const NonBlank = (maxLength: number, description: string) =>

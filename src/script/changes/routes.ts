@@ -4,7 +4,7 @@ import { badRequest } from '../../core/errors.js';
 import type { ScriptContext } from '../context.js';
 import { currentKey } from '../access/authenticate.js';
 import { Limit } from '../paging.js';
-import { ERRORS } from '../schemas.js';
+import { ERRORS, Int64 } from '../schemas.js';
 import { lastSeq, readChanges } from './repo.js';
 
 const tags = ['Dreamscript: changes'];
@@ -24,9 +24,9 @@ const ChangesQuery = Type.Object(
 
 const ChangesBody = Type.Object({
   results: Type.Array(
-    Type.Object({ seq: Type.Integer(), id: Type.Integer(), _rev: Type.String(), deleted: Type.Optional(Type.Boolean()) }),
+    Type.Object({ seq: Int64, id: Int64, _rev: Type.String(), deleted: Type.Optional(Type.Boolean()) }),
   ),
-  last_seq: Type.Integer(),
+  last_seq: Int64,
 });
 
 export const changeRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async (app, { sc }) => {

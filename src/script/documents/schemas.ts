@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, NonBlank } from '../schemas.js';
+import { Id, Int64, NonBlank } from '../schemas.js';
 
 /** `<generation>-<32 hex>`, as CouchDB writes revisions. */
 export const Rev = Type.String({ pattern: '^[1-9][0-9]{0,9}-[0-9a-f]{32}$', description: 'A revision, e.g. 2-8f2c…' });
@@ -36,10 +36,10 @@ export const PatchDocument = Type.Object(
 export type PatchDocument = Static<typeof PatchDocument>;
 
 export const Document = Type.Object({
-  id: Type.Integer(),
+  id: Int64,
   title: Type.String(),
   content: Type.Optional(Type.String()),
-  projectId: Type.Optional(Type.Integer()),
+  projectId: Type.Optional(Int64),
   _rev: Type.String(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
@@ -52,7 +52,7 @@ export const Revision = Type.Object({
   createdAt: Type.String(),
 });
 
-export const Deleted = Type.Object({ id: Type.Integer(), _rev: Type.String(), deleted: Type.Literal(true) });
+export const Deleted = Type.Object({ id: Int64, _rev: Type.String(), deleted: Type.Literal(true) });
 
 /** One entry of a bulk request: without `id` it creates, with `id` it replaces (or deletes, `_deleted`). */
 export const BulkItem = Type.Object(
@@ -78,6 +78,6 @@ export const BulkBody = Type.Object(
 );
 
 export const BulkResult = Type.Union([
-  Type.Object({ id: Type.Integer(), _rev: Type.String() }),
-  Type.Object({ id: Type.Optional(Type.Integer()), error: Type.String(), message: Type.String() }),
+  Type.Object({ id: Int64, _rev: Type.String() }),
+  Type.Object({ id: Type.Optional(Int64), error: Type.String(), message: Type.String() }),
 ]);

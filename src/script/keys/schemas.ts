@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id } from '../schemas.js';
+import { Id, Int64 } from '../schemas.js';
 
 export const KeyParams = Type.Object({ keyId: Id }, { additionalProperties: false });
 
@@ -15,10 +15,10 @@ export const NewKeyBody = Type.Object(
 export type NewKeyBody = Static<typeof NewKeyBody>;
 
 export const Key = Type.Object({
-  id: Type.Integer(),
+  id: Int64,
   name: Type.Optional(Type.String()),
   prefix: Type.String({ description: 'The first characters of the secret' }),
-  projects: Type.Optional(Type.Array(Type.Integer(), { description: 'Absent: every project' })),
+  projects: Type.Optional(Type.Array(Int64, { description: 'Absent: every project' })),
   readOnly: Type.Boolean(),
   admin: Type.Boolean(),
   createdAt: Type.String(),

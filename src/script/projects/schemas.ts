@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, NonBlank } from '../schemas.js';
+import { Id, Int64, NonBlank } from '../schemas.js';
 
 export const ProjectParams = Type.Object({ projectId: Id }, { additionalProperties: false });
 
@@ -22,7 +22,7 @@ export const ProjectPatch = Type.Object(
 export type ProjectPatch = Static<typeof ProjectPatch>;
 
 export const Project = Type.Object({
-  id: Type.Integer(),
+  id: Int64,
   name: Type.String(),
   description: Type.Optional(Type.String()),
   createdAt: Type.String(),

@@ -39,10 +39,10 @@ export async function createDocument(trx: SpaceKysely, body: Static<typeof Docum
 }
 
 async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions) {
-  const base = applyList(db.selectFrom('space_documents as d'), 'd.document_id', conditions, options);
-  const rows = await base.select(['d.document_id', 'd.document_data', 'd.seal', 'd.metadata', 'd.created_at']).execute();
-  // Stamps come in a second query over the same selection, rather than once per document.
-  const stamps = rows.length > 0 ? await stampsOf(db, base.select('d.document_id')) : new Map();
+  const query = db.selectFrom('space_documents as d').select(['d.document_id', 'd.document_data', 'd.seal', 'd.metadata', 'd.created_at']);
+  const rows = await applyList(query, 'd.document_id', conditions, options).execute();
+  // Stamps come in a second query for all the documents, rather than one per document.
+  const stamps = await stampsOf(db, rows.map((r) => r.document_id));
   return rows.map((row) => presentDocument(row, stamps));
 }
 

@@ -38,16 +38,10 @@ function checkTypeFields(type: EventType, body: Partial<Record<TypeField, unknow
 }
 
 async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions) {
-  const base = applyList(
-    db
-      .selectFrom('space_events as e')
-      .leftJoin('space_users as u', 'u.user_id', 'e.user_id')
-      .leftJoin('space_documents as d', 'd.document_id', 'e.document_id'),
-    'e.event_id',
-    conditions,
-    options,
-  );
-  const rows = await base
+  const query = db
+    .selectFrom('space_events as e')
+    .leftJoin('space_users as u', 'u.user_id', 'e.user_id')
+    .leftJoin('space_documents as d', 'd.document_id', 'e.document_id')
     .selectAll('e')
     .select([
       'u.twitch_id',
@@ -58,9 +52,9 @@ async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options:
       'd.seal',
       'd.metadata',
       'd.created_at as document_created_at',
-    ])
-    .execute();
-  const stamps = rows.some((r) => r.document_id !== null) ? await stampsOf(db, base.select('e.document_id')) : new Map();
+    ]);
+  const rows = await applyList(query, 'e.event_id', conditions, options).execute();
+  const stamps = await stampsOf(db, rows.map((r) => r.document_id));
   return rows.map((row): Static<typeof EventOut> => {
     const event: Static<typeof EventOut> = {
       event_id: row.event_id,

@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { RawBuilder, SqlBool } from 'kysely';
 import { badRequest } from '../../core/errors.js';
 import type { SpaceKysely } from '../db.js';
 import { requireRow, scoped, type Scope } from '../fields.js';
@@ -20,21 +20,29 @@ export function presentStamp(row: StampRow): Static<typeof StampOut> {
   };
 }
 
-/** The stamps of the documents a subquery selects, by document, in ID order (one query). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function stampsOf(db: SpaceKysely, documentIds: SelectQueryBuilder<any, any, any>) {
-  const rows = await db
-    .selectFrom('space_stamps as st')
-    .selectAll()
-    .where(sql<SqlBool>`st.document_id in ${documentIds}`) // Kysely parenthesises the subquery
-    .orderBy('st.document_id')
-    .orderBy('st.stamp_id')
-    .execute();
+/** Document IDs per query: well below either dialect's limit on bound parameters. */
+const CHUNK = 1000;
+
+/**
+ * The stamps of these documents, by document, in ID order: one query per thousand documents. (Naming the
+ * IDs, rather than repeating the list's query as a subquery, lets PostgreSQL use the index.)
+ */
+export async function stampsOf(db: SpaceKysely, documentIds: (number | null)[]) {
+  const ids = [...new Set(documentIds.filter((id): id is number => id !== null))];
   const byDocument = new Map<number, Static<typeof StampOut>[]>();
-  for (const row of rows) {
-    const list = byDocument.get(row.document_id) ?? [];
-    list.push(presentStamp(row));
-    byDocument.set(row.document_id, list);
+  for (let start = 0; start < ids.length; start += CHUNK) {
+    const rows = await db
+      .selectFrom('space_stamps as st')
+      .selectAll()
+      .where('st.document_id', 'in', ids.slice(start, start + CHUNK))
+      .orderBy('st.document_id')
+      .orderBy('st.stamp_id')
+      .execute();
+    for (const row of rows) {
+      const list = byDocument.get(row.document_id) ?? [];
+      list.push(presentStamp(row));
+      byDocument.set(row.document_id, list);
+    }
   }
   return byDocument;
 }

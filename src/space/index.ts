@@ -3,11 +3,10 @@ import { secretsEqual } from '../core/auth/api-keys.js';
 import type { AppContext } from '../core/context.js';
 import { badRequest, forbidden, notFound } from '../core/errors.js';
 import { declareSecurity } from '../core/openapi.js';
-import type { SpaceDb } from './db.js';
+import type { SpaceKysely } from './db.js';
 import { spaceHandler } from './handler.js';
 import { plainTextErrorHandler } from './plain-text.js';
 import { registerRoutes } from './routes.js';
-import type { Kysely } from 'kysely';
 
 /** Documents carry base64 images: allow more than the server-wide JSON limit. */
 const BODY_LIMIT = 16 * 1024 * 1024;
@@ -18,12 +17,15 @@ const BODY_LIMIT = 16 * 1024 * 1024;
  */
 export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const token = ctx.config.space.apiToken;
-  const db = ctx.database.db as Kysely<SpaceDb>;
+  const db = ctx.database.db as SpaceKysely;
 
   app.setErrorHandler(plainTextErrorHandler);
-  app.setNotFoundHandler((request) => {
-    throw notFound(`No route ${request.method} ${request.url.split('?')[0]}.`);
-  });
+  // (At `/` the app's own not-found handler stays: Fastify allows one per prefix.)
+  if (app.prefix !== '') {
+    app.setNotFoundHandler((request) => {
+      throw notFound(`No route ${request.method} ${request.url.split('?')[0]}.`);
+    });
+  }
   app.addHook('onRequest', async (request) => {
     const given = request.headers['x-api-key'];
     if (typeof given !== 'string' || !secretsEqual(given, token)) throw forbidden('Missing or wrong X-API-KEY.');

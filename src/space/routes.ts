@@ -21,7 +21,7 @@ export function registerRoutes(app: FastifyInstance, handler: RouteHandlerMethod
       const path = `/${model.name}/:id/${name}`;
       if (relation.kind === 'many') {
         collectionRoutes(app, handler, path, target, params);
-        objectRoutes(app, handler, `${path}/:${relation.target}_id`, target, Type.Object({ id: IdParam, [`${relation.target}_id`]: IdParam }));
+        objectRoutes(app, handler, `${path}/:${target.pk}`, target, Type.Object({ id: IdParam, [target.pk]: IdParam }));
       } else {
         objectRoutes(app, handler, path, target, params);
       }

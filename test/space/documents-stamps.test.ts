@@ -50,6 +50,16 @@ describe.each(DIALECTS)('dreamspace documents and stamps (%s)', (dialect) => {
     expect(await s.counts()).toEqual(before);
   });
 
+  it('accepts images larger than the server-wide 1 MiB JSON limit, up to 16 MiB', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 7).toString('base64');
+    const doc = ok(await s.api('POST', '/documents', { document_data: big, seal: 1 }));
+    expect(ok(await s.api('GET', `/documents/${doc.document_id}`)).document_data).toBe(big);
+    const tooBig = await s.api('POST', '/documents', { document_data: 'A'.repeat(17 * 1024 * 1024), seal: 1 });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.headers['content-type']).toMatch(/^text\/plain/);
+    ok(await s.api('DELETE', `/documents/${doc.document_id}`));
+  });
+
   it('PATCH changes data, seal and metadata, and a stamps list replaces all stamps', async () => {
     const doc = ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: 1, stamps: [stamp('a'), stamp('b')] }));
     const other = Buffer.from('another image').toString('base64');

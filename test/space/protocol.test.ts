@@ -153,6 +153,13 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     }
   });
 
+  it('answers methods it has no route for with a plain-text 404', async () => {
+    const res = await s.t.inject({ method: 'OPTIONS', url: '/dreamspace/users', headers: { 'x-api-key': KEY } });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toBe('No route OPTIONS /dreamspace/users.');
+  });
+
   it('answers HEAD like GET without a body', async () => {
     const res = await s.t.inject({ method: 'HEAD', url: '/dreamspace/users', headers: { 'x-api-key': KEY } });
     expect(res.statusCode).toBe(200);
@@ -163,7 +170,7 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     const res = await s.t.inject({ method: 'GET', url: '/openapi.json' });
     const doc = res.json();
     expect(doc.components.securitySchemes.spaceApiKey).toEqual({ type: 'apiKey', in: 'header', name: 'X-API-KEY' });
-    for (const path of ['/dreamspace/users', '/dreamspace/users/{id}', '/dreamspace/users/{id}/transactions', '/dreamspace/events/{id}/document', '/dreamspace/stamps']) {
+    for (const path of ['/dreamspace/users', '/dreamspace/users/{id}', '/dreamspace/users/{id}/transactions', '/dreamspace/users/{id}/transactions/{transaction_id}', '/dreamspace/events/{id}/document', '/dreamspace/stamps']) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths['/dreamspace/users'].get.security).toEqual([{ spaceApiKey: [] }]);
@@ -185,6 +192,16 @@ describe('dreamspace mount', () => {
       expect(deep.body).toBe('User 1 not found.');
     } finally {
       await moved.close();
+    }
+    const root = await spaceApp('sqlite', { DREAMLAKE_MOUNT_DREAMSPACE: '/', DREAMLAKE_MOUNT_DREAMLAKE: '/lake' });
+    try {
+      const res = await root.t.inject({ method: 'POST', url: '/users', headers: { 'x-api-key': KEY }, payload: { twitch_id: '1', name: 'root' } });
+      expect(res.statusCode).toBe(200);
+      const deep = await root.t.inject({ method: 'GET', url: `/users/${res.json().user_id}/transactions`, headers: { 'x-api-key': KEY } });
+      expect(deep.json()).toEqual([]);
+      expect((await root.t.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
+    } finally {
+      await root.close();
     }
     const off = await spaceApp('sqlite', { DREAMLAKE_MOUNT_DREAMSPACE: 'off' });
     try {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scriptDb } from '../src/script/db.js';
 import { createKey } from '../src/script/keys/repo.js';
-import { countStatements, measure, printMeasurement, startTarget, type BenchTarget, type DialectName } from './lib.js';
+import { countStatements, measure, printMeasurement, startBareFastify, startTarget, type BenchTarget, type DialectName } from './lib.js';
 
 const SECONDS = 4;
 const WALK_DOCS = 100_000;
@@ -38,6 +38,13 @@ type Figures = Record<string, { rps: number; p99: number }>;
 
 export async function run(dialects: DialectName[]): Promise<void> {
   const figures: Record<string, Figures> = {};
+  // The ceiling, in the same run: absolute figures drift with the machine's load, ratios much less.
+  const bare = await startBareFastify();
+  try {
+    await measure({ scenario: 'bare Fastify route (ceiling)', dialect: dialects[0], url: bare.url, seconds: SECONDS });
+  } finally {
+    await bare.close();
+  }
   for (const dialect of dialects) {
     const target = await startTarget(dialect);
     try {

@@ -29,7 +29,8 @@ export function checkTarget(key: ScriptKey, projectId: number | null, live: Set<
 export async function createDocument(sc: ScriptContext, key: ScriptKey, state: DocumentState): Promise<DocumentRow> {
   assertProjectTarget(key, state.projectId);
   return writeDocuments(sc, async (trx) => {
-    if (state.projectId !== null) checkTarget(key, state.projectId, await liveProjects(trx, [state.projectId]));
+    const { projectId } = state;
+    if (projectId !== null && !(await liveProjects(trx, [projectId])).has(projectId)) throw unknownProject(projectId);
     const [row] = await insertDocuments(trx, [state], nowIso());
     await appendRevisions(trx, [row]);
     return row;

@@ -14,7 +14,8 @@ const tags = ['Dreamscript: keys'];
 
 /** Key management, for admin keys only. Rotation: create the new key, move clients over, revoke the old. */
 export const keyRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async (app, { sc }) => {
-  app.addHook('preHandler', async (request) => assertAdmin(currentKey(request)));
+  // Before body validation: a non-admin learns nothing about what a valid request would be.
+  app.addHook('onRequest', async (request) => assertAdmin(currentKey(request)));
 
   app.get('/keys', {
     schema: { tags, summary: 'Live API keys (never their secrets)', querystring: ListQuery, response: { 200: { ...Type.Array(Key), headers: NEXT_HEADER }, ...ERRORS } },

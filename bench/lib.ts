@@ -184,3 +184,37 @@ async function adminQuery(text: string) {
     await client.end();
   }
 }
+
+/**
+ * A bare Fastify server on core 0 (one GET /bare route with a response schema, no database, no auth): the
+ * ceiling each scenario is compared with, measured in the same run because absolute figures drift ±15%.
+ */
+export async function startBareFastify(): Promise<{ url: string; close(): Promise<void> }> {
+  const code = [
+    "import Fastify from 'fastify';",
+    'const app = Fastify({ logger: false });',
+    "const schema = { response: { 200: { type: 'object', properties: { hello: { type: 'string' } } } } };",
+    "app.get('/bare', { schema }, async () => ({ hello: 'world' }));",
+    "console.log(await app.listen({ host: '127.0.0.1', port: 0 }));",
+  ].join('\n');
+  const args = ['--input-type=module', '-e', code];
+  const child = hasTaskset
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /http:\/\/\S+/.exec(out);
+      if (match) resolve(`${match[0]}/bare`);
+    });
+    child.once('exit', (code) => reject(new Error(`bare Fastify exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    async close() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
-import { dialectOf, parseJson } from '../../core/db/dialect.js';
+import { parseJson } from '../../core/db/dialect.js';
 import { notFound } from '../../core/errors.js';
 import type { Page } from '../../core/pagination.js';
 import type { LakeDb } from '../db.js';
 import { namespaceNotFound, projectNotFound } from '../scope.js';
+import { preparedQuery } from './prepared.js';
 import type { CollectionRow } from './present.js';
 import { memberIdsJson } from './sql.js';
 
@@ -29,10 +30,25 @@ export interface CollectionScope {
   members: string[];
 }
 
-/**
- * Tenancy check, project, collection and (optionally) its members in one query. The LEFT JOINs tell
- * which level is missing; an outsider sees the same 404 as for a namespace that does not exist.
- */
+type ScopeKeys = 'userId' | 'slug' | 'projectSlug' | 'name';
+
+// Tenancy check, project, collection and (optionally) its members in one query. The LEFT JOINs tell which
+// level is missing; an outsider sees the same 404 as for a namespace that does not exist.
+const scopeQuery = (withMembers: boolean) =>
+  preparedQuery((db, dialect, p: (name: ScopeKeys) => string) =>
+    db
+      .selectFrom('namespaces as n')
+      .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
+      .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null))
+      .leftJoin('collections as c', (j) => j.onRef('c.project_id', '=', 'p.id').on('c.name', '=', p('name')).on('c.deleted_at', 'is', null))
+      .select(['m.role', 'p.id as scope_project_id', ...COLLECTION_COLUMNS])
+      .$if(withMembers, (q) => q.select(memberIdsJson(dialect, sql.ref('c.id')).as('members')))
+      .where('n.slug', '=', p('slug'))
+      .where('n.deleted_at', 'is', null),
+  );
+const scopeWithMembers = scopeQuery(true);
+const scopeOnly = scopeQuery(false);
+
 export async function findCollection(
   db: LakeDb,
   userId: string,
@@ -41,16 +57,7 @@ export async function findCollection(
   name: string,
   withMembers: boolean,
 ): Promise<CollectionScope> {
-  const row = await db
-    .selectFrom('namespaces as n')
-    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
-    .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
-    .leftJoin('collections as c', (j) => j.onRef('c.project_id', '=', 'p.id').on('c.name', '=', name).on('c.deleted_at', 'is', null))
-    .select(['m.role', 'p.id as scope_project_id', ...COLLECTION_COLUMNS])
-    .$if(withMembers, (q) => q.select(memberIdsJson(dialectOf(db), sql.ref('c.id')).as('members')))
-    .where('n.slug', '=', slug)
-    .where('n.deleted_at', 'is', null)
-    .executeTakeFirst();
+  const [row] = await (withMembers ? scopeWithMembers : scopeOnly)(db, { userId, slug, projectSlug, name });
   if (!row) throw namespaceNotFound();
   if (!row.scope_project_id) throw projectNotFound();
   if (!row.id) throw collectionNotFound();
@@ -58,50 +65,57 @@ export async function findCollection(
   return { role, projectId: projectId as string, collection: collection as CollectionRow, members: parseJson<string[]>(members, []) };
 }
 
-/**
- * One query whatever the page: the scope (membership, project, total) is a one-row CTE, materialised so
- * the count runs once, and the page is LEFT JOINed to it, so a page past the end still proves the scope.
- * Members are aggregated for the page's rows only.
- */
-export async function listCollections(db: LakeDb, userId: string, slug: string, projectSlug: string, page: Page, datasetId?: string) {
-  const rows = await db
-    .with(
-      (w) => w('scope').materialized(),
-      (qb) =>
+type ListKeys = 'userId' | 'slug' | 'projectSlug' | 'datasetId' | 'limit' | 'offset';
+
+// One query whatever the page: the scope (membership, project, total) is a one-row CTE, materialised so the
+// count runs once, and the page is LEFT JOINed to it, so a page past the end still proves the scope.
+// Members are aggregated for the page's rows only.
+const listQuery = (byDataset: boolean) =>
+  preparedQuery((db, dialect, p: (name: ListKeys) => string) =>
+    db
+      .with(
+        (w) => w('scope').materialized(),
+        (qb) =>
+          qb
+            .selectFrom('namespaces as n')
+            .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
+            .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null))
+            .select((eb) => [
+              'p.id as project_id',
+              eb
+                .selectFrom('collections as x')
+                .select(sql<number>`count(*)`.as('n'))
+                .whereRef('x.project_id', '=', 'p.id')
+                .where('x.deleted_at', 'is', null)
+                .$if(byDataset, (q) => q.where('x.dataset_id', '=', p('datasetId')))
+                .as('total'),
+            ])
+            .where('n.slug', '=', p('slug'))
+            .where('n.deleted_at', 'is', null),
+      )
+      .with('page', (qb) =>
         qb
-          .selectFrom('namespaces as n')
-          .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
-          .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
-          .select((eb) => [
-            'p.id as project_id',
-            eb
-              .selectFrom('collections as x')
-              .select(sql<number>`count(*)`.as('n'))
-              .whereRef('x.project_id', '=', 'p.id')
-              .where('x.deleted_at', 'is', null)
-              .$if(datasetId !== undefined, (q) => q.where('x.dataset_id', '=', datasetId!))
-              .as('total'),
-          ])
-          .where('n.slug', '=', slug)
-          .where('n.deleted_at', 'is', null),
-    )
-    .with('page', (qb) =>
-      qb
-        .selectFrom('collections as c')
-        .innerJoin('scope as s', 's.project_id', 'c.project_id')
-        .select(COLLECTION_COLUMNS)
-        .where('c.deleted_at', 'is', null)
-        .$if(datasetId !== undefined, (q) => q.where('c.dataset_id', '=', datasetId!))
-        .orderBy('c.id', 'desc')
-        .limit(page.limit)
-        .offset(page.offset),
-    )
-    .selectFrom('scope as s')
-    .leftJoin('page as c', (j) => j.onTrue())
-    .select(['s.project_id as scope_project_id', 's.total', ...COLLECTION_COLUMNS])
-    .select(memberIdsJson(dialectOf(db), sql.ref('c.id')).as('members'))
-    .orderBy('c.id', 'desc')
-    .execute();
+          .selectFrom('collections as c')
+          .innerJoin('scope as s', 's.project_id', 'c.project_id')
+          .select(COLLECTION_COLUMNS)
+          .where('c.deleted_at', 'is', null)
+          .$if(byDataset, (q) => q.where('c.dataset_id', '=', p('datasetId')))
+          .orderBy('c.id', 'desc')
+          .limit(sql.val(p('limit')) as never)
+          .offset(sql.val(p('offset')) as never),
+      )
+      .selectFrom('scope as s')
+      .leftJoin('page as c', (j) => j.onTrue())
+      .select(['s.project_id as scope_project_id', 's.total', ...COLLECTION_COLUMNS])
+      .select(memberIdsJson(dialect, sql.ref('c.id')).as('members'))
+      .orderBy('c.id', 'desc'),
+  );
+const listAll = listQuery(false);
+const listOfDataset = listQuery(true);
+
+export async function listCollections(db: LakeDb, userId: string, slug: string, projectSlug: string, page: Page, datasetId?: string) {
+  const values = { userId, slug, projectSlug, datasetId, limit: page.limit, offset: page.offset };
+  const rows = await (datasetId === undefined ? listAll : listOfDataset)(db, values);
   if (!rows.length) throw namespaceNotFound();
   if (!rows[0].scope_project_id) throw projectNotFound();
   const items = rows

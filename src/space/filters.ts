@@ -54,6 +54,7 @@ export function parseQuery(filters: Filters, query: Record<string, unknown>, fix
   for (const [name, raw] of Object.entries(query)) {
     if (Array.isArray(raw)) throw badRequest(`Query parameter ${name} is given more than once.`);
     const text = String(raw);
+    if (text.includes('\u0000')) throw badRequest(`Query parameter ${name} contains a NUL character.`);
     if (name === 'limit' || name === 'after') {
       const n = readInteger(name, text);
       if (name === 'limit' && n < 1) throw badRequest('Query parameter limit must be at least 1.');

@@ -85,6 +85,8 @@ describe.each(DIALECTS)('dreamspace events (%s)', (dialect) => {
     expect(again.user_id).toBe(user.user_id);
     expect(again.user.name).toBe('alllenski2');
     expect(again.user_name).toBe('alllenski2'); // defaults to the user's name
+    const anonymous = ok(await s.api('POST', '/events', { user_id: user.user_id, user_name: null, occurred_at: '2025-06-08', event_type: 'plain', message: 'm' }));
+    expect(anonymous.user_name).toBeNull(); // unless null is asked for
     expect(again.document).toBeNull();
   });
 

@@ -67,6 +67,11 @@ describe.each(DIALECTS)('dreamspace nested paths (%s)', (dialect) => {
       expect(res.status, path).toBe(404);
       expect(res.text).toBe(message);
     }
+    // Filters apply to single objects too.
+    expect(ok(await s.api('GET', `/users/${user.user_id}?twitch_id=n-1`)).user_id).toBe(user.user_id);
+    const mismatch = await s.api('GET', `/users/${user.user_id}?twitch_id=n-2`);
+    expect(mismatch.status).toBe(404);
+    expect(mismatch.text).toBe(`User ${user.user_id} does not match the filters.`);
     // An existing parent with no children is an empty list, not a 404.
     expect(ok(await s.api('GET', `/users/${bare.user_id}/transactions`))).toEqual([]);
     expect(ok(await s.api('GET', `/users/${user.user_id}/transactions?description=nothing`))).toEqual([]);

@@ -93,6 +93,8 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
       ['/users', { twitch_id: '1' }, /^Missing required field: name\.$/],
       ['/users', { twitch_id: '1', name: 'x', colour: 'red' }, /^Unknown field: colour\.$/],
       ['/users', { twitch_id: '1', name: 'x', user_id: 5 }, /^Field user_id cannot be set here \(allowed: twitch_id, name, preferences\)\.$/],
+      ['/users', { twitch_id: '1', name: 'a\u0000b' }, /^Field name contains a NUL character, which text fields cannot hold\.$/],
+      ['/documents', { document_data: IMAGE, seal: 1, stamps: [{ stamp_type: '\u0000', pos_x: 0, pos_y: 0 }] }, /^Field stamps\[0\]\.stamp_type contains a NUL/],
     ];
     const before = await s.counts();
     for (const [path, body, message] of cases) {
@@ -124,6 +126,12 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     }
     const bare = await s.t.inject({ method: 'GET', url: '/dreamspace', headers: { 'x-api-key': KEY } });
     expect(bare.statusCode).toBe(400);
+  });
+
+  it('refuses a NUL character in a filter', async () => {
+    const res = await s.api('GET', '/users?name=a%00b');
+    expect(res.status).toBe(400);
+    expect(res.text).toBe('Query parameter name contains a NUL character.');
   });
 
   it('answers a missing object with a plain-text 404', async () => {

@@ -114,14 +114,14 @@ async function create(trx: SpaceKysely, body: Static<typeof EventCreate>, scope:
   let userName = body.user_name;
   if (body.user !== undefined) {
     userId = await upsertUser(trx, body.user);
-    userName ??= body.user.name;
+    if (userName === undefined) userName = body.user.name;
   }
   const documentId = body.document !== undefined ? await createDocument(trx, body.document) : (body.document_id ?? null);
 
   if (body.user === undefined && userId !== null) {
     const user = await trx.selectFrom('space_users').select('name').where('user_id', '=', userId).executeTakeFirst();
     if (!user) throw badRequest(`User ${userId} does not exist.`);
-    userName ??= user.name;
+    if (userName === undefined) userName = user.name;
   }
   if (body.document === undefined && documentId !== null) {
     await requireRow(trx, 'space_documents', 'document_id', documentId, 'Document');

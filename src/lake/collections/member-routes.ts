@@ -7,7 +7,7 @@ import { errors } from '../schemas.js';
 import { wantsMinimal } from './prefer.js';
 import { findCollection } from './queries.js';
 import * as repo from './repo.js';
-import { AddedBody, AddMembers, CollectionParams, RemovedBody, RemoveMembers } from './schemas.js';
+import { AddedBody, AddMembers, CollectionParams, PreferHeaders, RemovedBody, RemoveMembers } from './schemas.js';
 
 const tags = ['DreamLake: collections'];
 
@@ -16,7 +16,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
   const db = ctx.database.db as LakeDb;
 
   app.post('/:name/members', {
-    schema: { tags, summary: 'Add members (merged, de-duplicated, appended in the order given)', params: CollectionParams, body: AddMembers, response: { 200: AddedBody, ...errors(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Add members (merged, de-duplicated, appended in the order given)', params: CollectionParams, headers: PreferHeaders, body: AddMembers, response: { 200: AddedBody, ...errors(400, 401, 403, 404) } },
   }, async (request, reply) => {
     const { slug, projectSlug, name } = request.params;
     const { collection, role } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, false);
@@ -26,7 +26,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
   });
 
   app.delete('/:name/members', {
-    schema: { tags, summary: 'Remove members (IDs that are not members are ignored)', params: CollectionParams, body: RemoveMembers, response: { 200: RemovedBody, ...errors(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Remove members (IDs that are not members are ignored)', params: CollectionParams, headers: PreferHeaders, body: RemoveMembers, response: { 200: RemovedBody, ...errors(400, 401, 403, 404) } },
   }, async (request, reply) => {
     const { slug, projectSlug, name } = request.params;
     const { collection, role } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, false);

@@ -79,6 +79,10 @@ export const RemoveMembers = Type.Object(
   { additionalProperties: false },
 );
 
+export const PreferHeaders = Type.Object({
+  prefer: Type.Optional(Type.String({ description: 'return=minimal (RFC 7240) leaves out the full members list' })),
+});
+
 const members = Type.Optional(Type.Array(Type.String(), { description: 'All members; omitted with Prefer: return=minimal' }));
 export const AddedBody = Type.Object({ members, added: Type.Integer(), total: Type.Integer() });
 export const RemovedBody = Type.Object({ members, removed: Type.Integer(), total: Type.Integer() });

@@ -158,6 +158,21 @@ describe.each(DIALECTS)('DreamLake collection members (%s)', (dialect) => {
     expect((await read(name)).members).toEqual(m.slice(0, 15));
   });
 
+  it('a deleted file leaves every collection, totals follow, and it cannot be added again', async () => {
+    const m = await ids(3);
+    const one = await collection(m);
+    const two = await collection([m[1]]);
+    const del = await t.inject({ method: 'DELETE', url: `/namespaces/alice/projects/lab/nodes/${m[1]}`, headers: alice });
+    expect(del.statusCode).toBe(200);
+    expect((await read(one)).members).toEqual([m[0], m[2]]);
+    expect((await read(two)).members).toEqual([]);
+    expect((await send('POST', one, { add: [m[0]] }, { prefer: 'return=minimal' })).json()).toEqual({ added: 0, total: 2 });
+    expect((await send('DELETE', two, { remove: [m[1]] }, { prefer: 'return=minimal' })).json()).toEqual({ removed: 0, total: 0 });
+    const again = await send('POST', two, { add: [m[1]] });
+    expect(again.statusCode).toBe(400);
+    expect(again.json().message).toContain(m[1]);
+  });
+
   it('concurrent appends lose nothing and count right', async () => {
     const m = await ids(50);
     const name = await collection();

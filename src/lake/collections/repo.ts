@@ -5,6 +5,7 @@ import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
 import { datasetNotFound } from '../datasets/queries.js';
 import type { CollectionsTable, LakeDb } from '../db.js';
+import { lockTree } from '../nodes/tree.js';
 import { checkMembers, insertMembers } from './member-rows.js';
 import type { CollectionRow } from './present.js';
 import { collectionNotFound, readMembers } from './queries.js';
@@ -65,7 +66,10 @@ export async function updateCollection(db: LakeDb, current: CollectionRow, input
   try {
     return await db.transaction().execute(async (trx) => {
       if (input.datasetId) await ensureDataset(trx, current.project_id, input.datasetId);
-      if (replacing) await checkMembers(trx, current.project_id, replacing);
+      if (replacing) {
+        await lockTree(trx, current.project_id); // same lock order as node deletes: tree, then collection
+        await checkMembers(trx, current.project_id, replacing);
+      }
       const row = await trx
         .updateTable('collections')
         .set(changes)
@@ -128,6 +132,9 @@ export async function addMembers(db: LakeDb, collection: CollectionRow, ids: str
 export async function removeMembers(db: LakeDb, collection: CollectionRow, ids: string[], withList: boolean): Promise<MemberChange> {
   const remove = unique(ids);
   return db.transaction().execute(async (trx) => {
+    // Node deletes take the tree lock, then delete member rows, whose trigger updates the collection row;
+    // taking the tree lock first here too keeps PostgreSQL from deadlocking the two.
+    await lockTree(trx, collection.project_id);
     const before = await trx
       .updateTable('collections')
       .set({ updated_at: nowIso() })

@@ -75,6 +75,8 @@ export interface NodesTable {
   sha256: string | null;
   description: string | null;
   status: string | null;
+  /** Live children (inner nodes); optional on insert, where it defaults to 0. */
+  child_count?: number;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -83,6 +85,7 @@ export interface NodesTable {
 export interface NodeTreesTable {
   project_id: string;
   version: number;
+  root_count: number;
 }
 
 export interface LakeTables {

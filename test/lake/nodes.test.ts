@@ -282,6 +282,18 @@ describe.each(DIALECTS)('DreamLake node tree (%s)', (dialect) => {
     });
   });
 
+  it('every total stays exact through the creates, uploads, moves, renames and deletes above', async () => {
+    const check = async (parentId?: string): Promise<number> => {
+      const res = (await get(`/nodes?pageSize=200${parentId ? `&parentId=${parentId}` : ''}`)).json();
+      expect(res.nodes.length).toBeLessThan(200);
+      expect(res.total).toBe(res.nodes.length);
+      let folders = 1;
+      for (const n of res.nodes as Node[]) if (!n.leaf) folders += await check(n.id);
+      return folders;
+    };
+    expect(await check()).toBeGreaterThan(20);
+  });
+
   it('GET /namespaces/:slug reports projects and live assets per kind', async () => {
     await t.inject({ method: 'POST', url: '/namespaces', headers: alice, payload: { slug: 'counting' } });
     const at = '/namespaces/counting/projects/p';

@@ -3,7 +3,7 @@ import { badRequest, conflict } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { checkName, isWithin, subtreeRange } from './paths.js';
-import { episodeNameTaken, findEpisode, findLiveNode, getLiveNode, lockTree, notAFolder } from './tree.js';
+import { countChildren, episodeNameTaken, findEpisode, findLiveNode, getLiveNode, lockTree, notAFolder } from './tree.js';
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
@@ -70,6 +70,10 @@ export async function relocate(trx: LakeDb, node: NodesTable, parent: NodesTable
   if (node.kind === 'episode' && name !== node.name && (await findEpisode(trx, node.project_id, name))) throw episodeNameTaken(name);
   const moved = { ...node, name, parent_id: parent?.id ?? null, path, updated_at: now };
   await trx.updateTable('nodes').set({ name, parent_id: moved.parent_id, path, updated_at: now }).where('id', '=', node.id).execute();
+  if (moved.parent_id !== node.parent_id) {
+    await countChildren(trx, node.project_id, node.parent_id, -1);
+    await countChildren(trx, node.project_id, moved.parent_id, 1);
+  }
   if (Number(node.leaf) !== 1) {
     const { from, to } = subtreeRange(node.path);
     await trx

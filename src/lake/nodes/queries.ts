@@ -15,22 +15,15 @@ function stripTotal(rows: (NodesTable & { total: number | string })[]): NodePage
 
 /**
  * Children of a folder (the root when `parentId` is null): inner nodes first, then by name (byte order).
- * One query: the total comes from an index-only count beside the page. Live children imply a live parent,
- * so the parent is only looked up when the page is empty.
+ * One query: the total is the parent's live-children count, kept by every tree write, so a page costs the
+ * same in a folder of ten or of a million. Live children imply a live parent, so the parent is only looked
+ * up when the page is empty.
  */
 export async function listChildren(db: LakeDb, projectId: string, parentId: string | null, page: Page): Promise<NodePage> {
   const rows = await db
     .selectFrom('nodes as n')
     .selectAll('n')
-    .select((eb) =>
-      eb
-        .selectFrom('nodes as c')
-        .select(sql<number>`count(*)`.as('c'))
-        .where('c.project_id', '=', projectId)
-        .where('c.parent_id', parentId === null ? 'is' : '=', parentId)
-        .where('c.deleted_at', 'is', null)
-        .as('total'),
-    )
+    .select(childCount(projectId, parentId).as('total'))
     .where('n.project_id', '=', projectId)
     .where('n.parent_id', parentId === null ? 'is' : '=', parentId)
     .where('n.deleted_at', 'is', null)
@@ -40,22 +33,19 @@ export async function listChildren(db: LakeDb, projectId: string, parentId: stri
     .offset(page.offset)
     .execute();
   if (rows.length) return stripTotal(rows as (NodesTable & { total: number })[]);
-  if (parentId !== null) {
-    const parent = await getLiveNode(db, projectId, parentId);
-    if (Number(parent.leaf) === 1) throw notAFolder(parent.path);
+  if (parentId === null) {
+    const tree = await db.selectFrom('node_trees').select('root_count').where('project_id', '=', projectId).executeTakeFirst();
+    return { rows: [], total: Number(tree?.root_count ?? 0) };
   }
-  return { rows: [], total: page.offset > 0 ? await countChildren(db, projectId, parentId) : 0 };
+  const parent = await getLiveNode(db, projectId, parentId);
+  if (Number(parent.leaf) === 1) throw notAFolder(parent.path);
+  return { rows: [], total: Number(parent.child_count) };
 }
 
-async function countChildren(db: LakeDb, projectId: string, parentId: string | null): Promise<number> {
-  const r = await db
-    .selectFrom('nodes')
-    .select(sql<number>`count(*)`.as('c'))
-    .where('project_id', '=', projectId)
-    .where('parent_id', parentId === null ? 'is' : '=', parentId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(r.c);
+function childCount(projectId: string, parentId: string | null) {
+  return parentId === null
+    ? sql<number>`(select root_count from node_trees where project_id = ${projectId})`
+    : sql<number>`(select child_count from nodes where id = ${parentId})`;
 }
 
 export async function lookupPath(db: LakeDb, projectId: string, segments: string[]): Promise<NodesTable> {

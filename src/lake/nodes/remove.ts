@@ -2,7 +2,7 @@ import type { ExpressionBuilder } from 'kysely';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, LakeTables } from '../db.js';
 import { subtreeRange } from './paths.js';
-import { getLiveNode, lockTree } from './tree.js';
+import { countChildren, getLiveNode, lockTree } from './tree.js';
 
 /**
  * Soft-deletes a node and its subtree, and takes the deleted files out of every collection, in one
@@ -24,6 +24,7 @@ export async function deleteSubtree(db: LakeDb, projectId: string, id: string): 
       .where(inSubtree)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
+    await countChildren(trx, projectId, node.parent_id, -1);
     // Members only ever name live files, so every file in this subtree (deleted now or before) can go.
     await trx
       .deleteFrom('collection_members')

@@ -18,7 +18,7 @@ export const fileInTheWay = (path: string) => conflict(`${path} is a file, so it
 export async function lockTree(trx: LakeDb, projectId: string): Promise<void> {
   await trx
     .insertInto('node_trees')
-    .values({ project_id: projectId, version: 1 })
+    .values({ project_id: projectId, version: 1, root_count: 0 })
     .onConflict((oc) => oc.column('project_id').doUpdateSet({ version: sql`node_trees.version + 1` }))
     .execute();
 }
@@ -68,6 +68,7 @@ export function nodeRow(projectId: string, parent: NodesTable | null, name: stri
     sha256: null,
     description: null,
     status: null,
+    child_count: 0,
     created_at: now,
     updated_at: now,
     deleted_at: null,
@@ -83,6 +84,22 @@ export function checkNoFileOnTheWay(segments: string[], found: Map<string, Nodes
   }
 }
 
+/** Keeps the live-children count of `parentId` (the project root when null) right: call under the tree lock. */
+export async function countChildren(trx: LakeDb, projectId: string, parentId: string | null, delta: number): Promise<void> {
+  if (delta === 0) return;
+  if (parentId === null) {
+    await trx.updateTable('node_trees').set({ root_count: sql`root_count + ${delta}` }).where('project_id', '=', projectId).execute();
+  } else {
+    await trx.updateTable('nodes').set({ child_count: sql`child_count + ${delta}` }).where('id', '=', parentId).execute();
+  }
+}
+
+/** Inserts a new node under the tree lock and counts it in its parent. */
+export async function insertNode(trx: LakeDb, node: NodesTable): Promise<void> {
+  await trx.insertInto('nodes').values(node).execute();
+  await countChildren(trx, node.project_id, node.parent_id, 1);
+}
+
 /**
  * mkdir -p under the tree lock: creates the folders of `segments` that `found` (the live nodes on the way)
  * lacks, in one insert, and answers the deepest one (null for the root).
@@ -96,7 +113,12 @@ export async function ensureFolders(trx: LakeDb, projectId: string, segments: st
     parent = existing ?? nodeRow(projectId, parent, segments[i], 'folder', now);
     if (!existing) created.push(parent);
   }
-  if (created.length) await trx.insertInto('nodes').values(created).execute();
+  if (created.length) {
+    // Missing folders form one chain: each holds the next, the first is counted in its existing parent.
+    for (let i = 0; i < created.length - 1; i++) created[i].child_count = 1;
+    await trx.insertInto('nodes').values(created).execute();
+    await countChildren(trx, projectId, created[0].parent_id, 1);
+  }
   return parent;
 }
 

@@ -4,7 +4,7 @@ import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { checkWritePreconditions, type WritePreconditions } from './conditional.js';
 import { joinPath, parseNodePath, prefixPaths } from './paths.js';
-import { checkNoFileOnTheWay, ensureFolders, episodeNameTaken, findEpisode, lockTree, nodeRow, nodesAtPaths } from './tree.js';
+import { checkNoFileOnTheWay, ensureFolders, episodeNameTaken, findEpisode, insertNode, lockTree, nodeRow, nodesAtPaths } from './tree.js';
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
@@ -44,7 +44,7 @@ export async function createLocked(trx: LakeDb, projectId: string, input: Create
     metadata: json(input.metadata),
     ...(input.kind === 'episode' ? { description: input.description ?? null, status: input.status ?? 'running' } : {}),
   });
-  await trx.insertInto('nodes').values(node).execute();
+  await insertNode(trx, node);
   return { node, created: true };
 }
 
@@ -98,7 +98,7 @@ export async function putFile(db: LakeDb, projectId: string, target: PutTarget, 
     }
     const parent = await ensureFolders(trx, projectId, segments.slice(0, -1), found, now);
     const node = nodeRow(projectId, parent, segments[segments.length - 1], content.kind, now, { ...fields, leaf: 1 });
-    await trx.insertInto('nodes').values(node).execute();
+    await insertNode(trx, node);
     return { node, created: true };
   });
 }

@@ -6,7 +6,7 @@ import { dialectOf } from '../dialect.js';
 // are single index scans; moves rewrite the paths of the subtree. File bytes live in the blob store under
 // their sha256; a node only names its blob. `node_trees` holds one row per project that every tree write
 // locks first, which serialises writers of one tree (mkdir -p races, a delete racing an upload) on both
-// dialects without retries.
+// dialects without retries; it also counts the root's children, as `child_count` does for inner nodes.
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
@@ -31,6 +31,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     // Episodes only.
     .addColumn('description', 'text')
     .addColumn('status', 'text')
+    // Live children of an inner node, kept under the tree lock, so a folder of any size lists in O(page).
+    .addColumn('child_count', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addColumn('deleted_at', 'text')
@@ -45,6 +47,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('node_trees')
     .addColumn('project_id', 'text', (c) => c.primaryKey().references('projects.id'))
     .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0))
+    // Live nodes at the root of the project (the root has no row of its own).
+    .addColumn('root_count', 'bigint', (c) => c.notNull().defaultTo(0))
     .execute();
 }
 

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../../src/core/db/database.js';
+import type { SpaceKysely } from '../../src/space/db.js';
+import { stampsOf } from '../../src/space/repos/stamps.js';
 import { DIALECTS } from '../helpers/app.js';
 import { IMAGE, ok, spaceApp, TIMESTAMP, type SpaceTest } from './helpers.js';
 
@@ -169,5 +172,26 @@ describe.each(DIALECTS)('dreamspace documents and stamps (%s)', (dialect) => {
     expect(ok(await s.api('GET', `/stamps?stamp_id=${stamps[1].stamp_id}`))).toEqual([stamps[1]]);
     expect((await s.api('GET', '/documents?seal=high')).status).toBe(400);
     expect((await s.api('GET', '/stamps?rotation=0')).status).toBe(400);
+  });
+});
+
+describe('dreamspace stamps of many documents', () => {
+  it('fetches them in chunks of document IDs, grouped and in order', async () => {
+    const s = await spaceApp('sqlite');
+    const database = createDatabase(s.t.config.databaseUrl);
+    try {
+      const docs = [];
+      for (let i = 0; i < 5; i++) {
+        const stamps = Array.from({ length: i }, (_, k) => stamp(`t${k}`, k, i));
+        docs.push(ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: i, stamps })));
+      }
+      const ids = [null, ...docs.map((d) => d.document_id).reverse(), docs[2].document_id];
+      const byDocument = await stampsOf(database.db as SpaceKysely, ids, 2);
+      for (const doc of docs) expect(byDocument.get(doc.document_id) ?? []).toEqual(doc.stamps);
+      expect([...byDocument.keys()].sort()).toEqual(docs.slice(1).map((d) => d.document_id).sort());
+    } finally {
+      await database.close();
+      await s.close();
+    }
   });
 });

@@ -20,21 +20,21 @@ export function presentStamp(row: StampRow): Static<typeof StampOut> {
   };
 }
 
-/** Document IDs per query: well below either dialect's limit on bound parameters. */
-const CHUNK = 1000;
+/** Document IDs per query: well below the limits on bound parameters (SQLite 32,766; PostgreSQL 65,535). */
+const CHUNK = 10_000;
 
 /**
- * The stamps of these documents, by document, in ID order: one query per thousand documents. (Naming the
+ * The stamps of these documents, by document, in ID order: one query per 10,000 documents. (Naming the
  * IDs, rather than repeating the list's query as a subquery, lets PostgreSQL use the index.)
  */
-export async function stampsOf(db: SpaceKysely, documentIds: (number | null)[]) {
+export async function stampsOf(db: SpaceKysely, documentIds: (number | null)[], chunk = CHUNK) {
   const ids = [...new Set(documentIds.filter((id): id is number => id !== null))];
   const byDocument = new Map<number, Static<typeof StampOut>[]>();
-  for (let start = 0; start < ids.length; start += CHUNK) {
+  for (let start = 0; start < ids.length; start += chunk) {
     const rows = await db
       .selectFrom('space_stamps as st')
       .selectAll()
-      .where('st.document_id', 'in', ids.slice(start, start + CHUNK))
+      .where('st.document_id', 'in', ids.slice(start, start + chunk))
       .orderBy('st.document_id')
       .orderBy('st.stamp_id')
       .execute();

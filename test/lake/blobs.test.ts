@@ -211,6 +211,26 @@ describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
     expect((await app.inject({ method: 'GET', url: `${base}/nodes/${a.id}/content`, headers })).body).toBe('new content');
   });
 
+  it('files of a deleted project keep nothing alive', async () => {
+    await app.inject({ method: 'POST', url: '/namespaces/alice/projects', headers, payload: { name: 'Gone' } });
+    await app.inject({ method: 'PUT', url: '/namespaces/alice/projects/gone/files/x.bin', headers, payload: 'in a deleted project' });
+    await app.inject({ method: 'DELETE', url: '/namespaces/alice/projects/gone', headers });
+    age(blobOf('in a deleted project'), 2 * HOUR);
+    expect(await gc('--grace', '30m')).toMatch(/deleted 1 \(20 bytes\)/);
+  });
+
+  it('sweeps old upload leftovers when the server starts', async () => {
+    const tmp = join(dataDir, 'blobs', 'tmp');
+    writeFileSync(join(tmp, 'old.part'), 'crashed');
+    writeFileSync(join(tmp, 'running.part'), 'another process is writing this');
+    age(join(tmp, 'old.part'), 2 * HOUR);
+    const config = loadConfig({ data: dataDir, database: dialect === 'postgres' ? PG_URL : databaseArg }, { DREAMLAKE_JWT_SECRET: secret });
+    const second = await buildApp(config, { database: createDatabase(config.databaseUrl, { schema, poolSize: 1 }), logger: false });
+    await second.ready();
+    await second.close();
+    expect(readdirSync(tmp)).toEqual(['running.part']);
+  });
+
   it('refuses a malformed grace period', async () => {
     await expect(gc('--grace', 'soon')).rejects.toThrow(/--grace/);
   });

@@ -146,6 +146,13 @@ describe.each(DIALECTS)('DreamLake files and content (%s)', (dialect) => {
       expect(exact.statusCode).toBe(201);
     });
 
+    it('answers a malformed Content-Type with 415, storing nothing', async () => {
+      const res = await put('typed/bad.bin', 'x', { 'content-type': 'not a media type' });
+      expect(res.statusCode).toBe(415);
+      expect(res.json().error).toBe('unsupported_media_type');
+      expect((await lookup('/typed')).statusCode).toBe(404);
+    });
+
     it('streams a chunked body with no Content-Length', async () => {
       const parts = [randomBytes(20_000), randomBytes(20_000)];
       const res = await put('stream/c.bin', Readable.from(parts), { 'transfer-encoding': 'chunked' });

@@ -228,6 +228,7 @@ describe.each(DIALECTS)('DreamLake node tree (%s)', (dialect) => {
       expect((await collection('c2', [gone2.id])).statusCode).toBe(201);
 
       const folder = (await lookup('/del')).json();
+      const touched = (await get('/collections/c2')).json().updatedAt;
       const res = await del(folder.id);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ success: true, deleted: 4 });
@@ -238,7 +239,9 @@ describe.each(DIALECTS)('DreamLake node tree (%s)', (dialect) => {
       const c1 = (await get('/collections/c1?expand=nodes')).json();
       expect(c1.members).toEqual([kept.id]);
       expect(c1.nodes).toEqual([{ id: kept.id, path: '/keep/three.png', kind: 'image', size: 1, contentType: 'image/png' }]);
-      expect((await get('/collections/c2')).json().members).toEqual([]);
+      const c2 = (await get('/collections/c2')).json();
+      expect(c2.members).toEqual([]);
+      expect(c2.updatedAt > touched).toBe(true);
 
       const again = await mkdir('/del/sub');
       expect(again.statusCode).toBe(201);

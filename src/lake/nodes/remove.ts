@@ -18,18 +18,24 @@ export async function deleteSubtree(db: LakeDb, projectId: string, id: string): 
         eb('project_id', '=', projectId),
         eb.or([eb('id', '=', node.id), eb.and([eb('path', '>=', from), eb('path', '<', to)])]),
       ]);
+    const now = nowIso();
     const result = await trx
       .updateTable('nodes')
-      .set({ deleted_at: nowIso() })
+      .set({ deleted_at: now })
       .where(inSubtree)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     await countChildren(trx, projectId, node.parent_id, -1);
     // Members only ever name live files, so every file in this subtree (deleted now or before) can go.
+    // The collections are touched first, in the order their own member writes use (collection row, then
+    // member rows), so that a concurrent member removal cannot deadlock with this delete.
+    const files = trx.selectFrom('nodes').select('id').where(inSubtree).where('leaf', '=', 1);
     await trx
-      .deleteFrom('collection_members')
-      .where('node_id', 'in', trx.selectFrom('nodes').select('id').where(inSubtree).where('leaf', '=', 1))
+      .updateTable('collections')
+      .set({ updated_at: now })
+      .where('id', 'in', trx.selectFrom('collection_members').select('collection_id').where('node_id', 'in', files))
       .execute();
+    await trx.deleteFrom('collection_members').where('node_id', 'in', files).execute();
     return Number(result.numUpdatedRows);
   });
 }

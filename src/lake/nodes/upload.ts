@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { BlobStore } from '../../core/blobs/store.js';
 import type { AppContext } from '../../core/context.js';
-import { badRequest, payloadTooLarge } from '../../core/errors.js';
+import { AppError, badRequest, payloadTooLarge } from '../../core/errors.js';
+import { jsonErrorHandler } from '../../core/http.js';
 import type { LakeDb } from '../db.js';
 import { errors, ProjectParams } from '../schemas.js';
 import { projectFor } from './access.js';
@@ -25,6 +26,11 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: B
   const maxBytes = ctx.config.lake.maxUploadBytes;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  app.setErrorHandler((err: Error, request, reply) => {
+    // Fastify refuses a malformed Content-Type before any parser runs; say so in terms of uploads.
+    const unreadable = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+    return jsonErrorHandler(unreadable ? new AppError(415, 'unsupported_media_type', 'Content-Type must be a media type such as video/mp4 (or leave it out).') : err, request, reply);
+  });
 
   app.put('/files/*', {
     bodyLimit: maxBytes,

@@ -68,8 +68,10 @@ const stampFields = {
 export const StampNested = Type.Object(stampFields, strict);
 export const StampCreate = Type.Object({ document_id: Id, ...stampFields }, strict);
 export const StampCreateScoped = Type.Object({ document_id: Type.Optional(Id), ...stampFields }, strict);
-export const StampList = Type.Array(StampCreate);
-export const StampListScoped = Type.Array(StampCreateScoped);
+/** A PUT list is one transaction: keep it to a size that stays quick on both dialects. */
+export const MAX_STAMPS_PER_PUT = 10_000;
+export const StampList = Type.Array(StampCreate, { maxItems: MAX_STAMPS_PER_PUT });
+export const StampListScoped = Type.Array(StampCreateScoped, { maxItems: MAX_STAMPS_PER_PUT });
 export const StampPatch = Type.Object(
   {
     document_id: Type.Optional(Id),

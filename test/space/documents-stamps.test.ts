@@ -123,6 +123,8 @@ describe.each(DIALECTS)('dreamspace documents and stamps (%s)', (dialect) => {
     expect((await s.counts()).stamps).toBe(before);
     expect((await s.api('PUT', '/stamps', { document_id: d1.document_id, ...stamp('x') })).text).toBe('The body must be an array.');
     expect((await s.api('POST', '/stamps', stamp('x'))).text).toBe('Missing required field: document_id.');
+    const tooMany = Array.from({ length: 10_001 }, () => ({ document_id: d1.document_id, ...stamp('x') }));
+    expect((await s.api('PUT', '/stamps', tooMany)).text).toBe('Send at most 10000 items per request.');
   });
 
   it('POST and PUT on /documents/{id}/stamps and /events/{id}/document/stamps add to that document', async () => {

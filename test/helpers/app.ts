@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { signToken } from '../../src/core/auth/jwt.js';
 import { loadConfig, type Config } from '../../src/core/config.js';
-import { createDatabase, type DialectName } from '../../src/core/db/database.js';
+import { createDatabase, type Database, type DialectName } from '../../src/core/db/database.js';
+import { createTestSchema, PG_URL } from './pg.js';
 
-export const PG_URL = process.env.DREAMLAKE_TEST_POSTGRES_URL;
+export { PG_URL };
 
 /** Every integration test runs once per dialect: SQLite always, PostgreSQL when its URL is set. */
 export const DIALECTS: DialectName[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
@@ -20,6 +20,8 @@ export interface TestApp {
   config: Config;
   dialect: DialectName;
   dataDir: string;
+  /** The app's own database handle: to look at what is stored, or to set data up directly. */
+  database: Database;
   /** A valid Bearer header for `username` (its user and namespace appear on first use). */
   auth(username: string): Promise<Record<string, string>>;
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
@@ -27,7 +29,7 @@ export interface TestApp {
 }
 
 /**
- * A fresh app on a fresh database: a temp dir for SQLite, a new schema for PostgreSQL (dropped on close).
+ * A fresh app on a fresh database: a temp dir for SQLite, a new schema for PostgreSQL (dropped when the run ends).
  * `env` overrides configuration the way a user's environment would.
  */
 export async function createTestApp(dialect: DialectName, env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
@@ -36,8 +38,7 @@ export async function createTestApp(dialect: DialectName, env: NodeJS.ProcessEnv
   let databaseUrl = join(dataDir, 'dreamlake.sqlite');
   if (dialect === 'postgres') {
     if (!PG_URL) throw new Error('DREAMLAKE_TEST_POSTGRES_URL is not set');
-    schema = `t_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    await adminQuery(`create schema ${schema}`);
+    schema = await createTestSchema();
     databaseUrl = PG_URL;
   }
   const config = loadConfig(
@@ -53,24 +54,14 @@ export async function createTestApp(dialect: DialectName, env: NodeJS.ProcessEnv
     config,
     dialect,
     dataDir,
+    database,
     async auth(username: string) {
       return { authorization: `Bearer ${await signToken(TEST_JWT_SECRET, username, 1)}` };
     },
     inject: (options) => app.inject(options),
     async close() {
       await app.close();
-      if (schema) await adminQuery(`drop schema ${schema} cascade`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function adminQuery(text: string) {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/core/config.js';
 import { createDatabase, type Database, type DialectName } from '../../src/core/db/database.js';
 import { scriptDb, type ScriptDb } from '../../src/script/db.js';
 import { createKey, type NewKey } from '../../src/script/keys/repo.js';
 import { PG_URL } from '../helpers/app.js';
+import { createTestSchema, urlWithSchema } from '../helpers/pg.js';
 
 export { DIALECTS } from '../helpers/app.js';
 
@@ -40,8 +40,7 @@ export async function createScriptTestApp(dialect: DialectName, env: NodeJS.Proc
   let databaseUrl = join(dataDir, 'dreamlake.sqlite');
   if (dialect === 'postgres') {
     if (!PG_URL) throw new Error('DREAMLAKE_TEST_POSTGRES_URL is not set');
-    schema = `ds_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    await adminQuery(`create schema ${schema}`);
+    schema = await createTestSchema();
     databaseUrl = PG_URL;
   }
   const config = loadConfig({ data: dataDir, database: databaseUrl }, { DREAMLAKE_JWT_SECRET: 'x'.repeat(32), ...env });
@@ -54,12 +53,7 @@ export async function createScriptTestApp(dialect: DialectName, env: NodeJS.Proc
   const main = await open();
   const peers: FastifyInstance[] = [];
   const db = scriptDb(main.database);
-  let databaseArg = databaseUrl;
-  if (schema) {
-    const url = new URL(databaseUrl);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    databaseArg = url.toString();
-  }
+  const databaseArg = schema ? urlWithSchema(schema) : databaseUrl;
 
   return {
     app: main.app,
@@ -85,18 +79,7 @@ export async function createScriptTestApp(dialect: DialectName, env: NodeJS.Proc
     async close() {
       for (const peer of peers) await peer.close();
       await main.app.close();
-      if (schema) await adminQuery(`drop schema ${schema} cascade`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-export async function adminQuery(text: string) {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }

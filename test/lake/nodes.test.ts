@@ -83,6 +83,7 @@ describe.each(DIALECTS)('DreamLake node tree (%s)', (dialect) => {
       ['/a//b'],
       ['/tab\there'],
       [`/${'n'.repeat(256)}`],
+      [`/${Array(65).fill('d').join('/')}`],
       ['/'],
     ])('refuses the path %j with 400 and creates nothing', async (path) => {
       const before = (await children()).length;

@@ -25,11 +25,13 @@ export function checkName(name: string, field = 'name'): string {
 }
 
 function checkSegments(segments: string[], field: string): string[] {
-  if (segments.length > MAX_DEPTH) throw invalidPath(`${field} is deeper than ${MAX_DEPTH} levels.`);
+  if (segments.length > MAX_DEPTH) throw invalidPath(`Too deep: ${field} has more than ${MAX_DEPTH} levels.`);
   for (const segment of segments) checkName(segment, `Each part of ${field}`);
-  if (joinPath(segments).length > MAX_PATH_LENGTH) throw invalidPath(`${field} is longer than ${MAX_PATH_LENGTH} characters.`);
+  if (joinPath(segments).length > MAX_PATH_LENGTH) throw invalidPath(`Too long: ${field} has more than ${MAX_PATH_LENGTH} characters.`);
   return segments;
 }
+
+const FILE_PATH = 'the file path';
 
 /**
  * A node path given in a body or query (`/a/b`, `a/b` or `a/b/`): the names in it. `/` alone is the root
@@ -57,7 +59,7 @@ export function parseUrlPath(rawTail: string): string[] {
       throw invalidPath('The file path is not valid percent-encoded UTF-8.');
     }
   });
-  return checkSegments(segments, 'The file path');
+  return checkSegments(segments, FILE_PATH);
 }
 
 export function joinPath(segments: string[]): string {

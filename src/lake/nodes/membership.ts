@@ -74,7 +74,7 @@ export async function countLiveAssets(db: LakeDb, namespaceId: string): Promise<
     .select(['n.kind', sql<number>`count(*)`.as('c')])
     .where('p.namespace_id', '=', namespaceId)
     .where('p.deleted_at', 'is', null)
-    .where('n.leaf', '=', 1)
+    .where('n.leaf', '=', sql.lit(1)) // a literal, so that SQLite can match the partial index
     .where('n.deleted_at', 'is', null)
     .groupBy('n.kind')
     .execute();

@@ -43,6 +43,8 @@ export async function run(dialects: DialectName[]): Promise<void> {
 
 async function workload(target: BenchTarget) {
   const { dialect, url } = target;
+  // The bare server on the same machine in the same run, to read the figures below against.
+  await measure({ scenario: 'GET /health (baseline, no database)', dialect, url: `${url}/health`, seconds: 3 });
   let n = 0;
   await measure({
     scenario: 'POST /events implicit user+document+3 stamps',

@@ -62,6 +62,7 @@ async function workload(target: BenchTarget) {
   });
   console.log(`         (${n} events posted; the first ${USERS} create their user, the rest update it)`);
 
+  await new Promise((r) => setTimeout(r, 500)); // let the last POSTs finish
   const started = Date.now();
   await seed(target.database.db as Kysely<SpaceDb>);
   console.log(`         seeded ${EVENTS} more events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -109,9 +110,11 @@ async function workload(target: BenchTarget) {
 export async function seed(db: Kysely<SpaceDb>) {
   const now = nowTimestamp();
   const base = Date.parse('2025-01-01T00:00:00Z');
+  // Read first, outside the transaction: on SQLite a transaction that reads and then writes cannot wait
+  // for the server's last writes to finish (SQLITE_BUSY); one that starts with a write can.
+  const users = await db.selectFrom('space_users').select('user_id').orderBy('user_id').execute();
+  const userIds = users.map((u) => u.user_id);
   await db.transaction().execute(async (trx) => {
-    const users = await trx.selectFrom('space_users').select('user_id').orderBy('user_id').execute();
-    const userIds = users.map((u) => u.user_id);
     const BATCH = 500;
     for (let start = 0; start < EVENTS; start += BATCH) {
       const count = Math.min(BATCH, EVENTS - start);

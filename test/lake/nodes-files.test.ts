@@ -146,10 +146,13 @@ describe.each(DIALECTS)('DreamLake files and content (%s)', (dialect) => {
       expect(exact.statusCode).toBe(201);
     });
 
-    it('answers a malformed Content-Type with 415, storing nothing', async () => {
+    it('answers a malformed Content-Type with 415 and an over-long one with 400, storing nothing', async () => {
       const res = await put('typed/bad.bin', 'x', { 'content-type': 'not a media type' });
       expect(res.statusCode).toBe(415);
       expect(res.json().error).toBe('unsupported_media_type');
+      const long = await put('typed/long.bin', 'x', { 'content-type': `video/${'x'.repeat(300)}` });
+      expect(long.statusCode).toBe(400);
+      expect(long.json().error).toBe('invalid_content_type');
       expect((await lookup('/typed')).statusCode).toBe(404);
     });
 

@@ -55,6 +55,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: B
       throw payloadTooLarge(`The file is larger than the limit of ${maxBytes} bytes.`);
     }
     const expectedSha256 = checksum(headers['x-checksum-sha256']);
+    if ((headers['content-type']?.length ?? 0) > 255) throw badRequest('Content-Type must be at most 255 characters.', 'invalid_content_type');
     await planPut(db, project.id, target); // 404/409/412 before a single byte is stored
 
     const body = (request.body as Readable | undefined) ?? Readable.from([]);

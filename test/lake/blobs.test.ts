@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { signToken } from '../../src/core/auth/jwt.js';
@@ -14,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createDatabase, type DialectName } from '../../src/core/db/database.js';
 import { DIALECTS, PG_URL } from '../helpers/app.js';
+import { createTestSchema, urlWithSchema } from '../helpers/pg.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const HOUR = 3600_000;
@@ -131,16 +131,6 @@ describe('filesystem blob store', () => {
   });
 });
 
-async function adminQuery(query: string) {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
-
 describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
   const secret = 'gc-test-secret-gc-test-secret-gc-test';
   let dataDir: string;
@@ -154,11 +144,8 @@ describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
     dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-gc-cli-'));
     databaseArg = join(dataDir, 'dreamlake.sqlite');
     if (dialect === 'postgres') {
-      schema = `gc_${process.pid}_${Date.now().toString(36)}`;
-      await adminQuery(`create schema ${schema}`);
-      const url = new URL(PG_URL!);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      databaseArg = url.toString();
+      schema = await createTestSchema(); // dropped with the others when the run ends
+      databaseArg = urlWithSchema(schema);
     }
     const config = loadConfig({ data: dataDir, database: dialect === 'postgres' ? PG_URL : databaseArg }, { DREAMLAKE_JWT_SECRET: secret });
     app = await buildApp(config, { database: createDatabase(config.databaseUrl, { schema, poolSize: 3 }), logger: false });
@@ -167,7 +154,6 @@ describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
   });
   afterAll(async () => {
     await app.close();
-    if (schema) await adminQuery(`drop schema ${schema} cascade`);
     rmSync(dataDir, { recursive: true, force: true });
   });
   afterEach(() => vi.restoreAllMocks());

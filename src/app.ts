@@ -1,6 +1,9 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { join } from 'node:path';
 import { createTokenVerifier } from './core/auth/jwt.js';
+import { createFsBlobStore } from './core/blobs/fs-store.js';
+import type { BlobStore } from './core/blobs/store.js';
 import type { Config } from './core/config.js';
 import type { AppContext } from './core/context.js';
 import { createDatabase, type Database } from './core/db/database.js';
@@ -16,6 +19,8 @@ import { spacePlugin } from './space/index.js';
 export interface AppDeps {
   /** An already open database (tests pass one per file); otherwise opened from config.databaseUrl. */
   database?: Database;
+  /** Where file contents go; defaults to the filesystem under <data_dir>/blobs. */
+  blobs?: BlobStore;
   /** Logger: true/false or pino options; defaults to pino at config.logLevel. */
   logger?: boolean | object;
 }
@@ -35,6 +40,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : newId();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    // URLs Fastify cannot even decode (e.g. "%ff") get the mount's own error format, not Fastify's.
+    frameworkErrors: (error, request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const space = config.mounts.space;
+      const plain = space !== null && (space === '/' || request.url === space || request.url.startsWith(`${space}/`));
+      void (plain
+        ? reply.status(400).type('text/plain; charset=utf-8').send('Malformed URL.')
+        : reply.status(400).send({ error: 'bad_request', message: `Malformed URL: ${error.message}` }));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(jsonErrorHandler);
@@ -44,7 +58,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   app.addHook('onClose', async () => database.close());
 
-  const ctx: AppContext = { config, database, verifyToken: createTokenVerifier(config) };
+  const ctx: AppContext = {
+    config,
+    database,
+    verifyToken: createTokenVerifier(config),
+    blobs: deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')),
+  };
 
   await registerOpenApi(app);
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -56,3 +56,19 @@ describe.each(DIALECTS)('core (%s)', (dialect) => {
     expect(res.headers['x-request-id']).toBe('abc-123');
   });
 });
+
+describe('framework errors', () => {
+  it('answers an undecodable URL with a 400 in the mount format', async () => {
+    const t = await createTestApp('sqlite');
+    try {
+      const lake = await t.inject({ method: 'GET', url: '/namespaces/%ff' });
+      expect(lake.statusCode).toBe(400);
+      expect(lake.json().error).toBe('bad_request');
+      const space = await t.inject({ method: 'GET', url: '/dreamspace/users/%ff' });
+      expect(space.statusCode).toBe(400);
+      expect(space.headers['content-type']).toMatch(/^text\/plain/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -9,9 +9,15 @@ import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
 import { projectRoutes } from './projects/routes.js';
 
+const LEFTOVER_GRACE_MS = 3600_000;
+
 /** DreamLake: every route needs a Bearer JWT; errors are JSON `{error, message}`. */
 export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.setErrorHandler(jsonErrorHandler);
+  // What uploads cut short by a crash left behind; an hour's grace spares uploads of other live processes.
+  app.addHook('onReady', async () => {
+    await ctx.blobs.sweep(new Date(Date.now() - LEFTOVER_GRACE_MS)).catch((err: unknown) => app.log.warn({ err }, 'could not sweep upload leftovers'));
+  });
   declareSecurity(app, 'bearerAuth');
   requireBearer(app, ctx);
 

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createFsBlobStore } from '../../core/blobs/fs-store.js';
 import type { AppContext } from '../../core/context.js';
 import { pageEnvelope, toPage } from '../../core/pagination.js';
 import type { LakeDb } from '../db.js';
@@ -19,16 +17,11 @@ import { uploadRoutes } from './upload.js';
 import { createNode } from './write.js';
 
 const tags = ['DreamLake: nodes'];
-const LEFTOVER_GRACE_MS = 3600_000;
 
 /** The node tree of a project, its files' content, and episodes; mounted under `…/:projectSlug`. */
 export const nodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   const db = ctx.database.db as LakeDb;
-  const blobs = createFsBlobStore(join(ctx.config.dataDir, 'blobs'));
-  // What uploads cut short by a crash left behind; an hour's grace spares uploads of other live processes.
-  app.addHook('onReady', async () => {
-    await blobs.sweep(new Date(Date.now() - LEFTOVER_GRACE_MS)).catch((err: unknown) => app.log.warn({ err }, 'could not sweep upload leftovers'));
-  });
+  const blobs = ctx.blobs;
 
   app.post('/nodes', {
     schema: { tags, summary: 'Create a folder or episode and its missing ancestors (mkdir -p; 200 when it exists)', params: ProjectParams, body: CreateNode, response: { 200: NodeBody, 201: NodeBody, ...errors(400, 401, 403, 404, 409) } },

@@ -172,6 +172,38 @@ describe.each(DIALECTS)('DreamLake collections (%s)', (dialect) => {
     expect((await call('GET', `${root}/collections?pageSize=1000`)).json().pageSize).toBe(200);
   });
 
+  it('list totals follow every way collections and datasets come and go', async () => {
+    await call('POST', '/namespaces/alice/projects', { name: 'Counting' });
+    const root = '/namespaces/alice/projects/counting';
+    const dataset = async (name: string) => (await call('POST', `${root}/datasets`, { name })).json().id as string;
+    const [a, b] = [await dataset('A'), await dataset('B')];
+    const names = async (query = '') => {
+      const body = (await call('GET', `${root}/collections?pageSize=200${query}`)).json();
+      expect(body.total).toBe(body.collections.length);
+      return body.collections.map((c: Item) => c.name).sort();
+    };
+    const datasets = async () => {
+      const body = (await call('GET', `${root}/datasets?pageSize=200`)).json();
+      expect(body.total).toBe(body.datasets.length);
+      return body.total;
+    };
+    for (const [name, datasetId] of [['c1', a], ['c2', a], ['c3', b], ['c4', null]]) await create({ name, datasetId }, alice, root);
+    expect([await names(), await names(`&datasetId=${a}`), await names(`&datasetId=${b}`)]).toEqual([['c1', 'c2', 'c3', 'c4'], ['c1', 'c2'], ['c3']]);
+    await call('PATCH', `${root}/collections/c1`, { datasetId: b });
+    await call('PATCH', `${root}/collections/c2`, { datasetId: null, name: 'c2x' });
+    expect([await names(`&datasetId=${a}`), await names(`&datasetId=${b}`)]).toEqual([[], ['c1', 'c3']]);
+    await call('DELETE', `${root}/collections/c3`);
+    expect([await names(), await names(`&datasetId=${b}`)]).toEqual([['c1', 'c2x', 'c4'], ['c1']]);
+    await call('POST', `${root}/datasets/A/collections`, { add: ['c4', 'c2x', 'c1'] });
+    await call('DELETE', `${root}/datasets/A/collections`, { remove: ['c2x'] });
+    expect([await names(`&datasetId=${a}`), await names(`&datasetId=${b}`)]).toEqual([['c1', 'c4'], []]);
+    expect(await datasets()).toBe(2);
+    await call('DELETE', `${root}/datasets/A`);
+    expect([await names(), await names(`&datasetId=${a}`), await datasets()]).toEqual([['c1', 'c2x', 'c4'], [], 1]);
+    await dataset('A');
+    expect(await datasets()).toBe(2);
+  });
+
   it('lists an empty project as an empty page', async () => {
     await call('POST', '/namespaces/alice/projects', { name: 'Nothing Yet' });
     expect((await call('GET', '/namespaces/alice/projects/nothing-yet/collections')).json()).toEqual({ collections: [], page: 1, pageSize: 50, total: 0, totalPages: 0 });

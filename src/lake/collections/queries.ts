@@ -67,9 +67,9 @@ export async function findCollection(
 
 type ListKeys = 'userId' | 'slug' | 'projectSlug' | 'datasetId' | 'limit' | 'offset';
 
-// One query whatever the page: the scope (membership, project, total) is a one-row CTE, materialised so the
-// count runs once, and the page is LEFT JOINed to it, so a page past the end still proves the scope.
-// Members are aggregated for the page's rows only.
+// One query whatever the page: the scope (membership, project, total) is a one-row CTE and the page is LEFT
+// JOINed to it, so a page past the end still proves the scope. The total is a counter kept by triggers
+// (migration 005), not a count; members are aggregated for the page's rows only.
 const listQuery = (byDataset: boolean) =>
   preparedQuery((db, dialect, p: (name: ListKeys) => string) =>
     db
@@ -82,13 +82,15 @@ const listQuery = (byDataset: boolean) =>
             .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null))
             .select((eb) => [
               'p.id as project_id',
-              eb
-                .selectFrom('collections as x')
-                .select(sql<number>`count(*)`.as('n'))
-                .whereRef('x.project_id', '=', 'p.id')
-                .where('x.deleted_at', 'is', null)
-                .$if(byDataset, (q) => q.where('x.dataset_id', '=', p('datasetId')))
-                .as('total'),
+              byDataset
+                ? eb
+                    .selectFrom('datasets as d')
+                    .select(sql<number>`d.collection_count`.as('n'))
+                    .where('d.id', '=', p('datasetId'))
+                    .whereRef('d.project_id', '=', 'p.id')
+                    .where('d.deleted_at', 'is', null)
+                    .as('total')
+                : sql<number>`p.collection_count`.as('total'),
             ])
             .where('n.slug', '=', p('slug'))
             .where('n.deleted_at', 'is', null),

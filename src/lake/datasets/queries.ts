@@ -93,7 +93,7 @@ function check<R extends { scope_project_id: string | null; id: string | null }>
   return rows;
 }
 
-/** One query whatever the page (see listCollections): a one-row scope CTE with the total, the page joined to it. */
+/** One query whatever the page (see listCollections): a one-row scope CTE with the total (a counter), the page joined to it. */
 export async function listDatasets(db: LakeDb, userId: string, slug: string, projectSlug: string, page: Page) {
   const rows = await db
     .with(
@@ -103,15 +103,7 @@ export async function listDatasets(db: LakeDb, userId: string, slug: string, pro
           .selectFrom('namespaces as n')
           .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
           .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
-          .select((eb) => [
-            'p.id as project_id',
-            eb
-              .selectFrom('datasets as x')
-              .select(sql<number>`count(*)`.as('n'))
-              .whereRef('x.project_id', '=', 'p.id')
-              .where('x.deleted_at', 'is', null)
-              .as('total'),
-          ])
+          .select(['p.id as project_id', sql<number>`p.dataset_count`.as('total')])
           .where('n.slug', '=', slug)
           .where('n.deleted_at', 'is', null),
     )

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../src/core/db/database.js';
 import type { SpaceKysely } from '../../src/space/db.js';
 import { stampsOf } from '../../src/space/repos/stamps.js';
 import { DIALECTS } from '../helpers/app.js';
@@ -177,10 +176,9 @@ describe.each(DIALECTS)('dreamspace documents and stamps (%s)', (dialect) => {
   });
 });
 
-describe('dreamspace stamps of many documents', () => {
+describe.each(DIALECTS)('dreamspace stamps of many documents (%s)', (dialect) => {
   it('fetches them in chunks of document IDs, grouped and in order', async () => {
-    const s = await spaceApp('sqlite');
-    const database = createDatabase(s.t.config.databaseUrl);
+    const s = await spaceApp(dialect);
     try {
       const docs = [];
       for (let i = 0; i < 5; i++) {
@@ -188,11 +186,10 @@ describe('dreamspace stamps of many documents', () => {
         docs.push(ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: i, stamps })));
       }
       const ids = [null, ...docs.map((d) => d.document_id).reverse(), docs[2].document_id];
-      const byDocument = await stampsOf(database.db as SpaceKysely, ids, 2);
+      const byDocument = await stampsOf(s.t.database.db as SpaceKysely, ids, 2);
       for (const doc of docs) expect(byDocument.get(doc.document_id) ?? []).toEqual(doc.stamps);
       expect([...byDocument.keys()].sort()).toEqual(docs.slice(1).map((d) => d.document_id).sort());
     } finally {
-      await database.close();
       await s.close();
     }
   });

@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../../src/core/db/database.js';
-import { migrateToLatest } from '../../src/core/db/migrate.js';
 import type { LakeDb } from '../../src/lake/db.js';
-import { createTestApp, DIALECTS, PG_URL, type TestApp } from '../helpers/app.js';
+import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
 import { memberIds } from '../helpers/members.js';
 
 type Headers = Record<string, string>;
@@ -193,34 +187,16 @@ describe.each(DIALECTS)('DreamLake collection members (%s)', (dialect) => {
 });
 
 // Whoever deletes member rows (the node tree removes deleted nodes from every collection) keeps the count
-// the member routes answer with: triggers from migration 005, checked here on the bare database.
+// the member routes answer with: triggers from migration 005, checked here straight on the database.
 describe.each(DIALECTS)('collection member_count triggers (%s)', (dialect) => {
-  let database: Database;
-  let cleanup: () => Promise<void>;
-
+  let t: TestApp;
   beforeAll(async () => {
-    if (dialect === 'postgres') {
-      const schema = `t_count_${process.pid}_${Date.now().toString(36)}`;
-      await admin(`create schema ${schema}`);
-      database = createDatabase(PG_URL!, { schema, poolSize: 2 });
-      cleanup = async () => {
-        await database.close();
-        await admin(`drop schema ${schema} cascade`);
-      };
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'dreamlake-count-'));
-      database = createDatabase(join(dir, 'db.sqlite'));
-      cleanup = async () => {
-        await database.close();
-        rmSync(dir, { recursive: true, force: true });
-      };
-    }
-    await migrateToLatest(database.db);
+    t = await createTestApp(dialect);
   });
-  afterAll(async () => cleanup());
+  afterAll(async () => t.close());
 
   it('counts inserts (skipping conflicts) and deletes, per collection', async () => {
-    const db = database.db as LakeDb;
+    const db = t.database.db as LakeDb;
     const now = new Date().toISOString();
     await db.insertInto('namespaces').values({ id: 'n', slug: 'n', name: 'n', kind: 'org', metadata: null, created_at: now, updated_at: now, deleted_at: null }).execute();
     await db.insertInto('projects').values({ id: 'p', namespace_id: 'n', name: 'p', slug: 'p', description: null, tags: '[]', metadata: null, created_at: now, updated_at: now, deleted_at: null }).execute();
@@ -237,13 +213,3 @@ describe.each(DIALECTS)('collection member_count triggers (%s)', (dialect) => {
     expect([await count('a'), await count('b')]).toEqual([3, 0]);
   });
 });
-
-async function admin(text: string) {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}

@@ -66,12 +66,38 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely({ dialect: new SqliteDialect({ database: sqlite }), log });
+  const db = new Kysely({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log });
   return {
     db,
     dialect: 'sqlite',
     statements,
     pgPool: null,
     close: () => db.destroy(),
+  };
+}
+
+const STATEMENT_CACHE_LIMIT = 1000;
+
+/**
+ * Kysely's SQLite driver prepares every statement on every call, which costs more than most point reads
+ * themselves. Statements are keyed by their SQL text (values are always bound parameters), so the set of
+ * distinct texts is bounded by the code; the limit only guards against a pathological caller.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
   };
 }

@@ -98,7 +98,8 @@ const listQuery = (byDataset: boolean) =>
       .with('page', (qb) =>
         qb
           .selectFrom('collections as c')
-          .innerJoin('scope as s', 's.project_id', 'c.project_id')
+          // a scalar subquery (not a join) so that the planner walks the (project_id, id) index
+          .where('c.project_id', '=', (eb) => eb.selectFrom('scope').select('scope.project_id'))
           .select(COLLECTION_COLUMNS)
           .where('c.deleted_at', 'is', null)
           .$if(byDataset, (q) => q.where('c.dataset_id', '=', p('datasetId')))

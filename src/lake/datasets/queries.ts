@@ -110,7 +110,8 @@ export async function listDatasets(db: LakeDb, userId: string, slug: string, pro
     .with('page', (qb) =>
       qb
         .selectFrom('datasets as d')
-        .innerJoin('scope as s', 's.project_id', 'd.project_id')
+        // a scalar subquery (not a join) so that the planner walks the (project_id, id) index
+        .where('d.project_id', '=', (eb) => eb.selectFrom('scope').select('scope.project_id'))
         .select(DATASET_COLUMNS)
         .where('d.deleted_at', 'is', null)
         .orderBy('d.id', 'desc')

@@ -36,7 +36,7 @@ export interface BenchTarget {
   close(): Promise<void>;
 }
 
-export async function startTarget(dialect: DialectName, extraEnv: NodeJS.ProcessEnv = {}): Promise<BenchTarget> {
+export async function startTarget(dialect: DialectName, extraEnv: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<BenchTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-bench-'));
   let schema: string | undefined;
   let databaseUrl = join(dataDir, 'dreamlake.sqlite');
@@ -62,7 +62,7 @@ export async function startTarget(dialect: DialectName, extraEnv: NodeJS.Process
   const database = createDatabase(config.databaseUrl, { schema });
   await migrateToLatest(database.db);
 
-  const args = ['bin/dreamlake.js', 'serve', '--port', '0'];
+  const args = [...nodeArgs, 'bin/dreamlake.js', 'serve', '--port', '0'];
   const child = hasTaskset
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });

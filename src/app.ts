@@ -9,7 +9,7 @@ import type { AppContext } from './core/context.js';
 import { createDatabase, type Database } from './core/db/database.js';
 import { migrateToLatest } from './core/db/migrate.js';
 import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
-import { newId } from './core/ids.js';
+import { requestIdGenerator } from './core/ids.js';
 import { registerOpenApi } from './core/openapi.js';
 import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
@@ -29,6 +29,7 @@ const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.he
 
 /** Builds the whole server, migrated and ready to listen (or to be driven with `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const nextRequestId = requestIdGenerator();
   const database = deps.database ?? createDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
 
@@ -37,7 +38,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     bodyLimit: config.lake.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : newId();
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : nextRequestId();
     },
     ajv: { customOptions: { removeAdditional: false } },
     // URLs Fastify cannot even decode (e.g. "%ff") get the mount's own error format, not Fastify's.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -50,6 +51,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       types: pgTypes,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
+    pool.on('connect', preparedByName);
     const db = new Kysely({ dialect: new PostgresDialect({ pool }), log });
     return {
       db,
@@ -99,5 +101,38 @@ function withStatementCache(sqlite: SqliteDatabase.Database) {
       cache.clear();
       sqlite.close();
     },
+  };
+}
+
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `dl_${createHash('sha1').update(text).digest('base64url')}`;
+    if (statementNames.size >= STATEMENT_CACHE_LIMIT) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+type QueryFn = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Kysely sends every statement unnamed, so PostgreSQL parses and plans it again on each call; on point reads
+ * that costs more than running it. Naming each parameterised statement by its text makes every pooled
+ * connection parse and plan it once. Statements without parameters stay unnamed (they may hold several
+ * commands, which only the simple protocol allows). A plan invalidated by a concurrent schema change is
+ * retried unnamed.
+ */
+function preparedByName(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || args.length > 2) return query(...args);
+    return query({ name: statementName(text), text, values }).catch((err: { code?: string }) => {
+      if (err?.code === '0A000') return query(text, values);
+      throw err;
+    });
   };
 }

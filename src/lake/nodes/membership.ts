@@ -27,15 +27,13 @@ export async function findInvalidMembers(db: LakeDb, projectId: string, ids: str
   await lockTree(db, projectId);
   const valid = new Set<string>();
   for (const part of chunks(unique.filter((id) => id.length > 0 && id.length <= 128))) {
-    const rows = await db
-      .selectFrom('nodes')
-      .select('id')
-      .where('project_id', '=', projectId)
-      .where('id', 'in', part)
-      .where('leaf', '=', 1)
-      .where('deleted_at', 'is', null)
-      .execute();
-    for (const r of rows) valid.add(r.id);
+    // By primary key alone, project and state checked per row: with `project_id = ?` in the WHERE clause,
+    // SQLite (no statistics) walks the project's (project_id, …) index instead, a cost that grows with the
+    // project's files rather than with the IDs asked for.
+    const rows = await db.selectFrom('nodes').select(['id', 'project_id', 'leaf', 'deleted_at']).where('id', 'in', part).execute();
+    for (const r of rows) {
+      if (r.project_id === projectId && Number(r.leaf) === 1 && r.deleted_at === null) valid.add(r.id);
+    }
   }
   return unique.filter((id) => !valid.has(id));
 }
@@ -52,14 +50,14 @@ export interface MemberNode {
 export async function expandMembers(db: LakeDb, projectId: string, ids: string[]): Promise<MemberNode[]> {
   const found = new Map<string, MemberNode>();
   for (const part of chunks([...new Set(ids)])) {
+    // By primary key alone, as in findInvalidMembers.
     const rows = await db
       .selectFrom('nodes')
-      .select(['id', 'path', 'kind', 'size', 'content_type'])
-      .where('project_id', '=', projectId)
+      .select(['id', 'project_id', 'path', 'kind', 'size', 'content_type', 'deleted_at'])
       .where('id', 'in', part)
-      .where('deleted_at', 'is', null)
       .execute();
     for (const r of rows) {
+      if (r.project_id !== projectId || r.deleted_at !== null) continue;
       found.set(r.id, { id: r.id, path: r.path, kind: r.kind, size: r.size === null ? null : Number(r.size), contentType: r.content_type });
     }
   }

@@ -68,7 +68,16 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log });
+  const cached = withStatementCache(sqlite);
+  const db = new Kysely({ dialect: new SqliteDialect({ database: cached }), log });
+  directReads.set(db, (text, parameters) => {
+    // Inside someone's open transaction the read must queue behind it (Kysely's connection mutex).
+    if (sqlite.inTransaction) return undefined;
+    const statement = cached.prepare(text);
+    if (!statement.reader) return undefined;
+    statements.count++;
+    return statement.all(parameters as unknown[]);
+  });
   return {
     db,
     dialect: 'sqlite',
@@ -79,6 +88,21 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
 }
 
 const STATEMENT_CACHE_LIMIT = 1000;
+
+/** Runs a read statement at once and returns its rows, or undefined when it has to go through Kysely. */
+export type DirectRead = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+
+const directReads = new WeakMap<object, DirectRead>();
+
+/**
+ * SQLite only: better-sqlite3 is synchronous, so a read outside any transaction gains nothing from Kysely's
+ * connection mutex and driver promises, which cost about as much as the statement itself. Transactions
+ * (a different Kysely instance) and PostgreSQL have none.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function directReadOf(db: Kysely<any>): DirectRead | undefined {
+  return directReads.get(db);
+}
 
 /**
  * Kysely's SQLite driver prepares every statement on every call, which costs more than most point reads

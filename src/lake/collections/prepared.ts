@@ -1,5 +1,5 @@
 import { CompiledQuery, type Compilable } from 'kysely';
-import type { DialectName } from '../../core/db/database.js';
+import { directReadOf, type DialectName } from '../../core/db/database.js';
 import { dialectOf } from '../../core/db/dialect.js';
 import type { LakeDb } from '../db.js';
 
@@ -28,6 +28,8 @@ export function preparedQuery<P extends string, R>(build: (db: LakeDb, dialect: 
       compiled.set(dialect, query);
     }
     const parameters = query.slots.map((s) => ('name' in s ? values[s.name] : s.value));
+    const rows = directReadOf(db)?.(query.sql, parameters);
+    if (rows) return rows as R[];
     return (await db.executeQuery<R>(CompiledQuery.raw(query.sql, parameters))).rows;
   };
 }

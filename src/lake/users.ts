@@ -17,8 +17,9 @@ const KNOWN_LIMIT = 50_000;
  */
 export function createUserResolver(db: LakeDb) {
   const known = new Map<string, LakeUser>();
-  return async (identity: Identity): Promise<LakeUser> => {
-    const cacheKey = `${identity.subject}\u0000${identity.username}`;
+  const keyOf = (identity: Identity) => `${identity.subject}\u0000${identity.username}`;
+  const resolve = async (identity: Identity): Promise<LakeUser> => {
+    const cacheKey = keyOf(identity);
     const cached = known.get(cacheKey);
     if (cached) return cached;
     let user = await db.selectFrom('users').select(['id', 'username']).where('subject', '=', identity.subject).executeTakeFirst();
@@ -27,6 +28,9 @@ export function createUserResolver(db: LakeDb) {
     known.set(cacheKey, user);
     return user;
   };
+  /** The user already seen behind this identity, without waiting; otherwise undefined. */
+  const knownUser = (identity: Identity): LakeUser | undefined => known.get(keyOf(identity));
+  return Object.assign(resolve, { known: knownUser });
 }
 
 async function createUser(db: LakeDb, identity: Identity): Promise<LakeUser> {

@@ -10,7 +10,11 @@ export interface Identity {
   username: string;
 }
 
-export type VerifyToken = (token: string) => Promise<Identity>;
+export interface VerifyToken {
+  (token: string): Promise<Identity>;
+  /** The identity of a token already verified and not yet expired, without waiting; otherwise undefined. */
+  cached(token: string): Identity | undefined;
+}
 
 /** The HS256 secret: configured, or generated once and kept in `<data_dir>/jwt-secret` (mode 0600). */
 export function loadOrCreateSecret(config: Config): string {
@@ -55,9 +59,14 @@ export function createTokenVerifier(config: Config): VerifyToken {
   };
   const cache = new Map<string, { identity: Identity; expiresAt: number }>();
 
-  return async (token: string) => {
+  const cached = (token: string): Identity | undefined => {
     const hit = cache.get(token);
-    if (hit && hit.expiresAt > Date.now()) return hit.identity;
+    return hit && hit.expiresAt > Date.now() ? hit.identity : undefined;
+  };
+
+  const verify = async (token: string): Promise<Identity> => {
+    const hit = cached(token);
+    if (hit) return hit;
 
     let payload: JWTPayload;
     try {
@@ -76,4 +85,5 @@ export function createTokenVerifier(config: Config): VerifyToken {
     cache.set(token, { identity, expiresAt: Math.min((payload.exp ?? 0) * 1000, Date.now() + 3_600_000) });
     return identity;
   };
+  return Object.assign(verify, { cached });
 }

@@ -1,3 +1,4 @@
+import { preparedQuery } from '../core/db/prepared-query.js';
 import { notFound } from '../core/errors.js';
 import type { LakeDb, NamespacesTable, ProjectsTable } from './db.js';
 
@@ -15,16 +16,33 @@ export interface ProjectScope {
 export const namespaceNotFound = () => notFound('Namespace not found or deleted.');
 export const projectNotFound = () => notFound('Project not found or deleted.');
 
-/** The namespace with the caller's role, in one query; outsiders get the same 404 as for a missing one. */
-export async function resolveNamespace(db: LakeDb, userId: string, slug: string): Promise<NamespaceScope> {
-  const row = await db
+// Compiled once per dialect: nearly every DreamLake request starts with one of these two lookups.
+const namespaceQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | 'slug') => string) =>
+  db
     .selectFrom('namespaces as n')
-    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
     .selectAll('n')
     .select('m.role')
-    .where('n.slug', '=', slug)
-    .where('n.deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('n.slug', '=', p('slug'))
+    .where('n.deleted_at', 'is', null),
+);
+
+const projectQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | 'slug' | 'projectSlug') => string) =>
+  db
+    .selectFrom('namespaces as n')
+    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
+    .leftJoin('projects as p', (j) =>
+      j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null),
+    )
+    .select(['n.id as namespaceId', 'm.role'])
+    .selectAll('p')
+    .where('n.slug', '=', p('slug'))
+    .where('n.deleted_at', 'is', null),
+);
+
+/** The namespace with the caller's role, in one query; outsiders get the same 404 as for a missing one. */
+export async function resolveNamespace(db: LakeDb, userId: string, slug: string): Promise<NamespaceScope> {
+  const [row] = await namespaceQuery(db, { userId, slug });
   if (!row) throw namespaceNotFound();
   const { role, ...namespace } = row;
   return { namespace, role };
@@ -32,17 +50,7 @@ export async function resolveNamespace(db: LakeDb, userId: string, slug: string)
 
 /** Namespace membership and the live project, in one query. */
 export async function resolveProject(db: LakeDb, userId: string, slug: string, projectSlug: string): Promise<ProjectScope> {
-  const row = await db
-    .selectFrom('namespaces as n')
-    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
-    .leftJoin('projects as p', (j) =>
-      j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null),
-    )
-    .select(['n.id as namespaceId', 'm.role'])
-    .selectAll('p')
-    .where('n.slug', '=', slug)
-    .where('n.deleted_at', 'is', null)
-    .executeTakeFirst();
+  const [row] = await projectQuery(db, { userId, slug, projectSlug });
   if (!row) throw namespaceNotFound();
   if (!row.id) throw projectNotFound();
   const { namespaceId, role, ...project } = row;

@@ -4,7 +4,7 @@ import { notFound } from '../../core/errors.js';
 import type { Page } from '../../core/pagination.js';
 import type { LakeDb } from '../db.js';
 import { namespaceNotFound, projectNotFound } from '../scope.js';
-import { preparedQuery } from './prepared.js';
+import { preparedQuery } from '../../core/db/prepared-query.js';
 import type { CollectionRow } from './present.js';
 import { memberIdsJson } from './sql.js';
 
@@ -35,7 +35,7 @@ type ScopeKeys = 'userId' | 'slug' | 'projectSlug' | 'name';
 // Tenancy check, project, collection and (optionally) its members in one query. The LEFT JOINs tell which
 // level is missing; an outsider sees the same 404 as for a namespace that does not exist.
 const scopeQuery = (withMembers: boolean) =>
-  preparedQuery((db, dialect, p: (name: ScopeKeys) => string) =>
+  preparedQuery((db: LakeDb, dialect, p: (name: ScopeKeys) => string) =>
     db
       .selectFrom('namespaces as n')
       .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
@@ -71,7 +71,7 @@ type ListKeys = 'userId' | 'slug' | 'projectSlug' | 'datasetId' | 'limit' | 'off
 // JOINed to it, so a page past the end still proves the scope. The total is a counter kept by triggers
 // (migration 005), not a count; members are aggregated for the page's rows only.
 const listQuery = (byDataset: boolean) =>
-  preparedQuery((db, dialect, p: (name: ListKeys) => string) =>
+  preparedQuery((db: LakeDb, dialect, p: (name: ListKeys) => string) =>
     db
       .with(
         (w) => w('scope').materialized(),

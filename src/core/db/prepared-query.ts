@@ -1,7 +1,6 @@
-import { CompiledQuery, type Compilable } from 'kysely';
-import { directReadOf, type DialectName } from '../../core/db/database.js';
-import { dialectOf } from '../../core/db/dialect.js';
-import type { LakeDb } from '../db.js';
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { directReadOf, type DialectName } from './database.js';
+import { dialectOf } from './dialect.js';
 
 const MARK = '\u0000param:';
 
@@ -12,9 +11,12 @@ type Slot<P> = { name: P } | { value: unknown };
  * builder and compiler cost more than the database's own work. Named placeholders (`p('userId')`) stand
  * in for the values while compiling and are swapped for them at each call; the SQL text never changes.
  */
-export function preparedQuery<P extends string, R>(build: (db: LakeDb, dialect: DialectName, p: (name: P) => string) => Compilable<R>) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function preparedQuery<DB extends Kysely<any>, P extends string, R>(
+  build: (db: DB, dialect: DialectName, p: (name: P) => string) => Compilable<R>,
+) {
   const compiled = new Map<DialectName, { sql: string; slots: Slot<P>[] }>();
-  return async (db: LakeDb, values: Record<P, unknown>): Promise<R[]> => {
+  return async (db: DB, values: Record<P, unknown>): Promise<R[]> => {
     const dialect = dialectOf(db);
     let query = compiled.get(dialect);
     if (!query) {

@@ -1,4 +1,4 @@
-import { parseJson } from '../../core/db/dialect.js';
+import { presentDescribed } from '../described.js';
 import type { CollectionsTable } from '../db.js';
 
 /** The collection columns every read selects (no bookkeeping such as next_position). */
@@ -6,11 +6,7 @@ export type CollectionRow = Omit<CollectionsTable, 'next_position' | 'deleted_at
 
 export function presentCollection(row: CollectionRow, members: string[]) {
   return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    tags: parseJson<string[]>(row.tags, []),
-    metadata: parseJson<Record<string, unknown> | null>(row.metadata, null),
+    ...presentDescribed(row),
     members,
     datasetId: row.dataset_id,
     projectId: row.project_id,

@@ -5,6 +5,7 @@ import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
 import { datasetNotFound } from '../datasets/queries.js';
 import type { CollectionsTable, LakeDb } from '../db.js';
+import { describedChanges, jsonColumn } from '../described.js';
 import { lockTree } from '../nodes/tree.js';
 import { checkMembers, insertMembers } from './member-rows.js';
 import type { CollectionRow } from './present.js';
@@ -12,7 +13,6 @@ import { collectionNotFound, readMembers } from './queries.js';
 import type { CreateCollection, UpdateCollection } from './schemas.js';
 import { chunks, unique } from './sql.js';
 
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 const nameTaken = (name: string) => conflict(`Collection name "${name}" already exists in this project.`);
 
 /** A live dataset of the same project, else 404 (a dataset of another project does not exist here). */
@@ -37,7 +37,7 @@ export async function createCollection(db: LakeDb, projectId: string, input: Cre
     name: input.name,
     description: input.description ?? null,
     tags: JSON.stringify(input.tags ?? []),
-    metadata: json(input.metadata),
+    metadata: jsonColumn(input.metadata),
     next_position: members.length,
     created_at: now,
     updated_at: now,
@@ -55,11 +55,7 @@ export async function createCollection(db: LakeDb, projectId: string, input: Cre
 
 /** Only the given fields change; `members` replaces the whole list (in the order given). */
 export async function updateCollection(db: LakeDb, current: CollectionRow, input: UpdateCollection) {
-  const changes: Partial<CollectionsTable> = { updated_at: nowIso() };
-  if (input.name !== undefined) changes.name = input.name;
-  if (input.description !== undefined) changes.description = input.description;
-  if (input.tags !== undefined) changes.tags = JSON.stringify(input.tags);
-  if (input.metadata !== undefined) changes.metadata = json(input.metadata);
+  const changes: Partial<CollectionsTable> = { ...describedChanges(input), updated_at: nowIso() };
   if (input.datasetId !== undefined) changes.dataset_id = input.datasetId;
   const replacing = input.members !== undefined ? unique(input.members) : null;
   if (replacing) changes.next_position = replacing.length;

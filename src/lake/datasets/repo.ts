@@ -4,11 +4,11 @@ import { conflict, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
 import type { DatasetsTable, LakeDb } from '../db.js';
+import { describedChanges, jsonColumn } from '../described.js';
 import type { DatasetRow } from './present.js';
 import { datasetNotFound } from './queries.js';
 import type { CreateDataset, UpdateDataset } from './schemas.js';
 
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 const nameTaken = (name: string) => conflict(`Dataset name "${name}" already exists in this project.`);
 const RETURNED = ['id', 'name', 'description', 'tags', 'metadata', 'project_id', 'created_at', 'updated_at'] as const;
 
@@ -20,7 +20,7 @@ export async function createDataset(db: LakeDb, projectId: string, input: Create
     name: input.name,
     description: input.description ?? null,
     tags: JSON.stringify(input.tags ?? []),
-    metadata: json(input.metadata),
+    metadata: jsonColumn(input.metadata),
     created_at: now,
     updated_at: now,
     deleted_at: null,
@@ -31,11 +31,7 @@ export async function createDataset(db: LakeDb, projectId: string, input: Create
 }
 
 export async function updateDataset(db: LakeDb, current: DatasetRow, input: UpdateDataset): Promise<DatasetRow> {
-  const changes: Partial<DatasetsTable> = { updated_at: nowIso() };
-  if (input.name !== undefined) changes.name = input.name;
-  if (input.description !== undefined) changes.description = input.description;
-  if (input.tags !== undefined) changes.tags = JSON.stringify(input.tags);
-  if (input.metadata !== undefined) changes.metadata = json(input.metadata);
+  const changes: Partial<DatasetsTable> = { ...describedChanges(input), updated_at: nowIso() };
   try {
     const row = await db
       .updateTable('datasets')

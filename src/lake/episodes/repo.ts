@@ -3,13 +3,13 @@ import { notFound } from '../../core/errors.js';
 import type { Page } from '../../core/pagination.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
+import { jsonColumn } from '../described.js';
 import { relocate } from '../nodes/move.js';
 import { checkName, parseNodePath, prefixPaths } from '../nodes/paths.js';
 import { ensureFolders, findEpisode, getLiveNode, lockTree, nodesAtPaths } from '../nodes/tree.js';
 import { createLocked } from '../nodes/write.js';
 import type { UpdateEpisode, UpsertEpisode } from './schemas.js';
 
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 export const episodeNotFound = (name: string) => notFound(`Episode "${name}" not found.`);
 
 /** Upsert by name: creates the episode (201) in `folder` (the root by default), or updates the live one (200). */
@@ -49,7 +49,7 @@ async function applyChanges(trx: LakeDb, episode: NodesTable, input: UpdateEpiso
   if (input.description !== undefined) fields.description = input.description;
   if (input.status !== undefined) fields.status = input.status;
   if (input.tags !== undefined) fields.tags = JSON.stringify(input.tags);
-  if (input.metadata !== undefined) fields.metadata = json(input.metadata);
+  if (input.metadata !== undefined) fields.metadata = jsonColumn(input.metadata);
   if (Object.keys(fields).length) {
     fields.updated_at = now;
     await trx.updateTable('nodes').set(fields).where('id', '=', row.id).execute();

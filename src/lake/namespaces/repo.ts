@@ -5,11 +5,11 @@ import { newId } from '../../core/ids.js';
 import type { Page } from '../../core/pagination.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NamespacesTable } from '../db.js';
+import { jsonColumn } from '../described.js';
 import { rank } from '../policies.js';
 import { namespaceNotFound } from '../scope.js';
 import type { CreateNamespace, UpdateNamespace } from './schemas.js';
 
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
 export async function createNamespace(db: LakeDb, userId: string, input: CreateNamespace): Promise<NamespacesTable> {
   const now = nowIso();
@@ -18,7 +18,7 @@ export async function createNamespace(db: LakeDb, userId: string, input: CreateN
     slug: input.slug,
     name: input.name ?? input.slug,
     kind: 'org',
-    metadata: json(input.metadata),
+    metadata: jsonColumn(input.metadata),
     created_at: now,
     updated_at: now,
     deleted_at: null,
@@ -79,7 +79,7 @@ export async function updateNamespace(db: LakeDb, current: NamespacesTable, inpu
   const changes: Partial<NamespacesTable> = { updated_at: nowIso() };
   if (input.slug !== undefined) changes.slug = input.slug;
   if (input.name !== undefined) changes.name = input.name;
-  if (input.metadata !== undefined) changes.metadata = json(input.metadata);
+  if (input.metadata !== undefined) changes.metadata = jsonColumn(input.metadata);
   try {
     const row = await db.updateTable('namespaces').set(changes).where('id', '=', current.id).where('deleted_at', 'is', null).returningAll().executeTakeFirst();
     if (!row) throw namespaceNotFound();

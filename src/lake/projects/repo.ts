@@ -5,11 +5,11 @@ import { newId } from '../../core/ids.js';
 import type { Page } from '../../core/pagination.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, ProjectsTable } from '../db.js';
+import { describedChanges, jsonColumn } from '../described.js';
 import { slugFromName } from '../schemas.js';
 import { projectNotFound, resolveNamespace } from '../scope.js';
 import type { CreateProject, UpdateProject } from './schemas.js';
 
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 const slugTaken = (slug: string) => conflict(`Project slug "${slug}" already exists in this namespace.`);
 
 export async function createProject(db: LakeDb, namespaceId: string, input: CreateProject): Promise<ProjectsTable> {
@@ -21,7 +21,7 @@ export async function createProject(db: LakeDb, namespaceId: string, input: Crea
     slug: input.slug ?? slugFromName(input.name),
     description: input.description ?? null,
     tags: JSON.stringify(input.tags ?? []),
-    metadata: json(input.metadata),
+    metadata: jsonColumn(input.metadata),
     created_at: now,
     updated_at: now,
     deleted_at: null,
@@ -68,12 +68,8 @@ async function countProjects(db: LakeDb, slug: string) {
 }
 
 export async function updateProject(db: LakeDb, project: ProjectsTable, input: UpdateProject): Promise<ProjectsTable> {
-  const changes: Partial<ProjectsTable> = { updated_at: nowIso() };
-  if (input.name !== undefined) changes.name = input.name;
+  const changes: Partial<ProjectsTable> = { ...describedChanges(input), updated_at: nowIso() };
   if (input.slug !== undefined) changes.slug = input.slug;
-  if (input.description !== undefined) changes.description = input.description;
-  if (input.tags !== undefined) changes.tags = JSON.stringify(input.tags);
-  if (input.metadata !== undefined) changes.metadata = json(input.metadata);
   try {
     const row = await db
       .updateTable('projects')

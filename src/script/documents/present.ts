@@ -1,16 +1,9 @@
+import type { Selectable } from 'kysely';
+import type { ScriptTables } from '../db.js';
 import type { Document } from './schemas.js';
 
-export interface DocumentRow {
-  id: number;
-  project_id: number | null;
-  title: string;
-  content: string | null;
-  generation: number;
-  rev: string;
-  deleted: number;
-  created_at: string;
-  updated_at: string;
-}
+/** A stored document as read back (the table's columns). */
+export type DocumentRow = Selectable<ScriptTables['script_documents']>;
 
 export function presentDocument(row: Omit<DocumentRow, 'generation' | 'deleted'>): Document {
   return {

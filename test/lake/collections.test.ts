@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { labProject } from '../helpers/lake.js';
 import { memberIds } from '../helpers/members.js';
 
 type Headers = Record<string, string>;
@@ -16,10 +17,7 @@ describe.each(DIALECTS)('DreamLake collections (%s)', (dialect) => {
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
-    alice = await t.auth('alice');
-    bob = await t.auth('bob');
-    await t.inject({ method: 'GET', url: '/auth/me', headers: bob });
-    projectId = (await call('POST', '/namespaces/alice/projects', { name: 'Lab' })).json().id;
+    ({ alice, bob, projectId } = await labProject(t));
     datasetId = (await call('POST', `${base}/datasets`, { name: 'training-v2' })).json().id;
     otherDatasetId = (await call('POST', `${base}/datasets`, { name: 'eval-set' })).json().id;
   });

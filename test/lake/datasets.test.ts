@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { labProject } from '../helpers/lake.js';
 import { memberIds } from '../helpers/members.js';
 
 type Headers = Record<string, string>;
@@ -13,10 +14,7 @@ describe.each(DIALECTS)('DreamLake datasets (%s)', (dialect) => {
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
-    alice = await t.auth('alice');
-    bob = await t.auth('bob');
-    await t.inject({ method: 'GET', url: '/auth/me', headers: bob });
-    projectId = (await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers: alice, payload: { name: 'Lab' } })).json().id;
+    ({ alice, bob, projectId } = await labProject(t));
   });
   afterAll(async () => t.close());
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { labProject } from '../helpers/lake.js';
 
 describe.each(DIALECTS)('DreamLake episodes (%s)', (dialect) => {
   let t: TestApp;
@@ -9,10 +10,7 @@ describe.each(DIALECTS)('DreamLake episodes (%s)', (dialect) => {
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
-    alice = await t.auth('alice');
-    bob = await t.auth('bob');
-    await t.inject({ method: 'GET', url: '/auth/me', headers: bob });
-    await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers: alice, payload: { name: 'Lab' } });
+    ({ alice, bob } = await labProject(t));
   });
   afterAll(async () => t.close());
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { labProject } from '../helpers/lake.js';
 
 type Node = { id: string; path: string; name: string; kind: string; leaf: boolean; parentId: string | null };
 
@@ -11,9 +12,7 @@ describe.each(DIALECTS)('DreamLake node tree (%s)', (dialect) => {
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
-    alice = await t.auth('alice');
-    bob = await t.auth('bob');
-    await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers: alice, payload: { name: 'Lab' } });
+    ({ alice, bob } = await labProject(t));
     await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers: alice, payload: { name: 'Other' } });
   });
   afterAll(async () => t.close());

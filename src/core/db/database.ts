@@ -129,6 +129,11 @@ function withStatementCache(sqlite: SqliteDatabase.Database) {
 }
 
 const statementNames = new Map<string, string>();
+/**
+ * Statements with long `in (…)` lists differ in text with every list length; left unnamed, they cannot pile
+ * up thousands of prepared plans per connection on the server.
+ */
+const MAX_NAMED_PARAMETERS = 32;
 
 function statementName(text: string): string {
   let name = statementNames.get(text);
@@ -146,14 +151,15 @@ type QueryFn = (...args: unknown[]) => Promise<unknown>;
  * Kysely sends every statement unnamed, so PostgreSQL parses and plans it again on each call; on point reads
  * that costs more than running it. Naming each parameterised statement by its text makes every pooled
  * connection parse and plan it once. Statements without parameters stay unnamed (they may hold several
- * commands, which only the simple protocol allows). A plan invalidated by a concurrent schema change is
- * retried unnamed.
+ * commands, which only the simple protocol allows), and so do those with many (see MAX_NAMED_PARAMETERS).
+ * A plan invalidated by a concurrent schema change is retried unnamed.
  */
 function preparedByName(client: pg.PoolClient): void {
   const query = client.query.bind(client) as QueryFn;
   (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
     const [text, values] = args;
-    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || args.length > 2) return query(...args);
+    if (typeof text !== 'string' || !Array.isArray(values) || args.length > 2) return query(...args);
+    if (values.length === 0 || values.length > MAX_NAMED_PARAMETERS) return query(...args);
     return query({ name: statementName(text), text, values }).catch((err: { code?: string }) => {
       if (err?.code === '0A000') return query(text, values);
       throw err;

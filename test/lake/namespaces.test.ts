@@ -79,10 +79,11 @@ describe.each(DIALECTS)('DreamLake namespaces and members (%s)', (dialect) => {
 
     const list = await t.inject({ method: 'GET', url: '/namespaces/acme/members', headers: carol });
     expect(list.statusCode).toBe(200);
+    // Newest first, like every DreamLake list.
     expect(list.json().members.map((m: { username: string; role: string }) => [m.username, m.role])).toEqual([
-      ['alice', 'owner'],
-      ['bob', 'admin'],
       ['carol', 'write'],
+      ['bob', 'admin'],
+      ['alice', 'owner'],
     ]);
     expect(list.json().total).toBe(3);
 

@@ -101,7 +101,8 @@ export async function listMembers(db: LakeDb, namespaceId: string, page: Page) {
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select(['u.username', 'm.role', 'm.created_at', 'm.updated_at', sql<number>`count(*) over()`.as('total')])
     .where('m.namespace_id', '=', namespaceId)
-    .orderBy('u.username')
+    .orderBy('m.created_at', 'desc')
+    .orderBy('u.id', 'desc')
     .limit(page.limit)
     .offset(page.offset)
     .execute();

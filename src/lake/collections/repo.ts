@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isUniqueViolation } from '../../core/db/errors.js';
+import { uniqueOr } from '../../core/db/errors.js';
 import { conflict } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
@@ -59,30 +59,29 @@ export async function updateCollection(db: LakeDb, current: CollectionRow, input
   if (input.datasetId !== undefined) changes.dataset_id = input.datasetId;
   const replacing = input.members !== undefined ? unique(input.members) : null;
   if (replacing) changes.next_position = replacing.length;
-  try {
-    return await db.transaction().execute(async (trx) => {
-      if (input.datasetId) await ensureDataset(trx, current.project_id, input.datasetId);
-      if (replacing) {
-        await lockTree(trx, current.project_id); // same lock order as node deletes: tree, then collection
-        await checkMembers(trx, current.project_id, replacing);
-      }
-      const row = await trx
-        .updateTable('collections')
-        .set(changes)
-        .where('id', '=', current.id)
-        .where('deleted_at', 'is', null)
-        .returning(['id', 'name', 'description', 'tags', 'metadata', 'dataset_id', 'project_id', 'created_at', 'updated_at'])
-        .executeTakeFirst();
-      if (!row) throw collectionNotFound();
-      if (!replacing) return { row, members: await readMembers(trx, row.id) };
-      await trx.deleteFrom('collection_members').where('collection_id', '=', row.id).execute();
-      await insertMembers(trx, row.id, replacing, 0);
-      return { row, members: replacing };
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw nameTaken(input.name ?? current.name);
-    throw err;
-  }
+  return uniqueOr(
+    () =>
+      db.transaction().execute(async (trx) => {
+        if (input.datasetId) await ensureDataset(trx, current.project_id, input.datasetId);
+        if (replacing) {
+          await lockTree(trx, current.project_id); // same lock order as node deletes: tree, then collection
+          await checkMembers(trx, current.project_id, replacing);
+        }
+        const row = await trx
+          .updateTable('collections')
+          .set(changes)
+          .where('id', '=', current.id)
+          .where('deleted_at', 'is', null)
+          .returning(['id', 'name', 'description', 'tags', 'metadata', 'dataset_id', 'project_id', 'created_at', 'updated_at'])
+          .executeTakeFirst();
+        if (!row) throw collectionNotFound();
+        if (!replacing) return { row, members: await readMembers(trx, row.id) };
+        await trx.deleteFrom('collection_members').where('collection_id', '=', row.id).execute();
+        await insertMembers(trx, row.id, replacing, 0);
+        return { row, members: replacing };
+      }),
+    () => nameTaken(input.name ?? current.name),
+  );
 }
 
 export async function deleteCollection(db: LakeDb, collectionId: string): Promise<void> {

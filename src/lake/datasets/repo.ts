@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isUniqueViolation } from '../../core/db/errors.js';
+import { uniqueOr } from '../../core/db/errors.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
@@ -32,20 +32,12 @@ export async function createDataset(db: LakeDb, projectId: string, input: Create
 
 export async function updateDataset(db: LakeDb, current: DatasetRow, input: UpdateDataset): Promise<DatasetRow> {
   const changes: Partial<DatasetsTable> = { ...describedChanges(input), updated_at: nowIso() };
-  try {
-    const row = await db
-      .updateTable('datasets')
-      .set(changes)
-      .where('id', '=', current.id)
-      .where('deleted_at', 'is', null)
-      .returning(RETURNED)
-      .executeTakeFirst();
-    if (!row) throw datasetNotFound();
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw nameTaken(input.name ?? current.name);
-    throw err;
-  }
+  const row = await uniqueOr(
+    () => db.updateTable('datasets').set(changes).where('id', '=', current.id).where('deleted_at', 'is', null).returning(RETURNED).executeTakeFirst(),
+    () => nameTaken(input.name ?? current.name),
+  );
+  if (!row) throw datasetNotFound();
+  return row;
 }
 
 /** Soft delete; its collections stay, as standalone ones, in the same transaction. */

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isUniqueViolation } from '../../core/db/errors.js';
+import { uniqueOr } from '../../core/db/errors.js';
 import { badRequest, conflict, forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Page } from '../../core/pagination.js';
@@ -80,14 +80,12 @@ export async function updateNamespace(db: LakeDb, current: NamespacesTable, inpu
   if (input.slug !== undefined) changes.slug = input.slug;
   if (input.name !== undefined) changes.name = input.name;
   if (input.metadata !== undefined) changes.metadata = jsonColumn(input.metadata);
-  try {
-    const row = await db.updateTable('namespaces').set(changes).where('id', '=', current.id).where('deleted_at', 'is', null).returningAll().executeTakeFirst();
-    if (!row) throw namespaceNotFound();
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Namespace slug "${input.slug}" already exists.`);
-    throw err;
-  }
+  const row = await uniqueOr(
+    () => db.updateTable('namespaces').set(changes).where('id', '=', current.id).where('deleted_at', 'is', null).returningAll().executeTakeFirst(),
+    () => conflict(`Namespace slug "${input.slug}" already exists.`),
+  );
+  if (!row) throw namespaceNotFound();
+  return row;
 }
 
 export async function deleteNamespace(db: LakeDb, namespace: NamespacesTable): Promise<void> {

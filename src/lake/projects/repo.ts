@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isUniqueViolation } from '../../core/db/errors.js';
+import { uniqueOr } from '../../core/db/errors.js';
 import { conflict } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Page } from '../../core/pagination.js';
@@ -70,20 +70,12 @@ async function countProjects(db: LakeDb, slug: string) {
 export async function updateProject(db: LakeDb, project: ProjectsTable, input: UpdateProject): Promise<ProjectsTable> {
   const changes: Partial<ProjectsTable> = { ...describedChanges(input), updated_at: nowIso() };
   if (input.slug !== undefined) changes.slug = input.slug;
-  try {
-    const row = await db
-      .updateTable('projects')
-      .set(changes)
-      .where('id', '=', project.id)
-      .where('deleted_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw projectNotFound();
-    return row;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw slugTaken(input.slug ?? project.slug);
-    throw err;
-  }
+  const row = await uniqueOr(
+    () => db.updateTable('projects').set(changes).where('id', '=', project.id).where('deleted_at', 'is', null).returningAll().executeTakeFirst(),
+    () => slugTaken(input.slug ?? project.slug),
+  );
+  if (!row) throw projectNotFound();
+  return row;
 }
 
 export async function deleteProject(db: LakeDb, project: ProjectsTable): Promise<void> {

@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { signToken } from '../../src/core/auth/jwt.js';
 import { loadConfig, type Config } from '../../src/core/config.js';
 import { createDatabase, type Database, type DialectName } from '../../src/core/db/database.js';
-import { createTestSchema, PG_URL } from './pg.js';
+import { createTestSchema, PG_URL, urlWithSchema } from './pg.js';
 
 export { PG_URL };
 
@@ -22,9 +22,13 @@ export interface TestApp {
   dataDir: string;
   /** The app's own database handle: to look at what is stored, or to set data up directly. */
   database: Database;
+  /** The same database as a `--database` value for the CLI (PostgreSQL: the schema in the URL). */
+  databaseArg: string;
   /** A valid Bearer header for `username` (its user and namespace appear on first use). */
   auth(username: string): Promise<Record<string, string>>;
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** Another app on the same database, with its own pool: a second server process, as far as the app can tell. */
+  peer(): Promise<FastifyInstance>;
   close(): Promise<void>;
 }
 
@@ -45,9 +49,14 @@ export async function createTestApp(dialect: DialectName, env: NodeJS.ProcessEnv
     { data: dataDir, database: databaseUrl },
     { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET, ...env },
   );
-  const database = createDatabase(config.databaseUrl, { schema, poolSize: 5 });
-  const app = await buildApp(config, { database, logger: false });
-  await app.ready();
+  const open = async () => {
+    const database = createDatabase(config.databaseUrl, { schema, poolSize: 5 });
+    const app = await buildApp(config, { database, logger: false });
+    await app.ready();
+    return { app, database };
+  };
+  const { app, database } = await open();
+  const peers: FastifyInstance[] = [];
 
   return {
     app,
@@ -55,11 +64,18 @@ export async function createTestApp(dialect: DialectName, env: NodeJS.ProcessEnv
     dialect,
     dataDir,
     database,
+    databaseArg: schema ? urlWithSchema(schema) : databaseUrl,
     async auth(username: string) {
       return { authorization: `Bearer ${await signToken(TEST_JWT_SECRET, username, 1)}` };
     },
     inject: (options) => app.inject(options),
+    async peer() {
+      const peer = (await open()).app;
+      peers.push(peer);
+      return peer;
+    },
     async close() {
+      for (const peer of peers) await peer.close();
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,17 +3,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { signToken } from '../../src/core/auth/jwt.js';
 import { createFsBlobStore } from '../../src/core/blobs/fs-store.js';
 import { collectGarbage } from '../../src/core/blobs/gc.js';
 import type { BlobStore } from '../../src/core/blobs/store.js';
 import { main } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/core/config.js';
-import { createDatabase, type DialectName } from '../../src/core/db/database.js';
-import { DIALECTS, PG_URL } from '../helpers/app.js';
-import { createTestSchema, urlWithSchema } from '../helpers/pg.js';
+import type { DialectName } from '../../src/core/db/database.js';
+import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const HOUR = 3600_000;
@@ -132,30 +129,20 @@ describe('filesystem blob store', () => {
 });
 
 describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
-  const secret = 'gc-test-secret-gc-test-secret-gc-test';
+  let t: TestApp;
   let dataDir: string;
   let databaseArg: string;
-  let schema: string | undefined;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: FastifyInstance;
   let headers: Record<string, string>;
   const base = '/namespaces/alice/projects/lab';
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-gc-cli-'));
-    databaseArg = join(dataDir, 'dreamlake.sqlite');
-    if (dialect === 'postgres') {
-      schema = await createTestSchema(); // dropped with the others when the run ends
-      databaseArg = urlWithSchema(schema);
-    }
-    const config = loadConfig({ data: dataDir, database: dialect === 'postgres' ? PG_URL : databaseArg }, { DREAMLAKE_JWT_SECRET: secret });
-    app = await buildApp(config, { database: createDatabase(config.databaseUrl, { schema, poolSize: 3 }), logger: false });
-    headers = { authorization: `Bearer ${await signToken(secret, 'alice', 1)}` };
+    t = await createTestApp(dialect);
+    ({ app, dataDir, databaseArg } = t);
+    headers = await t.auth('alice');
     await app.inject({ method: 'POST', url: '/namespaces/alice/projects', headers, payload: { name: 'Lab' } });
   });
-  afterAll(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => t.close());
   afterEach(() => vi.restoreAllMocks());
 
   const put = (path: string, body: string) => app.inject({ method: 'PUT', url: `${base}/files/${path}`, headers, payload: body });
@@ -210,9 +197,7 @@ describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
     writeFileSync(join(tmp, 'old.part'), 'crashed');
     writeFileSync(join(tmp, 'running.part'), 'another process is writing this');
     age(join(tmp, 'old.part'), 2 * HOUR);
-    const config = loadConfig({ data: dataDir, database: dialect === 'postgres' ? PG_URL : databaseArg }, { DREAMLAKE_JWT_SECRET: secret });
-    const second = await buildApp(config, { database: createDatabase(config.databaseUrl, { schema, poolSize: 1 }), logger: false });
-    await second.ready();
+    const second = await t.peer();
     await second.close();
     expect(readdirSync(tmp)).toEqual(['running.part']);
   });

@@ -9,7 +9,7 @@ import { nowTimestamp, renderTimestamp } from '../time.js';
 import { createDocument, presentDocument } from './documents.js';
 import { applyList, type Repo } from './repo.js';
 import { stampsOf } from './stamps.js';
-import { presentUser, upsertUser } from './users.js';
+import { JOINED_USER_COLUMNS, presentJoinedUser, upsertUser } from './users.js';
 
 type TypeField = 'message' | 'tier' | 'subscribed_length' | 'amount' | 'viewer_count';
 const TYPE_FIELDS: TypeField[] = ['message', 'tier', 'subscribed_length', 'amount', 'viewer_count'];
@@ -44,10 +44,7 @@ async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options:
     .leftJoin('space_documents as d', 'd.document_id', 'e.document_id')
     .selectAll('e')
     .select([
-      'u.twitch_id',
-      'u.name',
-      'u.preferences',
-      'u.created_at as user_created_at',
+      ...JOINED_USER_COLUMNS,
       'd.document_data',
       'd.seal',
       'd.metadata',
@@ -76,13 +73,7 @@ async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options:
       user:
         row.user_id === null
           ? null
-          : presentUser({
-              user_id: row.user_id,
-              twitch_id: row.twitch_id,
-              name: row.name as string,
-              preferences: row.preferences,
-              created_at: row.user_created_at as string,
-            }),
+          : presentJoinedUser(row.user_id, row),
       user_name: row.user_name,
       occurred_at: renderTimestamp(row.occurred_at),
       created_at: renderTimestamp(row.created_at),

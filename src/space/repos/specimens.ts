@@ -7,7 +7,7 @@ import { after, before, equals, isSet, type ListOptions } from '../filters.js';
 import { SpecimenCreate, SpecimenOut, SpecimenPatch } from '../schemas.js';
 import { nowTimestamp, renderTimestamp } from '../time.js';
 import { applyList, type Repo } from './repo.js';
-import { presentUser, upsertUser } from './users.js';
+import { JOINED_USER_COLUMNS, presentJoinedUser, upsertUser } from './users.js';
 
 async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions) {
   const query = db
@@ -18,18 +18,14 @@ async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options:
       's.owner_id',
       's.born_at',
       's.forgotten_at',
-      'u.user_id',
-      'u.twitch_id',
-      'u.name',
-      'u.preferences',
-      'u.created_at',
+      ...JOINED_USER_COLUMNS,
     ]);
   const rows = await applyList(query, 's.specimen_id', conditions, options).execute();
   return rows.map(
     (row): Static<typeof SpecimenOut> => ({
       specimen_id: row.specimen_id,
       owner_id: row.owner_id,
-      owner: presentUser(row),
+      owner: presentJoinedUser(row.owner_id, row),
       born_at: renderTimestamp(row.born_at),
       forgotten_at: renderTimestamp(row.forgotten_at),
     }),

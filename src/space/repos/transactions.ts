@@ -7,7 +7,7 @@ import { after, before, equals, type ListOptions } from '../filters.js';
 import { TransactionCreate, TransactionCreateScoped, TransactionOut } from '../schemas.js';
 import { nowTimestamp, renderTimestamp } from '../time.js';
 import { applyList, type Repo } from './repo.js';
-import { presentUser } from './users.js';
+import { JOINED_USER_COLUMNS, presentJoinedUser } from './users.js';
 
 async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions) {
   const query = db
@@ -20,17 +20,14 @@ async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options:
       't.description',
       't.reference',
       't.created_at',
-      'u.twitch_id',
-      'u.name',
-      'u.preferences',
-      'u.created_at as user_created_at',
+      ...JOINED_USER_COLUMNS,
     ]);
   const rows = await applyList(query, 't.transaction_id', conditions, options).execute();
   return rows.map(
     (row): Static<typeof TransactionOut> => ({
       transaction_id: row.transaction_id,
       user_id: row.user_id,
-      user: presentUser({ ...row, created_at: row.user_created_at }),
+      user: presentJoinedUser(row.user_id, row),
       amount: Number(row.amount),
       description: row.description,
       reference: row.reference,

@@ -21,6 +21,21 @@ export function presentUser(row: UserRow): Static<typeof UserOut> {
   };
 }
 
+/** The user columns other models' list queries join in (as `u`); present them with presentJoinedUser. */
+export const JOINED_USER_COLUMNS = ['u.twitch_id', 'u.name', 'u.preferences', 'u.created_at as user_created_at'] as const;
+
+type JoinedUserRow = { twitch_id: string | null; name: string | null; preferences: string | null; user_created_at: string | null };
+
+export function presentJoinedUser(userId: number, row: JoinedUserRow): Static<typeof UserOut> {
+  return presentUser({
+    user_id: userId,
+    twitch_id: row.twitch_id,
+    name: row.name as string,
+    preferences: row.preferences,
+    created_at: row.user_created_at as string,
+  });
+}
+
 /** Creates the user, or updates the one with this twitch_id (the documented `POST /users` quirk). */
 export async function upsertUser(trx: SpaceKysely, body: Static<typeof UserCreate>): Promise<number> {
   const update = { name: body.name, ...(body.preferences !== undefined ? { preferences: body.preferences } : {}) };

@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { newId } from '../src/core/ids.js';
 import type { LakeDb } from '../src/lake/db.js';
-import { countStatements, measure, printMeasurement, startBareFastify, startTarget, type BenchTarget, type DialectName, type Measurement } from './lib.js';
+import { countStatements, describeStatements, measure, printMeasurement, spawnServer, startBareFastify, startTarget, stopServer, type BenchTarget, type DialectName, type Measurement } from './lib.js';
 
 const LIST_SIZE = 10_000;
 const HOT_MEMBERS = 10;
@@ -38,8 +38,8 @@ async function scenarios(target: BenchTarget, bareRps: number) {
   const root = '/namespaces/bench/projects/lab/collections';
   const { projectId, files } = await seed(target, headers);
   const report = async (m: Measurement, request: Parameters<typeof countStatements>[1]) => {
-    const { statements, status } = await countStatements(target, request);
-    console.log(`${''.padEnd(53)} ↳ ${statements} SQL statement(s)/request (status ${status}), ${(m.rps / bareRps).toFixed(2)}× bare Fastify`);
+    const counted = await countStatements(target, request);
+    console.log(`${''.padEnd(53)} ↳ ${describeStatements(counted)} (status ${counted.status}), ${(m.rps / bareRps).toFixed(2)}× bare Fastify`);
   };
 
   const hot = `${root}/hot`;
@@ -49,6 +49,8 @@ async function scenarios(target: BenchTarget, bareRps: number) {
   const list = `${root}?page=1`;
   const listed = await measure({ scenario: `list-collections page 1 of ${LIST_SIZE}`, dialect: target.dialect, url: target.url + list, headers, seconds: SECONDS });
   await report(listed, { method: 'GET', url: list, headers });
+
+  if (target.dialect === 'sqlite') await withoutResponseCache(target, headers, [hot, list], bareRps);
 
   // Appends: each request carries the next 100 files; Prefer: return=minimal keeps the answer flat in size too.
   const grow = `${root}/grow/members`;
@@ -78,6 +80,33 @@ async function scenarios(target: BenchTarget, bareRps: number) {
   // The documented default answers with every member: its cost grows with the collection (why minimal exists).
   const again = files.slice(0, BATCH);
   await measureAmount(target, `  same at ${size / 1000}k, full members list`, [{ method: 'POST', path: grow, headers, body: JSON.stringify({ add: again }) }], 20);
+}
+
+/**
+ * The response cache (SQLite only) answers repeated reads of unchanged data without running their query.
+ * What the reads cost without it: a second server on the same file with the cache off; then the cached one
+ * again while a writer keeps changing another collection, so that nearly every read misses.
+ */
+async function withoutResponseCache(target: BenchTarget, headers: Record<string, string>, paths: string[], bareRps: number) {
+  const uncached = await spawnServer({ ...target.env, DREAMLAKE_RESPONSE_CACHE_ENTRIES: '0' });
+  try {
+    for (const path of paths) {
+      const m = await measure({ scenario: `  same, response cache off: ${path.split('/').pop()}`, dialect: target.dialect, url: uncached.url + path, headers, seconds: SECONDS });
+      console.log(`${''.padEnd(53)} ↳ ${(m.rps / bareRps).toFixed(2)}× bare Fastify`);
+    }
+  } finally {
+    await stopServer(uncached.child);
+  }
+  let n = 0;
+  const writer = autocannon({
+    url: target.url,
+    connections: 1,
+    duration: SECONDS,
+    requests: [{ method: 'PATCH', path: `${paths[0].replace(/\/hot$/, '/c-0')}`, headers, setupRequest: (req) => ({ ...req, body: JSON.stringify({ description: `write ${n++}` }) }) }],
+  });
+  const read = await measure({ scenario: `  same, cached, while 1 client writes: ${paths[0].split('/').pop()}`, dialect: target.dialect, url: target.url + paths[0], headers, seconds: SECONDS, connections: 9 });
+  const wrote = await writer;
+  console.log(`${''.padEnd(53)} ↳ meanwhile ${Math.round(wrote.requests.average)} writes/s (non-2xx ${wrote.non2xx}); ${(read.rps / bareRps).toFixed(2)}× bare Fastify`);
 }
 
 /**

@@ -62,6 +62,27 @@ export async function startTarget(dialect: DialectName, extraEnv: NodeJS.Process
   const database = createDatabase(config.databaseUrl, { schema });
   await migrateToLatest(database.db);
 
+  const { child, url } = await spawnServer(env, nodeArgs);
+
+  return {
+    dialect,
+    config,
+    database,
+    url,
+    env,
+    child,
+    token: (username) => signToken(BENCH_JWT_SECRET, username, 1),
+    async close() {
+      await stopServer(child);
+      await database.close();
+      if (schema) await adminQuery(`drop schema ${schema} cascade`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The real CLI server on core 0, with `env` (a target's, perhaps changed); resolves once it listens. */
+export async function spawnServer(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   // The same V8 flag as bin/dreamlake.js's shebang and `npm start`, so the figures are those users get.
   const args = ['--max-semi-space-size=2', ...nodeArgs, 'bin/dreamlake.js', 'serve', '--port', '0'];
   const child = hasTaskset
@@ -80,23 +101,13 @@ export async function startTarget(dialect: DialectName, extraEnv: NodeJS.Process
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
+  return { child, url };
+}
 
-  return {
-    dialect,
-    config,
-    database,
-    url,
-    env,
-    child,
-    token: (username) => signToken(BENCH_JWT_SECRET, username, 1),
-    async close() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      await database.close();
-      if (schema) await adminQuery(`drop schema ${schema} cascade`);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
 }
 
 export interface Measurement {
@@ -160,16 +171,29 @@ export function printMeasurement(m: Measurement, extra = '') {
  * `request` is an app.inject() options object.
  */
 export async function countStatements(target: BenchTarget, request: InjectOptions) {
-  const database = target.dialect === 'postgres' ? createDatabase(target.config.databaseUrl) : target.database;
-  const app = await buildApp(target.config, { database, logger: false });
-  try {
-    await app.inject(request); // warm-up: user creation and caches
-    const before = database.statements.count;
-    const res = await app.inject(request);
-    return { statements: database.statements.count - before, status: res.statusCode };
-  } finally {
-    if (target.dialect === 'postgres') await app.close();
-  }
+  const count = async (responseCacheEntries: number) => {
+    const database = target.dialect === 'postgres' ? createDatabase(target.config.databaseUrl) : target.database;
+    const app = await buildApp({ ...target.config, responseCacheEntries }, { database, logger: false });
+    try {
+      await app.inject(request); // warm-up: user creation and caches
+      const before = database.statements.count;
+      const res = await app.inject(request);
+      return { statements: database.statements.count - before, status: res.statusCode };
+    } finally {
+      if (target.dialect === 'postgres') await app.close();
+    }
+  };
+  const cached = await count(target.config.responseCacheEntries);
+  const uncached = await count(0);
+  return { ...cached, uncached: uncached.statements };
+}
+
+/**
+ * Statements of a repeated request as served (a response-cache hit on SQLite reads only the data version)
+ * and with the cache off.
+ */
+export function describeStatements({ statements, uncached }: { statements: number; uncached: number }): string {
+  return `${statements} SQL statement(s)/request, ${uncached} with the response cache off`;
 }
 
 export function dialectsToRun(): DialectName[] {

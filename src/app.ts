@@ -11,6 +11,7 @@ import { migrateToLatest } from './core/db/migrate.js';
 import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
 import { requestIdGenerator } from './core/ids.js';
 import { registerOpenApi } from './core/openapi.js';
+import { createResponseCache } from './core/response-cache.js';
 import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
 import { scriptPlugin } from './script/index.js';
@@ -30,7 +31,7 @@ const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.he
 /** Builds the whole server, migrated and ready to listen (or to be driven with `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const nextRequestId = requestIdGenerator();
-  const database = deps.database ?? createDatabase(config.databaseUrl);
+  const database = deps.database ?? createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   await migrateToLatest(database.db);
 
   const app = Fastify({
@@ -66,6 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     database,
     verifyToken: createTokenVerifier(config),
     blobs: deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')),
+    responses: createResponseCache(database, config.responseCacheEntries),
   };
 
   await registerOpenApi(app);

@@ -21,6 +21,15 @@ describe('configuration', () => {
     expect(c.mounts).toEqual({ lake: '/', script: '/dreamscript', space: '/dreamspace' });
     expect(c.space.apiToken).toBe('SecureToken');
     expect(c.script.rateLimit).toBe(100);
+    expect(c.databasePoolSize).toBe(10);
+    expect(c.responseCacheEntries).toBe(10_000);
+  });
+
+  it('reads the pool size and the response cache size from the file and the environment', () => {
+    const path = iniFile('[server]\nresponse_cache_entries = 50\n[database]\npool_size = 4\n');
+    expect(loadConfig({ config: path }, {})).toMatchObject({ databasePoolSize: 4, responseCacheEntries: 50 });
+    const env = { DREAMLAKE_DATABASE_POOL_SIZE: '20', DREAMLAKE_RESPONSE_CACHE_ENTRIES: '0' };
+    expect(loadConfig({ config: path }, env)).toMatchObject({ databasePoolSize: 20, responseCacheEntries: 0 });
   });
 
   it('reads the INI file, including the documented [API] APITOKEN', () => {
@@ -50,5 +59,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ port: '70000' }, {})).toThrow(/port/);
     expect(() => loadConfig({ config: '/no/such/file.ini' }, {})).toThrow(/not found/);
     expect(() => loadConfig({ config: iniFile('[server]\nmount_dreamscript = nope\n') }, {})).toThrow(/mount/);
+    expect(() => loadConfig({}, { DREAMLAKE_DATABASE_POOL_SIZE: '0' })).toThrow(/pool_size/);
+    expect(() => loadConfig({}, { DREAMLAKE_RESPONSE_CACHE_ENTRIES: '-1' })).toThrow(/response_cache_entries/);
   });
 });

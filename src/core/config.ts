@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   /** `postgres://…` selects PostgreSQL; anything else is a SQLite file path (or `:memory:`). */
   databaseUrl: string;
+  /** PostgreSQL: connections per server process. */
+  databasePoolSize: number;
   mounts: Mounts;
   auth: {
     jwtSecret?: string;
@@ -26,6 +28,8 @@ export interface Config {
   script: { rateLimit: number };
   space: { apiToken: string };
   logLevel: string;
+  /** How many hot read answers to keep (SQLite only); 0 turns the cache off. */
+  responseCacheEntries: number;
 }
 
 /** Flag values as commander hands them over (all optional). */
@@ -70,6 +74,12 @@ function parseInteger(name: string, value: string | number | undefined, fallback
   return n;
 }
 
+function parsePoolSize(value: string | undefined): number {
+  const n = parseInteger('pool_size', value, 10);
+  if (n < 1) throw new Error(`pool_size must be at least 1 (got "${value}")`);
+  return n;
+}
+
 /**
  * Builds the one typed Config: command-line flags > environment variables > INI file > defaults.
  * Nothing reads the environment at import time; callers pass `env` in (tests pass their own).
@@ -94,6 +104,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir,
     databaseUrl:
       firstDefined(flags.database, env.DREAMLAKE_DATABASE_URL, database.url) ?? join(dataDir, 'dreamlake.sqlite'),
+    databasePoolSize: parsePoolSize(firstDefined(env.DREAMLAKE_DATABASE_POOL_SIZE, database.pool_size)),
     mounts: {
       lake: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMLAKE, server.mount_dreamlake), '/'),
       script: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMSCRIPT, server.mount_dreamscript), '/dreamscript'),
@@ -118,6 +129,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     space: { apiToken: firstDefined(env.DREAMSPACE_APITOKEN, api.APITOKEN, api.apitoken) ?? DEFAULT_SPACE_TOKEN },
     logLevel: firstDefined(flags.logLevel, env.DREAMLAKE_LOG_LEVEL, server.log_level) ?? 'info',
+    responseCacheEntries: parseInteger(
+      'response_cache_entries',
+      firstDefined(env.DREAMLAKE_RESPONSE_CACHE_ENTRIES, server.response_cache_entries),
+      10_000,
+    ),
   };
 }
 

@@ -21,6 +21,12 @@ export interface Database {
   statements: StatementCounter;
   /** PostgreSQL only: a pool for LISTEN connections and the like; null on SQLite. */
   pgPool: pg.Pool | null;
+  /**
+   * A token that changes whenever the data may have changed: any write in this process and any commit by
+   * another connection or process. Null when no such token is cheap (PostgreSQL, where replicas write
+   * without telling us) or while a transaction is open. See core/response-cache.ts.
+   */
+  dataVersion(): string | null;
   close(): Promise<void>;
 }
 
@@ -53,11 +59,17 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     });
     pool.on('connect', preparedByName);
     const db = new Kysely({ dialect: new PostgresDialect({ pool }), log });
+    // Kysely's connection provider and logging cost about as much CPU as pg itself on a point read.
+    directReads.set(db, async (text, parameters) => {
+      statements.count++;
+      return (await queryByName((config) => pool.query(config), text, parameters as unknown[])).rows;
+    });
     return {
       db,
       dialect: 'postgres',
       statements,
       pgPool: pool,
+      dataVersion: () => null,
       close: () => db.destroy(),
     };
   }
@@ -68,7 +80,12 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const cached = withStatementCache(sqlite);
+  // Every statement that may write passes through the cache's prepare() (Kysely's driver and the direct
+  // reads alike), so counting them there sees every write of this process; PRAGMA data_version sees the
+  // commits of every other connection.
+  let localWrites = 0;
+  const cached = withStatementCache(sqlite, () => localWrites++);
+  const otherCommits = sqlite.prepare('pragma data_version').pluck();
   const db = new Kysely({ dialect: new SqliteDialect({ database: cached }), log });
   directReads.set(db, (text, parameters) => {
     // Inside someone's open transaction the read must queue behind it (Kysely's connection mutex).
@@ -83,21 +100,30 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     dialect: 'sqlite',
     statements,
     pgPool: null,
+    dataVersion: () => {
+      if (sqlite.inTransaction) return null;
+      statements.count++;
+      return `${localWrites}.${otherCommits.get() as number}`;
+    },
     close: () => db.destroy(),
   };
 }
 
 const STATEMENT_CACHE_LIMIT = 1000;
 
-/** Runs a read statement at once and returns its rows, or undefined when it has to go through Kysely. */
-export type DirectRead = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+/**
+ * Runs a statement outside any transaction and returns its rows, or undefined when it has to go through
+ * Kysely. On SQLite only reads qualify, and they run synchronously.
+ */
+export type DirectRead = (sql: string, parameters: readonly unknown[]) => unknown[] | Promise<unknown[]> | undefined;
 
 const directReads = new WeakMap<object, DirectRead>();
 
 /**
- * SQLite only: better-sqlite3 is synchronous, so a read outside any transaction gains nothing from Kysely's
- * connection mutex and driver promises, which cost about as much as the statement itself. Transactions
- * (a different Kysely instance) and PostgreSQL have none.
+ * The fast path for prepared statements run outside a transaction (transactions are a different Kysely
+ * instance and have none). better-sqlite3 is synchronous, so a read gains nothing from Kysely's connection
+ * mutex and driver promises, which cost about as much as the statement itself; on PostgreSQL the statement
+ * goes straight to the pool, named like every other.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function directReadOf(db: Kysely<any>): DirectRead | undefined {
@@ -109,7 +135,7 @@ export function directReadOf(db: Kysely<any>): DirectRead | undefined {
  * themselves. Statements are keyed by their SQL text (values are always bound parameters), so the set of
  * distinct texts is bounded by the code; the limit only guards against a pathological caller.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database) {
+function withStatementCache(sqlite: SqliteDatabase.Database, onWrite: () => void) {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     prepare(sql: string) {
@@ -119,6 +145,8 @@ function withStatementCache(sqlite: SqliteDatabase.Database) {
         if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
         cache.set(sql, statement);
       }
+      // `readonly`, not `reader`: INSERT … RETURNING is a reader that writes.
+      if (!statement.readonly) onWrite();
       return statement;
     },
     close() {
@@ -159,10 +187,14 @@ function preparedByName(client: pg.PoolClient): void {
   (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
     const [text, values] = args;
     if (typeof text !== 'string' || !Array.isArray(values) || args.length > 2) return query(...args);
-    if (values.length === 0 || values.length > MAX_NAMED_PARAMETERS) return query(...args);
-    return query({ name: statementName(text), text, values }).catch((err: { code?: string }) => {
-      if (err?.code === '0A000') return query(text, values);
-      throw err;
-    });
+    return queryByName(query as (config: pg.QueryConfig) => Promise<pg.QueryResult>, text, values);
   };
+}
+
+function queryByName(query: (config: pg.QueryConfig) => Promise<pg.QueryResult>, text: string, values: unknown[]) {
+  if (values.length === 0 || values.length > MAX_NAMED_PARAMETERS) return query({ text, values });
+  return query({ name: statementName(text), text, values }).catch((err: { code?: string }) => {
+    if (err?.code === '0A000') return query({ text, values });
+    throw err;
+  });
 }

@@ -40,21 +40,30 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = 
 
   app.get('/', {
     schema: { tags, summary: 'List collections, newest first (optionally of one dataset)', params: ProjectParams, querystring: ListCollectionsQuery, response: { 200: CollectionList, ...errors(400, 401, 404) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const page = toPage(request.query);
     const { slug, projectSlug } = request.params;
-    const { items, total } = await listCollections(db, currentUser(request).id, slug, projectSlug, page, request.query.datasetId);
-    return { collections: items.map((i) => presentCollection(i.collection, i.members)), ...pageEnvelope(page, total) };
+    const { datasetId } = request.query;
+    const userId = currentUser(request).id;
+    const key = JSON.stringify(['collections', userId, slug, projectSlug, page.limit, page.offset, datasetId ?? null]);
+    return ctx.responses.send(reply, key, async () => {
+      const { items, total } = await listCollections(db, userId, slug, projectSlug, page, datasetId);
+      return { collections: items.map((i) => presentCollection(i.collection, i.members)), ...pageEnvelope(page, total) };
+    });
   });
 
   app.get('/:name', {
     schema: { tags, summary: 'Get a collection with its members (?expand=nodes adds the member nodes)', params: CollectionParams, querystring: GetCollectionQuery, response: { 200: ExpandedCollectionBody, ...errors(400, 401, 404) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { slug, projectSlug, name } = request.params;
-    const { collection, members, projectId } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, true);
-    const body = presentCollection(collection, members);
-    if (request.query.expand !== 'nodes') return body;
-    return { ...body, nodes: await expandMembers(db, projectId, members) };
+    const expand = request.query.expand === 'nodes';
+    const userId = currentUser(request).id;
+    const key = JSON.stringify(['collection', userId, slug, projectSlug, name, expand]);
+    return ctx.responses.send(reply, key, async () => {
+      const { collection, members, projectId } = await findCollection(db, userId, slug, projectSlug, name, true);
+      const body = presentCollection(collection, members);
+      return expand ? { ...body, nodes: await expandMembers(db, projectId, members) } : body;
+    });
   });
 
   app.patch('/:name', {

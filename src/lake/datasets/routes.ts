@@ -40,18 +40,25 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
 
   app.get('/', {
     schema: { tags, summary: 'List datasets, newest first', params: ProjectParams, querystring: PageQuery, response: { 200: DatasetList, ...errors(400, 401, 404) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const page = toPage(request.query);
-    const { datasets, total } = await listDatasets(db, currentUser(request).id, request.params.slug, request.params.projectSlug, page);
-    return { datasets: datasets.map(presentDataset), ...pageEnvelope(page, total) };
+    const { slug, projectSlug } = request.params;
+    const userId = currentUser(request).id;
+    return ctx.responses.send(reply, JSON.stringify(['datasets', userId, slug, projectSlug, page.limit, page.offset]), async () => {
+      const { datasets, total } = await listDatasets(db, userId, slug, projectSlug, page);
+      return { datasets: datasets.map(presentDataset), ...pageEnvelope(page, total) };
+    });
   });
 
   app.get('/:name', {
     schema: { tags, summary: 'Get a dataset with all its collections and their members', params: DatasetParams, response: { 200: DatasetDetailBody, ...errors(401, 404) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { slug, projectSlug, name } = request.params;
-    const { dataset, collections } = await findDatasetWithCollections(db, currentUser(request).id, slug, projectSlug, name);
-    return { ...presentDataset(dataset), collections: collections.map((c) => presentCollection(c.collection, c.members)) };
+    const userId = currentUser(request).id;
+    return ctx.responses.send(reply, JSON.stringify(['dataset', userId, slug, projectSlug, name]), async () => {
+      const { dataset, collections } = await findDatasetWithCollections(db, userId, slug, projectSlug, name);
+      return { ...presentDataset(dataset), collections: collections.map((c) => presentCollection(c.collection, c.members)) };
+    });
   });
 
   app.patch('/:name', {

@@ -17,10 +17,15 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alias: 
 
   app.get('/', {
     schema: { tags, summary: `List ${alias} in a namespace`, params: NamespaceParams, querystring: PageQuery, response: { 200: projectList(alias), ...errors(400, 401, 404) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const page = toPage(request.query);
-    const { rows, total } = await repo.listProjects(db, currentUser(request).id, request.params.slug, page);
-    return { [alias]: rows.map(presentProject), ...pageEnvelope(page, total) };
+    const userId = currentUser(request).id;
+    const { slug } = request.params;
+    // The list's key follows the path used (projects or spaces), so the alias is part of the cache key.
+    return ctx.responses.send(reply, JSON.stringify([alias, userId, slug, page.limit, page.offset]), async () => {
+      const { rows, total } = await repo.listProjects(db, userId, slug, page);
+      return { [alias]: rows.map(presentProject), ...pageEnvelope(page, total) };
+    });
   });
 
   app.post('/', {
@@ -34,9 +39,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alias: 
 
   app.get('/:projectSlug', {
     schema: { tags, summary: 'Get a project', params: ProjectParams, response: { 200: ProjectBody, ...errors(401, 404) } },
-  }, async (request) => {
-    const { project } = await resolveProject(db, currentUser(request).id, request.params.slug, request.params.projectSlug);
-    return presentProject(project);
+  }, async (request, reply) => {
+    const userId = currentUser(request).id;
+    const { slug, projectSlug } = request.params;
+    return ctx.responses.send(reply, JSON.stringify(['project', userId, slug, projectSlug]), async () => {
+      const { project } = await resolveProject(db, userId, slug, projectSlug);
+      return presentProject(project);
+    });
   });
 
   app.patch('/:projectSlug', {

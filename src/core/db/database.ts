@@ -53,6 +53,8 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
       connectionString: url,
+      // Shows in pg_stat_activity; an application_name in the URL wins.
+      application_name: 'dreamlake',
       max: options.poolSize ?? 10,
       types: pgTypes,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),

@@ -129,6 +129,27 @@ describe.each(DIALECTS)('DreamLake response cache (%s)', (dialect) => {
     expect((await get(`${base}/datasets`)).json().datasets[0]).toMatchObject({ name: 'train', description: 'v2' });
   });
 
+  it('never answers older than a write that has been acknowledged, with readers racing the writer', async () => {
+    let writing = true;
+    const readers = Array.from({ length: 4 }, async () => {
+      while (writing) {
+        expect((await get(`${base}/collections/hot`)).statusCode).toBe(200);
+        // A cached answer resolves within microtasks; let the writer's I/O run as a socket's would.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    try {
+      for (let i = 0; i < 30; i++) {
+        const patched = await t.inject({ method: 'PATCH', url: `${base}/collections/hot`, headers: alice, payload: { description: `v${i}` } });
+        expect(patched.statusCode).toBe(200);
+        expect((await get(`${base}/collections/hot`)).json().description).toBe(`v${i}`);
+      }
+    } finally {
+      writing = false;
+      await Promise.all(readers);
+    }
+  });
+
   it('a deleted collection is a 404 at once, even right after a cached read', async () => {
     expect((await post(`${base}/collections`, { name: 'doomed' })).statusCode).toBe(201);
     expect((await get(`${base}/collections/doomed`)).statusCode).toBe(200);

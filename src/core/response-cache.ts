@@ -9,10 +9,10 @@ const MAX_TOTAL_CHARS = 32 * 1024 * 1024;
 export interface ResponseCache {
   /**
    * Answers with `compute()`'s value, serialized by the route's response schema. While the database has not
-   * changed since, a later call with the same key sends the same body without running `compute` again.
-   * The key must name everything the body depends on besides the data: the route, the user, the params.
+   * changed since, a later request for the same URL by the same `viewer` gets the same body without running
+   * `compute` again. So the body may depend only on the data, the URL (path, query, mount) and the viewer.
    */
-  send(reply: FastifyReply, key: string, compute: () => Promise<unknown>): Promise<FastifyReply>;
+  send(reply: FastifyReply, viewer: string, compute: () => Promise<unknown>): Promise<FastifyReply>;
 }
 
 interface Entry {
@@ -52,7 +52,8 @@ export function createResponseCache(database: Database, maxEntries: number): Res
   };
 
   return {
-    async send(reply, key, compute) {
+    async send(reply, viewer, compute) {
+      const key = `${viewer}\n${reply.request.url}`;
       const version = maxEntries > 0 ? database.dataVersion() : null;
       if (version !== null) {
         const hit = entries.get(key);

@@ -45,8 +45,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = 
     const { slug, projectSlug } = request.params;
     const { datasetId } = request.query;
     const userId = currentUser(request).id;
-    const key = JSON.stringify(['collections', userId, slug, projectSlug, page.limit, page.offset, datasetId ?? null]);
-    return ctx.responses.send(reply, key, async () => {
+    return ctx.responses.send(reply, userId, async () => {
       const { items, total } = await listCollections(db, userId, slug, projectSlug, page, datasetId);
       return { collections: items.map((i) => presentCollection(i.collection, i.members)), ...pageEnvelope(page, total) };
     });
@@ -58,8 +57,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = 
     const { slug, projectSlug, name } = request.params;
     const expand = request.query.expand === 'nodes';
     const userId = currentUser(request).id;
-    const key = JSON.stringify(['collection', userId, slug, projectSlug, name, expand]);
-    return ctx.responses.send(reply, key, async () => {
+    return ctx.responses.send(reply, userId, async () => {
       const { collection, members, projectId } = await findCollection(db, userId, slug, projectSlug, name, true);
       const body = presentCollection(collection, members);
       return expand ? { ...body, nodes: await expandMembers(db, projectId, members) } : body;

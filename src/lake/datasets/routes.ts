@@ -44,7 +44,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     const page = toPage(request.query);
     const { slug, projectSlug } = request.params;
     const userId = currentUser(request).id;
-    return ctx.responses.send(reply, JSON.stringify(['datasets', userId, slug, projectSlug, page.limit, page.offset]), async () => {
+    return ctx.responses.send(reply, userId, async () => {
       const { datasets, total } = await listDatasets(db, userId, slug, projectSlug, page);
       return { datasets: datasets.map(presentDataset), ...pageEnvelope(page, total) };
     });
@@ -55,7 +55,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
   }, async (request, reply) => {
     const { slug, projectSlug, name } = request.params;
     const userId = currentUser(request).id;
-    return ctx.responses.send(reply, JSON.stringify(['dataset', userId, slug, projectSlug, name]), async () => {
+    return ctx.responses.send(reply, userId, async () => {
       const { dataset, collections } = await findDatasetWithCollections(db, userId, slug, projectSlug, name);
       return { ...presentDataset(dataset), collections: collections.map((c) => presentCollection(c.collection, c.members)) };
     });

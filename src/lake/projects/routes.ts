@@ -21,8 +21,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alias: 
     const page = toPage(request.query);
     const userId = currentUser(request).id;
     const { slug } = request.params;
-    // The list's key follows the path used (projects or spaces), so the alias is part of the cache key.
-    return ctx.responses.send(reply, JSON.stringify([alias, userId, slug, page.limit, page.offset]), async () => {
+    return ctx.responses.send(reply, userId, async () => {
       const { rows, total } = await repo.listProjects(db, userId, slug, page);
       return { [alias]: rows.map(presentProject), ...pageEnvelope(page, total) };
     });
@@ -42,7 +41,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alias: 
   }, async (request, reply) => {
     const userId = currentUser(request).id;
     const { slug, projectSlug } = request.params;
-    return ctx.responses.send(reply, JSON.stringify(['project', userId, slug, projectSlug]), async () => {
+    return ctx.responses.send(reply, userId, async () => {
       const { project } = await resolveProject(db, userId, slug, projectSlug);
       return presentProject(project);
     });

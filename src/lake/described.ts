@@ -1,4 +1,6 @@
 import { parseJson } from '../core/db/dialect.js';
+import { newId } from '../core/ids.js';
+import { nowIso } from '../core/time.js';
 
 // Projects, datasets and collections share name, description, tags and metadata: stored the same way,
 // changed the same way by PATCH, presented the same way.
@@ -20,6 +22,21 @@ interface DescribedColumns {
   description?: string | null;
   tags?: string;
   metadata?: string | null;
+}
+
+/** The columns every new row starts with: a fresh ID, the described fields, both timestamps, not deleted. */
+export function newDescribedColumns(input: DescribedInput & { name: string }) {
+  const now = nowIso();
+  return {
+    id: newId(),
+    name: input.name,
+    description: input.description ?? null,
+    tags: JSON.stringify(input.tags ?? []),
+    metadata: jsonColumn(input.metadata),
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
 }
 
 /** The columns a PATCH changes: only the fields it gives. */

@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
 import { uniqueOr } from '../../core/db/errors.js';
 import { conflict } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
 import { datasetNotFound } from '../datasets/queries.js';
 import type { CollectionsTable, LakeDb } from '../db.js';
-import { describedChanges, jsonColumn } from '../described.js';
+import { describedChanges, newDescribedColumns } from '../described.js';
 import { lockTree } from '../nodes/tree.js';
 import { checkMembers, insertMembers } from './member-rows.js';
 import type { CollectionRow } from './present.js';
@@ -29,19 +28,11 @@ async function ensureDataset(trx: LakeDb, projectId: string, datasetId: string):
 
 export async function createCollection(db: LakeDb, projectId: string, input: CreateCollection) {
   const members = unique(input.members ?? []);
-  const now = nowIso();
   const row: CollectionsTable = {
-    id: newId(),
+    ...newDescribedColumns(input),
     project_id: projectId,
     dataset_id: input.datasetId ?? null,
-    name: input.name,
-    description: input.description ?? null,
-    tags: JSON.stringify(input.tags ?? []),
-    metadata: jsonColumn(input.metadata),
     next_position: members.length,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
   };
   await db.transaction().execute(async (trx) => {
     if (row.dataset_id) await ensureDataset(trx, projectId, row.dataset_id);

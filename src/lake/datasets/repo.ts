@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import { uniqueOr } from '../../core/db/errors.js';
 import { conflict, notFound } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
 import type { DatasetsTable, LakeDb } from '../db.js';
-import { describedChanges, jsonColumn } from '../described.js';
+import { describedChanges, newDescribedColumns } from '../described.js';
 import type { DatasetRow } from './present.js';
 import { datasetNotFound } from './queries.js';
 import type { CreateDataset, UpdateDataset } from './schemas.js';
@@ -13,18 +12,7 @@ const nameTaken = (name: string) => conflict(`Dataset name "${name}" already exi
 const RETURNED = ['id', 'name', 'description', 'tags', 'metadata', 'project_id', 'created_at', 'updated_at'] as const;
 
 export async function createDataset(db: LakeDb, projectId: string, input: CreateDataset): Promise<DatasetRow> {
-  const now = nowIso();
-  const row: DatasetsTable = {
-    id: newId(),
-    project_id: projectId,
-    name: input.name,
-    description: input.description ?? null,
-    tags: JSON.stringify(input.tags ?? []),
-    metadata: jsonColumn(input.metadata),
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-  };
+  const row: DatasetsTable = { ...newDescribedColumns(input), project_id: projectId };
   const inserted = await db.insertInto('datasets').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
   if (!inserted.numInsertedOrUpdatedRows) throw nameTaken(row.name);
   return row;

@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
 import { uniqueOr } from '../../core/db/errors.js';
 import { conflict } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
 import type { Page } from '../../core/pagination.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, ProjectsTable } from '../db.js';
-import { describedChanges, jsonColumn } from '../described.js';
+import { describedChanges, newDescribedColumns } from '../described.js';
 import { slugFromName } from '../schemas.js';
 import { projectNotFound, resolveNamespace } from '../scope.js';
 import type { CreateProject, UpdateProject } from './schemas.js';
@@ -13,18 +12,10 @@ import type { CreateProject, UpdateProject } from './schemas.js';
 const slugTaken = (slug: string) => conflict(`Project slug "${slug}" already exists in this namespace.`);
 
 export async function createProject(db: LakeDb, namespaceId: string, input: CreateProject): Promise<ProjectsTable> {
-  const now = nowIso();
   const row: ProjectsTable = {
-    id: newId(),
+    ...newDescribedColumns(input),
     namespace_id: namespaceId,
-    name: input.name,
     slug: input.slug ?? slugFromName(input.name),
-    description: input.description ?? null,
-    tags: JSON.stringify(input.tags ?? []),
-    metadata: jsonColumn(input.metadata),
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
   };
   const inserted = await db.insertInto('projects').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
   if (!inserted.numInsertedOrUpdatedRows) throw slugTaken(row.slug);

@@ -94,6 +94,27 @@ export function createFsBlobStore(root: string): BlobStore {
       }
     },
 
+    // Multipart staging: filled in by the multipart-upload work (issue 10).
+    async createMultipart() {
+      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
+    },
+    async presignPart() {
+      return null;
+    },
+    async putPart() {
+      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
+    },
+    async listParts() {
+      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
+    },
+    async completeMultipart() {
+      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
+    },
+    async abortMultipart() {},
+    async presignGet() {
+      return null;
+    },
+
     async sweep(olderThan) {
       const dir = await opendir(tmpDir).catch(() => null);
       if (!dir) return 0;

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
  * uploads are stored once and a blob never changes once written. Kept narrow so that an S3 implementation
  * can follow without touching the routes.
  */
-export interface BlobStore {
+export interface BlobStore extends MultipartBlobs {
   /**
    * Streams `source` into the store, hashing while writing. Nothing becomes visible unless the whole stream
    * arrived and every check passed; on any failure the partial data is discarded and the error rethrown.
@@ -53,4 +53,45 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export function isSha256Hex(value: string): boolean {
   return SHA256_HEX.test(value);
+}
+
+/**
+ * Staged multipart uploads (the original clients' BSS protocol, S3-style). `key` is always made by the server
+ * (never user text); `uploadId` is the store's own ID for the staged upload (S3's UploadId; a random ID on the
+ * filesystem). Parts may arrive in any order and be re-sent; nothing is content-addressed until completeMultipart.
+ */
+export interface MultipartBlobs {
+  /** Starts a staged upload and answers the store's upload ID. */
+  createMultipart(key: string, contentType: string): Promise<string>;
+  /**
+   * Where a client sends part `partNumber` itself: an S3 presigned UploadPart URL. `null` when the server
+   * receives the parts (filesystem): it then signs its own part URLs and calls putPart.
+   */
+  presignPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string | null>;
+  /** Stores one part received by the server (a re-sent part replaces the earlier one); answers its ETag and size. */
+  putPart(key: string, uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, checks?: PutChecks): Promise<PartInfo>;
+  /** The parts received so far, by ascending number. Throws a 404 AppError when the staged upload is gone. */
+  listParts(key: string, uploadId: string): Promise<PartInfo[]>;
+  /**
+   * Assembles `parts` in order into a content-addressed blob, hashing as it streams (never the whole file in
+   * memory). A failed check (size, sha256 prefix, unknown part or ETag) is a 400 and stores nothing; the staged
+   * upload then stays as it was (it may be completed again or aborted). On success the staged parts are removed.
+   */
+  completeMultipart(key: string, uploadId: string, parts: PartRef[], checks?: PutChecks & { expectedSha256Prefix?: string }): Promise<BlobInfo>;
+  /** Discards a staged upload and its parts; a missing one is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  /**
+   * A URL that serves the blob without the server (S3 presigned GetObject with the file name and content type
+   * set), or `null` when the server serves blobs itself (filesystem: it then signs its own download URLs).
+   */
+  presignGet(sha256: string, options: { filename: string; contentType: string; expiresInSeconds: number }): Promise<string | null>;
+}
+
+export interface PartRef {
+  partNumber: number;
+  etag: string;
+}
+
+export interface PartInfo extends PartRef {
+  size: number;
 }

@@ -10,6 +10,7 @@ import { createDatabase, type Database } from './core/db/database.js';
 import { migrateToLatest } from './core/db/migrate.js';
 import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
 import { requestIdGenerator } from './core/ids.js';
+import { closingClientErrorHandler, guardedJsonParser, nulInUrl } from './core/input-guard.js';
 import { registerOpenApi } from './core/openapi.js';
 import { createResponseCache } from './core/response-cache.js';
 import { validatorCompiler } from './core/validation.js';
@@ -42,6 +43,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : nextRequestId();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    // Fastify's own answer to a request it cannot parse (431, 400, 408) closes the socket without saying so.
+    clientErrorHandler: closingClientErrorHandler,
     // URLs Fastify cannot even decode (e.g. "%ff") get the mount's own error format, not Fastify's.
     frameworkErrors: (error, request, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
@@ -58,8 +61,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Callback style: an async hook costs a promise per request on every route.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    done();
+    // No NUL reaches a route, on any API (core/input-guard.ts): 404 in the path, 400 in the query.
+    done(nulInUrl(request.url));
   });
+  // Every JSON body is depth-bounded and NUL-free before a route sees it (the families reuse the wrapper).
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJsonParser(defaultJson));
   app.addHook('onClose', async () => database.close());
 
   const ctx: AppContext = {

@@ -23,6 +23,8 @@ export interface Config {
     jwksUrl?: string;
     jwtIssuer?: string;
     jwtAudience?: string;
+    /** Accept JWTs without `exp` (some external identity providers omit it); off: such tokens are a 401. */
+    allowTokensWithoutExp: boolean;
   };
   lake: { maxUploadBytes: number; bodyLimit: number };
   script: { rateLimit: number };
@@ -74,6 +76,14 @@ function parseInteger(name: string, value: string | number | undefined, fallback
   return n;
 }
 
+function parseBoolean(name: string, value: string | boolean | undefined): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  const text = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new Error(`${name} must be true or false (got "${value}")`);
+}
+
 function parsePoolSize(value: string | undefined): number {
   const n = parseInteger('pool_size', value, 10);
   if (n < 1) throw new Error(`pool_size must be at least 1 (got "${value}")`);
@@ -115,6 +125,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       jwksUrl: firstDefined(env.DREAMLAKE_JWKS_URL, auth.jwks_url),
       jwtIssuer: firstDefined(env.DREAMLAKE_JWT_ISSUER, auth.jwt_issuer),
       jwtAudience: firstDefined(env.DREAMLAKE_JWT_AUDIENCE, auth.jwt_audience),
+      allowTokensWithoutExp: parseBoolean(
+        'allow_tokens_without_exp',
+        firstDefined<string | boolean>(env.DREAMLAKE_ALLOW_TOKENS_WITHOUT_EXP, auth.allow_tokens_without_exp),
+      ),
     },
     lake: {
       maxUploadBytes: parseInteger(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { badRequest } from './errors.js';
 
@@ -49,26 +49,36 @@ export const PageFields = {
   totalPages: Type.Integer(),
 };
 
-// Opaque keyset cursors: base64url JSON plus a short digest, so that an edited cursor is caught (400)
-// instead of silently paging from somewhere else.
-function digest(body: string): string {
-  return createHash('sha256').update(`dreamlake-cursor:${body}`).digest('base64url').slice(0, 12);
+// Opaque keyset cursors: base64url JSON plus an HMAC with a key derived from the server's secret, so that an
+// edited or forged cursor is caught (400) instead of silently paging from somewhere else.
+export interface CursorCodec {
+  encode(value: unknown): string;
+  decode<T>(cursor: string, isValid: (v: unknown) => v is T): T;
 }
 
-export function encodeCursor(value: unknown): string {
-  const body = Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${body}.${digest(body)}`;
-}
-
-export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T): T {
-  const [body, check, extra] = cursor.split('.');
-  if (!body || !check || extra !== undefined || digest(body) !== check) throw badRequest('Invalid cursor.', 'invalid_cursor');
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    throw badRequest('Invalid cursor.', 'invalid_cursor');
-  }
-  if (!isValid(value)) throw badRequest('Invalid cursor.', 'invalid_cursor');
-  return value;
+export function createCursorCodec(serverSecret: string): CursorCodec {
+  const key = createHmac('sha256', serverSecret).update('dreamlake-cursor-key-v1').digest();
+  const mac = (body: string) => createHmac('sha256', key).update(body).digest();
+  const invalid = () => badRequest('Invalid cursor.', 'invalid_cursor');
+  return {
+    encode(value) {
+      const body = Buffer.from(JSON.stringify(value)).toString('base64url');
+      return `${body}.${mac(body).subarray(0, 16).toString('base64url')}`;
+    },
+    decode(cursor, isValid) {
+      const [body, check, extra] = cursor.split('.');
+      if (!body || !check || extra !== undefined) throw invalid();
+      const given = Buffer.from(check, 'base64url');
+      const expected = mac(body).subarray(0, 16);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+      let value: unknown;
+      try {
+        value = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      } catch {
+        throw invalid();
+      }
+      if (!isValid(value)) throw invalid();
+      return value;
+    },
+  };
 }

@@ -1,4 +1,6 @@
+import { loadOrCreateSecret } from '../core/auth/jwt.js';
 import type { AppContext } from '../core/context.js';
+import { createCursorCodec, type CursorCodec } from '../core/pagination.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { ChangeFeed } from './changes/feed.js';
 import { CHANGES_CHANNEL, scriptDb, writeTransaction, type ScriptDb } from './db.js';
@@ -9,6 +11,8 @@ export interface ScriptContext {
   changes: ChangeFeed;
   /** Null when rate limiting is off (`rate_limit = 0`). */
   limiter: RateLimiter | null;
+  /** Signs and checks the `x-next` cursors (an HMAC keyed by the server's secret). */
+  cursors: CursorCodec;
 }
 
 export function createScriptContext(ctx: AppContext): ScriptContext {
@@ -17,6 +21,7 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
     db: scriptDb(ctx.database),
     changes: new ChangeFeed(ctx.database.pgPool, CHANGES_CHANNEL),
     limiter: rate > 0 ? new RateLimiter(rate) : null,
+    cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../core/context.js';
 import { jsonErrorHandler } from '../core/http.js';
+import { guardedJsonParser } from '../core/input-guard.js';
 import { declareSecurity } from '../core/openapi.js';
 import { requireApiKey } from './access/authenticate.js';
 import { changeRoutes } from './changes/routes.js';
@@ -16,7 +17,7 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   declareSecurity(app, 'scriptApiKey');
   requireApiKey(app, sc);
   // PATCH bodies may also come as JSON merge patches (RFC 7396), which is what they are.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, guardedJsonParser(app.getDefaultJsonParser('error', 'error')));
   // Longpolls end (empty) when the server shuts down, instead of holding it up for their timeout.
   app.addHook('preClose', async () => sc.changes.stopWaiters());
   app.addHook('onClose', async () => sc.changes.close());

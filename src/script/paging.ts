@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decodeCursor, encodeCursor } from '../core/pagination.js';
+import type { CursorCodec } from '../core/pagination.js';
 
 // Lists are keyset-paged by ascending ID: a page is `id > after ORDER BY id LIMIT n+1`, as cheap at row
 // 10 as at row 10,000,000, and rows inserted during a walk show up at its end, never skipped or repeated.
@@ -29,13 +29,13 @@ interface Position {
 }
 
 /** The ID to continue after (0 for the first page). A cursor minted for another list is refused too. */
-export function cursorAfter(list: string, cursor: string | undefined): number {
+export function cursorAfter(cursors: CursorCodec, list: string, cursor: string | undefined): number {
   if (cursor === undefined) return 0;
   const isPosition = (v: unknown): v is Position => {
     const p = v as Position;
     return typeof p === 'object' && p !== null && p.k === list && Number.isSafeInteger(p.after) && p.after >= 0;
   };
-  return decodeCursor(cursor, isPosition).after;
+  return cursors.decode(cursor, isPosition).after;
 }
 
 /**
@@ -43,6 +43,7 @@ export function cursorAfter(list: string, cursor: string | undefined): number {
  * remain: the same path with the same limit and a cursor after the page's last ID.
  */
 export function pageOf<T>(
+  cursors: CursorCodec,
   request: FastifyRequest,
   reply: FastifyReply,
   list: string,
@@ -52,7 +53,7 @@ export function pageOf<T>(
 ): T[] {
   if (rows.length <= limit) return rows;
   const page = rows.slice(0, limit);
-  const cursor = encodeCursor({ k: list, after: idOf(page[page.length - 1]) } satisfies Position);
+  const cursor = cursors.encode({ k: list, after: idOf(page[page.length - 1]) } satisfies Position);
   const path = request.url.split('?')[0];
   reply.header('x-next', `${path}?limit=${limit}&cursor=${encodeURIComponent(cursor)}`);
   return page;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { secretsEqual } from '../core/auth/api-keys.js';
 import type { AppContext } from '../core/context.js';
 import { badRequest, forbidden, notFound } from '../core/errors.js';
+import { checkJson } from '../core/input-guard.js';
 import { declareSecurity } from '../core/openapi.js';
 import type { SpaceKysely } from './db.js';
 import { spaceHandler } from './handler.js';
@@ -42,11 +43,15 @@ export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(badRequest(`Malformed JSON body: ${(err as Error).message}`));
-    }
+    // Depth and NUL checks are the core's (one rule for the three APIs); only the parse error is worded here.
+    const { value, error } = checkJson(text, (t) => {
+      try {
+        return JSON.parse(t) as unknown;
+      } catch (err) {
+        throw badRequest(`Malformed JSON body: ${(err as Error).message}`);
+      }
+    });
+    done(error ?? null, value);
   });
 
   declareSecurity(app, 'spaceApiKey');

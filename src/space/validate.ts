@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { badRequest } from '../core/errors.js';
+import { findNul, nulInBody } from '../core/input-guard.js';
 import { validatorCompiler } from '../core/validation.js';
 
 interface AjvIssue {
@@ -25,26 +26,10 @@ export function validateBody<S extends TSchema>(schema: S, body: unknown, readOn
   }
   if (body === undefined || body === null) throw badRequest('A JSON body is required.');
   if (!check(body)) throw badRequest(describe(check.errors?.[0], readOnly, schema));
-  const nul = findNul(body, '');
-  if (nul !== undefined) throw badRequest(`Field ${nul || 'body'} contains a NUL character, which text fields cannot hold.`);
+  // The body parser already refused NULs (core/input-guard.ts); bodies handed in by other means are checked too.
+  const nul = findNul(body);
+  if (nul !== undefined) throw badRequest(nulInBody(nul).message);
   return body as Static<S>;
-}
-
-/** PostgreSQL text cannot hold U+0000, which JSON allows: refuse it up front, on both dialects alike. */
-function findNul(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = findNul(item, path ? `${path}.${key}` : key);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
 }
 
 function describe(issue: AjvIssue | undefined, readOnly: readonly string[], schema: TSchema): string {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { unauthorized } from '../errors.js';
+import { hasNul } from '../input-guard.js';
 
 export interface Identity {
   subject: string;
@@ -74,15 +75,21 @@ export function createTokenVerifier(config: Config): VerifyToken {
     } catch {
       throw unauthorized('Invalid or expired token.');
     }
+    if (payload.exp === undefined && !config.auth.allowTokensWithoutExp) {
+      throw unauthorized('The token has no exp claim (set [auth] allow_tokens_without_exp to accept such tokens).');
+    }
     const usernameClaim = typeof payload.username === 'string' ? payload.username : payload.sub;
     if (!payload.sub || !usernameClaim) throw unauthorized('Token lacks the sub or username claim.');
+    // sub is stored as the user's subject: a NUL (which PostgreSQL text cannot hold) makes it no identity.
+    if (hasNul(payload.sub) || hasNul(usernameClaim)) throw unauthorized('The token\'s sub or username claim contains a NUL character.');
     const username = normaliseUsername(usernameClaim);
     if (!/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/.test(username)) {
       throw unauthorized('The username claim is not a valid namespace slug.');
     }
     const identity = { subject: payload.sub, username };
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(token, { identity, expiresAt: Math.min((payload.exp ?? 0) * 1000, Date.now() + 3_600_000) });
+    const expiresAt = payload.exp === undefined ? Date.now() + 3_600_000 : payload.exp * 1000;
+    cache.set(token, { identity, expiresAt: Math.min(expiresAt, Date.now() + 3_600_000) });
     return identity;
   };
   return Object.assign(verify, { cached });

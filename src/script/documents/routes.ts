@@ -36,8 +36,8 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     schema: { tags, summary: 'Documents the key may see, oldest first; x-next leads to the next page', querystring: ListQuery, response: { 200: DocumentList, ...ERRORS } },
   }, async (request, reply) => {
     const { limit = 50, cursor } = request.query;
-    const rows = await repo.listDocuments(sc.db, cursorAfter('documents', cursor), limit + 1, currentKey(request).projects);
-    return pageOf(request, reply, 'documents', rows, limit, (r) => r.id).map(presentDocument);
+    const rows = await repo.listDocuments(sc.db, cursorAfter(sc.cursors, 'documents', cursor), limit + 1, currentKey(request).projects);
+    return pageOf(sc.cursors, request, reply, 'documents', rows, limit, (r) => r.id).map(presentDocument);
   });
 
   app.get('/projects/:projectId/documents', {
@@ -46,9 +46,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     const { projectId } = request.params;
     assertProjectAccess(currentKey(request), projectId);
     const { limit = 50, cursor } = request.query;
-    const rows = await repo.listProjectDocuments(sc.db, projectId, cursorAfter(`projects/${projectId}/documents`, cursor), limit + 1);
+    const rows = await repo.listProjectDocuments(sc.db, projectId, cursorAfter(sc.cursors, `projects/${projectId}/documents`, cursor), limit + 1);
     if (!rows) throw projectNotFound(projectId);
-    return pageOf(request, reply, `projects/${projectId}/documents`, rows, limit, (r) => r.id).map(presentDocument);
+    return pageOf(sc.cursors, request, reply, `projects/${projectId}/documents`, rows, limit, (r) => r.id).map(presentDocument);
   });
 
   app.post('/documents', {
@@ -169,10 +169,10 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     const { documentId } = request.params;
     const { limit = 50, cursor } = request.query;
     const list = `documents/${documentId}/revisions`;
-    const found = await repo.listRevisions(sc.db, documentId, cursorAfter(list, cursor), limit + 1);
+    const found = await repo.listRevisions(sc.db, documentId, cursorAfter(sc.cursors, list, cursor), limit + 1);
     if (!found) throw repo.documentNotFound(documentId);
     assertDocumentAccess(currentKey(request), documentId, found.projectId);
-    return pageOf(request, reply, list, found.revisions, limit, (r) => r.generation).map((r) => ({
+    return pageOf(sc.cursors, request, reply, list, found.revisions, limit, (r) => r.generation).map((r) => ({
       _rev: r.rev,
       ...(r.deleted && { deleted: true }),
       createdAt: r.createdAt,

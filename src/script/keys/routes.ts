@@ -21,8 +21,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async
     schema: { tags, summary: 'Live API keys (never their secrets)', querystring: ListQuery, response: { 200: { ...Type.Array(Key), headers: NEXT_HEADER }, ...ERRORS } },
   }, async (request, reply) => {
     const { limit = 50, cursor } = request.query;
-    const keys = await repo.listKeys(sc.db, cursorAfter('keys', cursor), limit + 1);
-    return pageOf(request, reply, 'keys', keys, limit, (k) => k.id).map(presentKey);
+    const keys = await repo.listKeys(sc.db, cursorAfter(sc.cursors, 'keys', cursor), limit + 1);
+    return pageOf(sc.cursors, request, reply, 'keys', keys, limit, (k) => k.id).map(presentKey);
   });
 
   app.post('/keys', {

@@ -21,8 +21,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = a
     },
   }, async (request, reply) => {
     const { limit = 50, cursor } = request.query;
-    const rows = await repo.listProjects(sc.db, cursorAfter('projects', cursor), limit + 1, currentKey(request).projects);
-    return pageOf(request, reply, 'projects', rows, limit, (r) => r.id).map(presentProject);
+    const rows = await repo.listProjects(sc.db, cursorAfter(sc.cursors, 'projects', cursor), limit + 1, currentKey(request).projects);
+    return pageOf(sc.cursors, request, reply, 'projects', rows, limit, (r) => r.id).map(presentProject);
   });
 
   app.post('/projects', {

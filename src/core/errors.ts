@@ -1,3 +1,5 @@
+import { isForeignKeyViolation, isTransient, isUniqueViolation, isValueRejected } from './db/errors.js';
+
 /**
  * One catalogue of named errors. Handlers throw `AppError`s; each family's error handler renders them
  * (JSON `{error, message}` for DreamLake and Dreamscript, plain text for Dreamspace).
@@ -39,6 +41,8 @@ interface FastifyLikeError {
 /** Maps any thrown value to an AppError; unknown failures become a 500 that leaks nothing. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const fromDb = databaseError(err);
+  if (fromDb) return fromDb;
   const e = err as FastifyLikeError;
   if (e && Array.isArray(e.validation)) {
     return validationError(describeValidation(e));
@@ -60,6 +64,20 @@ export function toAppError(err: unknown): AppError {
     }
   }
   return new AppError(500, 'internal_error', 'Internal server error.');
+}
+
+/**
+ * The last line of defence against 5xx from the database for what a client sent or raced: constraint
+ * violations a route did not map itself, rows gone between a check and a write, values PostgreSQL refuses.
+ * Routes map the cases they know more precisely; these say what happened, in the catalogue's terms.
+ */
+function databaseError(err: unknown): AppError | undefined {
+  if ((err as Error | null)?.name === 'NoResultError') return notFound('The object was not found (it may have just been deleted).');
+  if (isForeignKeyViolation(err)) return conflict('An object this request refers to was changed or deleted at the same time; retry.');
+  if (isUniqueViolation(err)) return conflict('This conflicts with an object that already exists.');
+  if (isTransient(err)) return conflict('The request collided with a concurrent change; retry.');
+  if (isValueRejected(err)) return badRequest('A value in the request is too large or not valid for storage.');
+  return undefined;
 }
 
 interface AjvIssue {

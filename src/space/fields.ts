@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { lockClause } from '../core/db/dialect.js';
 import { badRequest } from '../core/errors.js';
 import type { SpaceKysely } from './db.js';
 import { parseTimestamp } from './time.js';
@@ -43,8 +44,11 @@ export function scoped(body: Record<string, unknown>, column: string, scope: Sco
   return scope.id;
 }
 
-/** A body's reference to another object must point at one that exists: 400 otherwise (not 404). */
+/**
+ * A body's reference to another object must point at one that exists: 400 otherwise (not 404). The row is
+ * locked against a concurrent delete until the write commits (PostgreSQL `for key share`).
+ */
 export async function requireRow(db: SpaceKysely, table: string, pk: string, id: number, label: string) {
-  const { rows } = await sql`select 1 as found from ${sql.table(table)} where ${sql.ref(pk)} = ${id}`.execute(db);
+  const { rows } = await sql`select 1 as found from ${sql.table(table)} where ${sql.ref(pk)} = ${id}${lockClause(db, 'key share')}`.execute(db);
   if (rows.length === 0) throw badRequest(`${label} ${id} does not exist.`);
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type SqlBool } from 'kysely';
+import { retryTransaction } from '../core/db/errors.js';
 import { AppError, notFound } from '../core/errors.js';
 import type { SpaceKysely } from './db.js';
 import { parseQuery } from './filters.js';
@@ -39,8 +40,8 @@ async function onCollection(db: SpaceKysely, target: Collection, method: string,
   }
   if (method === 'POST') {
     const input = validateBody(scope ? repo.schemas.createScoped : repo.schemas.create, body, repo.readOnly);
-    return db.transaction().execute(async (trx) => {
-      const parentId = scope ? await resolve(trx, scope.parent) : undefined;
+    return transact(db, async (trx) => {
+      const parentId = scope ? await resolve(trx, scope.parent, 'key share') : undefined;
       const id = await repo.create(trx, input as never, scope && { column: scope.column, id: parentId as number });
       return one(trx, model, id);
     });
@@ -48,8 +49,8 @@ async function onCollection(db: SpaceKysely, target: Collection, method: string,
   const bulk = scope ? repo.schemas.bulkScoped : repo.schemas.bulk;
   if (method === 'PUT' && bulk) {
     const items = validateBody(bulk, body) as unknown[];
-    return db.transaction().execute(async (trx) => {
-      const parentId = scope ? await resolve(trx, scope.parent) : undefined;
+    return transact(db, async (trx) => {
+      const parentId = scope ? await resolve(trx, scope.parent, 'key share') : undefined;
       const ids: number[] = [];
       for (const item of items) ids.push(await repo.create(trx, item as never, scope && { column: scope.column, id: parentId as number }));
       if (ids.length === 0) return [];
@@ -73,16 +74,16 @@ async function onObject(db: SpaceKysely, target: One, method: string, query: Rec
   if (method === 'PATCH' && repo.patch && repo.schemas.patch) {
     const input = validateBody(repo.schemas.patch, body, repo.readOnly);
     const patch = repo.patch;
-    return db.transaction().execute(async (trx) => {
-      const id = await resolve(trx, link);
+    return transact(db, async (trx) => {
+      const id = await resolve(trx, link, 'key share');
       await patch(trx, id, input as never);
       return one(trx, model, id);
     });
   }
   if (method === 'DELETE' && repo.remove) {
     const remove = repo.remove;
-    return db.transaction().execute(async (trx) => {
-      const id = await resolve(trx, link);
+    return transact(db, async (trx) => {
+      const id = await resolve(trx, link, 'update');
       const before = await one(trx, model, id);
       await remove(trx, id);
       return before;
@@ -90,6 +91,15 @@ async function onObject(db: SpaceKysely, target: One, method: string, query: Rec
   }
   const why = allowed.length === 1 ? `${model.name} cannot be changed or deleted` : `this path names one ${model.label.toLowerCase()}`;
   throw methodNotAllowed(method, allowed, describe(link), why);
+}
+
+/**
+ * One write transaction. The rows a write reads are locked (see resolve and requireRow), so a concurrent
+ * delete cannot slip between a check and the write; what still collides (a deadlock between two such
+ * writes) runs again, and the re-run answers from what committed.
+ */
+function transact<T>(db: SpaceKysely, work: (trx: SpaceKysely) => Promise<T>): Promise<T> {
+  return retryTransaction(() => db.transaction().execute(work));
 }
 
 async function one(db: SpaceKysely, model: Model, id: number) {

@@ -1,4 +1,5 @@
-import { sql, type Expression } from 'kysely';
+import { sql, type Expression, type RawBuilder } from 'kysely';
+import { lockClause, type LockMode } from '../core/db/dialect.js';
 import { badRequest, notFound } from '../core/errors.js';
 import type { SpaceKysely } from './db.js';
 import { MODELS, modelNamed, type Model, type Relation } from './models.js';
@@ -78,33 +79,42 @@ export function idOf(link: Link): Expression<unknown> {
  * Resolves a link one step at a time to a number, or throws the 404 that names the first missing step
  * (`Event 1 has no user.`). Writes use it for the IDs they need; reads only after an empty answer.
  */
-export async function resolve(db: SpaceKysely, link: Link): Promise<number> {
+export async function resolve(db: SpaceKysely, link: Link, lock?: LockMode): Promise<number> {
   const { model } = link;
+  // A write locks every row on the way (PostgreSQL): the parents and the rows it points at against a
+  // concurrent delete (`key share`), the row it deletes for itself (`update`). See core/db/dialect.ts.
+  const parentLock = lock && 'key share';
   switch (link.kind) {
     case 'root': {
-      const found = await scalar(db, sql`(select ${sql.ref(model.pk)} from ${sql.table(model.table)} where ${sql.ref(model.pk)} = ${link.id})`);
+      const found = await row(db, model, sql`${sql.ref(model.pk)} = ${link.id}`, lock);
       if (found === null) throw notFound(`${model.label} ${link.id} not found.`);
       return found;
     }
     case 'member': {
-      const parentId = await resolve(db, link.parent);
-      const found = await scalar(
-        db,
-        sql`(select ${sql.ref(model.pk)} from ${sql.table(model.table)} where ${sql.ref(model.pk)} = ${link.id} and ${sql.ref(link.column)} = ${parentId})`,
-      );
+      const parentId = await resolve(db, link.parent, parentLock);
+      const found = await row(db, model, sql`${sql.ref(model.pk)} = ${link.id} and ${sql.ref(link.column)} = ${parentId}`, lock);
       if (found === null) {
         throw notFound(`${model.label} ${link.id} not found for ${link.parent.model.label.toLowerCase()} ${parentId}.`);
       }
       return found;
     }
     case 'hop': {
-      const fromId = await resolve(db, link.from);
+      const fromId = await resolve(db, link.from, parentLock);
       const relation = relationOf(link);
       const found = await scalar(db, relation.resolve(sql`${fromId}`));
       if (found === null) throw notFound(`${link.from.model.label} ${fromId} ${relation.missing}.`);
+      if (lock && (await row(db, model, sql`${sql.ref(model.pk)} = ${found}`, lock)) === null) {
+        throw notFound(`${link.from.model.label} ${fromId} ${relation.missing}.`);
+      }
       return found;
     }
   }
+}
+
+/** The primary key of the row matching `where`, locked in `lock` mode when given; null when none. */
+async function row(db: SpaceKysely, model: Model, where: RawBuilder<unknown>, lock: LockMode | undefined): Promise<number | null> {
+  const { rows } = await sql<{ id: number | string }>`select ${sql.ref(model.pk)} as id from ${sql.table(model.table)} where ${where}${lockClause(db, lock)}`.execute(db);
+  return rows.length === 0 ? null : Number(rows[0].id);
 }
 
 function relationOf(link: Extract<Link, { kind: 'hop' }>) {

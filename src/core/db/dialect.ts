@@ -28,3 +28,17 @@ export function parseJson<T>(value: unknown, fallback: T): T {
   if (typeof value !== 'string') return value as T;
   return JSON.parse(value) as T;
 }
+
+/** Row locks a write takes on rows it read (PostgreSQL; SQLite transactions of a process never overlap). */
+export type LockMode = 'key share' | 'update';
+
+/**
+ * `for key share` / `for update` on PostgreSQL, nothing on SQLite. `key share` keeps a row from being
+ * deleted (or its key changed) until the transaction ends, and lets everything else through: what a
+ * write needs of the rows it points at, so a check-then-write cannot race a delete.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function lockClause(db: Kysely<any>, mode: LockMode | undefined): RawBuilder<unknown> {
+  if (mode === undefined || dialectOf(db) !== 'postgres') return sql``;
+  return mode === 'update' ? sql` for update` : sql` for key share`;
+}

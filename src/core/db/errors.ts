@@ -12,3 +12,42 @@ export async function uniqueOr<T>(work: () => Promise<T>, clash: () => Error): P
     throw isUniqueViolation(err) ? clash() : err;
   }
 }
+
+type DbError = { code?: string; message?: string; name?: string } | null;
+
+/** A foreign-key violation: the row a write points at is gone (PostgreSQL 23503; SQLite FOREIGN KEY constraint). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as DbError;
+  return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || /FOREIGN KEY constraint failed/.test(e?.message ?? '');
+}
+
+/** A failure that says "run it again": deadlock, serialization failure, a busy SQLite database. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as DbError)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+/** Values PostgreSQL refuses that SQLite would take (a text or index row too large, bad bytes): the client's fault. */
+export function isValueRejected(err: unknown): boolean {
+  const code = (err as DbError)?.code;
+  return code === '54000' || code === '22021' || code === '22P05' || code === '22001' || code === '22003' || code === '22P02';
+}
+
+const ATTEMPTS = 4;
+
+/**
+ * Runs a whole transaction (`work` opens and commits it), again when it failed in a way a re-run fixes: a
+ * deadlock or serialization failure, or a foreign-key violation from a row deleted between a check and a
+ * write (the re-run's check then sees the delete and answers the 404/400 it means). `work` must have no
+ * effect outside the database.
+ */
+export async function retryTransaction<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !(isTransient(err) || isForeignKeyViolation(err))) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}

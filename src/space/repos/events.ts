@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { dialectOf } from '../../core/db/dialect.js';
 import { badRequest } from '../../core/errors.js';
 import type { SpaceKysely } from '../db.js';
 import { requireRow, scoped, timestampField, type Scope } from '../fields.js';
@@ -110,7 +111,13 @@ async function create(trx: SpaceKysely, body: Static<typeof EventCreate>, scope:
   const documentId = body.document !== undefined ? await createDocument(trx, body.document) : (body.document_id ?? null);
 
   if (body.user === undefined && userId !== null) {
-    const user = await trx.selectFrom('space_users').select('name').where('user_id', '=', userId).executeTakeFirst();
+    // Locked against a concurrent delete of the user until this event is written (see requireRow).
+    const user = await trx
+      .selectFrom('space_users')
+      .select('name')
+      .where('user_id', '=', userId)
+      .$if(dialectOf(trx) === 'postgres', (q) => q.forKeyShare())
+      .executeTakeFirst();
     if (!user) throw badRequest(`User ${userId} does not exist.`);
     if (userName === undefined) userName = user.name;
   }

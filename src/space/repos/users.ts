@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { uniqueOr } from '../../core/db/errors.js';
 import { badRequest } from '../../core/errors.js';
 import type { SpaceKysely } from '../db.js';
 import { after, before, equals, type ListOptions } from '../filters.js';
@@ -93,7 +94,11 @@ async function patch(trx: SpaceKysely, id: number, body: Static<typeof UserPatch
     if (other) throw badRequest(`twitch_id ${body.twitch_id} already belongs to user ${other.user_id}.`);
   }
   if (Object.keys(body).length === 0) return;
-  await trx.updateTable('space_users').set(body).where('user_id', '=', id).execute();
+  // The check above answers the usual case; a concurrent claim of the same twitch_id is the same 400.
+  await uniqueOr(
+    () => trx.updateTable('space_users').set(body).where('user_id', '=', id).execute(),
+    () => badRequest(`twitch_id ${String(body.twitch_id)} already belongs to another user.`),
+  );
 }
 
 export const users: Repo = {

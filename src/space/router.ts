@@ -99,7 +99,9 @@ export async function resolve(db: SpaceKysely, link: Link, lock?: LockMode): Pro
       return found;
     }
     case 'hop': {
-      const fromId = await resolve(db, link.from, parentLock);
+      // Only the row the hop arrives at is locked: locking the way there too (a stamp, then its document)
+      // would take locks in the opposite order of a delete that cascades (the document, then its stamps).
+      const fromId = await resolve(db, link.from);
       const relation = relationOf(link);
       const found = await scalar(db, relation.resolve(sql`${fromId}`));
       if (found === null) throw notFound(`${link.from.model.label} ${fromId} ${relation.missing}.`);

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { validationError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, valueDepthExceeds } from '../core/input-guard.js';
 
 // Field rules shared by every DreamLake resource (the issue's limits).
 export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'Display name' });
@@ -18,6 +19,9 @@ export const METADATA_MAX_BYTES = 64 * 1024;
 /** Metadata objects are free-form but bounded, so that one row cannot grow without limit. */
 export function checkMetadata(metadata: unknown, field = 'metadata'): void {
   if (metadata === undefined || metadata === null) return;
+  // Bodies are depth-bounded when parsed (core/input-guard.ts); checked again here, without recursion,
+  // because JSON.stringify below recurses and metadata might one day come from elsewhere.
+  if (valueDepthExceeds(metadata)) throw validationError(`${field} nests more than ${MAX_JSON_DEPTH} levels.`);
   if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
     throw validationError(`${field} must be at most ${METADATA_MAX_BYTES} bytes of JSON.`);
   }

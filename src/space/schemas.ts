@@ -8,9 +8,17 @@ const strict = { additionalProperties: false } as const;
 
 export const Id = Type.Integer({ minimum: 1, maximum: MAX });
 export const Int = Type.Integer({ minimum: -MAX, maximum: MAX });
-const Text = (description?: string) => Type.String({ minLength: 1, ...(description ? { description } : {}) });
-const AnyText = Type.String();
+// Every text field has a maximum length, the same on both databases (docs/dreamspace.md, "Limits"). Short
+// ones are the indexed columns: PostgreSQL refuses an index entry over 2,704 bytes, and 255 characters are
+// at most 1,020 bytes of UTF-8. Free text may be longer; document images are bounded by the body limit.
+export const MAX_SHORT_TEXT = 255;
+export const MAX_LONG_TEXT = 65_536;
+export const MAX_DOCUMENT_DATA = 16 * 1024 * 1024;
+const Text = (description?: string) => Type.String({ minLength: 1, maxLength: MAX_SHORT_TEXT, ...(description ? { description } : {}) });
+const AnyText = Type.String({ maxLength: MAX_LONG_TEXT });
+const ShortText = Type.String({ maxLength: MAX_SHORT_TEXT });
 const Timestamp = Type.String({
+  maxLength: 64,
   description: 'ISO 8601 date or date-time; without an offset it is read in the server time zone',
   examples: ['2025-06-08T20:12:00+10:00'],
 });
@@ -83,7 +91,7 @@ export const StampPatch = Type.Object(
   strict,
 );
 
-const Base64 = Type.String({ minLength: 1, description: 'Base64-encoded image (RFC 4648, standard alphabet, padded)' });
+const Base64 = Type.String({ minLength: 1, maxLength: MAX_DOCUMENT_DATA, description: 'Base64-encoded image (RFC 4648, standard alphabet, padded)' });
 export const DocumentCreate = Type.Object(
   {
     document_data: Base64,
@@ -118,7 +126,7 @@ const eventCreateFields = {
   event_type: Type.String({ enum: [...EVENT_TYPES] }),
   user_id: Type.Optional(Nullable(Id)),
   user: Type.Optional(UserCreate),
-  user_name: Type.Optional(Nullable(AnyText)),
+  user_name: Type.Optional(Nullable(ShortText)),
   occurred_at: Timestamp,
   document_id: Type.Optional(Nullable(Id)),
   document: Type.Optional(DocumentCreate),
@@ -135,7 +143,7 @@ export const EventCreateScoped = Type.Object({ ...eventCreateFields }, strict);
 export const EventPatch = Type.Object(
   {
     user_id: Type.Optional(Nullable(Id)),
-    user_name: Type.Optional(Nullable(AnyText)),
+    user_name: Type.Optional(Nullable(ShortText)),
     occurred_at: Type.Optional(Timestamp),
     document_id: Type.Optional(Nullable(Id)),
     ...eventTypeFields,

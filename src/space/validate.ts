@@ -56,6 +56,8 @@ function describe(issue: AjvIssue | undefined, readOnly: readonly string[], sche
       return `Field ${at} must be one of: ${(issue.params.allowedValues as unknown[]).join(', ')}.`;
     case 'minLength':
       return `Field ${at} must not be empty.`;
+    case 'maxLength':
+      return `Field ${at} must be at most ${String(issue.params.limit)} characters long.`;
     case 'maxItems':
       return `${at ? `Field ${at} holds` : 'Send'} at most ${String(issue.params.limit)} items${at ? '' : ' per request'}.`;
     case 'minimum':

@@ -44,6 +44,7 @@ export async function signToken(secret: string, username: string, days = 30, sub
 }
 
 const CACHE_LIMIT = 10_000;
+export const MAX_SUBJECT_BYTES = 255;
 
 /**
  * Verifies Bearer JWTs with jose. Verified tokens are remembered until they expire, so a client that
@@ -82,6 +83,8 @@ export function createTokenVerifier(config: Config): VerifyToken {
     if (!payload.sub || !usernameClaim) throw unauthorized('Token lacks the sub or username claim.');
     // sub is stored as the user's subject: a NUL (which PostgreSQL text cannot hold) makes it no identity.
     if (hasNul(payload.sub) || hasNul(usernameClaim)) throw unauthorized('The token\'s sub or username claim contains a NUL character.');
+    // sub is a unique, indexed column: bounded like every stored text (PostgreSQL refuses huge index entries).
+    if (Buffer.byteLength(payload.sub) > MAX_SUBJECT_BYTES) throw unauthorized(`The token's sub claim is longer than ${MAX_SUBJECT_BYTES} bytes.`);
     const username = normaliseUsername(usernameClaim);
     if (!/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/.test(username)) {
       throw unauthorized('The username claim is not a valid namespace slug.');

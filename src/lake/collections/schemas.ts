@@ -7,8 +7,8 @@ export const MAX_MEMBERS_PER_REQUEST = 10_000;
 
 const IdRef = Type.String({ minLength: 1, maxLength: 200 });
 // Member IDs are checked against the node tree (nodes/membership.ts), which lists the offending ones.
-const MemberIds = Type.Array(Type.String(), { maxItems: MAX_MEMBERS_PER_REQUEST, description: 'Node IDs (files of this project)' });
-const NonEmptyMemberIds = Type.Array(Type.String(), { minItems: 1, maxItems: MAX_MEMBERS_PER_REQUEST });
+const MemberIds = Type.Array(Type.String({ maxLength: 128 }), { maxItems: MAX_MEMBERS_PER_REQUEST, description: 'Node IDs (files of this project)' });
+const NonEmptyMemberIds = Type.Array(Type.String({ maxLength: 128 }), { minItems: 1, maxItems: MAX_MEMBERS_PER_REQUEST });
 
 export const CollectionParams = Type.Object({
   slug: Type.String({ maxLength: 200 }),
@@ -80,7 +80,7 @@ export const RemoveMembers = Type.Object(
 );
 
 export const PreferHeaders = Type.Object({
-  prefer: Type.Optional(Type.String({ description: 'return=minimal (RFC 7240) leaves out the full members list' })),
+  prefer: Type.Optional(Type.String({ maxLength: 1024, description: 'return=minimal (RFC 7240) leaves out the full members list' })),
 });
 
 const members = Type.Optional(Type.Array(Type.String(), { description: 'All members; omitted with Prefer: return=minimal' }));

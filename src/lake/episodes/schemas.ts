@@ -4,7 +4,7 @@ import { Description, Metadata, ProjectParams, Tags } from '../schemas.js';
 
 export const EPISODE_STATUSES = ['running', 'completed', 'failed', 'archived'] as const;
 const Status = Type.Union(EPISODE_STATUSES.map((s) => Type.Literal(s)), { description: 'running (default), completed, failed or archived' });
-const Folder = Type.String({ minLength: 1, maxLength: 8192, description: 'Folder path holding the episode (created if missing); / is the root' });
+const Folder = Type.String({ minLength: 1, maxLength: 2048, description: 'Folder path holding the episode (created if missing); / is the root' });
 const EpisodeName = Type.String({ minLength: 1, maxLength: 1024, description: 'Unique in the project; also the node name' });
 
 export const EpisodeBody = Type.Object({

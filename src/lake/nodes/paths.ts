@@ -6,7 +6,11 @@ import { AppError } from '../../core/errors.js';
 
 export const MAX_NAME_BYTES = 255;
 export const MAX_DEPTH = 64;
-export const MAX_PATH_LENGTH = 4096;
+/**
+ * Paths are indexed (unique per project): PostgreSQL refuses an index entry over 2,704 bytes, so a path is
+ * at most 2,048 bytes of UTF-8 on both databases.
+ */
+export const MAX_PATH_BYTES = 2048;
 
 export const invalidPath = (message: string) => new AppError(400, 'invalid_path', message);
 
@@ -27,7 +31,7 @@ export function checkName(name: string, field = 'name'): string {
 function checkSegments(segments: string[], field: string): string[] {
   if (segments.length > MAX_DEPTH) throw invalidPath(`Too deep: ${field} has more than ${MAX_DEPTH} levels.`);
   for (const segment of segments) checkName(segment, `Each part of ${field}`);
-  if (joinPath(segments).length > MAX_PATH_LENGTH) throw invalidPath(`Too long: ${field} has more than ${MAX_PATH_LENGTH} characters.`);
+  if (Buffer.byteLength(joinPath(segments)) > MAX_PATH_BYTES) throw invalidPath(`Too long: ${field} has more than ${MAX_PATH_BYTES} bytes.`);
   return segments;
 }
 

@@ -26,7 +26,7 @@ export const NodeBody = Type.Object({
 
 export const NodeList = Type.Object({ nodes: Type.Array(NodeBody), ...PageFields });
 
-const PathString = Type.String({ minLength: 1, maxLength: 8192 });
+const PathString = Type.String({ minLength: 1, maxLength: 2048, description: "At most 2,048 bytes of UTF-8" });
 
 export const CreateNode = Type.Object(
   {

@@ -1,0 +1,188 @@
+import { SignJWT } from 'jose';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../../src/script/keys/repo.js';
+import { scriptDb } from '../../src/script/db.js';
+import { createTestApp, DIALECTS, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { labProject, type LabProject } from '../helpers/lake.js';
+
+// One guard for what clients send, on the three APIs and both databases (src/core/input-guard.ts): deep JSON
+// and NUL characters never reach a route or the database, in bodies, keys, queries, paths or JWT claims.
+
+const SPACE_KEY = 'guard-space-key';
+
+/** `{"a":{"a":…}}` nested `depth` levels, as text (JSON.stringify would recurse). */
+function nested(depth: number, leaf = '1'): string {
+  return '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`input guard (${dialect})`, () => {
+    let t: TestApp;
+    let lab: LabProject;
+    let scriptKey: string;
+    beforeAll(async () => {
+      t = await createTestApp(dialect, { DREAMSPACE_APITOKEN: SPACE_KEY });
+      lab = await labProject(t);
+      scriptKey = (await createKey(scriptDb(t.database), { admin: true })).secret;
+    });
+    afterAll(() => t.close());
+
+    const lake = (method: string, url: string, payload?: string) =>
+      t.inject({ method: method as 'POST', url, headers: { ...lab.alice, 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
+    const script = (method: string, url: string, payload?: string, type = 'application/json') =>
+      t.inject({ method: method as 'POST', url: `/dreamscript${url}`, headers: { 'x-api-key': scriptKey, 'content-type': type }, ...(payload === undefined ? {} : { payload }) });
+    const space = (method: string, url: string, payload?: string) =>
+      t.inject({ method: method as 'POST', url: `/dreamspace${url}`, headers: { 'x-api-key': SPACE_KEY, 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
+
+    it('refuses JSON nested deeper than 64 levels with a 400 that says the limit, on every API', async () => {
+      const deep = nested(5000);
+      const lakeRes = await lake('POST', '/namespaces/alice/projects', `{"name":"deep","metadata":${deep}}`);
+      expect(lakeRes.statusCode).toBe(400);
+      expect(lakeRes.json()).toEqual({ error: 'invalid_json', message: expect.stringContaining('at most 64 levels') });
+
+      const scriptRes = await script('POST', '/documents', `{"title":"x","content":${deep}}`);
+      expect(scriptRes.statusCode).toBe(400);
+      expect(scriptRes.json().message).toContain('at most 64 levels');
+      const mergePatch = await script('PATCH', '/documents/1', `{"title":${deep}}`, 'application/merge-patch+json');
+      expect(mergePatch.statusCode).toBe(400);
+      expect(mergePatch.json().message).toContain('at most 64 levels');
+
+      const spaceRes = await space('POST', '/users', `{"twitch_id":"1","name":"x","preferences":${deep}}`);
+      expect(spaceRes.statusCode).toBe(400);
+      expect(spaceRes.headers['content-type']).toMatch(/^text\/plain/);
+      expect(spaceRes.body).toContain('at most 64 levels');
+      expect((await space('GET', '/users')).json()).toEqual([]);
+    });
+
+    it('takes 64 levels of metadata, and counts brackets inside strings as text', async () => {
+      const ok = await lake('POST', '/namespaces/alice/projects', `{"name":"d63","metadata":${nested(63)}}`);
+      expect(ok.statusCode).toBe(201);
+      const text = await lake('POST', '/namespaces/alice/projects', JSON.stringify({ name: 'brackets', metadata: { s: '['.repeat(500) + '\\"{'.repeat(100) } }));
+      expect(text.statusCode).toBe(201);
+      const tooDeep = await lake('POST', '/namespaces/alice/projects', `{"name":"d64","metadata":${nested(64)}}`);
+      expect(tooDeep.statusCode).toBe(400);
+    });
+
+    it('refuses a NUL in DreamLake body values and keys with a 400 naming the field, and stores nothing', async () => {
+      const value = await lake('POST', '/namespaces/alice/projects', JSON.stringify({ name: 'a\u0000b' }));
+      expect(value.statusCode).toBe(400);
+      expect(value.json()).toEqual({ error: 'validation_error', message: 'Field name contains a NUL character, which text fields cannot hold.' });
+      const key = await lake('POST', '/namespaces/alice/projects', JSON.stringify({ name: 'k', metadata: { 'x\u0000y': 1 } }));
+      expect(key.statusCode).toBe(400);
+      expect(key.json().message).toBe('Field metadata.x\\u0000y contains a NUL character, which text fields cannot hold.');
+      const deepValue = await lake('POST', '/namespaces/alice/projects', JSON.stringify({ name: 'k', metadata: { list: [1, { s: '\u0000' }] } }));
+      expect(deepValue.json().message).toBe('Field metadata.list[1].s contains a NUL character, which text fields cannot hold.');
+      const list = await lake('GET', '/namespaces/alice/projects?pageSize=200');
+      expect(list.json().projects.map((p: { name: string }) => p.name)).not.toContain('k');
+      // An escaped backslash before "u0000" is text, not a NUL.
+      const literal = await lake('POST', '/namespaces/alice/projects', JSON.stringify({ name: 'literal \\u0000' }));
+      expect(literal.statusCode).toBe(201);
+      expect(literal.json().name).toBe('literal \\u0000');
+    });
+
+    it('refuses a NUL in Dreamscript bodies (JSON and merge patch) with a 400 naming the field', async () => {
+      const created = await script('POST', '/documents', JSON.stringify({ title: 't\u0000' }));
+      expect(created.statusCode).toBe(400);
+      expect(created.json()).toEqual({ error: 'validation_error', message: 'Field title contains a NUL character, which text fields cannot hold.' });
+      const doc = await script('POST', '/documents', JSON.stringify({ title: 'ok' }));
+      expect(doc.statusCode).toBe(201);
+      const patched = await script('PATCH', `/documents/${doc.json().id}`, JSON.stringify({ content: 'c\u0000' }), 'application/merge-patch+json');
+      expect(patched.statusCode).toBe(400);
+      expect(patched.json().message).toContain('Field content contains a NUL');
+    });
+
+    it('answers a NUL in a path segment with a 404 and in a query value or name with a 400 naming it, on every API', async () => {
+      const path = await lake('GET', '/namespaces/a%00b');
+      expect(path.statusCode).toBe(404);
+      expect(path.json().error).toBe('not_found');
+      const query = await lake('GET', `${lab.base}/collections?datasetId=%00`);
+      expect(query.statusCode).toBe(400);
+      expect(query.json().message).toBe('Query parameter datasetId contains a NUL character.');
+      const name = await lake('GET', `${lab.base}/collections?a%00=1`);
+      expect(name.statusCode).toBe(400);
+
+      expect((await script('GET', '/documents/1%00')).statusCode).toBe(404);
+      const scriptQuery = await script('GET', '/documents?cursor=%00');
+      expect(scriptQuery.statusCode).toBe(400);
+      expect(scriptQuery.json().message).toBe('Query parameter cursor contains a NUL character.');
+
+      const spacePath = await space('GET', '/users/%00');
+      expect(spacePath.statusCode).toBe(404);
+      expect(spacePath.headers['content-type']).toMatch(/^text\/plain/);
+      const spaceQuery = await space('GET', '/users?name=a%00b');
+      expect(spaceQuery.statusCode).toBe(400);
+      expect(spaceQuery.body).toBe('Query parameter name contains a NUL character.');
+      // "%2500" is a percent sign followed by 00, not a NUL.
+      expect((await lake('GET', '/namespaces/a%2500b')).statusCode).toBe(404);
+      expect((await space('GET', '/users?name=a%2500b')).statusCode).toBe(200);
+    });
+
+    it('answers a JWT whose sub or username holds a NUL, or whose sub is huge, with a 401 (and the token holder can still be anyone else)', async () => {
+      const sign = (claims: Record<string, unknown>, sub: string) =>
+        new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+      for (const token of [
+        await sign({ username: 'carol' }, 'carol\u0000x'),
+        await sign({ username: 'car\u0000ol' }, 'carol'),
+        await sign({ username: 'carol' }, 'c'.repeat(3000)),
+      ]) {
+        const res = await t.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
+        expect(res.statusCode).toBe(401);
+        expect(res.json().error).toBe('unauthorized');
+      }
+      const fine = await t.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${await sign({ username: 'carol' }, 'carol')}` } });
+      expect(fine.statusCode).toBe(200);
+    });
+
+    it('gives Dreamspace text fields their documented maximum length, the same on both databases', async () => {
+      const long = 'é'.repeat(2000); // 4,000 bytes: over PostgreSQL's index entry limit
+      const cases: [string, string, unknown][] = [
+        ['/users', 'twitch_id', { twitch_id: long, name: 'x' }],
+        ['/users', 'name', { twitch_id: 'len-1', name: long }],
+        ['/events', 'user_name', { event_type: 'plain', message: 'm', occurred_at: '2025-01-01T00:00:00Z', user_name: long }],
+      ];
+      for (const [path, field, body] of cases) {
+        const res = await space('POST', path, JSON.stringify(body));
+        expect(res.statusCode, field).toBe(400);
+        expect(res.body).toBe(`Field ${field} must be at most 255 characters long.`);
+      }
+      const doc = await space('POST', '/documents', JSON.stringify({ document_data: 'AAAA', seal: 1 }));
+      const stamp = await space('POST', '/stamps', JSON.stringify({ document_id: doc.json().document_id, stamp_type: long, pos_x: 0, pos_y: 0 }));
+      expect(stamp.statusCode).toBe(400);
+      expect(stamp.body).toBe('Field stamp_type must be at most 255 characters long.');
+      // At the limit, multibyte characters included, it is stored on both databases.
+      const atLimit = 'é'.repeat(255);
+      const user = await space('POST', '/users', JSON.stringify({ twitch_id: atLimit, name: atLimit }));
+      expect(user.statusCode).toBe(200);
+      expect(user.json().name).toBe(atLimit);
+      const message = await space('POST', '/events', JSON.stringify({ event_type: 'plain', message: 'x'.repeat(65_537), occurred_at: '2025-01-01T00:00:00Z' }));
+      expect(message.body).toBe('Field message must be at most 65536 characters long.');
+    });
+
+    it('refuses a DreamLake node path over 2,048 bytes with a 400 on both databases', async () => {
+      const segment = 'é'.repeat(120); // 240 bytes
+      const path = `/${Array.from({ length: 9 }, () => segment).join('/')}`; // 2,169 bytes, 1,089 characters
+      const res = await lake('POST', `${lab.base}/nodes`, JSON.stringify({ path, kind: 'folder' }));
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toContain('2048 bytes');
+    });
+
+    it('answers a 431 with Connection: close, so a keep-alive client does not send on a closed socket', async () => {
+      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = Number(new URL(address).port);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+        socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+      expect(answer).toContain('"error":"headers_too_large"');
+      // A normal request on a fresh connection still works.
+      expect((await fetch(`${address}/health`)).status).toBe(200);
+    });
+  });
+}

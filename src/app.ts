@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -48,7 +48,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     ...(deps.logger !== undefined ? { logger: deps.logger } : await defaultLogger(config)),
     // One line per request, written by the onResponse hook below (Fastify's own logging writes two).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // While shutting down, core/drain.ts answers 503 + Retry-After in each API's format (Fastify's has neither).
     return503OnClosing: false,
     bodyLimit: config.lake.bodyLimit,

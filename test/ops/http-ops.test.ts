@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -124,6 +125,14 @@ describe.each(DIALECTS)('GET /metrics (%s)', (dialect: DialectName) => {
     expect(m.get('dreamlake_longpoll_waiters')).toBe(0);
     expect(m.get('dreamlake_db_pool_connections{state="total"}')).toBeGreaterThanOrEqual(1);
     expect(m.has('dreamlake_process_cpu_seconds_total')).toBe(true);
+  });
+
+  it('has every metric that docs/grafana-dashboard.json queries', async () => {
+    const dashboard = readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/dreamlake_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')));
+    expect(used.size).toBeGreaterThan(8);
+    const res = await t.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+    for (const name of used) expect(res.body, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
   });
 
   it('is off, and says how to turn it on, when neither a token nor a port is set', async () => {

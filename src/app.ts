@@ -1,4 +1,6 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { join } from 'node:path';
 import { createTokenVerifier } from './core/auth/jwt.js';
@@ -8,6 +10,8 @@ import type { Config } from './core/config.js';
 import type { AppContext } from './core/context.js';
 import { createDatabase, type Database } from './core/db/database.js';
 import { migrateToLatest } from './core/db/migrate.js';
+import { installDrain } from './core/drain.js';
+import { installMetrics } from './core/metrics.js';
 import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
 import { requestIdGenerator } from './core/ids.js';
 import { closingClientErrorHandler, guardedJsonParser, nulInUrl } from './core/input-guard.js';
@@ -32,11 +36,22 @@ const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.he
 /** Builds the whole server, migrated and ready to listen (or to be driven with `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const nextRequestId = requestIdGenerator();
-  const database = deps.database ?? createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
-  await migrateToLatest(database.db);
+  const database =
+    deps.database ??
+    createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize, sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    await migrateToLatest(database.db);
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
 
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
+    ...(deps.logger !== undefined ? { logger: deps.logger } : await defaultLogger(config)),
+    // One line per request, written by the onResponse hook below (Fastify's own logging writes two).
+    logController: new LogController({ disableRequestLogging: true }),
+    // While shutting down, core/drain.ts answers 503 + Retry-After in each API's format (Fastify's has neither).
+    return503OnClosing: false,
     bodyLimit: config.lake.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -69,13 +84,43 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJsonParser(defaultJson));
   app.addHook('onClose', async () => database.close());
+  if (deps.logger !== false) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      request.log.info(
+        {
+          method: request.method,
+          route: request.routeOptions.url,
+          path,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          ...(request.lakeUser ? { user: request.lakeUser.id } : {}),
+          ...(request.scriptKey ? { key: request.scriptKey.id } : {}),
+        },
+        `${request.method} ${path} ${reply.statusCode}`,
+      );
+      done();
+    });
+  }
+  installDrain(app, Math.max(1, Math.ceil(config.shutdownTimeoutSeconds)));
+  if (config.corsOrigins.length > 0) {
+    // App-wide (fastify-plugin): preflights are answered in its onRequest hook, before any API's auth.
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'COPY'],
+      exposedHeaders: ['x-next', 'x-request-id', 'etag', 'content-range', 'content-length', 'retry-after', 'location'],
+      maxAge: 600,
+    });
+  }
+  const observed = installMetrics(app, config, database, deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')));
 
   const ctx: AppContext = {
     config,
     database,
     verifyToken: createTokenVerifier(config),
-    blobs: deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')),
+    blobs: observed.blobs,
     responses: createResponseCache(database, config.responseCacheEntries),
+    metrics: observed.metrics,
   };
 
   await registerOpenApi(app);
@@ -86,6 +131,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   if (script) await app.register(scriptPlugin, { prefix: prefixOf(script), ctx });
   if (space) await app.register(spacePlugin, { prefix: prefixOf(space), ctx });
   return app;
+}
+
+/** JSON lines, or human-readable lines (pino-pretty) when stdout is a terminal. */
+async function defaultLogger(config: Config): Promise<Pick<FastifyServerOptions, 'logger' | 'loggerInstance'>> {
+  const options = { level: config.logLevel, redact: REDACT };
+  if (!process.stdout.isTTY) return { logger: options };
+  const { default: pretty } = await import('pino-pretty');
+  const stream = pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return { loggerInstance: pino(options, stream) };
 }
 
 function prefixOf(mount: string): string {

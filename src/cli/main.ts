@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerBackup } from './backup.js';
+import { ENVIRONMENT_HELP, packageVersion } from './common.js';
 import { registerKeys } from './keys.js';
 import { registerGc } from './gc.js';
 import { registerMigrate } from './migrate.js';
@@ -8,11 +10,19 @@ import { registerToken } from './token.js';
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('dreamlake')
     .description('DreamLake server: the DreamLake, Dreamscript database and Dreamspace Adventures APIs')
-    .showHelpAfterError();
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .showHelpAfterError()
+    .addHelpText('after', ENVIRONMENT_HELP);
   registerServe(program);
   registerToken(program);
   registerMigrate(program);
   registerGc(program);
   registerKeys(program);
+  registerBackup(program);
+  // Bare `dreamlake`: the help, and success (commander's default is the help on stderr and exit code 1).
+  program.allowExcessArguments().action(() => {
+    if (program.args.length > 0) program.error(`error: unknown command '${program.args[0]}' (see dreamlake --help)`);
+    program.help();
+  });
   await program.parseAsync(argv);
 }

@@ -32,6 +32,18 @@ export interface Config {
   logLevel: string;
   /** How many hot read answers to keep (SQLite only); 0 turns the cache off. */
   responseCacheEntries: number;
+  /** Seconds a SIGTERM/SIGINT waits for in-flight requests before cutting them (`[server] shutdown_timeout`). */
+  shutdownTimeoutSeconds: number;
+  /** SQLite `PRAGMA synchronous`: `normal` survives a process crash, `full` also a power loss (slower writes). */
+  sqliteSynchronous: 'normal' | 'full';
+  /** Origins allowed to call the APIs from a browser (CORS); empty: none. */
+  corsOrigins: string[];
+  /** `GET /metrics` needs `Authorization: Bearer <metricsToken>` when set. */
+  metricsToken?: string;
+  /** Serve `GET /metrics` on this port (same host) instead of the API port. */
+  metricsPort?: number;
+  /** Which setting each value came from (for error messages): e.g. `DREAMLAKE_DATABASE_URL`, `--database`. */
+  sources: { databaseUrl: string; jwtSecret: string; port: string; dataDir: string };
 }
 
 /** Flag values as commander hands them over (all optional). */
@@ -82,6 +94,25 @@ function parseBoolean(name: string, value: string | boolean | undefined): boolea
   if (['true', '1', 'yes', 'on'].includes(text)) return true;
   if (['false', '0', 'no', 'off'].includes(text)) return false;
   throw new Error(`${name} must be true or false (got "${value}")`);
+function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(String(value).trim());
+  if (!Number.isFinite(n) || n < 0 || String(value).trim() === '') {
+    throw new Error(`${name} must be a number of seconds, 0 or more (got "${value}")`);
+  }
+  return n;
+}
+
+function parseSynchronous(value: string | undefined): 'normal' | 'full' {
+  const v = (value ?? 'normal').trim().toLowerCase();
+  if (v !== 'normal' && v !== 'full') throw new Error(`sqlite_synchronous must be normal or full (got "${value}")`);
+  return v;
+}
+
+/** The name of the first setting that has a value, in precedence order; `fallback` when none has. */
+function sourceOf(candidates: [string, unknown][], fallback: string): string {
+  for (const [name, v] of candidates) if (v !== undefined && v !== null && v !== '') return name;
+  return fallback;
 }
 
 function parsePoolSize(value: string | undefined): number {
@@ -107,6 +138,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const dataDir = resolve(firstDefined(flags.data, env.DREAMLAKE_DATA_DIR, server.data_dir) ?? './data');
   const port = parseInteger('port', firstDefined<string | number>(flags.port, env.DREAMLAKE_PORT, server.port), 8080);
   if (port > 65535) throw new Error(`port must be at most 65535 (got ${port})`);
+  const fileName = explicitPath ?? 'dreamlake.ini';
+  const metricsPortRaw = firstDefined<string>(env.DREAMLAKE_METRICS_PORT, server.metrics_port);
+  const metricsPort = metricsPortRaw === undefined ? undefined : parseInteger('metrics_port', metricsPortRaw, 0);
+  if (metricsPort !== undefined && metricsPort > 65535) throw new Error(`metrics_port must be at most 65535 (got ${metricsPort})`);
 
   return {
     host: firstDefined(flags.host, env.DREAMLAKE_HOST, server.host) ?? '127.0.0.1',
@@ -148,6 +183,33 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       firstDefined(env.DREAMLAKE_RESPONSE_CACHE_ENTRIES, server.response_cache_entries),
       10_000,
     ),
+    shutdownTimeoutSeconds: parseSeconds(
+      'shutdown_timeout',
+      firstDefined(env.DREAMLAKE_SHUTDOWN_TIMEOUT, server.shutdown_timeout),
+      10,
+    ),
+    sqliteSynchronous: parseSynchronous(firstDefined(env.DREAMLAKE_SQLITE_SYNCHRONOUS, database.sqlite_synchronous)),
+    corsOrigins: (firstDefined<string>(env.DREAMLAKE_CORS_ORIGINS, server.cors_origins) ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+    metricsToken: firstDefined(env.DREAMLAKE_METRICS_TOKEN, server.metrics_token),
+    metricsPort,
+    sources: {
+      databaseUrl: sourceOf(
+        [['--database', flags.database], ['DREAMLAKE_DATABASE_URL', env.DREAMLAKE_DATABASE_URL], [`[database] url in ${fileName}`, database.url]],
+        'the default (<data_dir>/dreamlake.sqlite)',
+      ),
+      jwtSecret: sourceOf(
+        [['DREAMLAKE_JWT_SECRET', env.DREAMLAKE_JWT_SECRET], [`[auth] jwt_secret in ${fileName}`, auth.jwt_secret]],
+        `${join(dataDir, 'jwt-secret')}`,
+      ),
+      port: sourceOf([['--port', flags.port], ['DREAMLAKE_PORT', env.DREAMLAKE_PORT], [`[server] port in ${fileName}`, server.port]], 'the default'),
+      dataDir: sourceOf(
+        [['--data', flags.data], ['DREAMLAKE_DATA_DIR', env.DREAMLAKE_DATA_DIR], [`[server] data_dir in ${fileName}`, server.data_dir]],
+        'the default (./data)',
+      ),
+    },
   };
 }
 

@@ -29,6 +29,9 @@ export const rangeNotSatisfiable = (message: string, size: number) =>
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new AppError(429, 'rate_limited', 'Too many requests; retry later.', { 'retry-after': String(retryAfterSeconds) });
 
+export const serviceUnavailable = (message: string, retryAfterSeconds: number) =>
+  new AppError(503, 'service_unavailable', message, { 'retry-after': String(retryAfterSeconds) });
+
 /** Error shapes raised by Fastify itself (body parsing, limits, schema validation). */
 interface FastifyLikeError {
   statusCode?: number;

@@ -17,9 +17,11 @@ export interface ScriptContext {
 
 export function createScriptContext(ctx: AppContext): ScriptContext {
   const rate = ctx.config.script.rateLimit;
+  const changes = new ChangeFeed(ctx.database.pgPool, CHANGES_CHANNEL);
+  ctx.metrics?.observeWaiters(() => changes.waiting);
   return {
     db: scriptDb(ctx.database),
-    changes: new ChangeFeed(ctx.database.pgPool, CHANGES_CHANNEL),
+    changes,
     limiter: rate > 0 ? new RateLimiter(rate) : null,
     cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),
   };

@@ -50,7 +50,7 @@ export async function createTestApp(dialect: DialectName, env: NodeJS.ProcessEnv
     { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET, ...env },
   );
   const open = async () => {
-    const database = createDatabase(config.databaseUrl, { schema, poolSize: 5 });
+    const database = createDatabase(config.databaseUrl, { schema, poolSize: 5, sqliteSynchronous: config.sqliteSynchronous });
     const app = await buildApp(config, { database, logger: false });
     await app.ready();
     return { app, database };

@@ -113,12 +113,13 @@ describe('filesystem blob store', () => {
       const garbage = await gcStore.put(bytes('garbage'));
       const young = await gcStore.put(bytes('young'));
       for (const s of [kept, garbage]) age(join(dir, s.sha256.slice(0, 2), s.sha256.slice(2, 4), s.sha256), 2 * HOUR);
-      const referenced = async (shas: string[]) => new Set(shas.filter((s) => s === kept.sha256));
+      const fresh = await gcStore.put(bytes('fresh and referenced'));
+      const referenced = async (shas: string[]) => new Set(shas.filter((s) => s === kept.sha256 || s === fresh.sha256));
       const dry = await collectGarbage(gcStore, { graceMs: HOUR, referenced, dryRun: true });
-      expect(dry).toMatchObject({ scanned: 3, referenced: 1, young: 1, deleted: 1, deletedBytes: 7 });
+      expect(dry).toMatchObject({ scanned: 4, referenced: 2, young: 1, deleted: 1, deletedBytes: 7 });
       expect(await gcStore.exists(garbage.sha256)).toBe(true);
       const real = await collectGarbage(gcStore, { graceMs: HOUR, referenced });
-      expect(real).toMatchObject({ scanned: 3, referenced: 1, young: 1, deleted: 1, deletedBytes: 7 });
+      expect(real).toMatchObject({ scanned: 4, referenced: 2, young: 1, deleted: 1, deletedBytes: 7 });
       expect(await gcStore.exists(garbage.sha256)).toBe(false);
       expect(await gcStore.exists(kept.sha256)).toBe(true);
       expect(await gcStore.exists(young.sha256)).toBe(true);
@@ -173,7 +174,8 @@ describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
     expect(await gc('--grace', '1h', '--dry-run')).toMatch(/would delete 2 \(23 bytes\)/);
     expect(filesUnder(join(dataDir, 'blobs'))).toContain('tmp/crashed.part');
     const report = await gc('--grace', '1h');
-    expect(report).toMatch(/Scanned 6 blobs: 2 in use, 2 younger than the grace period, deleted 2 \(23 bytes\); removed 1 upload leftovers/);
+    // "young and live" is referenced: in use whatever its age (only "young too", deleted, is merely young).
+    expect(report).toMatch(/Scanned 6 blobs: 3 in use, 1 younger than the grace period, deleted 2 \(23 bytes\); removed 1 upload leftovers/);
     const left = filesUnder(join(dataDir, 'blobs'));
     for (const c of ['new content', 'shared', 'young too']) expect(left.some((f) => blobOf(c).endsWith(f))).toBe(true);
     for (const c of ['old content', 'deleted file']) expect(left.some((f) => blobOf(c).endsWith(f))).toBe(false);

@@ -31,6 +31,8 @@ export async function collectGarbage(store: BlobStore, options: GcOptions): Prom
     for (const blob of batch) {
       if (live.has(blob.sha256)) {
         report.referenced++;
+      } else if (blob.modifiedAt >= cutoff) {
+        report.young++;
       } else if (options.dryRun || (await store.delete(blob.sha256, { olderThan: cutoff }))) {
         report.deleted++;
         report.deletedBytes += blob.size;
@@ -41,12 +43,9 @@ export async function collectGarbage(store: BlobStore, options: GcOptions): Prom
     batch = [];
   };
 
+  // References are checked first, whatever the age: a referenced blob is "in use", not "young".
   for await (const blob of store.list()) {
     report.scanned++;
-    if (blob.modifiedAt >= cutoff) {
-      report.young++;
-      continue;
-    }
     batch.push(blob);
     if (batch.length >= batchSize) await flush();
   }

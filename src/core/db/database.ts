@@ -27,6 +27,8 @@ export interface Database {
    * without telling us) or while a transaction is open. See core/response-cache.ts.
    */
   dataVersion(): string | null;
+  /** Set by the metrics (src/core/metrics.ts): called with the duration of every statement, in milliseconds. */
+  onQuery: ((durationMs: number) => void) | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface DatabaseOptions {
   /** PostgreSQL schema to use (tests give each file its own). */
   schema?: string;
   poolSize?: number;
+  /** SQLite `PRAGMA synchronous` (default `normal`; `full` also survives a power loss, at a cost in writes). */
+  sqliteSynchronous?: 'normal' | 'full';
 }
 
 const pgTypes = {
@@ -46,9 +50,12 @@ const pgTypes = {
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const statements: StatementCounter = { count: 0 };
-  const log = (_event: LogEvent) => {
+  const log = (event: LogEvent) => {
     statements.count++;
+    handle.onQuery?.(event.queryDurationMillis);
   };
+  // The handle returned below; `log` and the direct reads reach its onQuery through it.
+  const handle = { onQuery: null } as { onQuery: ((durationMs: number) => void) | null };
 
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
@@ -64,22 +71,25 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     // Kysely's connection provider and logging cost about as much CPU as pg itself on a point read.
     directReads.set(db, async (text, parameters) => {
       statements.count++;
-      return (await queryByName((config) => pool.query(config), text, parameters as unknown[])).rows;
+      const started = handle.onQuery ? performance.now() : 0;
+      const rows = (await queryByName((config) => pool.query(config), text, parameters as unknown[])).rows;
+      handle.onQuery?.(performance.now() - started);
+      return rows;
     });
-    return {
+    return Object.assign(handle, {
       db,
-      dialect: 'postgres',
+      dialect: 'postgres' as const,
       statements,
       pgPool: pool,
       dataVersion: () => null,
       close: () => db.destroy(),
-    };
+    });
   }
 
   if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
   const sqlite = new SqliteDatabase(url);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(options.sqliteSynchronous === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // Every statement that may write passes through the cache's prepare() (Kysely's driver and the direct
@@ -95,11 +105,15 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     const statement = cached.prepare(text);
     if (!statement.reader) return undefined;
     statements.count++;
-    return statement.all(parameters as unknown[]);
+    if (!handle.onQuery) return statement.all(parameters as unknown[]);
+    const started = performance.now();
+    const rows = statement.all(parameters as unknown[]);
+    handle.onQuery(performance.now() - started);
+    return rows;
   });
-  return {
+  return Object.assign(handle, {
     db,
-    dialect: 'sqlite',
+    dialect: 'sqlite' as const,
     statements,
     pgPool: null,
     dataVersion: () => {
@@ -108,7 +122,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       return `${localWrites}.${otherCommits.get() as number}`;
     },
     close: () => db.destroy(),
-  };
+  });
 }
 
 const STATEMENT_CACHE_LIMIT = 1000;

@@ -16,6 +16,11 @@ export class ChangeFeed {
     this.listener?.on(() => this.notify());
   }
 
+  /** How many longpoll requests are waiting right now (for the metrics). */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   notify(): void {
     for (const waiter of this.waiters) waiter.signal();
   }

@@ -1,0 +1,252 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { decodeJwt, jwtVerify } from 'jose';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/core/config.js';
+import type { DialectName } from '../../src/core/db/database.js';
+import { createTestApp, DIALECTS, TEST_JWT_SECRET } from '../helpers/app.js';
+import { runCli, startServerProcess } from '../helpers/server-process.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dreamlake-cli-ops-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+describe('dreamlake with no command, --version, --help', () => {
+  it('prints the version', async () => {
+    const run = await runCli(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(VERSION);
+  });
+
+  it('bare dreamlake prints the help and succeeds; --help lists the environment variables', async () => {
+    const bare = await runCli([]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/Usage: dreamlake/);
+    expect(bare.stdout).toMatch(/serve/);
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    for (const name of ['DREAMLAKE_PORT', 'DREAMLAKE_DATA_DIR', 'DREAMLAKE_DATABASE_URL', 'DREAMLAKE_SHUTDOWN_TIMEOUT', 'DREAMLAKE_CORS_ORIGINS', 'DREAMLAKE_METRICS_TOKEN', 'DREAMSPACE_APITOKEN']) {
+      expect(help.stdout).toContain(name);
+    }
+    const unknown = await runCli(['serv']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown command 'serv'/);
+  });
+});
+
+describe('start-up errors say what to do', () => {
+  let blocker: Server | undefined;
+  afterEach(() => blocker?.close());
+
+  it('port in use: names the port, --port and DREAMLAKE_PORT, and leaves the database closed', async () => {
+    blocker = createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)),
+    );
+    const data = tempDir();
+    const run = await runCli(['serve', '--port', String(port), '--data', data]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+    expect(run.stderr).toContain('--port');
+    expect(run.stderr).toContain('DREAMLAKE_PORT');
+    expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
+  });
+
+  it('database unreachable: the URL without its password, and the setting it came from', async () => {
+    const data = tempDir();
+    const url = 'postgres://dreamer:hunter2@127.0.0.1:1/lake';
+    const byFlag = await runCli(['serve', '--port', '0', '--data', data, '--database', url]);
+    expect(byFlag.code).toBe(1);
+    expect(byFlag.stderr).toContain('postgres://dreamer@127.0.0.1:1/lake');
+    expect(byFlag.stderr).toContain('--database');
+    expect(byFlag.stderr).toMatch(/ECONNREFUSED/);
+    expect(byFlag.stderr).not.toContain('hunter2');
+    const byEnv = await runCli(['serve', '--port', '0', '--data', data], { DREAMLAKE_DATABASE_URL: url });
+    expect(byEnv.code).toBe(1);
+    expect(byEnv.stderr).toContain('(set by DREAMLAKE_DATABASE_URL)');
+    expect(byEnv.stderr).not.toContain('hunter2');
+  });
+
+  it('data dir that cannot be written: names it and --data / DREAMLAKE_DATA_DIR', async () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const run = await runCli(['serve', '--port', '0'], { DREAMLAKE_DATA_DIR: join(file, 'data') });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`The data directory ${join(file, 'data')} is not writable`);
+    expect(run.stderr).toContain('--data');
+    expect(run.stderr).toContain('(it was set by DREAMLAKE_DATA_DIR)');
+  });
+
+  it('metrics on a separate port: served there (with the token), not on the API port', async () => {
+    const data = tempDir();
+    blocker = createServer();
+    const metricsPort = await new Promise<number>((resolve) =>
+      blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)),
+    );
+    await new Promise((r) => blocker!.close(r));
+    blocker = undefined;
+    const server = await startServerProcess(['--data', data], { DREAMLAKE_METRICS_PORT: String(metricsPort), DREAMLAKE_METRICS_TOKEN: 'tok' });
+    try {
+      expect(server.output().stdout).toContain(`Metrics on http://127.0.0.1:${metricsPort}/metrics`);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      expect((await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer tok' } })).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(401);
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { headers: { authorization: 'Bearer tok' } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('dreamlake_http_requests_total{method="GET",route="/health",status="200"} 1');
+    } finally {
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    }
+  });
+});
+
+describe('dreamlake token checks', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  const capture = () => ({
+    out: vi.spyOn(console, 'log').mockImplementation(() => {}),
+    err: vi.spyOn(console, 'error').mockImplementation(() => {}),
+  });
+
+  it('refuses a username that is not a valid namespace slug', async () => {
+    const data = tempDir();
+    for (const bad of ['bob smith', '-bob', 'bob_', 'ünïcode', 'a'.repeat(65), '@']) {
+      await expect(main(['node', 'dreamlake', 'token', '--data', data, '--', bad]), bad).rejects.toThrow(/cannot be a username/);
+    }
+    expect(existsSync(join(data, 'jwt-secret'))).toBe(false);
+  });
+
+  it('says on stderr which data dir and secret it signed with, and warns when it created the secret', async () => {
+    const data = tempDir();
+    const { out, err } = capture();
+    await main(['node', 'dreamlake', 'token', 'alice', '--data', data]);
+    expect(String(err.mock.calls[0][0])).toMatch(new RegExp(`^Warning: there was no secret yet, so a new one was created in ${join(data, 'jwt-secret')}`));
+    await main(['node', 'dreamlake', 'token', 'bob', '--data', data]);
+    expect(String(err.mock.calls[1][0])).toBe(`Signed with the secret in ${join(data, 'jwt-secret')} (data dir ${data}).`);
+    const secret = readFileSync(join(data, 'jwt-secret'), 'utf8').trim();
+    await expect(jwtVerify(String(out.mock.calls[1][0]), new TextEncoder().encode(secret))).resolves.toBeTruthy();
+
+    const previous = process.env.DREAMLAKE_JWT_SECRET;
+    process.env.DREAMLAKE_JWT_SECRET = TEST_JWT_SECRET;
+    try {
+      await main(['node', 'dreamlake', 'token', 'carol', '--data', data]);
+    } finally {
+      if (previous === undefined) delete process.env.DREAMLAKE_JWT_SECRET;
+      else process.env.DREAMLAKE_JWT_SECRET = previous;
+    }
+    expect(String(err.mock.calls[2][0])).toBe(`Signed with the secret from DREAMLAKE_JWT_SECRET (data dir ${data}).`);
+    await expect(jwtVerify(String(out.mock.calls[2][0]), new TextEncoder().encode(TEST_JWT_SECRET))).resolves.toBeTruthy();
+  });
+
+  it.each(DIALECTS)('refuses a username whose slug an organisation owns (%s)', async (dialect: DialectName) => {
+    const t = await createTestApp(dialect);
+    try {
+      const headers = await t.auth('alice');
+      expect((await t.inject({ method: 'POST', url: '/namespaces', headers, payload: { slug: 'acme', name: 'ACME' } })).statusCode).toBe(201);
+      const args = ['--data', t.dataDir, '--database', t.databaseArg];
+      await expect(main(['node', 'dreamlake', 'token', '@ACME', ...args])).rejects.toThrow(/"acme" is the slug of an organisation namespace/);
+      const { out } = capture();
+      await main(['node', 'dreamlake', 'token', 'alice', ...args]);
+      expect(decodeJwt(String(out.mock.calls[0][0])).sub).toBe('alice');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe.each(DIALECTS)('dreamlake backup and restore (%s)', (dialect: DialectName) => {
+  afterEach(() => vi.restoreAllMocks());
+
+  if (dialect === 'postgres') {
+    it('on PostgreSQL, says to use pg_dump and copy the blob store', async () => {
+      const t = await createTestApp(dialect);
+      try {
+        const args = ['--data', t.dataDir, '--database', t.databaseArg];
+        await expect(main(['node', 'dreamlake', 'backup', tempDir(), ...args])).rejects.toThrow(/pg_dump.*blobs/);
+        await expect(main(['node', 'dreamlake', 'restore', tempDir(), ...args])).rejects.toThrow(/pg_dump.*blobs/);
+      } finally {
+        await t.close();
+      }
+    });
+    return;
+  }
+
+  it('copies a consistent snapshot and its blobs while the server writes, and restores it into a fresh data dir', async () => {
+    const t = await createTestApp(dialect);
+    const headers = await t.auth('alice');
+    const base = '/namespaces/alice/projects/lab';
+    const put = (path: string, body: string) => t.inject({ method: 'PUT', url: `${base}/files/${path}`, headers, payload: body });
+    try {
+      expect((await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers, payload: { name: 'Lab' } })).statusCode).toBe(201);
+      for (let i = 0; i < 5; i++) expect((await put(`before-${i}.txt`, `content ${i}`)).statusCode).toBe(201);
+
+      // The server keeps writing while the backup runs.
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        while (writing) {
+          const res = await put(`during-${written}.txt`, `during ${written}`);
+          expect(res.statusCode).toBe(201);
+          written++;
+        }
+      })();
+      // As a server that generated its secret has it (the test app takes its secret from the environment).
+      writeFileSync(join(t.dataDir, 'jwt-secret'), 'a-generated-secret\n', { mode: 0o600 });
+      const target = join(tempDir(), 'backup');
+      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+      await main(['node', 'dreamlake', 'backup', target, '--data', t.dataDir]);
+      writing = false;
+      await writer;
+      expect(String(log.mock.calls[0][0])).toMatch(/^Backed up the database and \d+ blobs/);
+      expect(JSON.parse(readFileSync(join(target, 'backup.json'), 'utf8'))).toMatchObject({ format: 1, database: 'dreamlake.sqlite' });
+      expect(existsSync(join(target, 'dreamlake.sqlite-wal'))).toBe(false);
+      const snapshot = new SqliteDatabase(join(target, 'dreamlake.sqlite'), { readonly: true });
+      const inBackup = snapshot.prepare(`select count(*) from nodes where deleted_at is null and kind != 'folder'`).pluck().get() as number;
+      expect(snapshot.pragma('integrity_check', { simple: true })).toBe('ok');
+      snapshot.close();
+      expect(inBackup).toBeGreaterThanOrEqual(5);
+
+      // A write after the backup is not in it.
+      expect((await put('after.txt', 'after the backup')).statusCode).toBe(201);
+
+      // Restore refuses to overwrite a database unless forced.
+      await expect(main(['node', 'dreamlake', 'restore', target, '--data', t.dataDir])).rejects.toThrow(/already exists.*--force/);
+
+      const fresh = tempDir();
+      await main(['node', 'dreamlake', 'restore', target, '--data', fresh]);
+      expect(readFileSync(join(fresh, 'jwt-secret'), 'utf8')).toBe(readFileSync(join(target, 'jwt-secret'), 'utf8'));
+      const app = await buildApp(loadConfig({ data: fresh }, { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET }), { logger: false });
+      try {
+        for (let i = 0; i < 5; i++) {
+          const node = await app.inject({ method: 'GET', url: `${base}/nodes/lookup?path=/before-${i}.txt`, headers });
+          expect(node.statusCode).toBe(200);
+          const body = await app.inject({ method: 'GET', url: `${base}/nodes/${node.json().id}/content`, headers });
+          expect(body.body).toBe(`content ${i}`);
+        }
+        const after = await app.inject({ method: 'GET', url: `${base}/nodes/lookup?path=/after.txt`, headers });
+        expect(after.statusCode).toBe(404);
+        const listed = await app.inject({ method: 'GET', url: `${base}/nodes?pageSize=200`, headers });
+        expect(listed.statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

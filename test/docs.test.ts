@@ -25,6 +25,7 @@ describe('the docs runner', () => {
     expect(checkOutput('500\n', '500')).toBeUndefined();
     expect(checkOutput('HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-0/9\r\n', 'HTTP/1.1 206…\nContent-Range: bytes 0-0/9')).toBeUndefined();
     expect(checkOutput('plain text', 'other')).toMatch(/no printed line/);
+    expect(checkOutput('{"size":12,"id":"x"}', '{"size":…,"id":"x"}')).toBeUndefined();
     expect(parsePattern('User 1 not found.')).toBeUndefined();
   });
 });

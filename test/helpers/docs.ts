@@ -22,8 +22,8 @@
  *   by two or more spaces (`#   "more": 1}`). Shell variables in it are expanded (`# → {"members":["$NODE1"]}`).
  *   If it is JSON (after the `…` rules below), the LAST JSON value printed must match it: objects match when
  *   every key shown matches (others may be present), arrays element by element; `…` inside a string matches
- *   any text (`"01k…"`, `"2026-…Z"`), a bare `…` in an object stands for other keys, and in an array for
- *   any further elements. Otherwise it is text: each of its lines must appear, in order, among the printed lines
+ *   any text (`"01k…"`, `"2026-…Z"`), a bare `…` as a value matches any value (`"size":…`), in an object
+ *   it stands for other keys, and in an array for any further elements. Otherwise it is text: each of its lines must appear, in order, among the printed lines
  *   (trimmed; `…` matches any text).
  * - Anything else worth checking is an ordinary command: `test "$(…)" = 3`, `grep -q …`. It fails the run.
  */
@@ -147,6 +147,7 @@ export function buildScript(doc: string, blocks: Block[], baseUrl: string) {
 // ---------------------------------------------------------------------------------------------- matching
 
 const ELLIPSIS = '__docs_ellipsis__';
+const ANY = '__docs_any_value__';
 
 /** Parses an expectation as a JSON pattern (see the convention), or returns undefined for a text pattern. */
 export function parsePattern(text: string): { value: unknown } | undefined {
@@ -166,7 +167,8 @@ export function parsePattern(text: string): { value: unknown } | undefined {
     else if (c === '}' || c === ']') stack.pop();
     else if (c === '…') {
       const top = stack[stack.length - 1];
-      if (top === '{') json += `"${ELLIPSIS}":0`;
+      if (json.trimEnd().endsWith(':')) json += `"${ANY}"`;
+      else if (top === '{') json += `"${ELLIPSIS}":0`;
       else if (top === '[') json += `"${ELLIPSIS}"`;
       else return undefined;
       continue;
@@ -180,11 +182,12 @@ export function parsePattern(text: string): { value: unknown } | undefined {
   }
 }
 
-const globToRegExp = (glob: string) =>
-  new RegExp(`^${glob.split('…').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+const globToRegExp = (glob: string, flags = '') =>
+  new RegExp(`^${glob.split('…').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, `s${flags}`);
 
 /** Why `actual` does not match `pattern`, or undefined when it does. */
 export function mismatch(actual: unknown, pattern: unknown, path = '$'): string | undefined {
+  if (pattern === ANY) return undefined;
   if (typeof pattern === 'string' && pattern.includes('…')) {
     if (typeof actual !== 'string') return `${path}: expected a string like ${JSON.stringify(pattern)}, got ${JSON.stringify(actual)}`;
     return globToRegExp(pattern).test(actual) ? undefined : `${path}: ${JSON.stringify(actual)} is not like ${JSON.stringify(pattern)}`;
@@ -274,7 +277,7 @@ export function checkOutput(output: string, expected: string): string | undefine
   const lines = output.split('\n').map((l) => l.trim());
   let from = 0;
   for (const want of expected.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const re = globToRegExp(want);
+    const re = globToRegExp(want, 'i'); // case-insensitive: HTTP header names
     const at = lines.findIndex((l, k) => k >= from && re.test(l));
     if (at < 0) return `no printed line is like ${JSON.stringify(want)}`;
     from = at + 1;
@@ -430,7 +433,7 @@ export async function runDocument(doc: string, options: { databaseUrl?: string; 
     await Promise.race([exited, new Promise((res) => setTimeout(res, 5000))]);
     killGroup(server.child, 'SIGKILL');
     // A failed run keeps its directory (script.sh, outputs, data/) to look at.
-    if (passed) rmSync(cwd, { recursive: true, force: true });
+    if (passed && !process.env.DREAMLAKE_DOCS_KEEP) rmSync(cwd, { recursive: true, force: true });
   }
 }
 

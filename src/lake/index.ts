@@ -7,6 +7,8 @@ import { collectionRoutes } from './collections/routes.js';
 import { datasetRoutes } from './datasets/routes.js';
 import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
+import { signedRoutes } from './original/signed-routes.js';
+import { uploadsPlugin } from './original/uploads-plugin.js';
 import { projectRoutes } from './projects/routes.js';
 
 const LEFTOVER_GRACE_MS = 3600_000;
@@ -18,6 +20,8 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   app.addHook('onReady', async () => {
     await ctx.blobs.sweep(new Date(Date.now() - LEFTOVER_GRACE_MS)).catch((err: unknown) => app.log.warn({ err }, 'could not sweep upload leftovers'));
   });
+  // Signed URLs carry their credential in the query: registered (and so encapsulated) before the Bearer hook.
+  await app.register(signedRoutes, { ctx });
   declareSecurity(app, 'bearerAuth');
   requireBearer(app, ctx);
 
@@ -30,4 +34,5 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     await app.register(collectionRoutes, { ctx, prefix: `${prefix}/:projectSlug/collections` });
     await app.register(nodeRoutes, { ctx, prefix: `${prefix}/:projectSlug` });
   }
+  await app.register(uploadsPlugin, { ctx });
 };

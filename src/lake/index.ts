@@ -20,10 +20,10 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   app.addHook('onReady', async () => {
     await ctx.blobs.sweep(new Date(Date.now() - LEFTOVER_GRACE_MS)).catch((err: unknown) => app.log.warn({ err }, 'could not sweep upload leftovers'));
   });
-  // Signed URLs carry their credential in the query: registered (and so encapsulated) before the Bearer hook.
-  await app.register(signedRoutes, { ctx });
   declareSecurity(app, 'bearerAuth');
   requireBearer(app, ctx);
+  // Signed URLs carry their credential in the query (their routes say so with config.signedUrl).
+  await app.register(signedRoutes, { ctx });
 
   await app.register(namespaceRoutes, { ctx });
   // `spaces` and `projects` are two names for one resource on every route.

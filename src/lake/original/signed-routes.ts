@@ -19,7 +19,7 @@ const MAX_PART_BYTES = 5 * 1024 ** 3;
 
 /**
  * The server's own signed URLs (filesystem store): part uploads and downloads. They carry no Authorization
- * header: the signature in the query is the credential, so these routes are registered outside the Bearer hook.
+ * header: the signature in the query is the credential, so the Bearer hook lets these routes through (config.signedUrl).
  */
 export const signedRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   const db = ctx.database.db as LakeDb;
@@ -29,6 +29,7 @@ export const signedRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
   app.route({
     method: ['GET', 'HEAD'],
     url: `${SIGNED_DOWNLOAD_PATH}/:nodeId`,
+    config: { signedUrl: true },
     schema: {
       tags,
       summary: 'A file by a signed link from …/nodes/:id/download (Range, ETag, If-None-Match; no header needed)',
@@ -57,6 +58,7 @@ export const signedRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
 
     parts.put(PART_PATH, {
       bodyLimit: limit,
+      config: { signedUrl: true },
       schema: { tags, summary: 'Upload one part by a signed URL from …/multipart/parts; answers its ETag (MD5 hex)', querystring: PartQuery, response: errors(400, 403, 404, 409, 413) },
     }, async (request, reply) => {
       const { uploadId, partNumber, expires, signature } = request.query;

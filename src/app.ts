@@ -1,8 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { join } from 'node:path';
 import { createTokenVerifier } from './core/auth/jwt.js';
-import { createFsBlobStore } from './core/blobs/fs-store.js';
+import { createBlobStore } from './core/blobs/create.js';
 import type { BlobStore } from './core/blobs/store.js';
 import type { Config } from './core/config.js';
 import type { AppContext } from './core/context.js';
@@ -66,7 +65,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     config,
     database,
     verifyToken: createTokenVerifier(config),
-    blobs: deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')),
+    blobs: deps.blobs ?? createBlobStore(config),
     responses: createResponseCache(database, config.responseCacheEntries),
   };
 

@@ -37,14 +37,15 @@ EOF
 
 install_packages() {
   if [ -x /usr/bin/swift-proxy-server ] && [ -x /usr/bin/swift-object-server ] && [ -x /usr/bin/swift-container-server ] \
-    && [ -x /usr/bin/swift-account-server ] && [ -x /usr/bin/memcached ] && [ -x /usr/bin/swift-ring-builder ]; then
+    && [ -x /usr/bin/swift-account-server ] && [ -x /usr/bin/memcached ] && [ -x /usr/bin/swift-ring-builder ] \
+    && command -v curl >/dev/null; then
     return
   fi
   echo "s3-swift: installing Swift from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends swift swift-proxy swift-object swift-container swift-account \
-    python3-swiftclient memcached >&2
+    python3-swiftclient memcached curl >&2
   # The packages start their own services on the default ports on some systems: we run ours.
   if command -v service >/dev/null; then
     for s in memcached swift-proxy swift-object swift-container swift-account; do service "$s" stop >/dev/null 2>&1 || true; done

@@ -155,9 +155,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 
 /** `[storage]`: backend fs | s3 and the S3 settings; the S3 credentials come from the environment only. */
 function parseStorage(storage: Record<string, string | undefined>, env: NodeJS.ProcessEnv): StorageConfig {
-  const backend = (firstDefined(env.DREAMLAKE_STORAGE_BACKEND, storage.backend) ?? 'fs').trim().toLowerCase();
+  const backend = String(firstDefined(env.DREAMLAKE_STORAGE_BACKEND, storage.backend) ?? 'fs').trim().toLowerCase();
   if (backend !== 'fs' && backend !== 's3') throw new Error(`[storage] backend must be "fs" or "s3" (got "${backend}")`);
-  const pathStyle = (firstDefined(env.DREAMLAKE_S3_FORCE_PATH_STYLE, storage.s3_force_path_style) ?? 'true').trim().toLowerCase();
+  // ini turns a bare true/false into a boolean
+  const pathStyle = String(firstDefined<unknown>(env.DREAMLAKE_S3_FORCE_PATH_STYLE, storage.s3_force_path_style) ?? 'true').trim().toLowerCase();
   if (!['true', 'false', '1', '0', 'yes', 'no'].includes(pathStyle)) {
     throw new Error(`s3_force_path_style must be true or false (got "${pathStyle}")`);
   }

@@ -2,9 +2,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import cors from '@fastify/cors';
 import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { join } from 'node:path';
 import { createTokenVerifier } from './core/auth/jwt.js';
-import { createFsBlobStore } from './core/blobs/fs-store.js';
+import { createBlobStore } from './core/blobs/create.js';
 import type { BlobStore } from './core/blobs/store.js';
 import type { Config } from './core/config.js';
 import type { AppContext } from './core/context.js';
@@ -112,7 +111,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       maxAge: 600,
     });
   }
-  const observed = installMetrics(app, config, database, deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')));
+  const observed = installMetrics(app, config, database, deps.blobs ?? createBlobStore(config));
 
   const ctx: AppContext = {
     config,

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createFsBlobStore } from '../core/blobs/fs-store.js';
+import { createBlobStore } from '../core/blobs/create.js';
 import { collectGarbage } from '../core/blobs/gc.js';
 import { createDatabase } from '../core/db/database.js';
 import { migrateToLatest } from '../core/db/migrate.js';
@@ -28,7 +27,7 @@ export function registerGc(program: Command) {
       const database = createDatabase(config.databaseUrl);
       try {
         await migrateToLatest(database.db);
-        const store = createFsBlobStore(join(config.dataDir, 'blobs'));
+        const store = createBlobStore(config);
         const expired = flags.dryRun ? 0 : await sweepExpiredUploads(database.db as LakeDb, store);
         const report = await collectGarbage(store, {
           graceMs,

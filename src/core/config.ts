@@ -57,6 +57,21 @@ export interface Config {
   metricsPort?: number;
   /** Which setting each value came from (for error messages): e.g. `DREAMLAKE_DATABASE_URL`, `--database`. */
   sources: { databaseUrl: string; jwtSecret: string; port: string; dataDir: string };
+  /** Where file contents go: the filesystem under <data_dir>/blobs, or an S3 bucket. */
+  storage: StorageConfig;
+}
+
+export interface StorageConfig {
+  backend: 'fs' | 's3';
+  s3: {
+    endpoint?: string;
+    region: string;
+    bucket?: string;
+    prefix: string;
+    forcePathStyle: boolean;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+  };
 }
 
 /** Flag values as commander hands them over (all optional). */
@@ -251,7 +266,33 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         'the default (./data)',
       ),
     },
+    storage: parseStorage(file.storage ?? {}, env),
   };
+}
+
+/** `[storage]`: backend fs | s3 and the S3 settings; the S3 credentials come from the environment only. */
+function parseStorage(storage: Record<string, string | undefined>, env: NodeJS.ProcessEnv): StorageConfig {
+  const backend = String(firstDefined(env.DREAMLAKE_STORAGE_BACKEND, storage.backend) ?? 'fs').trim().toLowerCase();
+  if (backend !== 'fs' && backend !== 's3') throw new Error(`[storage] backend must be "fs" or "s3" (got "${backend}")`);
+  // ini turns a bare true/false into a boolean
+  const pathStyle = String(firstDefined<unknown>(env.DREAMLAKE_S3_FORCE_PATH_STYLE, storage.s3_force_path_style) ?? 'true').trim().toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(pathStyle)) {
+    throw new Error(`s3_force_path_style must be true or false (got "${pathStyle}")`);
+  }
+  let prefix = firstDefined(env.DREAMLAKE_S3_PREFIX, storage.s3_prefix) ?? '';
+  prefix = prefix.replace(/^\/+/, '');
+  if (prefix && !prefix.endsWith('/')) prefix += '/';
+  const s3: StorageConfig['s3'] = {
+    endpoint: firstDefined(env.DREAMLAKE_S3_ENDPOINT, storage.s3_endpoint),
+    region: firstDefined(env.DREAMLAKE_S3_REGION, storage.s3_region) ?? 'us-east-1',
+    bucket: firstDefined(env.DREAMLAKE_S3_BUCKET, storage.s3_bucket),
+    prefix,
+    forcePathStyle: ['true', '1', 'yes'].includes(pathStyle),
+    accessKeyId: firstDefined(env.DREAMLAKE_S3_ACCESS_KEY_ID, env.AWS_ACCESS_KEY_ID),
+    secretAccessKey: firstDefined(env.DREAMLAKE_S3_SECRET_ACCESS_KEY, env.AWS_SECRET_ACCESS_KEY),
+  };
+  if (backend === 's3' && !s3.bucket) throw new Error('[storage] backend = s3 needs s3_bucket (or DREAMLAKE_S3_BUCKET)');
+  return { backend, s3 };
 }
 
 export function isPostgresUrl(url: string): boolean {

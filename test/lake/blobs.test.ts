@@ -1,16 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdir as readdirAsync } from 'node:fs/promises';
+import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFsBlobStore } from '../../src/core/blobs/fs-store.js';
+import { createS3BlobStore } from '../../src/core/blobs/s3-store.js';
 import { collectGarbage } from '../../src/core/blobs/gc.js';
-import type { BlobStore } from '../../src/core/blobs/store.js';
+import type { BlobStore, PutChecks } from '../../src/core/blobs/store.js';
 import { main } from '../../src/cli/main.js';
 import type { DialectName } from '../../src/core/db/database.js';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { emptyS3Prefix, S3_SKIP_REASON, S3_TEST, s3Contents, testPrefix } from '../helpers/s3.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const HOUR = 3600_000;
@@ -64,7 +68,7 @@ describe('filesystem blob store', () => {
     ['a size mismatch', { expectedSize: 3 }, 'size_mismatch'],
     ['a checksum mismatch', { expectedSha256: sha256('nope') }, 'checksum_mismatch'],
     ['too many bytes', { maxBytes: 4 }, 'payload_too_large'],
-  ])('stores nothing on %s', async (_what, checks, code) => {
+  ])('stores nothing on %s', async (_what, checks: PutChecks, code) => {
     await expect(store.put(bytes('some', ' bytes'), checks)).rejects.toMatchObject({ code });
     expect(await store.exists(sha256('some bytes'))).toBe(false);
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
@@ -206,5 +210,183 @@ describe.each(DIALECTS)('dreamlake gc (%s)', (dialect: DialectName) => {
 
   it('refuses a malformed grace period', async () => {
     await expect(gc('--grace', 'soon')).rejects.toThrow(/--grace/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The same contract on every blob store: the filesystem always, S3 when a real S3 API is configured.
+// Ages come from the clock (S3 has no utimes): a cut-off in the future makes everything old.
+
+interface StoreUnderTest {
+  store: BlobStore;
+  /** What interrupted uploads left: temp files, temp objects, open multipart uploads. */
+  leftovers(): Promise<string[]>;
+  /** Leaves what a crashed upload would. */
+  crash(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const STORES: [string, () => Promise<StoreUnderTest>][] = [
+  [
+    'filesystem',
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'dreamlake-blobs-'));
+      const tmp = join(root, 'tmp');
+      return {
+        store: createFsBlobStore(root),
+        leftovers: async () => (await readdirAsync(tmp).catch(() => [] as string[])).sort(),
+        crash: async () => {
+          mkdirSync(tmp, { recursive: true });
+          writeFileSync(join(tmp, 'crashed.part'), 'half');
+        },
+        close: async () => rmSync(root, { recursive: true, force: true }),
+      };
+    },
+  ],
+];
+if (S3_TEST) {
+  STORES.push([
+    's3',
+    async () => {
+      const prefix = testPrefix();
+      const store = createS3BlobStore({ ...S3_TEST!, prefix, partSize: 5 * MiB });
+      return {
+        store,
+        leftovers: async () => {
+          const { objects, uploads } = await s3Contents(prefix);
+          return [...objects.filter((k) => !k.startsWith('blobs/') && !k.startsWith('touch/')), ...uploads.map((u) => `upload:${u}`)].sort();
+        },
+        crash: async () => {
+          await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: `${prefix}tmp/crashed-upload` }));
+          await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: `${prefix}tmp/crashed-object`, Body: 'half' }));
+        },
+        close: async () => {
+          await emptyS3Prefix(prefix);
+          store.client.destroy();
+        },
+      };
+    },
+  ]);
+} else {
+  console.log(`\n*** ${S3_SKIP_REASON} ***\n`);
+}
+
+const MiB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(STORES)('blob store contract (%s)', (_name, open) => {
+  let t: StoreUnderTest;
+  let store: BlobStore;
+  beforeAll(async () => {
+    t = await open();
+    store = t.store;
+  });
+  afterAll(async () => t.close());
+
+  it('puts under the sha256, once for identical content, and reads whole or a range', async () => {
+    const info = await store.put(bytes('hello ', 'world'));
+    expect(info).toEqual({ sha256: sha256('hello world'), size: 11 });
+    expect(await store.put(bytes('hello world'))).toEqual(info);
+    expect(await text(await store.get(info.sha256))).toBe('hello world');
+    expect(await text(await store.get(info.sha256, { start: 6, end: 10 }))).toBe('world');
+    expect(await text(await store.get(info.sha256, { start: 0, end: 0 }))).toBe('h');
+    expect(await store.exists(info.sha256)).toBe(true);
+    expect(await store.exists(sha256('other'))).toBe(false);
+    await expect(store.get(sha256('other'))).rejects.toMatchObject({ status: 404 });
+    await expect(store.get('../../etc/passwd')).rejects.toMatchObject({ status: 400 });
+    const listed: string[] = [];
+    for await (const b of store.list()) listed.push(b.sha256);
+    expect(listed.filter((s) => s === info.sha256)).toHaveLength(1);
+    expect(await t.leftovers()).toEqual([]);
+  });
+
+  it('streams a body of several parts (never whole in memory) and reads a range across a part boundary', async () => {
+    const big = randomBytes(12 * MiB + 12345);
+    const chunks = Array.from({ length: Math.ceil(big.length / 65536) }, (_, i) => big.subarray(i * 65536, (i + 1) * 65536));
+    const info = await store.put(Readable.from(chunks), { expectedSize: big.length, expectedSha256: sha256(big) });
+    expect(info).toEqual({ sha256: sha256(big), size: big.length });
+    const start = 5 * MiB - 100;
+    const back = await new Promise<Buffer>(async (resolve, reject) => {
+      const parts: Buffer[] = [];
+      const s = await store.get(info.sha256, { start, end: start + 299 });
+      s.on('data', (c: Buffer) => parts.push(c)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
+    });
+    expect(back.equals(big.subarray(start, start + 300))).toBe(true);
+    let whole = createHash('sha256');
+    for await (const c of await store.get(info.sha256)) whole = whole.update(c as Buffer);
+    expect(whole.digest('hex')).toBe(info.sha256);
+    expect(await store.put(Readable.from(chunks))).toEqual(info); // dedup of a multipart-sized body
+    expect(await t.leftovers()).toEqual([]);
+  });
+
+  it.each([
+    ['a size mismatch', { expectedSize: 3 }, 'size_mismatch'],
+    ['a checksum mismatch', { expectedSha256: sha256('nope') }, 'checksum_mismatch'],
+    ['too many bytes', { maxBytes: 4 }, 'payload_too_large'],
+  ])('stores nothing on %s', async (_what, checks: PutChecks, code) => {
+    await expect(store.put(bytes('some', ' bytes'), checks)).rejects.toMatchObject({ code });
+    expect(await store.exists(sha256('some bytes'))).toBe(false);
+    const big = randomBytes(7 * MiB);
+    await expect(store.put(Readable.from([big.subarray(0, 4 * MiB), big.subarray(4 * MiB)]), { ...checks, maxBytes: checks.maxBytes && 6 * MiB })).rejects.toMatchObject({ code });
+    expect(await store.exists(sha256(big))).toBe(false);
+    expect(await t.leftovers()).toEqual([]);
+  });
+
+  it('stores nothing when the source breaks half way (small or past the first part)', async () => {
+    for (const first of [Buffer.from('first half'), randomBytes(6 * MiB)]) {
+      async function* broken() {
+        yield first;
+        throw new Error('connection reset');
+      }
+      await expect(store.put(broken())).rejects.toMatchObject({ status: 400, code: 'upload_interrupted' });
+      expect(await store.exists(sha256(first))).toBe(false);
+    }
+    expect(await t.leftovers()).toEqual([]);
+  });
+
+  it('delete with olderThan keeps a blob that an identical upload has just stored again', async () => {
+    const info = await store.put(bytes('contested'));
+    await sleep(2100);
+    const cutoff = new Date(Date.now() - 1000); // the blob was written before this (S3 dates are whole seconds)
+    await store.put(bytes('contested')); // identical upload: young again
+    expect(await store.delete(info.sha256, { olderThan: cutoff })).toBe(false);
+    expect(await store.exists(info.sha256)).toBe(true);
+    expect(await store.delete(info.sha256, { olderThan: new Date(Date.now() + 5000) })).toBe(true);
+    expect(await store.exists(info.sha256)).toBe(false);
+    expect(await store.delete(info.sha256)).toBe(false);
+    const plain = await store.put(bytes('plain delete'));
+    expect(await store.delete(plain.sha256)).toBe(true);
+    expect(await store.exists(plain.sha256)).toBe(false);
+    expect(await t.leftovers()).toEqual([]);
+  });
+
+  it('sweeps only leftovers older than the cut-off', async () => {
+    await t.crash();
+    const crashed = await t.leftovers();
+    expect(crashed.length).toBeGreaterThan(0);
+    expect(await store.sweep(new Date(Date.now() - HOUR))).toBe(0);
+    expect(await t.leftovers()).toEqual(crashed);
+    expect(await store.sweep(new Date(Date.now() + HOUR))).toBe(crashed.length);
+    expect(await t.leftovers()).toEqual([]);
+  });
+
+  it('collectGarbage deletes unreferenced old blobs, keeps referenced and young ones, and can dry-run', async () => {
+    const before = new Set<string>();
+    for await (const b of store.list()) before.add(b.sha256);
+    const kept = await store.put(bytes('gc kept'));
+    const garbage = await store.put(bytes('gc garbage'));
+    await sleep(2100);
+    const cutoff = Date.now() - 1000;
+    const young = await store.put(bytes('gc young'));
+    const referenced = async (shas: string[]) => new Set(shas.filter((s) => s === kept.sha256 || before.has(s)));
+    const now = new Date(cutoff + HOUR);
+    const dry = await collectGarbage(store, { graceMs: HOUR, referenced, dryRun: true, now });
+    expect(dry).toMatchObject({ scanned: before.size + 3, referenced: before.size + 1, young: 1, deleted: 1, deletedBytes: 10 });
+    expect(await store.exists(garbage.sha256)).toBe(true);
+    const real = await collectGarbage(store, { graceMs: HOUR, referenced, now, batchSize: 1 });
+    expect(real).toMatchObject({ scanned: before.size + 3, referenced: before.size + 1, young: 1, deleted: 1, deletedBytes: 10 });
+    expect(await store.exists(garbage.sha256)).toBe(false);
+    expect(await store.exists(kept.sha256)).toBe(true);
+    expect(await store.exists(young.sha256)).toBe(true);
   });
 });

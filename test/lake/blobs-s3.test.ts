@@ -1,0 +1,248 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createS3BlobStore } from '../../src/core/blobs/s3-store.js';
+import { main } from '../../src/cli/main.js';
+import type { DialectName } from '../../src/core/db/database.js';
+import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { emptyS3Prefix, S3_SKIP_REASON, S3_TEST, s3AppEnv, s3Contents, testPrefix } from '../helpers/s3.js';
+
+// What only the S3 store does: clients' multipart parts and downloads go straight to the object store through
+// presigned URLs (checked by the real S3 server: Swift's s3api verifies every signature), and the app on S3.
+
+const MiB = 1024 * 1024;
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (!S3_TEST) console.log(`\n*** ${S3_SKIP_REASON} ***\n`);
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+describe.skipIf(!S3_TEST)('S3 blob store: multipart staging and presigned URLs', () => {
+  const prefix = testPrefix();
+  let store: ReturnType<typeof createS3BlobStore>;
+  beforeAll(() => {
+    store = createS3BlobStore({ ...S3_TEST!, prefix });
+  });
+  afterAll(async () => {
+    await emptyS3Prefix(prefix);
+    store.client.destroy();
+  });
+
+  // S3 wants every part but the last to be at least 5 MiB.
+  const content = randomBytes(10 * MiB + 4321);
+  const partsOf = (data: Buffer) => [data.subarray(0, 5 * MiB), data.subarray(5 * MiB, 10 * MiB), data.subarray(10 * MiB)];
+  const sendPart = async (url: string, body: Buffer) => {
+    const res = await fetch(url, { method: 'PUT', body: Uint8Array.from(body) });
+    return { status: res.status, etag: res.headers.get('etag') ?? '' };
+  };
+
+  it('takes parts through presigned URLs in any order, a re-sent part, and completes into the content address', async () => {
+    const key = 'uploads/alice/one';
+    const uploadId = await store.createMultipart(key, 'video/mp4');
+    const parts = partsOf(content);
+    const urls = await Promise.all([1, 2, 3].map((n) => store.presignPart(key, uploadId, n, 600)));
+    for (const url of urls) {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      expect(url).toContain('X-Amz-Signature=');
+    }
+    // Out of order and in parallel, with no credentials of their own: the signature in the URL is enough.
+    const sent = await Promise.all([2, 0, 1].map(async (i) => [i, await sendPart(urls[i]!, parts[i])] as const));
+    for (const [, r] of sent) expect(r.status).toBe(200);
+    // Part 2 again (the client lost the answer): it replaces the first copy.
+    const again = await sendPart(urls[1]!, parts[1]);
+    expect(again.status).toBe(200);
+    const etags = new Map(sent.map(([i, r]) => [i + 1, r.etag]));
+    etags.set(2, again.etag);
+
+    const listed = await store.listParts(key, uploadId);
+    expect(listed.map((p) => [p.partNumber, p.size])).toEqual([
+      [1, 5 * MiB],
+      [2, 5 * MiB],
+      [3, 4321],
+    ]);
+    expect(listed[0].etag).toBe(createHash('md5').update(parts[0]).digest('hex'));
+
+    const info = await store.completeMultipart(
+      key,
+      uploadId,
+      [3, 1, 2].map((n) => ({ partNumber: n, etag: etags.get(n)! })),
+      { expectedSha256Prefix: sha256(content).slice(0, 16), expectedSize: content.length },
+    );
+    expect(info).toEqual({ sha256: sha256(content), size: content.length });
+    expect((await readAll(await store.get(info.sha256))).equals(content)).toBe(true);
+    // The staged upload and its assembled object are gone; only the blob stays.
+    await expect(store.listParts(key, uploadId)).rejects.toMatchObject({ status: 404 });
+    expect((await s3Contents(prefix)).objects).toEqual([`blobs/${info.sha256}`]);
+    expect((await s3Contents(prefix)).uploads).toEqual([]);
+  });
+
+  it('answers 403 from the S3 server for a tampered or expired part URL', async () => {
+    const key = 'uploads/alice/tampered';
+    const uploadId = await store.createMultipart(key, 'application/octet-stream');
+    const url = (await store.presignPart(key, uploadId, 1, 600))!;
+    const tampered = [
+      url.replace('partNumber=1', 'partNumber=2'),
+      url.replace(/X-Amz-Signature=([0-9a-f])/, (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`),
+      url.replace(/X-Amz-Expires=\d+/, 'X-Amz-Expires=604800'),
+    ];
+    for (const bad of tampered) {
+      expect(bad).not.toBe(url);
+      expect((await sendPart(bad, Buffer.from('not mine'))).status).toBe(403);
+    }
+    const expiring = (await store.presignPart(key, uploadId, 1, 1))!;
+    await sleep(2100);
+    expect((await sendPart(expiring, Buffer.from('too late'))).status).toBe(403);
+    expect(await store.listParts(key, uploadId)).toEqual([]);
+    await store.abortMultipart(key, uploadId);
+  });
+
+  it('refuses a wrong size or ETag before assembling (the upload stays), and a wrong hash with 400 storing nothing', async () => {
+    const key = 'uploads/alice/wrong';
+    const other = randomBytes(10 * MiB + 1);
+    const uploadId = await store.createMultipart(key, 'application/octet-stream');
+    const parts = partsOf(other);
+    const refs = [];
+    for (const [i, body] of parts.entries()) {
+      refs.push({ partNumber: i + 1, etag: (await sendPart((await store.presignPart(key, uploadId, i + 1, 600))!, body)).etag });
+    }
+    await expect(store.completeMultipart(key, uploadId, refs, { expectedSize: other.length + 1 })).rejects.toMatchObject({
+      status: 400,
+      code: 'size_mismatch',
+    });
+    await expect(
+      store.completeMultipart(key, uploadId, [{ partNumber: 1, etag: '"0123456789abcdef0123456789abcdef"' }, ...refs.slice(1)]),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_part' });
+    await expect(store.completeMultipart(key, uploadId, [...refs, { partNumber: 7, etag: refs[0].etag }])).rejects.toMatchObject({ status: 400 });
+    await expect(store.completeMultipart(key, uploadId, refs, { maxBytes: 1000 })).rejects.toMatchObject({ status: 413 });
+    expect(await store.listParts(key, uploadId)).toHaveLength(3); // still there after those
+
+    await expect(
+      store.completeMultipart(key, uploadId, refs, { expectedSha256Prefix: sha256('something else').slice(0, 16) }),
+    ).rejects.toMatchObject({ status: 400, code: 'checksum_mismatch' });
+    expect(await store.exists(sha256(other))).toBe(false);
+    expect(await s3Contents(prefix)).toMatchObject({ uploads: [] });
+    expect((await s3Contents(prefix)).objects.filter((k) => !k.startsWith('blobs/'))).toEqual([]);
+  });
+
+  it('takes parts the server received itself (putPart), and aborts', async () => {
+    const key = 'uploads/bob/server-side';
+    const data = randomBytes(5 * MiB + 10);
+    const uploadId = await store.createMultipart(key, 'application/octet-stream');
+    const p2 = await store.putPart(key, uploadId, 2, Readable.from([data.subarray(5 * MiB)]));
+    const p1 = await store.putPart(key, uploadId, 1, Readable.from([data.subarray(0, MiB), data.subarray(MiB, 5 * MiB)]), { expectedSize: 5 * MiB });
+    expect(p1).toEqual({ partNumber: 1, etag: createHash('md5').update(data.subarray(0, 5 * MiB)).digest('hex'), size: 5 * MiB });
+    await expect(store.putPart(key, uploadId, 3, Readable.from([Buffer.from('abc')]), { expectedSize: 4 })).rejects.toMatchObject({ code: 'size_mismatch' });
+    const info = await store.completeMultipart(key, uploadId, [p1, p2], { expectedSha256Prefix: sha256(data).slice(0, 16) });
+    expect(info.sha256).toBe(sha256(data));
+
+    const aborted = await store.createMultipart('uploads/bob/aborted', 'text/plain');
+    await store.putPart('uploads/bob/aborted', aborted, 1, Readable.from([Buffer.from('abc')]));
+    await store.abortMultipart('uploads/bob/aborted', aborted);
+    await store.abortMultipart('uploads/bob/aborted', aborted); // twice is fine
+    await expect(store.listParts('uploads/bob/aborted', aborted)).rejects.toMatchObject({ status: 404 });
+    await expect(store.createMultipart('../escape', 'text/plain')).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('completes content that is already stored (dedup) without a second copy', async () => {
+    const key = 'uploads/carol/same';
+    const uploadId = await store.createMultipart(key, 'video/mp4');
+    const refs = [];
+    for (const [i, body] of partsOf(content).entries()) {
+      refs.push({ partNumber: i + 1, etag: (await sendPart((await store.presignPart(key, uploadId, i + 1, 600))!, body)).etag });
+    }
+    const info = await store.completeMultipart(key, uploadId, refs, { expectedSha256Prefix: sha256(content).slice(0, 16) });
+    expect(info.sha256).toBe(sha256(content));
+    const { objects } = await s3Contents(prefix);
+    expect(objects.filter((k) => k === `blobs/${info.sha256}`)).toHaveLength(1);
+    expect(objects).toContain(`touch/${info.sha256}`);
+    expect(objects.filter((k) => k.startsWith('staging/'))).toEqual([]);
+  });
+
+  it('presignGet: a plain HTTP client gets the bytes, a range, the file name and the content type', async () => {
+    const info = await store.put(Readable.from([content]));
+    const url = (await store.presignGet(info.sha256, { filename: 'run 1 "café".mp4', contentType: 'video/mp4', expiresInSeconds: 600 }))!;
+    const whole = await fetch(url);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-type')).toBe('video/mp4');
+    expect(whole.headers.get('content-disposition')).toBe(`attachment; filename="run 1 _caf__.mp4"; filename*=UTF-8''run%201%20%22caf%C3%A9%22.mp4`);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(content)).toBe(true);
+    const part = await fetch(url, { headers: { range: 'bytes=5242870-5242889' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 5242870-5242889/${content.length}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(content.subarray(5242870, 5242890))).toBe(true);
+    expect((await fetch(url.replace(info.sha256, sha256('another blob')))).status).toBe(403);
+  });
+
+  it('copies past the single-copy limit with UploadPartCopy', async () => {
+    const small = createS3BlobStore({ ...S3_TEST!, prefix, partSize: 5 * MiB, maxCopyObjectBytes: 6 * MiB, copyPartSize: 5 * MiB });
+    const data = randomBytes(11 * MiB + 7);
+    const info = await small.put(Readable.from([data]));
+    expect(info).toEqual({ sha256: sha256(data), size: data.length });
+    expect((await readAll(await small.get(info.sha256))).equals(data)).toBe(true);
+    expect((await s3Contents(prefix)).uploads).toEqual([]);
+    small.client.destroy();
+  });
+});
+
+describe.skipIf(!S3_TEST).each(DIALECTS)('the app on the S3 store (%s)', (dialect: DialectName) => {
+  const prefix = testPrefix();
+  let t: TestApp;
+  let app: FastifyInstance;
+  let headers: Record<string, string>;
+  const base = '/namespaces/alice/projects/lab';
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect, s3AppEnv(prefix));
+    app = t.app;
+    headers = await t.auth('alice');
+    await app.inject({ method: 'POST', url: '/namespaces/alice/projects', headers, payload: { name: 'Lab' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await emptyS3Prefix(prefix);
+  });
+
+  it('uploads through PUT …/files/*path into the bucket and serves it back, whole and by range', async () => {
+    const body = randomBytes(6 * MiB + 99);
+    const put = await app.inject({ method: 'PUT', url: `${base}/files/videos/run1.bin`, headers, payload: body });
+    expect(put.statusCode).toBe(201);
+    expect(put.json()).toMatchObject({ sha256: sha256(body), size: body.length });
+    expect((await s3Contents(prefix)).objects).toEqual([`blobs/${sha256(body)}`]);
+    const id = put.json().id;
+    const whole = await app.inject({ method: 'GET', url: `${base}/nodes/${id}/content`, headers });
+    expect(whole.statusCode).toBe(200);
+    expect(whole.rawPayload.equals(body)).toBe(true);
+    const ranged = await app.inject({ method: 'GET', url: `${base}/nodes/${id}/content`, headers: { ...headers, range: 'bytes=100-199' } });
+    expect(ranged.statusCode).toBe(206);
+    expect(ranged.rawPayload.equals(body.subarray(100, 200))).toBe(true);
+    // The same bytes again under another name: stored once.
+    expect((await app.inject({ method: 'PUT', url: `${base}/files/copy.bin`, headers, payload: body })).statusCode).toBe(201);
+    expect((await s3Contents(prefix)).objects.filter((k) => k.startsWith('blobs/'))).toHaveLength(1);
+  });
+
+  it('dreamlake gc deletes unreferenced blobs from the bucket', async () => {
+    const gone = await app.inject({ method: 'PUT', url: `${base}/files/gone.txt`, headers, payload: 'soon garbage' });
+    await app.inject({ method: 'DELETE', url: `${base}/nodes/${gone.json().id}`, headers });
+    await sleep(2100);
+    const env = s3AppEnv(prefix);
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v!);
+    const out = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await main(['node', 'dreamlake', 'gc', '--data', t.dataDir, '--database', t.databaseArg, '--grace', '1s']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const report = out.mock.calls.map((c) => String(c[0])).join('\n');
+    out.mockRestore();
+    expect(report).toMatch(/Scanned 2 blobs: 1 in use, 0 younger than the grace period, deleted 1 \(12 bytes\)/);
+    const { objects } = await s3Contents(prefix);
+    expect(objects.filter((k) => k.startsWith('blobs/'))).toHaveLength(1);
+    expect(objects).not.toContain(`blobs/${sha256('soon garbage')}`);
+  });
+});

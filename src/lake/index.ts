@@ -27,7 +27,10 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     const prefix = `/namespaces/:slug/${alias}`;
     await app.register(projectRoutes, { ctx, alias, prefix });
     await app.register(datasetRoutes, { ctx, prefix: `${prefix}/:projectSlug/datasets` });
-    await app.register(collectionRoutes, { ctx, prefix: `${prefix}/:projectSlug/collections` });
+    // `bindrs` is the original clients' name for collections.
+    for (const name of ['collections', 'bindrs'] as const) {
+      await app.register(collectionRoutes, { ctx, alias: name, prefix: `${prefix}/:projectSlug/${name}` });
+    }
     await app.register(nodeRoutes, { ctx, prefix: `${prefix}/:projectSlug` });
   }
 };

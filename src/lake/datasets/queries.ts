@@ -3,7 +3,7 @@ import { dialectOf, parseJson } from '../../core/db/dialect.js';
 import { notFound } from '../../core/errors.js';
 import type { Page } from '../../core/pagination.js';
 import type { CollectionRow } from '../collections/present.js';
-import { memberIdsJson } from '../collections/sql.js';
+import { datasetCollectionsJson, memberIdsJson } from '../collections/sql.js';
 import type { LakeDb } from '../db.js';
 import { checkProjectScope } from '../scope.js';
 import type { DatasetRow } from './present.js';
@@ -124,10 +124,19 @@ export async function listDatasets(db: LakeDb, userId: string, slug: string, pro
     .selectFrom('scope as s')
     .leftJoin('page as d', (j) => j.onTrue())
     .select(['s.project_id as scope_project_id', 's.role', 's.visibility as scope_visibility', 's.total', ...DATASET_COLUMNS])
+    .select((eb) => {
+      const json = datasetCollectionsJson(dialectOf(db), eb.ref('d.id'));
+      return [json.ids.as('bindr_ids'), json.names.as('bindr_names')];
+    })
     .orderBy('d.id', 'desc')
     .execute();
   const [first] = rows;
   checkProjectScope(first && { memberRole: first.role, visibility: first.scope_visibility, projectId: first.scope_project_id });
-  const datasets = rows.filter((r) => r.id !== null).map(({ scope_project_id: _p, role: _r, scope_visibility: _v, total: _t, ...d }) => d as DatasetRow);
+  const datasets = rows
+    .filter((r) => r.id !== null)
+    .map(({ scope_project_id: _p, role: _r, scope_visibility: _v, total: _t, bindr_ids, bindr_names, ...d }) => {
+      const names = parseJson<string[]>(bindr_names, []);
+      return { row: d as DatasetRow, bindrs: parseJson<string[]>(bindr_ids, []).map((id, i) => ({ id, name: names[i] })) };
+    });
   return { datasets, total: Number(rows[0].total ?? 0) };
 }

@@ -7,6 +7,7 @@ import { collectionRoutes } from './collections/routes.js';
 import { datasetRoutes } from './datasets/routes.js';
 import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
+import { originalNodeRoutes } from './original/routes.js';
 import { projectRoutes } from './projects/routes.js';
 
 const LEFTOVER_GRACE_MS = 3600_000;
@@ -22,6 +23,8 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   requireBearer(app, ctx);
 
   await app.register(namespaceRoutes, { ctx });
+  // The original DreamLake clients' flat node routes (their dialect, the same tree and rules).
+  await app.register(originalNodeRoutes, { ctx });
   // `spaces` and `projects` are two names for one resource on every route.
   for (const alias of ['projects', 'spaces'] as const) {
     const prefix = `/namespaces/:slug/${alias}`;

@@ -7,7 +7,7 @@ import { collectionRoutes } from './collections/routes.js';
 import { datasetRoutes } from './datasets/routes.js';
 import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
-import { originalNodeRoutes } from './original/routes.js';
+import { originalNodeRoutes } from './original/node-routes.js';
 import { projectRoutes } from './projects/routes.js';
 
 const LEFTOVER_GRACE_MS = 3600_000;

@@ -13,7 +13,7 @@ import { findEpisode, notAFolder } from '../nodes/tree.js';
 import { putFile } from '../nodes/write.js';
 import { deleteProject } from '../projects/repo.js';
 import { errors } from '../schemas.js';
-import { presentOriginalNodes, presentProjectRoot } from './present.js';
+import { presentOriginalNodes, presentProjectRoot } from './node-dialect.js';
 import { findRegisteredContent } from './registered-content.js';
 import {
   ContentsBody,
@@ -26,8 +26,8 @@ import {
   NodeListBody,
   OriginalNode,
   ScopeQuery,
-} from './schemas.js';
-import { nodeById, projectByParams } from './scope.js';
+} from './node-schemas.js';
+import { nodeById, projectByParams } from './node-scope.js';
 
 const tags = ['DreamLake: original clients'];
 

@@ -8,6 +8,8 @@ import { datasetRoutes } from './datasets/routes.js';
 import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
 import { originalNodeRoutes } from './original/node-routes.js';
+import { signedRoutes } from './original/signed-routes.js';
+import { uploadsPlugin } from './original/uploads-plugin.js';
 import { projectRoutes } from './projects/routes.js';
 
 const LEFTOVER_GRACE_MS = 3600_000;
@@ -21,6 +23,8 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   });
   declareSecurity(app, 'bearerAuth');
   requireBearer(app, ctx);
+  // Signed URLs carry their credential in the query (their routes say so with config.signedUrl).
+  await app.register(signedRoutes, { ctx });
 
   await app.register(namespaceRoutes, { ctx });
   // The original DreamLake clients' flat node routes (their dialect, the same tree and rules).
@@ -36,4 +40,5 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     }
     await app.register(nodeRoutes, { ctx, prefix: `${prefix}/:projectSlug` });
   }
+  await app.register(uploadsPlugin, { ctx });
 };

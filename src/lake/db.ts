@@ -42,6 +42,11 @@ interface DescribedRow {
 export interface ProjectsTable extends DescribedRow {
   namespace_id: string;
   slug: string;
+  /** `private` (members only) or `public` (readable by every signed-in user); defaults to private on insert. */
+  visibility?: string;
+  /** Live collections and datasets, kept by triggers (migration 005); never written by the app. */
+  collection_count?: number;
+  dataset_count?: number;
 }
 
 export interface DatasetsTable extends DescribedRow {

@@ -7,6 +7,7 @@ import { collectionRoutes } from './collections/routes.js';
 import { datasetRoutes } from './datasets/routes.js';
 import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
+import { originalNodeRoutes } from './original/node-routes.js';
 import { signedRoutes } from './original/signed-routes.js';
 import { uploadsPlugin } from './original/uploads-plugin.js';
 import { projectRoutes } from './projects/routes.js';
@@ -26,12 +27,17 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   await app.register(signedRoutes, { ctx });
 
   await app.register(namespaceRoutes, { ctx });
+  // The original DreamLake clients' flat node routes (their dialect, the same tree and rules).
+  await app.register(originalNodeRoutes, { ctx });
   // `spaces` and `projects` are two names for one resource on every route.
   for (const alias of ['projects', 'spaces'] as const) {
     const prefix = `/namespaces/:slug/${alias}`;
     await app.register(projectRoutes, { ctx, alias, prefix });
     await app.register(datasetRoutes, { ctx, prefix: `${prefix}/:projectSlug/datasets` });
-    await app.register(collectionRoutes, { ctx, prefix: `${prefix}/:projectSlug/collections` });
+    // `bindrs` is the original clients' name for collections.
+    for (const name of ['collections', 'bindrs'] as const) {
+      await app.register(collectionRoutes, { ctx, alias: name, prefix: `${prefix}/:projectSlug/${name}` });
+    }
     await app.register(nodeRoutes, { ctx, prefix: `${prefix}/:projectSlug` });
   }
   await app.register(uploadsPlugin, { ctx });

@@ -27,18 +27,43 @@ const namespaceQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' |
     .where('n.deleted_at', 'is', null),
 );
 
+// LEFT JOIN of the membership: a stranger still gets the row, and may read the project when it is public.
 const projectQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | 'slug' | 'projectSlug') => string) =>
   db
     .selectFrom('namespaces as n')
-    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
+    .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
     .leftJoin('projects as p', (j) =>
       j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null),
     )
-    .select(['n.id as namespaceId', 'm.role'])
+    .select(['n.id as namespaceId', 'm.role as memberRole'])
     .selectAll('p')
     .where('n.slug', '=', p('slug'))
     .where('n.deleted_at', 'is', null),
 );
+
+/** What every signed-in user may do in a public project they are no member of. */
+export const PUBLIC_ROLE = 'read';
+
+/**
+ * The caller's role in a project: their namespace role, else `read` when the project is public, else none.
+ * The one place that says what `visibility` grants.
+ */
+export function effectiveRole(memberRole: string | null | undefined, visibility: string | null | undefined): string | null {
+  if (memberRole) return memberRole;
+  return visibility === 'public' ? PUBLIC_ROLE : null;
+}
+
+/**
+ * The 404s of a project-scoped query row (namespace joined, membership and project LEFT JOINed) and the
+ * caller's role: a stranger to a private (or missing) project gets the same 404 as for a missing namespace.
+ */
+export function checkProjectScope(row: { memberRole: string | null; visibility?: string | null; projectId: string | null } | undefined): string {
+  if (!row) throw namespaceNotFound();
+  const role = effectiveRole(row.memberRole, row.projectId ? row.visibility : null);
+  if (!role) throw namespaceNotFound();
+  if (!row.projectId) throw projectNotFound();
+  return role;
+}
 
 /** The namespace with the caller's role, in one query; outsiders get the same 404 as for a missing one. */
 export async function resolveNamespace(db: LakeDb, userId: string, slug: string): Promise<NamespaceScope> {
@@ -51,8 +76,7 @@ export async function resolveNamespace(db: LakeDb, userId: string, slug: string)
 /** Namespace membership and the live project, in one query. */
 export async function resolveProject(db: LakeDb, userId: string, slug: string, projectSlug: string): Promise<ProjectScope> {
   const [row] = await projectQuery(db, { userId, slug, projectSlug });
-  if (!row) throw namespaceNotFound();
-  if (!row.id) throw projectNotFound();
-  const { namespaceId, role, ...project } = row;
+  const role = checkProjectScope(row && { ...row, projectId: row.id });
+  const { namespaceId, memberRole: _m, ...project } = row;
   return { namespaceId, role, project: project as ProjectsTable };
 }

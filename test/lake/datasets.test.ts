@@ -35,6 +35,7 @@ describe.each(DIALECTS)('DreamLake datasets (%s)', (dialect) => {
       tags: ['q1'],
       projectId,
       metadata: null,
+      bindrs: [],
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       updatedAt: body.createdAt,
     });

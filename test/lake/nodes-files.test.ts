@@ -81,9 +81,12 @@ describe.each(DIALECTS)('DreamLake files and content (%s)', (dialect) => {
       expect(res.json()).toMatchObject({ kind, contentType });
     });
 
-    it('takes an explicit ?kind= and refuses an inner or unknown one', async () => {
+    it('takes an explicit ?kind= of the open vocabulary and refuses a container or malformed one', async () => {
       expect((await put('kinds/raw.dat', 'x', {}, '?kind=video')).json().kind).toBe('video');
+      expect((await put('kinds/track.jsonl', 'x', {}, '?kind=label-track')).json().kind).toBe('label-track');
       expect((await put('kinds/raw2.dat', 'x', {}, '?kind=folder')).statusCode).toBe(400);
+      expect((await put('kinds/raw3.dat', 'x', {}, '?kind=project')).statusCode).toBe(400);
+      expect((await put('kinds/raw4.dat', 'x', {}, '?kind=CSV')).statusCode).toBe(400);
     });
 
     it('replacing a file answers 200 and keeps its node ID, tags and collections', async () => {

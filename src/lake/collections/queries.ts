@@ -3,7 +3,7 @@ import { parseJson } from '../../core/db/dialect.js';
 import { notFound } from '../../core/errors.js';
 import type { Page } from '../../core/pagination.js';
 import type { LakeDb } from '../db.js';
-import { namespaceNotFound, projectNotFound } from '../scope.js';
+import { checkProjectScope } from '../scope.js';
 import { preparedQuery } from '../../core/db/prepared-query.js';
 import type { CollectionRow } from './present.js';
 import { memberIdsJson } from './sql.js';
@@ -38,10 +38,10 @@ const scopeQuery = (withMembers: boolean) =>
   preparedQuery((db: LakeDb, dialect, p: (name: ScopeKeys) => string) =>
     db
       .selectFrom('namespaces as n')
-      .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
+      .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
       .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null))
       .leftJoin('collections as c', (j) => j.onRef('c.project_id', '=', 'p.id').on('c.name', '=', p('name')).on('c.deleted_at', 'is', null))
-      .select(['m.role', 'p.id as scope_project_id', ...COLLECTION_COLUMNS])
+      .select(['m.role', 'p.id as scope_project_id', 'p.visibility as scope_visibility', ...COLLECTION_COLUMNS])
       .$if(withMembers, (q) => q.select(memberIdsJson(dialect, sql.ref('c.id')).as('members')))
       .where('n.slug', '=', p('slug'))
       .where('n.deleted_at', 'is', null),
@@ -58,10 +58,9 @@ export async function findCollection(
   withMembers: boolean,
 ): Promise<CollectionScope> {
   const [row] = await (withMembers ? scopeWithMembers : scopeOnly)(db, { userId, slug, projectSlug, name });
-  if (!row) throw namespaceNotFound();
-  if (!row.scope_project_id) throw projectNotFound();
+  const role = checkProjectScope(row && { memberRole: row.role, visibility: row.scope_visibility, projectId: row.scope_project_id });
   if (!row.id) throw collectionNotFound();
-  const { role, scope_project_id: projectId, members, ...collection } = row as typeof row & { members?: string };
+  const { role: _r, scope_project_id: projectId, scope_visibility: _v, members, ...collection } = row as typeof row & { members?: string };
   return { role, projectId: projectId as string, collection: collection as CollectionRow, members: parseJson<string[]>(members, []) };
 }
 
@@ -78,10 +77,12 @@ const listQuery = (byDataset: boolean) =>
         (qb) =>
           qb
             .selectFrom('namespaces as n')
-            .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
+            .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
             .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', p('projectSlug')).on('p.deleted_at', 'is', null))
             .select((eb) => [
               'p.id as project_id',
+              'm.role as role',
+              'p.visibility as visibility',
               byDataset
                 ? eb
                     .selectFrom('datasets as d')
@@ -109,7 +110,7 @@ const listQuery = (byDataset: boolean) =>
       )
       .selectFrom('scope as s')
       .leftJoin('page as c', (j) => j.onTrue())
-      .select(['s.project_id as scope_project_id', 's.total', ...COLLECTION_COLUMNS])
+      .select(['s.project_id as scope_project_id', 's.role as scope_role', 's.visibility as scope_visibility', 's.total', ...COLLECTION_COLUMNS])
       .select(memberIdsJson(dialect, sql.ref('c.id')).as('members'))
       .orderBy('c.id', 'desc'),
   );
@@ -119,11 +120,11 @@ const listOfDataset = listQuery(true);
 export async function listCollections(db: LakeDb, userId: string, slug: string, projectSlug: string, page: Page, datasetId?: string) {
   const values = { userId, slug, projectSlug, datasetId, limit: page.limit, offset: page.offset };
   const rows = await (datasetId === undefined ? listAll : listOfDataset)(db, values);
-  if (!rows.length) throw namespaceNotFound();
-  if (!rows[0].scope_project_id) throw projectNotFound();
+  const [first] = rows;
+  checkProjectScope(first && { memberRole: first.scope_role, visibility: first.scope_visibility, projectId: first.scope_project_id });
   const items = rows
     .filter((r) => r.id !== null)
-    .map(({ scope_project_id: _p, total: _t, members, ...collection }) => ({
+    .map(({ scope_project_id: _p, scope_role: _r, scope_visibility: _v, total: _t, members, ...collection }) => ({
       collection: collection as CollectionRow,
       members: parseJson<string[]>(members, []),
     }));

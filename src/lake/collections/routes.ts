@@ -13,7 +13,8 @@ import { findCollection, listCollections } from './queries.js';
 import * as repo from './repo.js';
 import {
   CollectionBody,
-  CollectionList,
+  type CollectionAlias,
+  collectionList,
   CollectionParams,
   CreateCollection,
   ExpandedCollectionBody,
@@ -24,8 +25,11 @@ import {
 
 const tags = ['DreamLake: collections'];
 
-/** Registered under …/projects/:projectSlug/collections and its …/spaces/… alias. */
-export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+/**
+ * Registered under …/projects/:projectSlug/collections, its …/spaces/… alias, and under `bindrs` (the
+ * original clients' name for collections); each list answers under the key of its own name.
+ */
+export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alias: CollectionAlias }> = async (app, { ctx, alias }) => {
   const db = ctx.database.db as LakeDb;
 
   app.post('/', {
@@ -39,7 +43,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = 
   });
 
   app.get('/', {
-    schema: { tags, summary: 'List collections, newest first (optionally of one dataset)', params: ProjectParams, querystring: ListCollectionsQuery, response: { 200: CollectionList, ...errors(400, 401, 404) } },
+    schema: { tags, summary: 'List collections, newest first (optionally of one dataset)', params: ProjectParams, querystring: ListCollectionsQuery, response: { 200: collectionList(alias), ...errors(400, 401, 404) } },
   }, async (request, reply) => {
     const page = toPage(request.query);
     const { slug, projectSlug } = request.params;
@@ -47,7 +51,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = 
     const userId = currentUser(request).id;
     return ctx.responses.send(reply, userId, async () => {
       const { items, total } = await listCollections(db, userId, slug, projectSlug, page, datasetId);
-      return { collections: items.map((i) => presentCollection(i.collection, i.members)), ...pageEnvelope(page, total) };
+      return { [alias]: items.map((i) => presentCollection(i.collection, i.members)), ...pageEnvelope(page, total) };
     });
   });
 

@@ -55,7 +55,9 @@ export const ListCollectionsQuery = Type.Composite([
 ]);
 export type ListCollectionsQuery = Static<typeof ListCollectionsQuery>;
 
-export const CollectionList = Type.Object({ collections: Type.Array(CollectionBody), ...PageFields });
+/** `bindrs` is the original clients' name for collections. */
+export type CollectionAlias = 'collections' | 'bindrs';
+export const collectionList = (key: CollectionAlias) => Type.Object({ [key]: Type.Array(CollectionBody), ...PageFields });
 
 export const CreateCollection = Type.Object(
   {

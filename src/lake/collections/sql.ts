@@ -8,6 +8,13 @@ export function memberIdsJson(dialect: DialectName, collectionId: Expression<unk
   return sql<string>`(select ${agg} from collection_members cm where cm.collection_id = ${collectionId})`;
 }
 
+/** The IDs and names of a dataset's live collections as two JSON arrays (text), oldest first, as scalar subqueries. */
+export function datasetCollectionsJson(dialect: DialectName, datasetId: Expression<unknown>) {
+  const of = (column: RawBuilder<unknown>) =>
+    sql<string>`(select ${jsonArrayAgg(dialect, column, sql`dc.id`)} from collections dc where dc.dataset_id = ${datasetId} and dc.deleted_at is null)`;
+  return { ids: of(sql`dc.id`), names: of(sql`dc.name`) };
+}
+
 /** Array items kept in first-seen order without repeats. */
 export function unique(ids: readonly string[]): string[] {
   return [...new Set(ids)];

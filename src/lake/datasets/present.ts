@@ -3,9 +3,17 @@ import type { DatasetsTable } from '../db.js';
 
 export type DatasetRow = Omit<DatasetsTable, 'deleted_at'>;
 
-export function presentDataset(row: DatasetRow) {
+/** A collection as listed in its dataset's `bindrs` (the original clients' name for collections). */
+export interface BindrRef {
+  id: string;
+  name: string;
+}
+
+/** `bindrs`, when given: the dataset's live collections (lists and single reads carry them). */
+export function presentDataset(row: DatasetRow, bindrs?: BindrRef[]) {
   return {
     ...presentDescribed(row),
+    ...(bindrs ? { bindrs } : {}),
     projectId: row.project_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -3,9 +3,9 @@ import { dialectOf, parseJson } from '../../core/db/dialect.js';
 import { notFound } from '../../core/errors.js';
 import type { Page } from '../../core/pagination.js';
 import type { CollectionRow } from '../collections/present.js';
-import { memberIdsJson } from '../collections/sql.js';
+import { datasetCollectionsJson, memberIdsJson } from '../collections/sql.js';
 import type { LakeDb } from '../db.js';
-import { namespaceNotFound, projectNotFound } from '../scope.js';
+import { checkProjectScope } from '../scope.js';
 import type { DatasetRow } from './present.js';
 
 export const datasetNotFound = () => notFound('Dataset not found or deleted.');
@@ -21,9 +21,10 @@ export interface DatasetScope {
 /** Tenancy check, project and live dataset in one query; the LEFT JOINs tell which level is missing. */
 export async function findDataset(db: LakeDb, userId: string, slug: string, projectSlug: string, name: string): Promise<DatasetScope> {
   const row = await scoped(db, userId, slug, projectSlug, name)
-    .select(['m.role', 'p.id as scope_project_id', ...DATASET_COLUMNS])
+    .select(['m.role', 'p.id as scope_project_id', 'p.visibility as scope_visibility', ...DATASET_COLUMNS])
     .executeTakeFirst();
-  const { role, scope_project_id: projectId, ...dataset } = check(row ? [row] : [])[0];
+  const role = check(row ? [row] : []);
+  const { role: _r, scope_project_id: projectId, scope_visibility: _v, ...dataset } = row!;
   return { role, projectId: projectId!, dataset: dataset as DatasetRow };
 }
 
@@ -31,7 +32,7 @@ export async function findDataset(db: LakeDb, userId: string, slug: string, proj
 export async function findDatasetWithCollections(db: LakeDb, userId: string, slug: string, projectSlug: string, name: string) {
   const rows = await scoped(db, userId, slug, projectSlug, name)
     .leftJoin('collections as c', (j) => j.onRef('c.dataset_id', '=', 'd.id').on('c.deleted_at', 'is', null))
-    .select(['m.role', 'p.id as scope_project_id', ...DATASET_COLUMNS])
+    .select(['m.role', 'p.id as scope_project_id', 'p.visibility as scope_visibility', ...DATASET_COLUMNS])
     .select([
       'c.id as c_id',
       'c.name as c_name',
@@ -46,7 +47,8 @@ export async function findDatasetWithCollections(db: LakeDb, userId: string, slu
     .select(memberIdsJson(dialectOf(db), sql.ref('c.id')).as('c_members'))
     .orderBy('c.id')
     .execute();
-  const first = check(rows)[0];
+  check(rows);
+  const first = rows[0];
   const dataset: DatasetRow = {
     id: first.id!,
     name: first.name!,
@@ -79,18 +81,19 @@ export async function findDatasetWithCollections(db: LakeDb, userId: string, slu
 function scoped(db: LakeDb, userId: string, slug: string, projectSlug: string, name: string) {
   return db
     .selectFrom('namespaces as n')
-    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+    .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
     .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
     .leftJoin('datasets as d', (j) => j.onRef('d.project_id', '=', 'p.id').on('d.name', '=', name).on('d.deleted_at', 'is', null))
     .where('n.slug', '=', slug)
     .where('n.deleted_at', 'is', null);
 }
 
-function check<R extends { scope_project_id: string | null; id: string | null }>(rows: R[]): R[] {
-  if (!rows.length) throw namespaceNotFound();
-  if (!rows[0].scope_project_id) throw projectNotFound();
-  if (!rows[0].id) throw datasetNotFound();
-  return rows;
+/** The 404s of a dataset-scoped query, and the caller's role. */
+function check<R extends { role: string | null; scope_visibility: string | null | undefined; scope_project_id: string | null; id: string | null }>(rows: R[]): string {
+  const [r] = rows;
+  const role = checkProjectScope(r && { memberRole: r.role, visibility: r.scope_visibility, projectId: r.scope_project_id });
+  if (!r.id) throw datasetNotFound();
+  return role;
 }
 
 /** One query whatever the page (see listCollections): a one-row scope CTE with the total (a counter), the page joined to it. */
@@ -101,9 +104,9 @@ export async function listDatasets(db: LakeDb, userId: string, slug: string, pro
       (qb) =>
         qb
           .selectFrom('namespaces as n')
-          .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
+          .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', userId))
           .leftJoin('projects as p', (j) => j.onRef('p.namespace_id', '=', 'n.id').on('p.slug', '=', projectSlug).on('p.deleted_at', 'is', null))
-          .select(['p.id as project_id', sql<number>`p.dataset_count`.as('total')])
+          .select(['p.id as project_id', 'm.role as role', 'p.visibility as visibility', sql<number>`p.dataset_count`.as('total')])
           .where('n.slug', '=', slug)
           .where('n.deleted_at', 'is', null),
     )
@@ -120,11 +123,20 @@ export async function listDatasets(db: LakeDb, userId: string, slug: string, pro
     )
     .selectFrom('scope as s')
     .leftJoin('page as d', (j) => j.onTrue())
-    .select(['s.project_id as scope_project_id', 's.total', ...DATASET_COLUMNS])
+    .select(['s.project_id as scope_project_id', 's.role', 's.visibility as scope_visibility', 's.total', ...DATASET_COLUMNS])
+    .select((eb) => {
+      const json = datasetCollectionsJson(dialectOf(db), eb.ref('d.id'));
+      return [json.ids.as('bindr_ids'), json.names.as('bindr_names')];
+    })
     .orderBy('d.id', 'desc')
     .execute();
-  if (!rows.length) throw namespaceNotFound();
-  if (!rows[0].scope_project_id) throw projectNotFound();
-  const datasets = rows.filter((r) => r.id !== null).map(({ scope_project_id: _p, total: _t, ...d }) => d as DatasetRow);
+  const [first] = rows;
+  checkProjectScope(first && { memberRole: first.role, visibility: first.scope_visibility, projectId: first.scope_project_id });
+  const datasets = rows
+    .filter((r) => r.id !== null)
+    .map(({ scope_project_id: _p, role: _r, scope_visibility: _v, total: _t, bindr_ids, bindr_names, ...d }) => {
+      const names = parseJson<string[]>(bindr_names, []);
+      return { row: d as DatasetRow, bindrs: parseJson<string[]>(bindr_ids, []).map((id, i) => ({ id, name: names[i] })) };
+    });
   return { datasets, total: Number(rows[0].total ?? 0) };
 }

@@ -11,6 +11,7 @@ import { presentDataset } from './present.js';
 import { findDataset, findDatasetWithCollections, listDatasets } from './queries.js';
 import * as repo from './repo.js';
 import {
+  ATTACH_ROUTE_NAMES,
   AttachCollections,
   AttachedBody,
   CreateDataset,
@@ -35,7 +36,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     checkMetadata(request.body.metadata);
     const { project, role } = await resolveProject(db, currentUser(request).id, request.params.slug, request.params.projectSlug);
     ensureAllowed(role, 'write');
-    return reply.status(201).send(presentDataset(await repo.createDataset(db, project.id, request.body)));
+    return reply.status(201).send(presentDataset(await repo.createDataset(db, project.id, request.body), []));
   });
 
   app.get('/', {
@@ -46,7 +47,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     const userId = currentUser(request).id;
     return ctx.responses.send(reply, userId, async () => {
       const { datasets, total } = await listDatasets(db, userId, slug, projectSlug, page);
-      return { datasets: datasets.map(presentDataset), ...pageEnvelope(page, total) };
+      return { datasets: datasets.map((d) => presentDataset(d.row, d.bindrs)), ...pageEnvelope(page, total) };
     });
   });
 
@@ -57,7 +58,8 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     const userId = currentUser(request).id;
     return ctx.responses.send(reply, userId, async () => {
       const { dataset, collections } = await findDatasetWithCollections(db, userId, slug, projectSlug, name);
-      return { ...presentDataset(dataset), collections: collections.map((c) => presentCollection(c.collection, c.members)) };
+      const bindrs = collections.map((c) => ({ id: c.collection.id, name: c.collection.name }));
+      return { ...presentDataset(dataset, bindrs), collections: collections.map((c) => presentCollection(c.collection, c.members)) };
     });
   });
 
@@ -81,21 +83,24 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     return { success: true as const };
   });
 
-  app.post('/:name/collections', {
-    schema: { tags, summary: 'Attach existing collections (by name) to the dataset', params: DatasetParams, body: AttachCollections, response: { 200: AttachedBody, ...errors(400, 401, 403, 404) } },
-  }, async (request) => {
-    const { slug, projectSlug, name } = request.params;
-    const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
-    ensureAllowed(role, 'write');
-    return repo.attachCollections(db, dataset, request.body.add);
-  });
+  // `bindrs` is the original clients' name for collections.
+  for (const route of ATTACH_ROUTE_NAMES) {
+    app.post(`/:name/${route}`, {
+      schema: { tags, summary: 'Attach existing collections (by name) to the dataset', params: DatasetParams, body: AttachCollections, response: { 200: AttachedBody, ...errors(400, 401, 403, 404) } },
+    }, async (request) => {
+      const { slug, projectSlug, name } = request.params;
+      const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
+      ensureAllowed(role, 'write');
+      return repo.attachCollections(db, dataset, request.body.add);
+    });
 
-  app.delete('/:name/collections', {
-    schema: { tags, summary: 'Detach collections (by name); they become standalone', params: DatasetParams, body: DetachCollections, response: { 200: DetachedBody, ...errors(400, 401, 403, 404) } },
-  }, async (request) => {
-    const { slug, projectSlug, name } = request.params;
-    const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
-    ensureAllowed(role, 'write');
-    return repo.detachCollections(db, dataset, request.body.remove);
-  });
+    app.delete(`/:name/${route}`, {
+      schema: { tags, summary: 'Detach collections (by name); they become standalone', params: DatasetParams, body: DetachCollections, response: { 200: DetachedBody, ...errors(400, 401, 403, 404) } },
+    }, async (request) => {
+      const { slug, projectSlug, name } = request.params;
+      const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
+      ensureAllowed(role, 'write');
+      return repo.detachCollections(db, dataset, request.body.remove);
+    });
+  }
 };

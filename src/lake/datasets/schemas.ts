@@ -18,6 +18,11 @@ export const DatasetBody = Type.Object({
   tags: Type.Array(Type.String()),
   metadata: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   projectId: Type.String(),
+  bindrs: Type.Optional(
+    Type.Array(Type.Object({ id: Type.String(), name: Type.String() }), {
+      description: 'Its live collections (bindrs), oldest first; in lists and single reads',
+    }),
+  ),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -46,5 +51,7 @@ export type UpdateDataset = Static<typeof UpdateDataset>;
 const CollectionNames = Type.Array(Name, { minItems: 1, maxItems: MAX_COLLECTIONS_PER_REQUEST, description: 'Collection names' });
 export const AttachCollections = Type.Object({ add: CollectionNames }, { additionalProperties: false });
 export const DetachCollections = Type.Object({ remove: CollectionNames }, { additionalProperties: false });
+/** The attach/detach routes answer under both names: …/collections and …/bindrs. */
+export const ATTACH_ROUTE_NAMES = ['collections', 'bindrs'] as const;
 export const AttachedBody = Type.Object({ added: Type.Integer(), total: Type.Integer() });
 export const DetachedBody = Type.Object({ removed: Type.Integer(), total: Type.Integer() });

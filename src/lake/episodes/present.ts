@@ -1,7 +1,9 @@
 import { parseJson } from '../../core/db/dialect.js';
 import type { NodesTable } from '../db.js';
+import { nodePath } from '../original/paths.js';
 
-export function presentEpisode(row: NodesTable) {
+/** An episode; `nodePath` is its path rooted at the project slug (what the original clients read). */
+export function presentEpisode(row: NodesTable, projectSlug: string) {
   const folder = row.path.slice(0, row.path.length - row.name.length - 1);
   return {
     id: row.id,
@@ -11,6 +13,7 @@ export function presentEpisode(row: NodesTable) {
     tags: parseJson<string[]>(row.tags, []),
     metadata: parseJson<Record<string, unknown> | null>(row.metadata, null),
     path: row.path,
+    nodePath: nodePath(projectSlug, row.path),
     folder: folder === '' ? '/' : folder,
     parentId: row.parent_id,
     projectId: row.project_id,

@@ -22,7 +22,7 @@ export const episodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     checkMetadata(request.body.metadata);
     const project = await projectFor(db, request, request.params, 'write');
     const { row, created } = await repo.upsertEpisode(db, project.id, request.body);
-    return reply.status(created ? 201 : 200).send(presentEpisode(row));
+    return reply.status(created ? 201 : 200).send(presentEpisode(row, project.slug));
   });
 
   app.get('/episodes', {
@@ -31,14 +31,14 @@ export const episodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     const project = await projectFor(db, request, request.params);
     const page = toPage(request.query);
     const { rows, total } = await repo.listEpisodes(db, project.id, page);
-    return { episodes: rows.map(presentEpisode), ...pageEnvelope(page, total) };
+    return { episodes: rows.map((row) => presentEpisode(row, project.slug)), ...pageEnvelope(page, total) };
   });
 
   app.get('/episodes/:name', {
     schema: { tags, summary: 'An episode', params: EpisodeParams, response: { 200: EpisodeBody, ...errors(401, 404) } },
   }, async (request) => {
     const project = await projectFor(db, request, request.params);
-    return presentEpisode(await repo.getEpisode(db, project.id, request.params.name));
+    return presentEpisode(await repo.getEpisode(db, project.id, request.params.name), project.slug);
   });
 
   app.patch('/episodes/:name', {
@@ -46,7 +46,7 @@ export const episodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
   }, async (request) => {
     checkMetadata(request.body.metadata);
     const project = await projectFor(db, request, request.params, 'write');
-    return presentEpisode(await repo.updateEpisode(db, project.id, request.params.name, request.body));
+    return presentEpisode(await repo.updateEpisode(db, project.id, request.params.name, request.body), project.slug);
   });
 
   app.delete('/episodes/:name', {

@@ -15,6 +15,7 @@ export const EpisodeBody = Type.Object({
   tags: Type.Array(Type.String()),
   metadata: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   path: Type.String(),
+  nodePath: Type.String({ description: 'The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it)' }),
   folder: Type.String(),
   parentId: Type.Union([Type.String(), Type.Null()]),
   projectId: Type.String(),

@@ -1,5 +1,12 @@
+import { badRequest } from '../../core/errors.js';
+
 export const INNER_KINDS = ['folder', 'episode'] as const;
+/** The kinds the server infers for files; a client may name any other kind matching KIND_PATTERN. */
 export const LEAF_KINDS = ['file', 'video', 'audio', 'image', 'text'] as const;
+/** Node kinds are an open vocabulary for files (`csv`, `parquet`, `label-track`, …). */
+export const KIND_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+/** Kinds a file may never have: the containers, and `project` (the original clients' name for the root). */
+const CONTAINER_KINDS = new Set<string>([...INNER_KINDS, 'project']);
 export type InnerKind = (typeof INNER_KINDS)[number];
 export type LeafKind = (typeof LEAF_KINDS)[number];
 
@@ -47,4 +54,12 @@ export function kindFor(contentType: string): LeafKind {
 
 export function isLeafKind(kind: string): kind is LeafKind {
   return (LEAF_KINDS as readonly string[]).includes(kind);
+}
+
+/** The kind a client names for a file: any kind of the open vocabulary except the containers' (400 otherwise). */
+export function checkFileKind(kind: string): string {
+  if (!new RegExp(KIND_PATTERN).test(kind) || CONTAINER_KINDS.has(kind)) {
+    throw badRequest(`kind "${kind}" is not a file kind: use lower-case letters, digits and "-" (at most 32, not folder, episode or project).`, 'invalid_kind');
+  }
+  return kind;
 }

@@ -3,8 +3,8 @@ import type { LakeDb } from '../db.js';
 import { LEAF_KINDS } from './kinds.js';
 import { lockTree } from './tree.js';
 
-// The seam between collections and the node tree: collection members are live leaf nodes (files) of the
-// collection's project.
+// The seam between collections and the node tree: collection members are live files (leaves) or episodes
+// of the collection's project (the original clients put episodes into bindrs); never folders.
 
 // Bound parameters per statement stay well below SQLite's and PostgreSQL's limits.
 const CHUNK = 10_000;
@@ -16,7 +16,7 @@ function chunks<T>(items: T[]): T[][] {
 }
 
 /**
- * Member IDs that are not live leaf nodes of the project (unknown, deleted, folders or episodes, or of
+ * Member IDs that are not live files or episodes of the project (unknown, deleted, folders, or of
  * another project), each once, in the order given. It also takes the project's tree lock: called first
  * inside the caller's transaction, that makes "validate, then insert members" atomic against a node
  * delete, which removes its files from collections under the same lock.
@@ -30,12 +30,17 @@ export async function findInvalidMembers(db: LakeDb, projectId: string, ids: str
     // By primary key alone, project and state checked per row: with `project_id = ?` in the WHERE clause,
     // SQLite (no statistics) walks the project's (project_id, …) index instead, a cost that grows with the
     // project's files rather than with the IDs asked for.
-    const rows = await db.selectFrom('nodes').select(['id', 'project_id', 'leaf', 'deleted_at']).where('id', 'in', part).execute();
+    const rows = await db.selectFrom('nodes').select(['id', 'project_id', 'leaf', 'kind', 'deleted_at']).where('id', 'in', part).execute();
     for (const r of rows) {
-      if (r.project_id === projectId && Number(r.leaf) === 1 && r.deleted_at === null) valid.add(r.id);
+      if (r.project_id === projectId && isMemberKind(r) && r.deleted_at === null) valid.add(r.id);
     }
   }
   return unique.filter((id) => !valid.has(id));
+}
+
+/** Files and episodes may be collection members; folders may not. */
+export function isMemberKind(node: { leaf: number; kind: string }): boolean {
+  return Number(node.leaf) === 1 || node.kind === 'episode';
 }
 
 export interface MemberNode {

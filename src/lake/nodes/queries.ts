@@ -63,33 +63,36 @@ export async function lookupPath(db: LakeDb, projectId: string, segments: string
 export interface DescendantFilter {
   leavesOnly?: boolean;
   kind?: string;
+  /** Only nodes whose path starts with this (a full path from the project root, e.g. `/ep/camera/fr`). */
+  prefix?: string;
 }
 
 /** The subtree below a node (not the node itself), in path order, with the total in the same query. */
 export async function listDescendants(db: LakeDb, projectId: string, id: string, filter: DescendantFilter, page: Page): Promise<NodePage> {
   const node = await getLiveNode(db, projectId, id);
   if (Number(node.leaf) === 1) throw notAFolder(node.path);
-  const { from, to } = subtreeRange(node.path);
-  let query = db
-    .selectFrom('nodes')
-    .selectAll()
-    .select(sql<number>`count(*) over()`.as('total'))
-    .where('project_id', '=', projectId)
-    .where('path', '>=', from)
-    .where('path', '<', to)
-    .where('deleted_at', 'is', null);
-  if (filter.leavesOnly) query = query.where('leaf', '=', 1);
-  if (filter.kind) query = query.where('kind', '=', filter.kind);
-  const rows = await query.orderBy('path').limit(page.limit).offset(page.offset).execute();
+  return listBelow(db, projectId, node.path, filter, page);
+}
+
+/**
+ * The live nodes below `basePath` (`''` = the project root: the whole tree), in path order, with the total
+ * in the same query; the caller has checked that the base exists.
+ */
+export async function listBelow(db: LakeDb, projectId: string, basePath: string, filter: DescendantFilter, page: Page): Promise<NodePage> {
+  const { from, to } = subtreeRange(basePath);
+  const below = () => {
+    let query = db
+      .selectFrom('nodes')
+      .where('project_id', '=', projectId)
+      .where('path', '>=', from)
+      .where('path', '<', to)
+      .where('deleted_at', 'is', null);
+    if (filter.leavesOnly) query = query.where('leaf', '=', 1);
+    if (filter.kind) query = query.where('kind', '=', filter.kind);
+    if (filter.prefix) query = query.where(sql`substr(path, 1, ${[...filter.prefix].length})`, '=', filter.prefix);
+    return query;
+  };
+  const rows = await below().selectAll().select(sql<number>`count(*) over()`.as('total')).orderBy('path').limit(page.limit).offset(page.offset).execute();
   if (rows.length || page.offset === 0) return stripTotal(rows);
-  let count = db
-    .selectFrom('nodes')
-    .select(sql<number>`count(*)`.as('total'))
-    .where('project_id', '=', projectId)
-    .where('path', '>=', from)
-    .where('path', '<', to)
-    .where('deleted_at', 'is', null);
-  if (filter.leavesOnly) count = count.where('leaf', '=', 1);
-  if (filter.kind) count = count.where('kind', '=', filter.kind);
-  return { rows: [], total: Number((await count.executeTakeFirstOrThrow()).total) };
+  return { rows: [], total: Number((await below().select(sql<number>`count(*)`.as('total')).executeTakeFirstOrThrow()).total) };
 }

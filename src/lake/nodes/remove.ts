@@ -5,8 +5,8 @@ import { subtreeRange } from './paths.js';
 import { countChildren, getLiveNode, lockTree } from './tree.js';
 
 /**
- * Soft-deletes a node and its subtree, and takes the deleted files out of every collection, in one
- * transaction. Answers how many nodes it deleted.
+ * Soft-deletes a node and its subtree, and takes the deleted files and episodes out of every collection,
+ * in one transaction. Answers how many nodes it deleted.
  */
 export async function deleteSubtree(db: LakeDb, projectId: string, id: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -26,16 +26,17 @@ export async function deleteSubtree(db: LakeDb, projectId: string, id: string): 
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     await countChildren(trx, projectId, node.parent_id, -1);
-    // Members only ever name live files, so every file in this subtree (deleted now or before) can go.
+    // Members only ever name live files and episodes, so every member in this subtree (deleted now or
+    // before) can go; folders are never members, so the subtree as a whole can be matched.
     // The collections are touched first, in the order their own member writes use (collection row, then
     // member rows), so that a concurrent member removal cannot deadlock with this delete.
-    const files = trx.selectFrom('nodes').select('id').where(inSubtree).where('leaf', '=', 1);
+    const members = trx.selectFrom('nodes').select('id').where(inSubtree);
     await trx
       .updateTable('collections')
       .set({ updated_at: now })
-      .where('id', 'in', trx.selectFrom('collection_members').select('collection_id').where('node_id', 'in', files))
+      .where('id', 'in', trx.selectFrom('collection_members').select('collection_id').where('node_id', 'in', members))
       .execute();
-    await trx.deleteFrom('collection_members').where('node_id', 'in', files).execute();
+    await trx.deleteFrom('collection_members').where('node_id', 'in', members).execute();
     return Number(result.numUpdatedRows);
   });
 }

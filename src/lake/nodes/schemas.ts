@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PageFields, PageQuery } from '../../core/pagination.js';
 import { Metadata, ProjectParams, Tags } from '../schemas.js';
-import { LEAF_KINDS } from './kinds.js';
+import { KIND_PATTERN } from './kinds.js';
 
-const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 export const NodeBody = Type.Object({
   id: Type.String(),
@@ -62,12 +61,12 @@ export const LookupQuery = Type.Object({ path: PathString });
 export const DescendantsQuery = Type.Object({
   ...PageQuery.properties,
   leavesOnly: Type.Optional(Type.Boolean({ default: false })),
-  kind: Type.Optional(literals(['folder', 'episode', ...LEAF_KINDS])),
+  kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, description: 'folder, episode, or a file kind (video, csv, label-track, …)' })),
 });
 
 export const UploadQuery = Type.Object({
   episode: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: "Put the file inside this episode's folder" })),
-  kind: Type.Optional(literals(LEAF_KINDS)),
+  kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, description: 'The file kind (inferred from the content type when absent): video, audio, image, text, file, or any kind such as csv, parquet, label-track' })),
 });
 
 export const DeletedBody = Type.Object({ success: Type.Literal(true), deleted: Type.Integer() });

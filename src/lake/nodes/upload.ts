@@ -10,7 +10,7 @@ import type { LakeDb } from '../db.js';
 import { errors, ProjectParams } from '../schemas.js';
 import { projectFor } from './access.js';
 import { etagOf } from './conditional.js';
-import { contentTypeFor, kindFor } from './kinds.js';
+import { checkFileKind, contentTypeFor, kindFor } from './kinds.js';
 import { parseUrlPath } from './paths.js';
 import { presentNode } from './present.js';
 import { NodeBody, UploadQuery } from './schemas.js';
@@ -42,6 +42,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: B
       response: { 200: NodeBody, 201: NodeBody, ...errors(400, 401, 403, 404, 409, 412, 413) },
     },
   }, async (request, reply) => {
+    const clientKind = request.query.kind === undefined ? undefined : checkFileKind(request.query.kind);
     const project = await projectFor(db, request, request.params, 'write');
     const segments = parseUrlPath(rawWildcard(request));
     const headers = request.headers;
@@ -64,7 +65,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: B
       throw err;
     });
     const contentType = contentTypeFor(segments[segments.length - 1], headers['content-type']);
-    const kind = request.query.kind ?? kindFor(contentType);
+    const kind = clientKind ?? kindFor(contentType);
     const { node, created } = await putFile(db, project.id, target, { ...blob, contentType, kind });
     return reply.status(created ? 201 : 200).header('etag', etagOf(blob.sha256)).send(presentNode(node));
   });

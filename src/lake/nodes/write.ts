@@ -3,7 +3,7 @@ import { conflict, notFound } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { checkWritePreconditions, type WritePreconditions } from './conditional.js';
-import { joinPath, parseNodePath, prefixPaths } from './paths.js';
+import { checkName, joinPath, parseNodePath, prefixPaths } from './paths.js';
 import { checkNoFileOnTheWay, ensureFolders, episodeNameTaken, findEpisode, insertNode, lockTree, nodeRow, nodesAtPaths } from './tree.js';
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -52,6 +52,8 @@ export interface PutTarget {
   /** Path parts under the root, or under the episode's folder when `episode` is given. */
   segments: string[];
   episode?: string;
+  /** Create the episode (at the project root) when it does not exist yet, under the same lock as the file. */
+  createEpisode?: boolean;
   preconditions: WritePreconditions;
 }
 
@@ -89,6 +91,9 @@ export interface FileContent extends BlobInfo {
 export async function putFile(db: LakeDb, projectId: string, target: PutTarget, content: FileContent): Promise<{ node: NodesTable; created: boolean }> {
   return db.transaction().execute(async (trx) => {
     await lockTree(trx, projectId);
+    if (target.episode !== undefined && target.createEpisode && !(await findEpisode(trx, projectId, target.episode))) {
+      await createLocked(trx, projectId, { segments: [checkName(target.episode, 'episode')], kind: 'episode' });
+    }
     const { segments, found, existing } = await planPut(trx, projectId, target);
     const now = nowIso();
     const fields = { size: content.size, sha256: content.sha256, content_type: content.contentType, kind: content.kind, updated_at: now };

@@ -5,6 +5,7 @@ import * as script from './003-script.js';
 import * as space from './004-space.js';
 import * as lakeCollections from './005-lake-collections.js';
 import * as lakeUploads from './006-lake-uploads.js';
+import * as lakeOriginal from './007-lake-original.js';
 
 /** Ordered by name; a migration, once released, never changes: add a new file instead. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '004-space': space,
   '005-lake-collections': lakeCollections,
   '006-lake-uploads': lakeUploads,
+  '007-lake-original': lakeOriginal,
 };

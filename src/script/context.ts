@@ -1,3 +1,4 @@
+import type { BlobStore } from '../core/blobs/store.js';
 import type { AppContext } from '../core/context.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { ChangeFeed } from './changes/feed.js';
@@ -6,6 +7,8 @@ import { CHANGES_CHANNEL, scriptDb, writeTransaction, type ScriptDb } from './db
 /** What the Dreamscript routes share, built once per app. */
 export interface ScriptContext {
   db: ScriptDb;
+  /** Where CouchDB attachments are kept (the server's blob store). */
+  blobs: BlobStore;
   changes: ChangeFeed;
   /** Null when rate limiting is off (`rate_limit = 0`). */
   limiter: RateLimiter | null;
@@ -15,6 +18,7 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
   const rate = ctx.config.script.rateLimit;
   return {
     db: scriptDb(ctx.database),
+    blobs: ctx.blobs,
     changes: new ChangeFeed(ctx.database.pgPool, CHANGES_CHANNEL),
     limiter: rate > 0 ? new RateLimiter(rate) : null,
   };

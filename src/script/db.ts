@@ -56,6 +56,10 @@ export interface ScriptTables {
     rev: string;
     body: string;
   };
+  script_settings: {
+    name: string;
+    value: string;
+  };
   script_attachment_refs: {
     sha256: string;
     document_id: number;

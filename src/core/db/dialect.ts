@@ -28,3 +28,8 @@ export function parseJson<T>(value: unknown, fallback: T): T {
   if (typeof value !== 'string') return value as T;
   return JSON.parse(value) as T;
 }
+
+/** Orders text by its bytes (CouchDB's _all_docs order), whatever the database's collation. */
+export function bytewiseText(dialect: DialectName, expr: RawBuilder<unknown>) {
+  return dialect === 'postgres' ? sql<string>`(${expr}) collate "C"` : sql<string>`${expr}`;
+}

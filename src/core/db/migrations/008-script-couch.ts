@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 
 // Dreamscript as a CouchDB database (the /dreamscript/couch endpoint): every document gets a revision tree
@@ -53,6 +54,14 @@ export async function up(db: Db): Promise<void> {
     .addPrimaryKeyConstraint('script_local_docs_pk', ['project_id', 'id'])
     .execute();
 
+  // A CouchDB server has a uuid that stays with its data (replicators name their checkpoints after it).
+  await db.schema
+    .createTable('script_settings')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+  await db.insertInto('script_settings').values({ name: 'couch_uuid', value: randomBytes(16).toString('hex') }).execute();
+
   await db.schema
     .createTable('script_attachment_refs')
     .addColumn('sha256', 'text', (c) => c.notNull())
@@ -66,4 +75,5 @@ export async function up(db: Db): Promise<void> {
 export async function down(db: Db): Promise<void> {
   await db.schema.dropTable('script_attachment_refs').ifExists().execute();
   await db.schema.dropTable('script_local_docs').ifExists().execute();
+  await db.schema.dropTable('script_settings').ifExists().execute();
 }

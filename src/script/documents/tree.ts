@@ -55,7 +55,9 @@ export function ancestry(byRev: Map<string, RevNode>, rev: string, limit = Infin
   const path: string[] = [];
   for (let at: string | null = rev; at !== null && path.length < limit; ) {
     path.push(at);
-    at = byRev.get(at)?.parent ?? null;
+    const parent: string | null = byRev.get(at)?.parent ?? null;
+    // A parent that stemming removed ends the path.
+    at = parent !== null && byRev.has(parent) ? parent : null;
   }
   return path;
 }

@@ -40,7 +40,8 @@ export interface Config {
     /** Seconds a staged multipart upload lives before the sweep discards it. */
     uploadExpiry: number;
   };
-  script: { rateLimit: number };
+  /** corsOrigins: origins allowed to call the CouchDB endpoint from a browser (`*` for any); empty: none. */
+  script: { rateLimit: number; corsOrigins: string[] };
   space: { apiToken: string };
   logLevel: string;
   /** How many hot read answers to keep (SQLite only); 0 turns the cache off. */
@@ -231,6 +232,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     script: {
       rateLimit: parseInteger('rate_limit', firstDefined(env.DREAMSCRIPT_RATE_LIMIT, script.rate_limit), 100),
+      corsOrigins: (firstDefined(env.DREAMSCRIPT_CORS_ORIGINS, script.cors_origins) ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
     },
     space: { apiToken: firstDefined(env.DREAMSPACE_APITOKEN, api.APITOKEN, api.apitoken) ?? DEFAULT_SPACE_TOKEN },
     logLevel: firstDefined(flags.logLevel, env.DREAMLAKE_LOG_LEVEL, server.log_level) ?? 'info',

@@ -1,4 +1,5 @@
 import { loadOrCreateSecret } from '../core/auth/jwt.js';
+import type { BlobStore } from '../core/blobs/store.js';
 import type { AppContext } from '../core/context.js';
 import { createCursorCodec, type CursorCodec } from '../core/pagination.js';
 import { RateLimiter } from './access/rate-limit.js';
@@ -8,6 +9,8 @@ import { CHANGES_CHANNEL, scriptDb, writeTransaction, type ScriptDb } from './db
 /** What the Dreamscript routes share, built once per app. */
 export interface ScriptContext {
   db: ScriptDb;
+  /** Where CouchDB attachments are kept (the server's blob store). */
+  blobs: BlobStore;
   changes: ChangeFeed;
   /** Null when rate limiting is off (`rate_limit = 0`). */
   limiter: RateLimiter | null;
@@ -21,6 +24,7 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
   ctx.metrics?.observeWaiters(() => changes.waiting);
   return {
     db: scriptDb(ctx.database),
+    blobs: ctx.blobs,
     changes,
     limiter: rate > 0 ? new RateLimiter(rate) : null,
     cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),

@@ -11,6 +11,7 @@ export interface ScriptTables {
     created_at: string;
     updated_at: string;
     deleted_at: string | null;
+    revs_limit: Generated<number>;
   };
   script_documents: {
     id: Generated<number>;
@@ -22,6 +23,16 @@ export interface ScriptTables {
     deleted: number;
     created_at: string;
     updated_at: string;
+    /** The CouchDB _id, when it is not the ID as a string (migration 008). */
+    couch_id: string | null;
+    /** The winning revision's JSON body when it holds more than title/content; null means {title, content}. */
+    body: string | null;
+    /** The winning revision's attachments (JSON, see couch/attachments.ts), or null. */
+    attachments: string | null;
+    /** Leaves of the revision tree besides the winner (0: a linear history). */
+    branches: Generated<number>;
+    /** The seq of the document's latest revision: its place in the changes feeds. */
+    last_seq: Generated<number>;
   };
   script_revisions: {
     seq: Generated<number>;
@@ -33,6 +44,26 @@ export interface ScriptTables {
     content: string | null;
     deleted: number;
     created_at: string;
+    parent: string | null;
+    body: string | null;
+    attachments: string | null;
+    /** 1 when only the revision's id is kept (compacted, or an ancestor known only by its id). */
+    pruned: Generated<number>;
+  };
+  script_local_docs: {
+    project_id: number;
+    id: string;
+    rev: string;
+    body: string;
+  };
+  script_settings: {
+    name: string;
+    value: string;
+  };
+  script_attachment_refs: {
+    sha256: string;
+    document_id: number;
+    rev: string;
   };
   script_keys: {
     id: Generated<number>;

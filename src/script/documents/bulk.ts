@@ -8,7 +8,7 @@ import type { DocumentRow } from './present.js';
 import { DOCUMENT_COLUMNS } from './repo.js';
 import type { DocumentState } from './revs.js';
 import { BulkItem } from './schemas.js';
-import { appendRevisions, insertDocuments, liveProjects, replaceDocument, stateOf } from './writes.js';
+import { insertDocuments, liveProjects, replaceDocument, stateOf } from './writes.js';
 
 export type BulkResult = { id: number; _rev: string } | { id?: number; error: string; message: string };
 
@@ -68,7 +68,6 @@ export async function bulkWrite(sc: ScriptContext, key: ScriptKey, items: unknow
 
     const now = nowIso();
     const creates: { index: number; state: DocumentState }[] = [];
-    const written: DocumentRow[] = [];
     for (const p of planned) {
       try {
         if ('create' in p) {
@@ -81,7 +80,6 @@ export async function bulkWrite(sc: ScriptContext, key: ScriptKey, items: unknow
         if (next.projectId !== before.project_id) checkTarget(key, next.projectId, live);
         const row = await replaceDocument(trx, before, next, now);
         current.set(row.id, row);
-        written.push(row);
         results[p.index] = { id: row.id, _rev: row.rev };
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
@@ -90,7 +88,6 @@ export async function bulkWrite(sc: ScriptContext, key: ScriptKey, items: unknow
     }
     const inserted = await insertDocuments(trx, creates.map((c) => c.state), now);
     inserted.forEach((row, i) => (results[creates[i].index] = { id: row.id, _rev: row.rev }));
-    await appendRevisions(trx, [...written, ...inserted]);
     return results;
   });
 }

@@ -6,7 +6,7 @@ import type { ScriptKey } from '../keys/repo.js';
 import type { DocumentRow } from './present.js';
 import { documentNotFound, findDocument } from './repo.js';
 import { matches, type DocumentState, type Expected } from './revs.js';
-import { appendRevisions, insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject } from './writes.js';
+import { insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject } from './writes.js';
 
 // The rules of a document write, shared by the single-document routes and _bulk.
 
@@ -32,7 +32,6 @@ export async function createDocument(sc: ScriptContext, key: ScriptKey, state: D
     const { projectId } = state;
     if (projectId !== null && !(await liveProjects(trx, [projectId])).has(projectId)) throw unknownProject(projectId);
     const [row] = await insertDocuments(trx, [state], nowIso());
-    await appendRevisions(trx, [row]);
     return row;
   });
 }
@@ -51,8 +50,6 @@ export async function changeDocument(
     if (next.projectId !== current.project_id) {
       checkTarget(key, next.projectId, await liveProjects(trx, next.projectId === null ? [] : [next.projectId]));
     }
-    const row = await replaceDocument(trx, current, next, nowIso());
-    await appendRevisions(trx, [row]);
-    return row;
+    return replaceDocument(trx, current, next, nowIso());
   });
 }

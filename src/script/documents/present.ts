@@ -3,9 +3,9 @@ import type { ScriptTables } from '../db.js';
 import type { Document } from './schemas.js';
 
 /** A stored document as read back (the table's columns). */
-export type DocumentRow = Selectable<ScriptTables['script_documents']>;
+export type DocumentRow = Omit<Selectable<ScriptTables['script_documents']>, 'last_seq'>;
 
-export function presentDocument(row: Omit<DocumentRow, 'generation' | 'deleted'>): Document {
+export function presentDocument(row: Pick<DocumentRow, 'id' | 'title' | 'content' | 'project_id' | 'rev' | 'created_at' | 'updated_at'>): Document {
   return {
     id: row.id,
     title: row.title,

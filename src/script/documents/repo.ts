@@ -12,6 +12,10 @@ export const DOCUMENT_COLUMNS = [
   'deleted',
   'created_at',
   'updated_at',
+  'couch_id',
+  'body',
+  'attachments',
+  'branches',
 ] as const;
 
 export const documentNotFound = (id: number) => notFound(`Document ${id} was not found.`);
@@ -75,8 +79,8 @@ export async function findRevision(db: ScriptDb, id: number, rev: string) {
       'd.project_id as current_project_id',
     ])
     .where('r.document_id', '=', id)
-    .where('r.generation', '=', Number(rev.split('-')[0]))
     .where('r.rev', '=', rev)
+    .where('r.pruned', '=', 0)
     .executeTakeFirst();
 }
 

@@ -9,8 +9,14 @@ export interface DocumentState {
   deleted: boolean;
 }
 
-export function revisionOf(generation: number, state: DocumentState): string {
-  const body = JSON.stringify([state.title, state.content, state.projectId, state.deleted]);
+/**
+ * A new revision's id: its generation and a hash of what it holds and, past the first, of its parent (so
+ * that the same edit on two branches gives two revisions).
+ */
+export function revisionOf(generation: number, state: DocumentState, parent: string | null = null, extra: unknown = null): string {
+  const fields: unknown[] = [state.title, state.content, state.projectId, state.deleted];
+  if (parent !== null || extra !== null) fields.push(parent, extra);
+  const body = JSON.stringify(fields);
   return `${generation}-${createHash('md5').update(body).digest('hex')}`;
 }
 

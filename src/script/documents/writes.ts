@@ -1,92 +1,53 @@
-import { badRequest, conflict } from '../../core/errors.js';
+import { badRequest } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
+import { commitWrites, loadLeaves, type Attachments, type NewRevision } from './commit.js';
 import type { DocumentRow } from './present.js';
-import { DOCUMENT_COLUMNS } from './repo.js';
 import { revisionOf, type DocumentState } from './revs.js';
 
-// The storage steps every document write is made of, run inside one writeTransaction: insert or replace
-// the current row, then append the new revisions (whose `seq` orders the changes feed).
-
-// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's limits on bound parameters.
-const CHUNK = 500;
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
+// The REST API's writes, as revisions of the shared store (commit.ts): a create starts a tree, a replace
+// extends its winning revision. Fields that only CouchDB clients see (other body fields, attachments)
+// are carried over, as a REST client cannot see them and should not destroy them.
 
 export function stateOf(row: DocumentRow): DocumentState {
   return { title: row.title, content: row.content, projectId: row.project_id, deleted: row.deleted === 1 };
 }
 
+/** The body of a CouchDB document whose title/content a REST write changed. */
+function mergedBody(base: string | null, next: DocumentState): Record<string, unknown> | null {
+  if (base === null) return null;
+  const body: Record<string, unknown> = { ...(JSON.parse(base) as Record<string, unknown>), title: next.title };
+  if (next.content === null) delete body.content;
+  else body.content = next.content;
+  return body;
+}
+
+function restRevision(generation: number, parent: string | null, next: DocumentState, base?: DocumentRow): NewRevision {
+  const body = mergedBody(base?.body ?? null, next);
+  const attachments = !next.deleted && base?.attachments ? (JSON.parse(base.attachments) as Attachments) : null;
+  return {
+    rev: revisionOf(generation, next, parent, body === null && attachments === null ? null : [body, attachments]),
+    parent,
+    deleted: next.deleted,
+    title: next.title,
+    content: next.content,
+    body,
+    attachments,
+    pruned: false,
+  };
+}
+
 /** Inserts new documents at generation 1; the rows come back in the order of `states`. */
 export async function insertDocuments(trx: ScriptDb, states: DocumentState[], now: string): Promise<DocumentRow[]> {
-  const rows: DocumentRow[] = [];
-  for (const part of chunks(states)) {
-    const inserted = await trx
-      .insertInto('script_documents')
-      .values(
-        part.map((s) => ({
-          project_id: s.projectId,
-          title: s.title,
-          content: s.content,
-          generation: 1,
-          rev: revisionOf(1, s),
-          deleted: 0,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .returning(DOCUMENT_COLUMNS)
-      .execute();
-    // IDs are handed out in VALUES order; RETURNING order is not promised, so restore it by ID.
-    rows.push(...inserted.sort((a, b) => a.id - b.id));
-  }
-  return rows;
+  if (states.length === 0) return [];
+  return commitWrites(trx, states.map((s) => ({ projectId: s.projectId, couchId: null, added: [restRevision(1, null, s)] })), now);
 }
 
-/** Writes the next generation of `current`; a concurrent change in between is a 409. */
+/** Writes the next revision of `current`, on top of its winning one. */
 export async function replaceDocument(trx: ScriptDb, current: DocumentRow, next: DocumentState, now: string): Promise<DocumentRow> {
-  const generation = current.generation + 1;
-  const row = await trx
-    .updateTable('script_documents')
-    .set({
-      project_id: next.projectId,
-      title: next.title,
-      content: next.content,
-      generation,
-      rev: revisionOf(generation, next),
-      deleted: next.deleted ? 1 : 0,
-      updated_at: now,
-    })
-    .where('id', '=', current.id)
-    .where('generation', '=', current.generation)
-    .returning(DOCUMENT_COLUMNS)
-    .executeTakeFirst();
-  if (!row) throw conflict(`Document ${current.id} changed meanwhile; fetch it again and retry.`);
+  const leaves = current.branches > 0 ? (await loadLeaves(trx, [current.id])).get(current.id) : undefined;
+  const added = [restRevision(current.generation + 1, current.rev, next, current)];
+  const [row] = await commitWrites(trx, [{ current, projectId: next.projectId, couchId: null, leaves, added }], now);
   return row;
-}
-
-/** Appends the revisions that `rows` now hold to the history (and thereby to the changes feed). */
-export async function appendRevisions(trx: ScriptDb, rows: DocumentRow[]): Promise<void> {
-  for (const part of chunks(rows)) {
-    await trx
-      .insertInto('script_revisions')
-      .values(
-        part.map((row) => ({
-          document_id: row.id,
-          generation: row.generation,
-          rev: row.rev,
-          project_id: row.project_id,
-          title: row.title,
-          content: row.content,
-          deleted: row.deleted,
-          created_at: row.updated_at,
-        })),
-      )
-      .execute();
-  }
 }
 
 /** The IDs among `ids` that are live projects. */

@@ -6,6 +6,7 @@ import * as space from './004-space.js';
 import * as lakeCollections from './005-lake-collections.js';
 import * as lakeUploads from './006-lake-uploads.js';
 import * as lakeOriginal from './007-lake-original.js';
+import * as scriptCouch from './008-script-couch.js';
 
 /** Ordered by name; a migration, once released, never changes: add a new file instead. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005-lake-collections': lakeCollections,
   '006-lake-uploads': lakeUploads,
   '007-lake-original': lakeOriginal,
+  '008-script-couch': scriptCouch,
 };

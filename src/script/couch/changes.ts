@@ -1,0 +1,235 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ScriptContext } from '../context.js';
+import type { ScriptDb } from '../db.js';
+import { loadLeaves } from '../documents/commit.js';
+import type { DocumentRow } from '../documents/present.js';
+import { DOCUMENT_COLUMNS } from '../documents/repo.js';
+import { sortLeaves } from '../documents/tree.js';
+import type { CouchDatabase } from './databases.js';
+import { badRequest, notSupported } from './errors.js';
+import { checkSelector, matches, type Selector } from './mango.js';
+import { couchIdOf, NUMERIC_ID, presentDoc, winnerOfRow } from './read.js';
+
+// CouchDB's _changes over the same feed as the REST /changes: script_documents.last_seq. Each document
+// appears once, at its latest change, with its winning revision (or every leaf, style=all_docs).
+// Sequences are opaque strings to clients (here: the number as text).
+
+export const MAX_TIMEOUT_MS = 300_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface ChangesOptions {
+  since: number | 'now';
+  limit: number | null;
+  descending: boolean;
+  includeDocs: boolean;
+  conflicts: boolean;
+  attachments: boolean;
+  allDocs: boolean;
+  docIds: string[] | null;
+  selector: Selector | null;
+  designOnly: boolean;
+  feed: 'normal' | 'longpoll' | 'continuous' | 'eventsource';
+  heartbeat: number | null;
+  timeout: number;
+}
+
+const flag = (v: unknown) => v === 'true' || v === true;
+
+function integer(v: unknown, name: string, min = 0): number | null {
+  if (v === undefined || v === '') return null;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw badRequest(`Invalid ${name}: ${String(v)}`);
+  return n;
+}
+
+function parseSince(v: unknown): number | 'now' {
+  if (v === undefined || v === '' || v === '0' || v === 0) return 0;
+  if (v === 'now') return 'now';
+  const text = String(v);
+  // Opaque to clients, but only ours are accepted: a number, or CouchDB 2's "<number>-<opaque>" form.
+  const m = /^(0|[1-9][0-9]{0,15})(-.*)?$/.exec(text);
+  if (!m) throw badRequest(`Malformed sequence supplied in 'since' parameter: ${text}`);
+  return Number(m[1]);
+}
+
+export function parseChangesOptions(query: Record<string, unknown>, body: unknown): ChangesOptions {
+  const feed = (query.feed ?? 'normal') as string;
+  if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) throw badRequest(`Invalid feed: ${feed}`);
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  let docIds: string[] | null = null;
+  let selector: Selector | null = null;
+  let designOnly = false;
+  const filter = query.filter as string | undefined;
+  if (filter === '_doc_ids') {
+    let ids = b.doc_ids;
+    if (ids === undefined && typeof query.doc_ids === 'string') {
+      try {
+        ids = JSON.parse(query.doc_ids);
+      } catch {
+        throw badRequest('doc_ids must be a JSON array of strings.');
+      }
+    }
+    if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) throw badRequest('filter=_doc_ids needs doc_ids: a JSON array of strings.');
+    docIds = ids as string[];
+  } else if (filter === '_selector') {
+    selector = checkSelector(b.selector);
+  } else if (filter === '_design') {
+    designOnly = true;
+  } else if (filter === '_view') {
+    throw notSupported('filter=_view');
+  } else if (filter !== undefined && filter !== '') {
+    throw notSupported(`filter=${filter}`);
+  }
+  const timeout = integer(query.timeout, 'timeout') ?? DEFAULT_TIMEOUT_MS;
+  const heartbeat = query.heartbeat === 'true' ? 60_000 : integer(query.heartbeat, 'heartbeat', 1);
+  return {
+    since: parseSince(query.since ?? b.since),
+    limit: integer(query.limit, 'limit', 1),
+    descending: flag(query.descending),
+    includeDocs: flag(query.include_docs),
+    conflicts: flag(query.conflicts),
+    attachments: flag(query.attachments),
+    allDocs: query.style === 'all_docs',
+    docIds,
+    selector,
+    designOnly,
+    feed: feed as ChangesOptions['feed'],
+    heartbeat,
+    timeout: Math.min(timeout, MAX_TIMEOUT_MS),
+  };
+}
+
+type Row = DocumentRow & { last_seq: number };
+
+async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, since: number, batch: number): Promise<Row[]> {
+  let q = db.selectFrom('script_documents').select([...DOCUMENT_COLUMNS, 'last_seq']).where('project_id', '=', target.projectId);
+  if (!o.descending) q = q.where('last_seq', '>', since);
+  if (o.docIds) {
+    const ids = o.docIds;
+    if (!ids.length) return [];
+    const numeric = ids.filter((i) => NUMERIC_ID.test(i)).map(Number);
+    q = q.where((eb) => (numeric.length ? eb.or([eb('couch_id', 'in', ids), eb.and([eb('couch_id', 'is', null), eb('id', 'in', numeric)])]) : eb('couch_id', 'in', ids)));
+  }
+  if (o.designOnly) q = q.where('couch_id', 'like', '\\_design/%' as string);
+  return q.orderBy('last_seq', o.descending ? 'desc' : 'asc').limit(batch).execute() as Promise<Row[]>;
+}
+
+export interface ChangesPage {
+  results: Record<string, unknown>[];
+  last_seq: string;
+  /** The highest sequence number looked at. */
+  seq: number;
+}
+
+/** One page of changes after `since` (filters applied; `limit` counts what is answered). */
+export async function readCouchChanges(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, since: number): Promise<ChangesPage> {
+  const want = o.limit ?? Infinity;
+  const batch = o.selector || o.designOnly ? 500 : Math.min(want, 1000);
+  const results: Record<string, unknown>[] = [];
+  let seq = since;
+  for (;;) {
+    const rows = await scan(sc.db, target, o, seq, batch);
+    const exhausted = rows.length < batch || o.descending;
+    for (const row of rows) {
+      if (results.length >= want) break;
+      if (!o.descending) seq = row.last_seq;
+      if (o.selector && !matches(presentSync(row), o.selector)) continue;
+      results.push(await changeOf(sc, row, o));
+    }
+    if (results.length >= want || exhausted) break;
+  }
+  if (o.descending && results.length) seq = Number(results[0].seq);
+  return { results, seq, last_seq: String(seq) };
+}
+
+function presentSync(row: Row): Record<string, unknown> {
+  const w = winnerOfRow(row);
+  const body = w.body ?? { title: w.title, ...(w.content !== null && { content: w.content }) };
+  return { _id: couchIdOf(row), _rev: row.rev, ...body, ...(w.deleted && { _deleted: true }) };
+}
+
+async function changeOf(sc: ScriptContext, row: Row, o: ChangesOptions): Promise<Record<string, unknown>> {
+  const id = couchIdOf(row);
+  let changes = [{ rev: row.rev }];
+  let conflicts: string[] | undefined;
+  if (row.branches > 0 && (o.allDocs || (o.includeDocs && o.conflicts))) {
+    const leaves = sortLeaves((await loadLeaves(sc.db, [row.id])).get(row.id) ?? []);
+    if (o.allDocs) changes = leaves.map((l) => ({ rev: l.rev }));
+    conflicts = leaves.filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev);
+  }
+  return {
+    seq: String(row.last_seq),
+    id,
+    changes,
+    ...(row.deleted === 1 && { deleted: true }),
+    ...(o.includeDocs && {
+      doc: await presentDoc(sc.blobs, id, winnerOfRow(row), { attachments: o.attachments, conflicts: o.conflicts ? conflicts : undefined }),
+    }),
+  };
+}
+
+async function lastSeqOf(db: ScriptDb, target: CouchDatabase): Promise<number> {
+  const row = await db.selectFrom('script_documents').select((eb) => eb.fn.max('last_seq').as('seq')).where('project_id', '=', target.projectId).executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/** Answers a _changes request in the feed style asked for. Waiting feeds hold no database connection. */
+export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, request: FastifyRequest, reply: FastifyReply) {
+  const since = o.since === 'now' ? await lastSeqOf(sc.db, target) : o.since;
+  if (o.feed === 'normal' || o.descending) {
+    const page = await readCouchChanges(sc, target, o, since);
+    return reply.send({ results: page.results, last_seq: page.last_seq, pending: 0 });
+  }
+
+  // Watch before reading, so that a change committed in between is not missed.
+  const waiter = await sc.changes.watch();
+  const gone = new AbortController();
+  const raw = reply.raw;
+  const onClose = () => gone.abort();
+  raw.on('close', onClose);
+  reply.hijack();
+  const headers = {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': o.feed === 'eventsource' ? 'text/event-stream' : 'application/json',
+    'cache-control': 'no-cache',
+  };
+  raw.writeHead(200, headers);
+  const heartbeat = o.heartbeat ? setInterval(() => raw.write('\n'), o.heartbeat) : null;
+  const deadline = Date.now() + o.timeout;
+  let seq = since;
+  let sent = 0;
+  try {
+    for (;;) {
+      const left = o.limit === null ? null : o.limit - sent;
+      const page = await readCouchChanges(sc, target, { ...o, limit: left }, seq);
+      seq = page.seq;
+      if (o.feed === 'longpoll') {
+        if (page.results.length || Date.now() >= deadline || gone.signal.aborted) {
+          raw.end(JSON.stringify({ results: page.results, last_seq: page.last_seq, pending: 0 }) + '\n');
+          return;
+        }
+      } else {
+        for (const change of page.results) {
+          raw.write(o.feed === 'eventsource' ? `data: ${JSON.stringify(change)}\nid: ${change.seq as string}\n\n` : JSON.stringify(change) + '\n');
+        }
+        sent += page.results.length;
+        if ((o.limit !== null && sent >= o.limit) || Date.now() >= deadline || gone.signal.aborted) break;
+      }
+      if (page.results.length) continue;
+      if (!(await waiter.next(deadline - Date.now(), gone.signal))) {
+        // Timed out, aborted or shutting down: one last look, then the feed ends.
+        if (Date.now() < deadline && !gone.signal.aborted) break;
+      }
+    }
+    if (o.feed === 'continuous') raw.end(JSON.stringify({ last_seq: String(seq), pending: 0 }) + '\n');
+    else if (o.feed === 'longpoll') raw.end(JSON.stringify({ results: [], last_seq: String(seq), pending: 0 }) + '\n');
+    else raw.end();
+  } catch (err) {
+    request.log.error({ err }, 'changes feed failed');
+    raw.destroy();
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    raw.off('close', onClose);
+    waiter.dispose();
+  }
+}

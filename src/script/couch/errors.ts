@@ -1,0 +1,36 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, toAppError } from '../../core/errors.js';
+
+// CouchDB's error shape, {error, reason}, for everything under /couch. The shared rules (policy.ts,
+// keys) throw the catalogue's AppErrors; their codes are renamed here to the ones CouchDB clients know.
+
+export const couchError = (status: number, error: string, reason: string) => new AppError(status, error, reason);
+
+export const badRequest = (reason: string) => couchError(400, 'bad_request', reason);
+export const missing = (reason = 'missing') => couchError(404, 'not_found', reason);
+export const updateConflict = () => couchError(409, 'conflict', 'Document update conflict.');
+export const noDatabase = () => couchError(404, 'not_found', 'Database does not exist.');
+export const notSupported = (what: string) =>
+  couchError(400, 'bad_request', `${what}: this server stores design documents but does not run JavaScript from them (views, shows, lists, updates, filter and validate functions). Use filter=_doc_ids or filter=_selector for filtered replication.`);
+
+const RENAMED: Record<string, string> = {
+  validation_error: 'bad_request',
+  invalid_request: 'bad_request',
+  invalid_json: 'bad_request',
+  rate_limited: 'too_many_requests',
+  payload_too_large: 'too_large',
+  unsupported_media_type: 'bad_content_type',
+  precondition_failed: 'file_exists',
+  internal_error: 'unknown_error',
+};
+
+export function couchErrorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const e = toAppError(err);
+  if (e.status >= 500) request.log.error({ err }, 'request failed');
+  const reason = e.code === 'invalid_json' ? 'invalid UTF-8 JSON' : e.message;
+  return reply
+    .status(e.status)
+    .headers(e.headers)
+    .type('application/json')
+    .send({ error: RENAMED[e.code] ?? e.code, reason });
+}

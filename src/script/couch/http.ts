@@ -1,0 +1,68 @@
+import type { FastifyRequest } from 'fastify';
+import { currentKey } from '../access/authenticate.js';
+import type { ScriptContext } from '../context.js';
+import type { ScriptKey } from '../keys/repo.js';
+import { openDatabase, type CouchDatabase } from './databases.js';
+import { badRequest, couchError } from './errors.js';
+import type { WriteResult } from './write.js';
+
+// Small pieces every CouchDB route uses: bodies arrive as raw bytes (attachments need them so) and JSON
+// is parsed here; query values are CouchDB's (JSON-encoded keys, true/false flags).
+
+export type Query = Record<string, string | undefined>;
+export type DbParams = { db: string };
+
+export function jsonBody(request: FastifyRequest): unknown {
+  const raw = request.body;
+  if (raw === undefined || raw === null) return undefined;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
+  }
+}
+
+export function objectBody(request: FastifyRequest): Record<string, unknown> {
+  const body = jsonBody(request);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+export const flag = (v: string | undefined) => v === 'true';
+
+/** A JSON-encoded query value (startkey="a", keys=[…]); undefined when absent. */
+export function jsonParam(q: Query, ...names: string[]): unknown {
+  for (const name of names) {
+    const v = q[name];
+    if (v === undefined) continue;
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw badRequest(`Query parameter ${name} must be JSON-encoded.`);
+    }
+  }
+  return undefined;
+}
+
+export function intParam(q: Query, name: string, min = 0): number | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw badRequest(`Invalid value for ${name}: ${v}`);
+  return n;
+}
+
+export async function dbOf(sc: ScriptContext, request: FastifyRequest): Promise<{ key: ScriptKey; target: CouchDatabase }> {
+  const key = currentKey(request);
+  return { key, target: await openDatabase(sc.db, key, (request.params as DbParams).db) };
+}
+
+const STATUS: Record<string, number> = { conflict: 409, forbidden: 403, not_found: 404, missing_stub: 412, unauthorized: 401, too_large: 413 };
+
+/** A single-document write's failure, thrown with its status. */
+export function throwIfFailed(result: WriteResult | undefined): asserts result is { ok: true; id: string; rev: string } {
+  if (!result) throw couchError(500, 'unknown_error', 'No result.');
+  if ('error' in result) throw couchError(STATUS[result.error] ?? 400, result.error, result.reason);
+}

@@ -1,0 +1,61 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../core/context.js';
+import type { ScriptContext } from '../context.js';
+import { authenticate } from './auth.js';
+import { couchErrorHandler, couchError } from './errors.js';
+import { bulkRoutes } from './routes-bulk.js';
+import { databaseRoutes } from './routes-db.js';
+import { documentRoutes } from './routes-docs.js';
+
+// The CouchDB replication endpoint (/dreamscript/couch): every database is a Dreamscript project, and
+// every route translates CouchDB's protocol onto the same revision store, keys and policies as the REST
+// API (documents/commit.ts, access/policy.ts). Errors are CouchDB's {error, reason}.
+
+/** Largest request body: a _bulk_docs batch with inline (base64) attachments. */
+export const COUCH_BODY_LIMIT = 256 * 1024 * 1024;
+
+const EXPOSED = 'content-type, cache-control, accept-ranges, etag, server, x-couch-request-id, x-couch-update-newrev, x-couchdb-body-time';
+
+export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; ctx: AppContext }> = async (app, { sc, ctx }) => {
+  // CouchDB's own API documentation describes these routes; the OpenAPI document leaves them out.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
+  app.setErrorHandler(couchErrorHandler);
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: 'not_found', reason: `Route ${request.method} ${request.url.split('?')[0]} not found.` }));
+  // Bodies arrive as bytes: JSON is parsed by the routes (so that a bad one is CouchDB's 400), attachments stay bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: COUCH_BODY_LIMIT }, (_request, body, done) => done(null, body));
+
+  // CORS for browser apps (PouchDB in a web page), from the configured origins.
+  const origins = new Set(ctx.config.script.corsOrigins);
+  app.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin;
+    if (typeof origin === 'string' && (origins.has('*') || origins.has(origin))) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-allow-credentials', 'true');
+      reply.header('access-control-expose-headers', EXPOSED);
+      reply.header('vary', 'Origin');
+      if (request.method === 'OPTIONS') {
+        reply.header('access-control-allow-methods', 'GET, PUT, POST, HEAD, DELETE');
+        reply.header('access-control-allow-headers', String(request.headers['access-control-request-headers'] ?? 'accept, authorization, content-type, origin, referer, x-api-key'));
+        reply.header('access-control-max-age', '600');
+      }
+    }
+    done();
+  });
+  app.options('/', { config: { public: true } }, async (_request, reply) => reply.status(204).send());
+  app.options('/*', { config: { public: true } }, async (_request, reply) => reply.status(204).send());
+
+  // The server root (and _uuids) answer without credentials; an Authorization header there is not even read.
+  app.addHook('onRequest', async (request) => {
+    if ((request.routeOptions.config as { public?: boolean }).public) return;
+    await authenticate(sc, request);
+  });
+
+  await app.register(databaseRoutes, { sc });
+  await app.register(documentRoutes, { sc });
+  await app.register(bulkRoutes, { sc });
+};
+
+export { couchError };

@@ -1,0 +1,133 @@
+import { sql } from 'kysely';
+import type { BlobStore } from '../../core/blobs/store.js';
+import type { ScriptDb } from '../db.js';
+import { revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
+import type { DocumentRow } from '../documents/present.js';
+import { DOCUMENT_COLUMNS } from '../documents/repo.js';
+import { ancestry, revisionsField, type RevNode } from '../documents/tree.js';
+
+// Reading documents in CouchDB's shape. A document's CouchDB `_id` is its `couch_id`, or, for documents
+// created through the REST API, its int64 ID as a string.
+
+export const NUMERIC_ID = /^[1-9][0-9]{0,15}$/;
+
+export function couchIdOf(row: { id: number; couch_id: string | null }): string {
+  return row.couch_id ?? String(row.id);
+}
+
+/** The live-or-deleted documents of one database named by these `_id`s. */
+export async function findDocs(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentRow>> {
+  const out = new Map<string, DocumentRow>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 400) {
+    const part = unique.slice(i, i + 400);
+    const numeric = part.filter((id) => NUMERIC_ID.test(id)).map(Number);
+    const rows = await db
+      .selectFrom('script_documents')
+      .select(DOCUMENT_COLUMNS)
+      .where('project_id', '=', projectId)
+      .where((eb) =>
+        numeric.length
+          ? eb.or([eb('couch_id', 'in', part), eb.and([eb('couch_id', 'is', null), eb('id', 'in', numeric)])])
+          : eb('couch_id', 'in', part),
+      )
+      .execute();
+    // A pushed _id wins over a REST document's ID that happens to read the same.
+    for (const row of rows) if (row.couch_id === null && !out.has(couchIdOf(row))) out.set(couchIdOf(row), row);
+    for (const row of rows) if (row.couch_id !== null) out.set(row.couch_id, row);
+  }
+  return out;
+}
+
+export async function findDoc(db: ScriptDb, projectId: number, id: string): Promise<DocumentRow | undefined> {
+  return (await findDocs(db, projectId, [id])).get(id);
+}
+
+/** The winning revision, straight from the document row. */
+export function winnerOfRow(row: DocumentRow): NewRevision {
+  return {
+    rev: row.rev,
+    parent: null,
+    deleted: row.deleted === 1,
+    title: row.title,
+    content: row.content,
+    body: row.body === null ? null : (JSON.parse(row.body) as Record<string, unknown>),
+    attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments),
+    pruned: false,
+  };
+}
+
+const revKey = (documentId: number, rev: string) => `${documentId} ${rev}`;
+
+/** Stored revisions (with their bodies) by document and rev; pruned ones come back flagged. */
+export async function loadRevisions(db: ScriptDb, wanted: { documentId: number; rev: string }[]): Promise<Map<string, NewRevision>> {
+  const out = new Map<string, NewRevision>();
+  for (let i = 0; i < wanted.length; i += 300) {
+    const part = wanted.slice(i, i + 300);
+    const rows = await db
+      .selectFrom('script_revisions')
+      .select(['document_id', 'rev', 'parent', 'deleted', 'title', 'content', 'body', 'attachments', 'pruned'])
+      .where('document_id', 'in', [...new Set(part.map((w) => w.documentId))])
+      .where('rev', 'in', [...new Set(part.map((w) => w.rev))])
+      .execute();
+    for (const row of rows) out.set(revKey(row.document_id, row.rev), revisionOfRow(row));
+  }
+  return out;
+}
+
+export function revisionFrom(map: Map<string, NewRevision>, documentId: number, rev: string): NewRevision | undefined {
+  return map.get(revKey(documentId, rev));
+}
+
+export interface PresentOptions {
+  /** The document's tree, for `_revisions`. */
+  tree?: RevNode[];
+  revs?: boolean;
+  conflicts?: string[];
+  /** Attachment bodies inline (base64) instead of stubs. */
+  attachments?: boolean;
+}
+
+export function bodyOf(rev: Pick<NewRevision, 'body' | 'title' | 'content'>): Record<string, unknown> {
+  return rev.body ?? { title: rev.title, ...(rev.content !== null && { content: rev.content }) };
+}
+
+/** Bytes already in memory, as the blob store takes them. */
+export async function* bytes(data: Buffer): AsyncIterable<Uint8Array> {
+  yield data;
+}
+
+export async function readBlob(blobs: BlobStore, sha256: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of await blobs.get(sha256)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** A revision as CouchDB answers it. */
+export async function presentDoc(blobs: BlobStore, id: string, rev: NewRevision, options: PresentOptions = {}): Promise<Record<string, unknown>> {
+  const doc: Record<string, unknown> = { _id: id, _rev: rev.rev, ...(rev.deleted ? {} : bodyOf(rev)) };
+  if (rev.deleted) {
+    Object.assign(doc, rev.body ?? {});
+    doc._deleted = true;
+  }
+  if (rev.attachments && Object.keys(rev.attachments).length) {
+    const atts: Record<string, unknown> = {};
+    for (const [name, a] of Object.entries(rev.attachments)) {
+      atts[name] = options.attachments
+        ? { content_type: a.content_type, digest: a.digest, revpos: a.revpos, data: (await readBlob(blobs, a.sha256)).toString('base64') }
+        : { content_type: a.content_type, digest: a.digest, length: a.length, revpos: a.revpos, stub: true };
+    }
+    doc._attachments = atts;
+  }
+  if (options.conflicts?.length) doc._conflicts = options.conflicts;
+  if (options.revs && options.tree) {
+    const byRev = new Map(options.tree.map((n) => [n.rev, n]));
+    doc._revisions = revisionsField(ancestry(byRev, rev.rev));
+  } else if (options.revs) {
+    doc._revisions = revisionsField([rev.rev]);
+  }
+  return doc;
+}
+
+/** `coalesce(couch_id, id as text)`: the _id as the database sees it. */
+export const couchIdSql = sql<string>`coalesce(couch_id, cast(id as text))`;

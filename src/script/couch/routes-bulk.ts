@@ -1,0 +1,182 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { bytewiseText, dialectOf } from '../../core/db/dialect.js';
+import type { ScriptContext } from '../context.js';
+import { loadTrees } from '../documents/commit.js';
+import { DOCUMENT_COLUMNS } from '../documents/repo.js';
+import { latestFrom, sortLeaves, type RevNode } from '../documents/tree.js';
+import { parseChangesOptions, serveChanges } from './changes.js';
+import { badRequest } from './errors.js';
+import { dbOf, flag, intParam, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
+import { couchIdOf, couchIdSql, findDocs, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
+import { parseDoc, REV, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
+
+/** What replicators call in bulk: _bulk_docs, _bulk_get, _revs_diff, _all_docs and _changes. */
+export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
+  app.post<{ Params: DbParams }>('/:db/_bulk_docs', async (request, reply) => {
+    const { key, target } = await dbOf(sc, request);
+    const body = objectBody(request);
+    if (!Array.isArray(body.docs)) throw badRequest('POST body must include `docs` parameter.');
+    const newEdits = body.new_edits !== false;
+    const inputs: (CouchInput | WriteResult)[] = [];
+    for (const raw of body.docs) {
+      try {
+        inputs.push(await parseDoc(sc, raw, newEdits));
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        const id = typeof (raw as { _id?: unknown })?._id === 'string' ? ((raw as { _id: string })._id) : undefined;
+        if (!e.code) throw err;
+        inputs.push({ ...(id !== undefined && { id }), error: e.code, reason: e.message });
+      }
+    }
+    return reply.status(201).send(await writeCouchDocs(sc, key, target, inputs, newEdits));
+  });
+
+  app.post<{ Params: DbParams }>('/:db/_bulk_get', async (request) => {
+    const { target } = await dbOf(sc, request);
+    const q = request.query as Query;
+    const body = objectBody(request);
+    if (!Array.isArray(body.docs)) throw badRequest('POST body must include `docs` parameter.');
+    const items = body.docs as { id?: unknown; rev?: unknown; open_revs?: unknown }[];
+    for (const item of items) {
+      if (typeof item !== 'object' || item === null || typeof item.id !== 'string') throw badRequest('Each of docs needs an id.');
+      if (item.rev !== undefined && (typeof item.rev !== 'string' || !REV.test(item.rev))) throw badRequest('Invalid rev format');
+    }
+    const revs = flag(q.revs);
+    const latest = flag(q.latest);
+    const attachments = flag(q.attachments);
+    const rows = await findDocs(sc.db, target.projectId, items.map((i) => i.id as string));
+    const needTrees = [...rows.values()].filter((r) => revs || latest || r.branches > 0).map((r) => r.id);
+    const trees = needTrees.length ? await loadTrees(sc.db, needTrees) : new Map<number, RevNode[]>();
+
+    const plans = items.map((item) => {
+      const id = item.id as string;
+      const row = rows.get(id);
+      if (!row) return { id, row, wanted: [item.rev as string | undefined] };
+      const tree = trees.get(row.id);
+      let wanted: string[];
+      if (item.rev !== undefined) wanted = [item.rev as string];
+      else if (item.open_revs === 'all' && tree) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
+      else if (Array.isArray(item.open_revs)) wanted = item.open_revs.filter((r): r is string => typeof r === 'string');
+      else wanted = [row.rev];
+      if (latest && tree) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
+      return { id, row, wanted };
+    });
+    const older = plans.flatMap((p) => (p.row ? p.wanted.filter((r) => r !== p.row!.rev).map((rev) => ({ documentId: p.row!.id, rev: rev! })) : []));
+    const bodies = older.length ? await loadRevisions(sc.db, older) : new Map();
+
+    const results = [];
+    for (const p of plans) {
+      const docs = [];
+      for (const rev of p.wanted) {
+        const found = p.row && (rev === p.row.rev ? winnerOfRow(p.row) : revisionFrom(bodies, p.row.id, rev!));
+        if (!found || found.pruned) {
+          docs.push({ error: { id: p.id, rev: rev ?? 'undefined', error: 'not_found', reason: 'missing' } });
+        } else {
+          docs.push({ ok: await presentDoc(sc.blobs, p.id, found, { tree: p.row ? trees.get(p.row.id) : undefined, revs, attachments }) });
+        }
+      }
+      results.push({ id: p.id, docs });
+    }
+    return { results };
+  });
+
+  app.post<{ Params: DbParams }>('/:db/_revs_diff', async (request) => {
+    const { target } = await dbOf(sc, request);
+    const body = objectBody(request);
+    const asked = new Map<string, string[]>();
+    for (const [id, revs] of Object.entries(body)) {
+      if (!Array.isArray(revs) || !revs.every((r) => typeof r === 'string')) throw badRequest(`Revisions of ${id} must be a list of strings.`);
+      asked.set(id, revs as string[]);
+    }
+    const rows = await findDocs(sc.db, target.projectId, [...asked.keys()]);
+    const unsure = [...asked].flatMap(([id, revs]) => {
+      const row = rows.get(id);
+      return row ? revs.filter((r) => r !== row.rev && REV.test(r)).map((rev) => ({ documentId: row.id, rev })) : [];
+    });
+    const known = new Set<string>();
+    for (let i = 0; i < unsure.length; i += 300) {
+      const part = unsure.slice(i, i + 300);
+      const found = await sc.db
+        .selectFrom('script_revisions')
+        .select(['document_id', 'rev'])
+        .where('document_id', 'in', [...new Set(part.map((p) => p.documentId))])
+        .where('rev', 'in', [...new Set(part.map((p) => p.rev))])
+        .execute();
+      for (const f of found) known.add(`${f.document_id} ${f.rev}`);
+    }
+    const out: Record<string, { missing: string[] }> = {};
+    for (const [id, revs] of asked) {
+      const row = rows.get(id);
+      const missing = revs.filter((r) => !row || (r !== row.rev && !known.has(`${row.id} ${r}`)));
+      if (missing.length) out[id] = { missing: [...new Set(missing)] };
+    }
+    return out;
+  });
+
+  const allDocs = async (request: import('fastify').FastifyRequest) => {
+    const { target } = await dbOf(sc, request);
+    const q = request.query as Query;
+    const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
+    const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
+    const includeDocs = flag(q.include_docs) || body.include_docs === true;
+    const descending = flag(q.descending);
+    const limit = intParam(q, 'limit') ?? (typeof body.limit === 'number' ? body.limit : undefined);
+    const skip = intParam(q, 'skip') ?? 0;
+    const attachments = flag(q.attachments);
+    const total = await sc.db
+      .selectFrom('script_documents')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', target.projectId)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
+    const total_rows = Number(total?.n ?? 0);
+
+    if (keys !== undefined) {
+      if (!Array.isArray(keys)) throw badRequest('`keys` must be an array.');
+      const found = await findDocs(sc.db, target.projectId, keys.filter((k): k is string => typeof k === 'string'));
+      let rows = [];
+      for (const k of keys) {
+        const row = typeof k === 'string' ? found.get(k) : undefined;
+        if (!row) rows.push({ key: k, error: 'not_found' });
+        else if (row.deleted) rows.push({ id: k, key: k, value: { rev: row.rev, deleted: true }, ...(includeDocs && { doc: null }) });
+        else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row), { attachments }) }) });
+      }
+      if (descending) rows = rows.reverse();
+      rows = rows.slice(skip, limit === undefined ? undefined : skip + limit);
+      return { total_rows, offset: skip, rows };
+    }
+
+    const key = jsonParam(q, 'key');
+    let start = jsonParam(q, 'startkey', 'start_key');
+    let end = jsonParam(q, 'endkey', 'end_key');
+    if (key !== undefined) start = end = key;
+    const inclusiveEnd = q.inclusive_end !== 'false';
+    const id = bytewiseText(dialectOf(sc.db), couchIdSql);
+    let query = sc.db.selectFrom('script_documents').select(DOCUMENT_COLUMNS).where('project_id', '=', target.projectId).where('deleted', '=', 0);
+    const [lo, hi] = descending ? ['<=', inclusiveEnd ? '>=' : '>'] as const : ['>=', inclusiveEnd ? '<=' : '<'] as const;
+    if (typeof start === 'string') query = query.where(id, lo, start);
+    if (typeof end === 'string') query = query.where(id, hi, end);
+    query = query.orderBy(id, descending ? 'desc' : 'asc');
+    if (limit !== undefined) query = query.limit(limit);
+    if (skip) query = query.offset(skip);
+    if (limit === 0) return { total_rows, offset: skip, rows: [] };
+    const rows = await query.execute();
+    const out = [];
+    for (const row of rows) {
+      const docId = couchIdOf(row);
+      out.push({ id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments }) }) });
+    }
+    return { total_rows, offset: skip, rows: out };
+  };
+  app.get<{ Params: DbParams }>('/:db/_all_docs', allDocs);
+  app.post<{ Params: DbParams }>('/:db/_all_docs', allDocs);
+
+  const changes = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const { target } = await dbOf(sc, request);
+    const body = request.method === 'POST' ? jsonBody(request) : undefined;
+    const options = parseChangesOptions(request.query as Query, body);
+    return serveChanges(sc, target, options, request, reply);
+  };
+  app.get<{ Params: DbParams }>('/:db/_changes', changes);
+  app.post<{ Params: DbParams }>('/:db/_changes', changes);
+};

@@ -1,0 +1,95 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { currentKey } from '../access/authenticate.js';
+import { assertWritable } from '../access/policy.js';
+import type { ScriptContext } from '../context.js';
+import { writeTransaction } from '../db.js';
+import { allDatabases, createDatabase, databaseInfo, deleteDatabase, serverUuid } from './databases.js';
+import { badRequest, couchError } from './errors.js';
+import { dbOf, intParam, jsonBody, type DbParams, type Query } from './http.js';
+
+/** The server root, databases, and the maintenance calls replicators make. */
+export const databaseRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
+  const PUBLIC = { config: { public: true } };
+
+  app.get('/', PUBLIC, async () => ({
+    couchdb: 'Welcome',
+    version: '3.3.3',
+    git_sha: '40afbcfc7',
+    uuid: await serverUuid(sc.db),
+    features: [],
+    vendor: { name: 'DreamLake' },
+  }));
+  app.get('/_up', PUBLIC, async () => ({ status: 'ok' }));
+  app.get('/_uuids', PUBLIC, async (request) => {
+    const count = intParam(request.query as Query, 'count', 1) ?? 1;
+    if (count > 1000) throw badRequest('count may be at most 1000.');
+    return { uuids: Array.from({ length: count }, () => randomUUID().replace(/-/g, '')) };
+  });
+  app.get('/_session', async (request) => ({
+    ok: true,
+    userCtx: { name: currentKey(request).name ?? currentKey(request).prefix, roles: [] },
+    info: { authentication_handlers: ['default'], authenticated: 'default' },
+  }));
+  app.get('/_all_dbs', async (request) => allDatabases(sc.db, currentKey(request)));
+
+  for (const path of ['/:db', '/:db/']) {
+    app.get<{ Params: DbParams }>(path, async (request) => databaseInfo(sc.db, (await dbOf(sc, request)).target));
+    app.put<{ Params: DbParams }>(path, async (request, reply) => {
+      await createDatabase(sc, currentKey(request), request.params.db);
+      return reply.status(201).send({ ok: true });
+    });
+    app.delete<{ Params: DbParams }>(path, async (request) => {
+      await deleteDatabase(sc, currentKey(request), request.params.db);
+      return { ok: true };
+    });
+  }
+
+  app.post<{ Params: DbParams }>('/:db/_ensure_full_commit', async (request, reply) => {
+    await dbOf(sc, request);
+    return reply.status(201).send({ ok: true, instance_start_time: '0' });
+  });
+
+  // Compaction: non-leaf revisions keep their ids in the tree and lose their bodies (DECISIONS).
+  app.post<{ Params: DbParams }>('/:db/_compact', async (request, reply) => {
+    const { key, target } = await dbOf(sc, request);
+    assertWritable(key);
+    await writeTransaction(sc.db, async (trx) => {
+      const docs = trx.selectFrom('script_documents').select('id').where('project_id', '=', target.projectId);
+      await trx
+        .updateTable('script_revisions')
+        .set({ pruned: 1, body: null, content: null, title: '', attachments: null })
+        .where('pruned', '=', 0)
+        .where('document_id', 'in', docs)
+        .where(sql<boolean>`exists (select 1 from script_revisions c where c.document_id = script_revisions.document_id and c.parent = script_revisions.rev)`)
+        .execute();
+      await trx
+        .deleteFrom('script_attachment_refs')
+        .where('document_id', 'in', docs)
+        .where(sql<boolean>`not exists (select 1 from script_revisions r where r.document_id = script_attachment_refs.document_id and r.rev = script_attachment_refs.rev and r.pruned = 0)`)
+        .execute();
+    });
+    return reply.status(202).send({ ok: true });
+  });
+
+  app.get<{ Params: DbParams }>('/:db/_revs_limit', async (request) => (await dbOf(sc, request)).target.revsLimit);
+  app.put<{ Params: DbParams }>('/:db/_revs_limit', async (request) => {
+    const { key, target } = await dbOf(sc, request);
+    assertWritable(key);
+    const limit = jsonBody(request);
+    if (!Number.isSafeInteger(limit) || (limit as number) < 1) throw badRequest('_revs_limit must be a positive integer.');
+    await writeTransaction(sc.db, (trx) =>
+      trx.updateTable('script_projects').set({ revs_limit: limit as number }).where('id', '=', target.projectId).execute(),
+    );
+    return { ok: true };
+  });
+
+  app.get<{ Params: DbParams }>('/:db/_security', async (request) => {
+    await dbOf(sc, request);
+    return { admins: { names: [], roles: [] }, members: { names: [], roles: [] } };
+  });
+  app.put('/:db/_security', async () => {
+    throw couchError(403, 'forbidden', 'Access is set by API keys and their scopes, not by _security.');
+  });
+};

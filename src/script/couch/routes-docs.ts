@@ -1,0 +1,264 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { assertWritable } from '../access/policy.js';
+import type { ScriptContext } from '../context.js';
+import { writeTransaction } from '../db.js';
+import { loadLeaves, loadRevision, loadTrees, type NewRevision } from '../documents/commit.js';
+import type { DocumentRow } from '../documents/present.js';
+import { latestFrom, leavesOf, sortLeaves } from '../documents/tree.js';
+import type { CouchDatabase } from './databases.js';
+import { badRequest, missing, notSupported, updateConflict } from './errors.js';
+import { dbOf, flag, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
+import { md5Digest, parseDoc, REV, validateRev, writeCouchDocs, type CouchInput } from './write.js';
+
+type DocParams = DbParams & { docid: string; '*'?: string; ddoc?: string };
+
+const DESIGN_HANDLERS = new Set(['_view', '_show', '_list', '_update', '_rewrite', '_search', '_search_info', '_info', '_spatial', '_nouveau']);
+
+/** Documents, design documents, _local checkpoints and attachments. */
+export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
+  const idOf = (request: FastifyRequest) => {
+    const p = request.params as DocParams;
+    if (p.ddoc !== undefined) return `_design/${p.ddoc}`;
+    if (p.docid.startsWith('_') && !p.docid.startsWith('_design/')) throw badRequest(`Only reserved document ids may start with underscore (${p.docid} is not a request this server knows).`);
+    return p.docid;
+  };
+
+  // Documents (and, with the same handlers, design documents).
+  for (const base of ['/:db/:docid', '/:db/_design/:ddoc']) {
+    app.get(base, async (request, reply) => {
+      const { target } = await dbOf(sc, request);
+      return reply.send(await readDoc(sc, target, idOf(request), request.query as Query));
+    });
+    app.put(base, async (request, reply) => {
+      const { key, target } = await dbOf(sc, request);
+      const q = request.query as Query;
+      const newEdits = q.new_edits !== 'false';
+      const body = objectBody(request);
+      const rev = q.rev ?? ifMatch(request);
+      if (rev !== undefined && body._rev === undefined) body._rev = rev;
+      else if (rev !== undefined && body._rev !== rev) throw badRequest('Document rev from the request body and query string have different values');
+      const input = await parseDoc(sc, body, newEdits, idOf(request));
+      const [result] = await writeCouchDocs(sc, key, target, [input], newEdits);
+      if (!newEdits) return reply.status(201).send({ ok: true, id: input.id, rev: input.rev });
+      throwIfFailed(result);
+      return reply.status(201).header('etag', `"${result.rev}"`).send(result);
+    });
+    app.delete(base, async (request, reply) => {
+      const { key, target } = await dbOf(sc, request);
+      assertWritable(key);
+      const id = idOf(request);
+      const rev = (request.query as Query).rev ?? ifMatch(request);
+      const row = await findDoc(sc.db, target.projectId, id);
+      if (!row) throw missing();
+      if (rev === undefined) throw updateConflict();
+      const [result] = await writeCouchDocs(sc, key, target, [{ id, rev: validateRev(rev), deleted: true, body: {}, attachments: null }], true);
+      throwIfFailed(result);
+      return reply.header('etag', `"${result.rev}"`).send(result);
+    });
+  }
+
+  app.post<{ Params: DbParams }>('/:db', async (request, reply) => {
+    const { key, target } = await dbOf(sc, request);
+    const input = await parseDoc(sc, objectBody(request), true);
+    const [result] = await writeCouchDocs(sc, key, target, [input], true);
+    throwIfFailed(result);
+    return reply.status(201).header('etag', `"${result.rev}"`).send(result);
+  });
+
+  // Attachments (of documents and design documents); the handlers of design documents answer an error.
+  for (const base of ['/:db/:docid/*', '/:db/_design/:ddoc/*']) {
+    app.get(base, async (request, reply) => {
+      const { target } = await dbOf(sc, request);
+      const name = attachmentName(request);
+      const row = await findDoc(sc.db, target.projectId, idOf(request));
+      if (!row) throw missing();
+      const q = request.query as Query;
+      const rev = q.rev === undefined ? (row.deleted ? null : winnerOfRow(row)) : await revisionOrNull(sc, row, validateRev(q.rev));
+      if (!rev) throw missing(row.deleted ? 'deleted' : 'missing');
+      const att = rev.attachments?.[name];
+      if (!att) throw missing('Document is missing attachment');
+      const stream = await sc.blobs.get(att.sha256);
+      return reply
+        .type(att.content_type)
+        .header('content-length', att.length)
+        .header('content-md5', att.digest.slice(4))
+        .header('etag', `"${att.digest}"`)
+        .send(stream);
+    });
+    app.put(base, async (request, reply) => {
+      const { key, target } = await dbOf(sc, request);
+      assertWritable(key);
+      const name = attachmentName(request);
+      const id = idOf(request);
+      const rev = (request.query as Query).rev ?? ifMatch(request);
+      const data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const row = await findDoc(sc.db, target.projectId, id);
+      const base = rev === undefined ? null : row ? await revisionOrNull(sc, row, validateRev(rev)) : null;
+      if (rev !== undefined && !base) throw updateConflict();
+      if (rev === undefined && row && !row.deleted) throw updateConflict();
+      const stored = await sc.blobs.put(bytes(data));
+      const input: CouchInput = {
+        id,
+        rev,
+        deleted: false,
+        body: base ? bodyOf(base) : {},
+        attachments: {
+          ...Object.fromEntries(Object.keys(base?.attachments ?? {}).map((n) => [n, { stub: true as const }])),
+          [name]: {
+            stub: false,
+            meta: { content_type: String(request.headers['content-type'] ?? 'application/octet-stream'), digest: md5Digest(data), length: data.length, sha256: stored.sha256 },
+          },
+        },
+      };
+      const [result] = await writeCouchDocs(sc, key, target, [input], true);
+      throwIfFailed(result);
+      return reply.status(201).header('etag', `"${result.rev}"`).send(result);
+    });
+    app.delete(base, async (request, reply) => {
+      const { key, target } = await dbOf(sc, request);
+      assertWritable(key);
+      const name = attachmentName(request);
+      const id = idOf(request);
+      const rev = (request.query as Query).rev ?? ifMatch(request);
+      if (rev === undefined) throw updateConflict();
+      const row = await findDoc(sc.db, target.projectId, id);
+      if (!row) throw missing();
+      const base = await revisionOrNull(sc, row, validateRev(rev));
+      if (!base) throw updateConflict();
+      if (!base.attachments?.[name]) throw missing('Document is missing attachment');
+      const rest = Object.keys(base.attachments).filter((n) => n !== name);
+      const input: CouchInput = {
+        id,
+        rev,
+        deleted: false,
+        body: bodyOf(base),
+        attachments: rest.length ? Object.fromEntries(rest.map((n) => [n, { stub: true as const }])) : null,
+      };
+      const [result] = await writeCouchDocs(sc, key, target, [input], true);
+      throwIfFailed(result);
+      return reply.send(result);
+    });
+  }
+
+  // _local documents: checkpoints, never replicated and not in _changes.
+  const localParams = (request: FastifyRequest) => (request.params as DbParams & { '*': string })['*'];
+  app.get('/:db/_local/*', async (request) => {
+    const { target } = await dbOf(sc, request);
+    const id = localParams(request);
+    const row = await sc.db.selectFrom('script_local_docs').select(['rev', 'body']).where('project_id', '=', target.projectId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw missing();
+    return { ...(JSON.parse(row.body) as object), _id: `_local/${id}`, _rev: row.rev };
+  });
+  app.put('/:db/_local/*', async (request, reply) => {
+    const { key, target } = await dbOf(sc, request);
+    assertWritable(key);
+    const id = localParams(request);
+    if (!id) throw badRequest('A _local document needs an id.');
+    const body = objectBody(request);
+    const { _id, _rev, ...fields } = body;
+    if (_id !== undefined && _id !== `_local/${id}`) throw badRequest('Document id in the URL and in the body disagree.');
+    const rev = await writeTransaction(sc.db, async (trx) => {
+      const row = await trx.selectFrom('script_local_docs').select('rev').where('project_id', '=', target.projectId).where('id', '=', id).executeTakeFirst();
+      if (row && _rev !== undefined && _rev !== row.rev) throw updateConflict();
+      if (!row && _rev !== undefined && _rev !== '0-0') throw updateConflict();
+      const next = `0-${row ? Number(row.rev.slice(2)) + 1 : 1}`;
+      if (row) {
+        await trx.updateTable('script_local_docs').set({ rev: next, body: JSON.stringify(fields) }).where('project_id', '=', target.projectId).where('id', '=', id).execute();
+      } else {
+        await trx.insertInto('script_local_docs').values({ project_id: target.projectId, id, rev: next, body: JSON.stringify(fields) }).execute();
+      }
+      return next;
+    });
+    return reply.status(201).send({ ok: true, id: `_local/${id}`, rev });
+  });
+  app.delete('/:db/_local/*', async (request) => {
+    const { key, target } = await dbOf(sc, request);
+    assertWritable(key);
+    const id = localParams(request);
+    const result = await writeTransaction(sc.db, (trx) =>
+      trx.deleteFrom('script_local_docs').where('project_id', '=', target.projectId).where('id', '=', id).executeTakeFirst(),
+    );
+    if (result.numDeletedRows === 0n) throw missing();
+    return { ok: true, id: `_local/${id}`, rev: '0-0' };
+  });
+};
+
+function ifMatch(request: FastifyRequest): string | undefined {
+  const h = request.headers['if-match'];
+  return typeof h === 'string' ? h.replace(/^"(.*)"$/, '$1') : undefined;
+}
+
+function attachmentName(request: FastifyRequest): string {
+  const name = (request.params as DocParams)['*'] ?? '';
+  const first = name.split('/')[0];
+  if ((request.params as DocParams).ddoc !== undefined && DESIGN_HANDLERS.has(first)) throw notSupported(`${first}`);
+  if (name === '') throw badRequest('Attachment name is missing.');
+  return name;
+}
+
+async function revisionOrNull(sc: ScriptContext, row: DocumentRow, rev: string): Promise<NewRevision | null> {
+  if (rev === row.rev) return winnerOfRow(row);
+  try {
+    const r = await loadRevision(sc.db, row.id, rev);
+    return r.pruned ? null : r;
+  } catch {
+    return null;
+  }
+}
+
+/** GET /{db}/{docid} with CouchDB's options: rev, revs, open_revs, conflicts, latest, attachments. */
+async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: Query) {
+  const row = await findDoc(sc.db, target.projectId, id);
+  if (!row) throw missing();
+  const revs = flag(q.revs);
+  const attachments = flag(q.attachments);
+  if (q.open_revs !== undefined) {
+    const tree = (await loadTrees(sc.db, [row.id])).get(row.id) ?? [];
+    let wanted: string[];
+    if (q.open_revs === 'all') wanted = sortLeaves(leavesOf(tree)).map((l) => l.rev);
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(q.open_revs);
+      } catch {
+        throw badRequest('open_revs must be "all" or a JSON array of revisions.');
+      }
+      if (!Array.isArray(parsed) || !parsed.every((r) => typeof r === 'string' && REV.test(r))) throw badRequest('Invalid rev format');
+      wanted = parsed as string[];
+      if (flag(q.latest)) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
+    }
+    const bodies = await loadRevisions(sc.db, wanted.map((rev) => ({ documentId: row.id, rev })));
+    const out = [];
+    for (const rev of wanted) {
+      const r = revisionFrom(bodies, row.id, rev);
+      out.push(!r || r.pruned ? { missing: rev } : { ok: await presentDoc(sc.blobs, id, r, { tree, revs, attachments }) });
+    }
+    return out;
+  }
+
+  let rev: NewRevision;
+  let tree = revs ? (await loadTrees(sc.db, [row.id])).get(row.id) : undefined;
+  if (q.rev !== undefined) {
+    let wantedRev = validateRev(q.rev);
+    if (flag(q.latest)) {
+      tree ??= (await loadTrees(sc.db, [row.id])).get(row.id) ?? [];
+      const latest = sortLeaves(latestFrom(tree, wantedRev));
+      if (latest.length) wantedRev = latest[0].rev;
+    }
+    const found = await revisionOrNull(sc, row, wantedRev);
+    if (!found) throw missing();
+    rev = found;
+  } else {
+    if (row.deleted) throw missing('deleted');
+    rev = winnerOfRow(row);
+  }
+  let conflicts: string[] | undefined;
+  if ((flag(q.conflicts) || flag(q.deleted_conflicts)) && row.branches > 0) {
+    const leaves = (await loadLeaves(sc.db, [row.id])).get(row.id) ?? [];
+    conflicts = sortLeaves(leaves).filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev);
+  }
+  const doc = await presentDoc(sc.blobs, id, rev, { tree, revs, attachments, conflicts: flag(q.conflicts) ? conflicts : undefined });
+  return doc;
+}
+

@@ -1,0 +1,271 @@
+import { sql } from 'kysely';
+import { conflict } from '../../core/errors.js';
+import type { ScriptDb } from '../db.js';
+import type { DocumentRow } from './present.js';
+import { DOCUMENT_COLUMNS } from './repo.js';
+import { generationOf, stemmed, winnerOf, type Leaf, type RevNode } from './tree.js';
+
+// The one way revisions are stored, for the REST API and the CouchDB endpoint alike: insert the new
+// revisions of each document into its tree, recompute the winner (copied into script_documents, which
+// the REST API reads), and move the document to the end of the changes feed (last_seq). Runs inside a
+// writeTransaction, so writers are serialized and no other write interleaves.
+
+/** An attachment as stored: its bytes are the blob `sha256` in the server's blob store. */
+export interface AttachmentMeta {
+  content_type: string;
+  digest: string;
+  length: number;
+  revpos: number;
+  sha256: string;
+}
+export type Attachments = Record<string, AttachmentMeta>;
+
+/** A revision to add. `body: null` means "exactly {title, content}" (REST documents). */
+export interface NewRevision {
+  rev: string;
+  parent: string | null;
+  deleted: boolean;
+  title: string;
+  content: string | null;
+  body: Record<string, unknown> | null;
+  attachments: Attachments | null;
+  /** Only the revision's id is known (an ancestor named by _revisions that this server never saw). */
+  pruned: boolean;
+}
+
+export interface DocumentWrite {
+  /** The stored document; absent for a new one. */
+  current?: DocumentRow;
+  projectId: number | null;
+  /** The CouchDB _id of a new document, when it is not to be its int64 ID as a string. */
+  couchId: string | null;
+  /** The tree's leaves: needed only when `current.branches > 0` (see loadLeaves). */
+  leaves?: Leaf[];
+  /** Parents before children. */
+  added: NewRevision[];
+  /** _revs_limit of the document's database (stemming). */
+  revsLimit?: number;
+}
+
+const CHUNK = 400;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** The leaves of each document's tree (documents with branches). */
+export async function loadLeaves(trx: ScriptDb, ids: number[]): Promise<Map<number, Leaf[]>> {
+  const out = new Map<number, Leaf[]>();
+  for (const part of chunks([...new Set(ids)])) {
+    if (!part.length) continue;
+    const rows = await trx
+      .selectFrom('script_revisions as r')
+      .select(['r.document_id', 'r.rev', 'r.deleted'])
+      .where('r.document_id', 'in', part)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('script_revisions as c').select('c.seq').whereRef('c.document_id', '=', 'r.document_id').whereRef('c.parent', '=', 'r.rev'))),
+      )
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.document_id) ?? [];
+      list.push({ rev: r.rev, deleted: r.deleted === 1 });
+      out.set(r.document_id, list);
+    }
+  }
+  return out;
+}
+
+/** Every node (no bodies) of each document's tree. */
+export async function loadTrees(db: ScriptDb, ids: number[]): Promise<Map<number, RevNode[]>> {
+  const out = new Map<number, RevNode[]>();
+  for (const part of chunks([...new Set(ids)])) {
+    if (!part.length) continue;
+    const rows = await db
+      .selectFrom('script_revisions')
+      .select(['document_id', 'rev', 'parent', 'deleted'])
+      .where('document_id', 'in', part)
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.document_id) ?? [];
+      list.push({ rev: r.rev, parent: r.parent, deleted: r.deleted === 1 });
+      out.set(r.document_id, list);
+    }
+  }
+  return out;
+}
+
+interface Planned {
+  write: DocumentWrite;
+  winner: NewRevision | null; // null: the winner is unchanged (or an older revision to load)
+  winnerRev: string;
+  winnerDeleted: boolean;
+  branches: number;
+}
+
+function plan(write: DocumentWrite): Planned {
+  const leaves = new Map<string, Leaf>();
+  const { current } = write;
+  if (current) {
+    const known = current.branches > 0 ? write.leaves : [{ rev: current.rev, deleted: current.deleted === 1 }];
+    if (!known) throw new Error('the leaves of a branched document must be loaded');
+    for (const leaf of known) leaves.set(leaf.rev, leaf);
+  }
+  for (const rev of write.added) {
+    if (rev.parent !== null) leaves.delete(rev.parent);
+    leaves.set(rev.rev, { rev: rev.rev, deleted: rev.deleted });
+  }
+  const winner = winnerOf(leaves.values());
+  const added = write.added.find((r) => r.rev === winner.rev) ?? null;
+  return { write, winner: added, winnerRev: winner.rev, winnerDeleted: winner.deleted, branches: leaves.size - 1 };
+}
+
+function winnerColumns(w: NewRevision, projectId: number | null, branches: number, now: string) {
+  return {
+    project_id: projectId,
+    title: w.title,
+    content: w.content,
+    body: json(w.body),
+    attachments: json(w.attachments),
+    generation: generationOf(w.rev),
+    rev: w.rev,
+    deleted: w.deleted ? 1 : 0,
+    branches,
+    updated_at: now,
+  };
+}
+
+/**
+ * Stores the writes; answers each document's row as it now is, in the order of `writes`. A document
+ * changed by someone else since it was read is a 409 (cannot happen inside one serialized transaction,
+ * kept as a guard).
+ */
+export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: string): Promise<DocumentRow[]> {
+  const plans = writes.map(plan);
+  const rows: DocumentRow[] = new Array(writes.length);
+
+  // New documents: their winner is among the revisions added.
+  const fresh = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.write.current);
+  for (const part of chunks(fresh)) {
+    const inserted = await trx
+      .insertInto('script_documents')
+      .values(
+        part.map(({ p }) => ({
+          ...winnerColumns(p.winner!, p.write.projectId, p.branches, now),
+          couch_id: p.write.couchId,
+          created_at: now,
+        })),
+      )
+      .returning(DOCUMENT_COLUMNS)
+      .execute();
+    // IDs are handed out in VALUES order; RETURNING order is not promised, so restore it by ID.
+    inserted.sort((a, b) => a.id - b.id).forEach((row, k) => (rows[part[k].i] = row));
+  }
+
+  // Existing documents: a new winner (or the same one with another branch count).
+  for (let i = 0; i < plans.length; i++) {
+    const p = plans[i];
+    const current = p.write.current;
+    if (!current) continue;
+    let winner = p.winner;
+    if (!winner && p.winnerRev !== current.rev) winner = await loadRevision(trx, current.id, p.winnerRev);
+    const set = winner
+      ? winnerColumns(winner, p.write.projectId, p.branches, now)
+      : { branches: p.branches, ...(p.write.projectId !== current.project_id && { project_id: p.write.projectId }), updated_at: now };
+    const row = await trx
+      .updateTable('script_documents')
+      .set(set)
+      .where('id', '=', current.id)
+      .where('rev', '=', current.rev)
+      .returning(DOCUMENT_COLUMNS)
+      .executeTakeFirst();
+    if (!row) throw conflict(`Document ${current.id} changed meanwhile; fetch it again and retry.`);
+    rows[i] = row;
+  }
+
+  const revisions = plans.flatMap((p, i) =>
+    p.write.added.map((r) => ({
+      document_id: rows[i].id,
+      generation: generationOf(r.rev),
+      rev: r.rev,
+      parent: r.parent,
+      project_id: p.write.projectId,
+      title: r.title,
+      content: r.content,
+      body: json(r.body),
+      attachments: json(r.attachments),
+      deleted: r.deleted ? 1 : 0,
+      pruned: r.pruned ? 1 : 0,
+      created_at: now,
+    })),
+  );
+  for (const part of chunks(revisions)) await trx.insertInto('script_revisions').values(part).execute();
+
+  const refs = plans.flatMap((p, i) =>
+    p.write.added.flatMap((r) => Object.values(r.attachments ?? {}).map((a) => ({ sha256: a.sha256, document_id: rows[i].id, rev: r.rev }))),
+  );
+  for (const part of chunks(refs)) await trx.insertInto('script_attachment_refs').values(part).execute();
+
+  const ids = [...new Set(rows.map((r) => r.id))];
+  for (const part of chunks(ids)) {
+    await trx
+      .updateTable('script_documents')
+      .set({ last_seq: sql`(select max(r.seq) from script_revisions r where r.document_id = script_documents.id)` })
+      .where('id', 'in', part)
+      .execute();
+  }
+
+  // Stemming: only documents whose history may have grown past their limit pay for loading their tree.
+  const long = plans
+    .map((p, i) => ({ id: rows[i].id, limit: p.write.revsLimit ?? 1000, top: Math.max(...p.write.added.map((r) => generationOf(r.rev))) }))
+    .filter((d) => d.top > d.limit);
+  if (long.length) await stem(trx, long);
+  return rows;
+}
+
+async function stem(trx: ScriptDb, docs: { id: number; limit: number }[]) {
+  const trees = await loadTrees(trx, docs.map((d) => d.id));
+  for (const { id, limit } of docs) {
+    const drop = stemmed(trees.get(id) ?? [], limit);
+    for (const part of chunks(drop)) {
+      await trx.deleteFrom('script_revisions').where('document_id', '=', id).where('rev', 'in', part).execute();
+      await trx.deleteFrom('script_attachment_refs').where('document_id', '=', id).where('rev', 'in', part).execute();
+    }
+  }
+}
+
+/** One stored revision with its body (pruned ones have none). */
+export async function loadRevision(db: ScriptDb, documentId: number, rev: string): Promise<NewRevision> {
+  const row = await db
+    .selectFrom('script_revisions')
+    .select(['rev', 'parent', 'deleted', 'title', 'content', 'body', 'attachments', 'pruned'])
+    .where('document_id', '=', documentId)
+    .where('rev', '=', rev)
+    .executeTakeFirstOrThrow();
+  return revisionOfRow(row);
+}
+
+export function revisionOfRow(row: {
+  rev: string;
+  parent: string | null;
+  deleted: number;
+  title: string;
+  content: string | null;
+  body: string | null;
+  attachments: string | null;
+  pruned: number;
+}): NewRevision {
+  return {
+    rev: row.rev,
+    parent: row.parent,
+    deleted: row.deleted === 1,
+    title: row.title,
+    content: row.content,
+    body: row.body === null ? null : (JSON.parse(row.body) as Record<string, unknown>),
+    attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments),
+    pruned: row.pruned === 1,
+  };
+}

@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
+
+// The CouchDB endpoint spoken to directly (app.inject): databases, errors, the revision tree, one store
+// with the REST API. Real PouchDB replication is in couch-pouchdb.test.ts.
+
+const md5 = (s: string) => `md5-${createHash('md5').update(s).digest('base64')}`;
+
+describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
+  let t: ScriptTestApp;
+  let key: string;
+  beforeAll(async () => {
+    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
+    key = await t.key();
+  });
+  afterAll(async () => t.close());
+
+  const couch = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+    t.app.inject({
+      method: method as 'GET',
+      url: `/dreamscript/couch${url}`,
+      headers: { 'x-api-key': key, ...(payload !== undefined && typeof payload !== 'string' && { 'content-type': 'application/json' }), ...headers },
+      ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+    });
+  const rest = (method: string, url: string, payload?: object) => t.call(key, { method: method as 'GET', url, ...(payload && { payload }) });
+
+  it('answers the server root without credentials, ignoring an Authorization header it cannot parse', async () => {
+    for (const headers of [{}, { authorization: 'Bearer not-a-key' }, { authorization: 'Basic %%%' }]) {
+      const res = await t.app.inject({ method: 'GET', url: '/dreamscript/couch/', headers });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ couchdb: 'Welcome', version: '3.3.3' });
+      expect(res.json().uuid).toMatch(/^[0-9a-f]{32}$/);
+    }
+    const denied = await t.app.inject({ method: 'GET', url: '/dreamscript/couch/_all_dbs' });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.json()).toEqual({ error: 'unauthorized', reason: expect.any(String) });
+  });
+
+  it('accepts the key as X-API-Key or as the password of HTTP Basic', async () => {
+    const basic = `Basic ${Buffer.from(`anyone:${key}`).toString('base64')}`;
+    const res = await t.app.inject({ method: 'GET', url: '/dreamscript/couch/_all_dbs', headers: { authorization: basic } });
+    expect(res.statusCode).toBe(200);
+    const wrong = await t.app.inject({ method: 'GET', url: '/dreamscript/couch/_all_dbs', headers: { authorization: `Basic ${Buffer.from('anyone:nope').toString('base64')}` } });
+    expect(wrong.statusCode).toBe(401);
+  });
+
+  it('creates (201, then 412), describes and deletes a database; its name is free again', async () => {
+    expect((await couch('PUT', '/scratch')).statusCode).toBe(201);
+    const again = await couch('PUT', '/scratch');
+    expect(again.statusCode).toBe(412);
+    expect(again.json()).toEqual({ error: 'file_exists', reason: expect.any(String) });
+    await couch('PUT', '/scratch/doc1', { title: 'hello', tags: ['x'] });
+    const info = (await couch('GET', '/scratch')).json();
+    expect(info).toMatchObject({ db_name: 'scratch', doc_count: 1, doc_del_count: 0 });
+    expect(typeof info.update_seq).toBe('string');
+    const project = (await rest('GET', '/projects')).json().find((p: { name: string }) => p.name === 'scratch');
+    expect((await couch('GET', `/${project.id}`)).json().doc_count).toBe(1);
+
+    expect((await couch('DELETE', '/scratch')).json()).toEqual({ ok: true });
+    expect((await couch('GET', '/scratch')).statusCode).toBe(404);
+    expect((await rest('GET', `/projects/${project.id}`)).statusCode).toBe(404);
+    expect(await t.db.selectFrom('script_documents').select('id').where('project_id', '=', project.id).execute()).toEqual([]);
+    expect((await couch('PUT', '/scratch')).statusCode).toBe(201);
+    expect((await couch('GET', '/scratch')).json().doc_count).toBe(0);
+  });
+
+  it('refuses names that are not valid database names, with CouchDB error shapes', async () => {
+    for (const name of ['BadName', '_private', '9lives']) {
+      const res = await couch('PUT', `/${name}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toBe('illegal_database_name');
+    }
+    const missing = await couch('GET', '/nosuchdb');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: 'not_found', reason: 'Database does not exist.' });
+  });
+
+  describe('documents', () => {
+    beforeAll(async () => {
+      await couch('PUT', '/docs');
+    });
+
+    it('writes and reads with CouchDB semantics: conflicts on stale revisions, deletions, _revisions', async () => {
+      const created = await couch('PUT', '/docs/note', { title: 'v1', n: 1 });
+      expect(created.statusCode).toBe(201);
+      const rev1 = created.json().rev;
+      expect(rev1).toMatch(/^1-[0-9a-f]{32}$/);
+      expect((await couch('PUT', '/docs/note', { title: 'again' })).statusCode).toBe(409);
+      const rev2 = (await couch('PUT', '/docs/note', { _rev: rev1, title: 'v2', n: 2 })).json().rev;
+      const stale = await couch('PUT', '/docs/note', { _rev: rev1, title: 'lost' });
+      expect(stale.statusCode).toBe(409);
+      expect(stale.json()).toEqual({ error: 'conflict', reason: 'Document update conflict.' });
+
+      const doc = (await couch('GET', '/docs/note?revs=true')).json();
+      expect(doc).toMatchObject({ _id: 'note', _rev: rev2, title: 'v2', n: 2, _revisions: { start: 2, ids: [rev2.slice(2), rev1.slice(2)] } });
+      expect((await couch('GET', `/docs/note?rev=${rev1}`)).json()).toMatchObject({ _rev: rev1, title: 'v1' });
+
+      const del = await couch('DELETE', `/docs/note?rev=${rev2}`);
+      expect(del.json()).toMatchObject({ ok: true, id: 'note' });
+      const gone = await couch('GET', '/docs/note');
+      expect(gone.statusCode).toBe(404);
+      expect(gone.json()).toEqual({ error: 'not_found', reason: 'deleted' });
+      const recreated = await couch('PUT', '/docs/note', { title: 'back' });
+      expect(recreated.json().rev).toMatch(/^4-/);
+    });
+
+    it('branches on new_edits:false, picks the same winner as CouchDB and lists _conflicts', async () => {
+      const a = '2-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+      const b = '2-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+      const root = '1-11111111111111111111111111111111';
+      const push = (rev: string, title: string, extra: object = {}) =>
+        couch('POST', '/docs/_bulk_docs', { new_edits: false, docs: [{ _id: 'fork', _rev: rev, _revisions: { start: 2, ids: [rev.slice(2), root.slice(2)] }, title, ...extra }] });
+      expect((await push(a, 'from a')).statusCode).toBe(201);
+      expect((await push(b, 'from b')).statusCode).toBe(201);
+      const doc = (await couch('GET', '/docs/fork?conflicts=true')).json();
+      expect(doc).toMatchObject({ _rev: b, title: 'from b', _conflicts: [a] });
+      const all = (await couch('GET', '/docs/fork?open_revs=all')).json();
+      expect(all.map((r: { ok: { _rev: string } }) => r.ok._rev).sort()).toEqual([a, b]);
+      // The root was only named: it is in the tree, without a body.
+      expect((await couch('GET', `/docs/fork?rev=${root}`)).statusCode).toBe(404);
+      expect((await couch('POST', '/docs/_revs_diff', { fork: [a, root, '3-cccccccccccccccccccccccccccccccc'] })).json()).toEqual({
+        fork: { missing: ['3-cccccccccccccccccccccccccccccccc'] },
+      });
+
+      // Deleting the winning branch makes the other leaf win; the REST API follows.
+      await couch('DELETE', `/docs/fork?rev=${b}`);
+      expect((await couch('GET', '/docs/fork')).json()).toMatchObject({ _rev: a, title: 'from a' });
+      const changes = (await couch('GET', '/docs/_changes?style=all_docs')).json();
+      const fork = changes.results.find((c: { id: string }) => c.id === 'fork');
+      expect(fork.changes.map((c: { rev: string }) => c.rev)).toEqual([a, expect.stringMatching(/^3-/)]);
+    });
+
+    it('is one store with the REST API, both ways', async () => {
+      const project = (await couch('GET', '/docs')).json();
+      expect(project.db_name).toBe('docs');
+      const projectId = (await rest('GET', '/projects')).json().find((p: { name: string }) => p.name === 'docs').id;
+      const before = (await rest('GET', '/changes?since=now')).json().last_seq;
+
+      const viaRest = (await rest('POST', '/documents', { title: 'from REST', content: 'x', projectId })).json();
+      const couchDoc = (await couch('GET', `/docs/${viaRest.id}`)).json();
+      expect(couchDoc).toEqual({ _id: String(viaRest.id), _rev: viaRest._rev, title: 'from REST', content: 'x' });
+
+      const pushed = (await couch('PUT', '/docs/pushed-id', { title: 'from Couch', content: 'y', extra: { deep: true } })).json();
+      const row = await t.db.selectFrom('script_documents').select(['id', 'couch_id']).where('couch_id', '=', 'pushed-id').executeTakeFirstOrThrow();
+      const viaGet = (await rest('GET', `/documents/${row.id}`)).json();
+      expect(viaGet).toMatchObject({ id: row.id, title: 'from Couch', content: 'y', projectId, _rev: pushed.rev });
+
+      // A REST edit keeps the fields only CouchDB clients see.
+      const edited = (await rest('PATCH', `/documents/${row.id}`, { title: 'edited' })).json();
+      expect((await couch('GET', '/docs/pushed-id')).json()).toEqual({ _id: 'pushed-id', _rev: edited._rev, title: 'edited', content: 'y', extra: { deep: true } });
+
+      const restFeed = (await rest('GET', `/changes?since=${before}`)).json();
+      const couchFeed = (await couch('GET', `/docs/_changes?since=${before}`)).json();
+      expect(couchFeed.results.map((c: { seq: string; changes: { rev: string }[] }) => [Number(c.seq), c.changes[0].rev])).toEqual(
+        restFeed.results.map((c: { seq: number; _rev: string }) => [c.seq, c._rev]),
+      );
+    });
+
+    it('keeps attachments in the blob store with CouchDB digests, inline and as stubs', async () => {
+      const data = 'hello attachment';
+      const put = await couch('PUT', '/docs/withatt', { title: 't', _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from(data).toString('base64') } } });
+      expect(put.statusCode).toBe(201);
+      const doc = (await couch('GET', '/docs/withatt')).json();
+      expect(doc._attachments['a.txt']).toEqual({ content_type: 'text/plain', digest: md5(data), length: data.length, revpos: 1, stub: true });
+      const raw = await couch('GET', '/docs/withatt/a.txt');
+      expect(raw.body).toBe(data);
+      expect(raw.headers['content-type']).toMatch(/^text\/plain/);
+      expect(await t.db.selectFrom('script_revisions').select('body').where('body', 'like', `%${Buffer.from(data).toString('base64')}%`).execute()).toEqual([]);
+
+      const added = await t.app.inject({ method: 'PUT', url: `/dreamscript/couch/docs/withatt/b.bin?rev=${put.json().rev}`, headers: { 'x-api-key': key, 'content-type': 'application/octet-stream' }, payload: Buffer.from([1, 2, 3]) });
+      expect(added.statusCode).toBe(201);
+      const both = (await couch('GET', '/docs/withatt?attachments=true')).json();
+      expect(Object.keys(both._attachments).sort()).toEqual(['a.txt', 'b.bin']);
+      expect(both._attachments['b.bin'].data).toBe(Buffer.from([1, 2, 3]).toString('base64'));
+      const removed = await couch('DELETE', `/docs/withatt/a.txt?rev=${added.json().rev}`);
+      expect(removed.statusCode).toBe(200);
+      expect(Object.keys((await couch('GET', '/docs/withatt')).json()._attachments)).toEqual(['b.bin']);
+    });
+
+    it('answers bad input with CouchDB errors and changes nothing', async () => {
+      const count = async () => (await couch('GET', '/docs')).json().doc_count;
+      const before = await count();
+      const cases: [string, string, unknown, number, string][] = [
+        ['PUT', '/docs/broken', '{"title": ', 400, 'bad_request'],
+        ['PUT', '/docs/badrev', { _rev: 'not-a-rev', title: 'x' }, 400, 'bad_request'],
+        ['PUT', '/docs/baddigest', { title: 'x', _attachments: { f: { content_type: 'text/plain', data: Buffer.from('abc').toString('base64'), digest: md5('abd') } } }, 400, 'content_md5_mismatch'],
+        ['PUT', '/docs/_bogus', { title: 'x' }, 400, 'bad_request'],
+        ['PUT', '/docs/special', { _foo: 1 }, 400, 'doc_validation'],
+        ['POST', '/docs/_bulk_docs', '[1,2', 400, 'bad_request'],
+        ['PUT', '/Bad_Name', undefined, 400, 'illegal_database_name'],
+      ];
+      for (const [method, url, payload, status, error] of cases) {
+        const res = await couch(method, url, payload, typeof payload === 'string' ? { 'content-type': 'application/json' } : {});
+        expect(res.statusCode, `${method} ${url}`).toBe(status);
+        expect(res.json(), `${method} ${url}`).toEqual({ error, reason: expect.any(String) });
+      }
+      const bulk = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'ok1', title: 'fine' }, { _id: 'bad1', _rev: 'zzz' }] })).json();
+      expect(bulk[0]).toMatchObject({ ok: true, id: 'ok1' });
+      expect(bulk[1]).toMatchObject({ id: 'bad1', error: 'bad_request' });
+      expect(await count()).toBe(before + 1);
+      expect((await couch('GET', '/docs/baddigest')).statusCode).toBe(404);
+    });
+
+    it('keeps _local documents out of _changes and _all_docs', async () => {
+      const first = (await couch('PUT', '/docs/_local/checkpoint', { last_seq: '5' })).json();
+      expect(first).toEqual({ ok: true, id: '_local/checkpoint', rev: '0-1' });
+      expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-1', last_seq: '6' })).json().rev).toBe('0-2');
+      expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-1', last_seq: '7' })).statusCode).toBe(409);
+      expect((await couch('GET', '/docs/_local/checkpoint')).json()).toEqual({ _id: '_local/checkpoint', _rev: '0-2', last_seq: '6' });
+      const all = (await couch('GET', '/docs/_all_docs')).json();
+      expect(all.rows.some((r: { id: string }) => r.id.startsWith('_local'))).toBe(false);
+      const changes = (await couch('GET', '/docs/_changes')).json();
+      expect(changes.results.some((r: { id: string }) => r.id.startsWith('_local'))).toBe(false);
+    });
+
+    it('lists _all_docs by _id with keys, ranges, limit and descending', async () => {
+      await couch('PUT', '/alldocs');
+      await couch('POST', '/alldocs/_bulk_docs', { docs: ['c', 'a', 'b', 'd'].map((id) => ({ _id: id, title: id })) });
+      const ids = async (query: string) => (await couch('GET', `/alldocs/_all_docs${query}`)).json().rows.map((r: { id?: string; key: string }) => r.id ?? `!${r.key}`);
+      expect(await ids('')).toEqual(['a', 'b', 'c', 'd']);
+      expect(await ids('?startkey="b"&endkey="c"')).toEqual(['b', 'c']);
+      expect(await ids('?descending=true&limit=2')).toEqual(['d', 'c']);
+      expect(await ids('?keys=["d","zz","a"]')).toEqual(['d', '!zz', 'a']);
+      const withDocs = (await couch('POST', '/alldocs/_all_docs?include_docs=true', { keys: ['a'] })).json();
+      expect(withDocs).toMatchObject({ total_rows: 4, rows: [{ id: 'a', doc: { _id: 'a', title: 'a' } }] });
+    });
+
+    it('filters _changes by _doc_ids and by Mango _selector, and streams continuous and eventsource feeds', async () => {
+      await couch('PUT', '/feeds');
+      await couch('POST', '/feeds/_bulk_docs', {
+        docs: [
+          { _id: 'p1', type: 'post', n: 1, tags: ['a'] },
+          { _id: 'p2', type: 'post', n: 5 },
+          { _id: 'c1', type: 'comment', n: 3 },
+          { _id: 'u1', name: 'Ann' },
+        ],
+      });
+      const ids = (res: { json(): { results: { id: string }[] } }) => res.json().results.map((r) => r.id);
+      expect(ids(await couch('POST', '/feeds/_changes?filter=_doc_ids', { doc_ids: ['c1', 'u1'] }))).toEqual(['c1', 'u1']);
+      expect(ids(await couch('GET', '/feeds/_changes?filter=_doc_ids&doc_ids=["p2"]'))).toEqual(['p2']);
+      const sel = async (selector: object) => ids(await couch('POST', '/feeds/_changes?filter=_selector', { selector }));
+      expect(await sel({ type: 'post' })).toEqual(['p1', 'p2']);
+      expect(await sel({ n: { $gt: 2 } })).toEqual(['p2', 'c1']);
+      expect(await sel({ $or: [{ type: 'comment' }, { name: { $regex: '^A' } }] })).toEqual(['c1', 'u1']);
+      expect(await sel({ $and: [{ type: 'post' }, { $not: { n: 1 } }] })).toEqual(['p2']);
+      expect(await sel({ type: { $in: ['comment', 'x'] } })).toEqual(['c1']);
+      expect(await sel({ name: { $exists: false }, tags: { $exists: true } })).toEqual(['p1']);
+      expect((await couch('POST', '/feeds/_changes?filter=_selector&limit=1', { selector: { type: 'post' } })).json().results.length).toBe(1);
+      expect((await couch('POST', '/feeds/_changes?filter=_selector', { selector: { n: { $bogus: 1 } } })).statusCode).toBe(400);
+      const js = await couch('GET', '/feeds/_changes?filter=app/mine');
+      expect(js.statusCode).toBe(400);
+      expect(js.json().reason).toMatch(/does not run JavaScript/);
+
+      const continuous = await couch('GET', '/feeds/_changes?feed=continuous&timeout=10');
+      const lines = continuous.body.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.slice(0, 4).map((l) => l.id)).toEqual(['p1', 'p2', 'c1', 'u1']);
+      expect(lines[4]).toHaveProperty('last_seq');
+      const events = await couch('GET', '/feeds/_changes?feed=eventsource&timeout=10&limit=2');
+      expect(events.headers['content-type']).toMatch(/text\/event-stream/);
+      expect(events.body.match(/^data: /gm)?.length).toBe(2);
+    });
+
+    it('wakes a waiting longpoll on a write of this server and, on PostgreSQL, of another server process', async () => {
+      await couch('PUT', '/live');
+      const since = (await couch('GET', '/live')).json().update_seq;
+      // SQLite has no cross-process notification: there the writer is this app.
+      const peer = dialect === 'postgres' ? await t.peer() : t.app;
+      const waiting = couch('GET', `/live/_changes?feed=longpoll&since=${since}&heartbeat=1000&timeout=20000`);
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await peer.inject({ method: 'PUT', url: '/dreamscript/couch/live/woken', headers: { 'x-api-key': key, 'content-type': 'application/json' }, payload: { title: 'w' } });
+      const res = await waiting;
+      expect(JSON.parse(res.body).results.map((r: { id: string }) => r.id)).toEqual(['woken']);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    it('stores design documents but does not run their JavaScript', async () => {
+      const ddoc = { views: { all: { map: 'function (doc) { emit(doc._id); }' } } };
+      expect((await couch('PUT', '/docs/_design/app', ddoc)).statusCode).toBe(201);
+      expect((await couch('GET', '/docs/_design/app')).json()).toMatchObject({ _id: '_design/app', views: ddoc.views });
+      const view = await couch('GET', '/docs/_design/app/_view/all');
+      expect(view.statusCode).toBe(400);
+      expect(view.json()).toEqual({ error: 'bad_request', reason: expect.stringMatching(/does not run JavaScript/) });
+    });
+
+    it('stems histories past _revs_limit and compacts old bodies away', async () => {
+      await couch('PUT', '/stem');
+      expect((await couch('PUT', '/stem/_revs_limit', 3)).json()).toEqual({ ok: true });
+      let rev = (await couch('PUT', '/stem/d', { title: 'r1' })).json().rev;
+      const revs = [rev];
+      for (let i = 2; i <= 6; i++) {
+        rev = (await couch('PUT', '/stem/d', { _rev: rev, title: `r${i}` })).json().rev;
+        revs.push(rev);
+      }
+      const doc = (await couch('GET', '/stem/d?revs=true')).json();
+      expect(doc._revisions.ids.length).toBe(3);
+      expect((await couch('GET', `/stem/d?rev=${revs[0]}`)).statusCode).toBe(404);
+      expect((await couch('GET', `/stem/d?rev=${revs[4]}`)).statusCode).toBe(200);
+
+      const compact = await couch('POST', '/stem/_compact', undefined, { 'content-type': 'application/json' });
+      expect(compact.statusCode).toBe(202);
+      expect(compact.json()).toEqual({ ok: true });
+      expect((await couch('GET', `/stem/d?rev=${revs[4]}`)).statusCode).toBe(404);
+      const row = await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', 'd').executeTakeFirstOrThrow();
+      expect((await rest('GET', `/documents/${row.id}?rev=${revs[4]}`)).statusCode).toBe(404);
+      expect((await couch('GET', '/stem/d')).json()).toMatchObject({ _rev: revs[5], title: 'r6' });
+    });
+  });
+
+  describe('keys and scopes', () => {
+    let scoped: string;
+    let readOnly: string;
+    beforeAll(async () => {
+      await couch('PUT', '/mine');
+      await couch('PUT', '/theirs');
+      await couch('PUT', '/theirs/secret', { title: 'not yours' });
+      const projects = (await rest('GET', '/projects')).json();
+      const mine = projects.find((p: { name: string }) => p.name === 'mine').id;
+      scoped = await t.key({ projects: [mine] });
+      readOnly = await t.key({ readOnly: true });
+    });
+
+    it('a scoped key sees only its projects', async () => {
+      const as = (secret: string, method: string, url: string, payload?: object) =>
+        t.app.inject({ method: method as 'GET', url: `/dreamscript/couch${url}`, headers: { 'x-api-key': secret, 'content-type': 'application/json' }, ...(payload && { payload }) });
+      expect((await as(scoped, 'GET', '/mine')).statusCode).toBe(200);
+      for (const [method, url] of [['GET', '/theirs'], ['GET', '/theirs/secret'], ['GET', '/theirs/_changes'], ['DELETE', '/theirs']]) {
+        const res = await as(scoped, method, url);
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+        expect(res.json()).toEqual({ error: 'forbidden', reason: expect.any(String) });
+      }
+      expect((await as(scoped, 'PUT', '/newdb')).statusCode).toBe(403);
+      expect((await as(scoped, 'GET', '/_all_dbs')).json()).toEqual(['mine']);
+    });
+
+    it('a read-only key reads but never writes', async () => {
+      const as = (method: string, url: string, payload?: object) =>
+        t.app.inject({ method: method as 'GET', url: `/dreamscript/couch${url}`, headers: { 'x-api-key': readOnly, 'content-type': 'application/json' }, ...(payload && { payload }) });
+      expect((await as('GET', '/theirs/secret')).statusCode).toBe(200);
+      for (const [method, url, payload] of [
+        ['PUT', '/theirs/x', { title: 'no' }],
+        ['POST', '/theirs/_bulk_docs', { docs: [{ _id: 'y' }] }],
+        ['POST', '/theirs/_bulk_docs', { new_edits: false, docs: [{ _id: 'z', _rev: '1-abc' }] }],
+        ['DELETE', '/theirs'],
+        ['PUT', '/readonlydb'],
+      ] as [string, string, object?][]) {
+        const res = await as(method, url, payload);
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+        expect(res.json()).toEqual({ error: 'forbidden', reason: 'This API key is read-only.' });
+      }
+      expect((await couch('GET', '/theirs')).json().doc_count).toBe(1);
+    });
+  });
+});

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './core/config.js';
 import { DEFAULT_SPACE_TOKEN } from './core/config.js';
+import { consoleUrl } from './console/url.js';
 
 /** The only place that listens: starts the app and closes it cleanly on SIGINT/SIGTERM. */
 export async function startServer(config: Config): Promise<FastifyInstance> {
@@ -14,6 +15,8 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   console.log(`DreamLake listening on http://${host}:${port}`);
+  const consoleAt = consoleUrl(config, port);
+  if (consoleAt) console.log(`Console: ${consoleAt} (sign in with the link \`dreamlake login-link <username>\` prints)`);
 
   let closing = false;
   const shutdown = async (signal: string) => {

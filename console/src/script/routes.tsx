@@ -1,0 +1,1 @@
+export default function ScriptRoutes(_: { path: string }) { return <p>Dreamscript</p>; }

@@ -68,3 +68,10 @@ export async function dropFiles(page: Page, selector: string, paths: string[]) {
   await cdp.send('Input.dispatchDragEvent', { type: 'drop', x, y, data });
   await cdp.detach();
 }
+
+/** Listens on a free port of 127.0.0.1 and answers the origin ("http://127.0.0.1:PORT"). */
+export async function listen(app: import('fastify').FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}

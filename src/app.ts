@@ -20,6 +20,7 @@ import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
 import { scriptPlugin } from './script/index.js';
 import { spacePlugin } from './space/index.js';
+import { consolePlugin, registerConsoleRedirects } from './console/serve.js';
 
 export interface AppDeps {
   /** An already open database (tests pass one per file); otherwise opened from config.databaseUrl. */
@@ -129,6 +130,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   if (lake) await app.register(lakePlugin, { prefix: prefixOf(lake), ctx });
   if (script) await app.register(scriptPlugin, { prefix: prefixOf(script), ctx });
   if (space) await app.register(spacePlugin, { prefix: prefixOf(space), ctx });
+  if (config.mounts.console) {
+    await app.register(consolePlugin, { prefix: config.mounts.console, config, mount: config.mounts.console });
+    registerConsoleRedirects(app, config);
+  }
   return app;
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_SPACE_TOKEN } from './core/config.js';
 import { drainOf } from './core/drain.js';
 import { metricsEnabled, startMetricsServer } from './core/metrics.js';
 import { checkDataDir, describeDatabaseError, describeListenError } from './core/startup-errors.js';
+import { consoleUrl } from './console/url.js';
 
 /** The only place that listens: starts the app and drains it, then closes the database, on SIGINT/SIGTERM. */
 export async function startServer(config: Config): Promise<FastifyInstance> {
@@ -40,6 +41,8 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   } else if (!metricsEnabled(config)) {
     app.log.info('GET /metrics is off: set [server] metrics_token or [server] metrics_port to turn it on.');
   }
+  const consoleAt = consoleUrl(config, port);
+  if (consoleAt) console.log(`Console: ${consoleAt} (sign in with the link \`dreamlake login-link <username>\` prints)`);
 
   let closing = false;
   const shutdown = async (signal: string) => {

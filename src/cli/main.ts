@@ -6,6 +6,7 @@ import { registerGc } from './gc.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
+import { registerLoginLink } from './login-link.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('dreamlake')
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<void> {
     .addHelpText('after', ENVIRONMENT_HELP);
   registerServe(program);
   registerToken(program);
+  registerLoginLink(program);
   registerMigrate(program);
   registerGc(program);
   registerKeys(program);

@@ -7,6 +7,8 @@ export interface Mounts {
   lake: string | null;
   script: string | null;
   space: string | null;
+  /** The web console (a static app); never at `/`. */
+  console: string | null;
 }
 
 export interface Config {
@@ -110,6 +112,12 @@ function parseMount(value: string | undefined, fallback: string): string | null 
   return raw === '/' ? '/' : raw.replace(/\/+$/, '');
 }
 
+function parseConsoleMount(value: string | undefined): string | null {
+  const mount = parseMount(value, '/console');
+  if (mount === '/') throw new Error('mount_console cannot be "/" (the console lives under its own path, e.g. /console)');
+  return mount;
+}
+
 function parseInteger(name: string, value: string | number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : Number(String(value).trim());
@@ -206,6 +214,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       lake: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMLAKE, server.mount_dreamlake), '/'),
       script: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMSCRIPT, server.mount_dreamscript), '/dreamscript'),
       space: parseMount(firstDefined(env.DREAMLAKE_MOUNT_DREAMSPACE, server.mount_dreamspace), '/dreamspace'),
+      console: parseConsoleMount(firstDefined(env.DREAMLAKE_MOUNT_CONSOLE, server.mount_console)),
     },
     auth: {
       jwtSecret: firstDefined(env.DREAMLAKE_JWT_SECRET, auth.jwt_secret),

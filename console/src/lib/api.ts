@@ -1,0 +1,76 @@
+import { createClient, type Middleware } from '../../../client/index.js';
+import { getCredential } from './auth.js';
+import { getMounts, prefix } from './base.js';
+
+/** A failed call, with the server's status and message (DreamLake/Dreamscript JSON or Dreamspace plain text). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The generated paths say /dreamscript/… and /dreamspace/… (default mounts): move them to the configured ones. */
+const mountsAndCredentials: Middleware = {
+  async onRequest({ request }) {
+    const url = new URL(request.url);
+    const mounts = getMounts();
+    let api: 'lake' | 'script' | 'space' = 'lake';
+    let rest = url.pathname;
+    if (rest.startsWith('/dreamscript/')) {
+      api = 'script';
+      rest = rest.slice('/dreamscript'.length);
+    } else if (rest.startsWith('/dreamspace/')) {
+      api = 'space';
+      rest = rest.slice('/dreamspace'.length);
+    }
+    url.pathname = prefix(mounts[api]) + rest;
+    const headers = new Headers(request.headers);
+    const credential = getCredential(api);
+    if (credential) {
+      if (api === 'lake') headers.set('authorization', `Bearer ${credential}`);
+      else if (api === 'script') headers.set('x-api-key', credential);
+      else headers.set('x-api-key', credential);
+    }
+    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+    return new Request(url, { method: request.method, headers, body, signal: request.signal });
+  },
+};
+
+export const api = createClient({ baseUrl: location.origin });
+api.use(mountsAndCredentials);
+
+interface Result<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** Unwraps an openapi-fetch result: the data, or an ApiError with the server's message. */
+export async function ok<T>(call: Promise<Result<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (response.ok) return data as T;
+  throw toApiError(response.status, error);
+}
+
+export function toApiError(status: number, error: unknown): ApiError {
+  if (error && typeof error === 'object' && 'message' in error) {
+    const e = error as { message: string; error?: string; reason?: string };
+    return new ApiError(status, e.message || e.reason || `HTTP ${status}`, e.error, error);
+  }
+  if (typeof error === 'string' && error) return new ApiError(status, error);
+  return new ApiError(status, `HTTP ${status}`);
+}
+
+/** A URL on the DreamLake mount, for the routes called outside the typed client (uploads, media). */
+export function lakeUrl(path: string): string {
+  return `${location.origin}${prefix(getMounts().lake)}${path}`;
+}
+
+export function projectPath(ns: string, project: string): string {
+  return `/namespaces/${encodeURIComponent(ns)}/projects/${encodeURIComponent(project)}`;
+}

@@ -1,0 +1,1 @@
+export default function SpaceRoutes(_: { path: string }) { return <p>Dreamspace</p>; }

@@ -1,0 +1,113 @@
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../core/config.js';
+import { jsonNotFoundHandler } from '../core/http.js';
+
+/** Where `npm run build:console` puts the app (the same two levels up from src/ and from dist/). */
+export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+
+/**
+ * Strict: scripts, styles and fonts only from the console's own files (no inline script, no CDN); media may be
+ * blob: URLs (previews fetched with the token) and any same-origin URL (content and signed download URLs).
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const LONG_CACHE = 'public, max-age=31536000, immutable';
+
+interface HeaderTarget {
+  setHeader?: (name: string, value: string) => unknown;
+  header?: (name: string, value: string) => unknown;
+}
+
+/** @fastify/static hands setHeaders the raw response in some versions and the reply in others. */
+function setHeader(target: HeaderTarget, name: string, value: string) {
+  if (typeof target.setHeader === 'function') target.setHeader(name, value);
+  else target.header?.(name, value);
+}
+
+/**
+ * The web console under its own mount: hashed assets cached for a year, index.html never cached, any other
+ * path below the mount answered with index.html (the app routes deep links itself). Nothing here runs on
+ * the APIs' routes: the hooks are scoped to this plugin.
+ */
+export async function consolePlugin(app: FastifyInstance, opts: { config: Config; mount: string; root?: string }) {
+  const root = opts.root ?? CONSOLE_DIST;
+  const { mounts } = opts.config;
+  const built = existsSync(`${root}index.html`);
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('content-security-policy', CONSOLE_CSP);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    done(null, payload);
+  });
+
+  // What the app needs to know about this server (mounts are configurable).
+  app.get('/config.json', { schema: { hide: true } }, async (request, reply) => {
+    reply.header('cache-control', 'no-cache');
+    return { mounts: { lake: mounts.lake, script: mounts.script, space: mounts.space, console: opts.mount } };
+  });
+
+  if (!built) {
+    const notBuilt = async (request: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send('The console is not built: run `npm run build:console` (npm install does it).');
+    app.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, notBuilt);
+    app.get('/*', { schema: { hide: true } }, notBuilt);
+    return;
+  }
+
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    index: false,
+    cacheControl: false,
+    schemaHide: true,
+    setHeaders: (res: unknown, path: string) => {
+      const hashed = /[\\/]assets[\\/]/.test(path);
+      setHeader(res as HeaderTarget, 'cache-control', hashed ? LONG_CACHE : 'no-cache');
+    },
+  });
+
+  // The app is built with relative URLs (any mount works); deep links need them absolute.
+  const html = readFileSync(`${root}index.html`, 'utf8').replaceAll('"./', `"${opts.mount}/`);
+  const index = (request: FastifyRequest, reply: FastifyReply) =>
+    reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
+  app.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, index);
+  app.get('/*', { schema: { hide: true } }, (request, reply) => {
+    // A missing hashed asset is a 404, not the app (a stale tab would otherwise parse HTML as JavaScript).
+    if (request.url.startsWith(`${opts.mount}/assets/`)) return jsonNotFoundHandler(request, reply);
+    return index(request, reply);
+  });
+}
+
+/** `/console` → `/console/`, and, when DreamLake owns `/`, `/` → the console for browsers (JSON clients keep the 404). */
+export function registerConsoleRedirects(app: FastifyInstance, config: Config) {
+  const mount = config.mounts.console;
+  if (!mount) return;
+  app.get(mount, { schema: { hide: true } }, (request, reply) => reply.redirect(`${mount}/`, 302));
+  if (config.mounts.lake === '/') {
+    app.get('/', { schema: { hide: true } }, (request, reply) => {
+      const accept = request.headers.accept ?? '';
+      if (accept.includes('text/html')) return reply.redirect(`${mount}/`, 302);
+      return jsonNotFoundHandler(request, reply);
+    });
+  }
+}

@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '../../src/core/auth/jwt.js';
+import { createTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { dropFiles, launch, newPage, skipReason, step } from './browser.js';
+
+const skip = skipReason();
+if (skip) console.warn(skip);
+
+// The console in Chromium against a real server (SQLite: the API tests cover PostgreSQL; this is about the UI).
+describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
+  let t: TestApp;
+  let origin: string;
+  let browser: Browser;
+  let page: Page;
+  let files: string;
+  const pages: Page[] = [];
+  const contentStatuses: number[] = [];
+
+  const loginLink = async (username: string, path = '') => `${origin}/console/${path}#token=${await signToken(TEST_JWT_SECRET, username, 1)}`;
+
+  beforeAll(async () => {
+    t = await createTestApp('sqlite');
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    t.app.server.prependListener('request', (req, res) => {
+      if (/\/nodes\/[^/]+\/content/.test(req.url ?? '')) res.on('finish', () => contentStatuses.push(res.statusCode));
+    });
+    browser = await launch();
+    ({ page } = await newPage(browser));
+    pages.push(page);
+
+    files = mkdtempSync(join(tmpdir(), 'dreamlake-e2e-'));
+    mkdirSync(join(files, 'scans'));
+    writeFileSync(join(files, 'scans', 'notes.txt'), 'hello from the console\n');
+    writeFileSync(join(files, 'scans', 'pose.json'), JSON.stringify({ x: 1, y: [2, 3] }));
+    writeFileSync(join(files, 'scans', 'table.csv'), 'a,b\n1,2\n3,4\n');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=4:size=320x240:rate=25', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', join(files, 'clip.mp4')]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    rmSync(files, { recursive: true, force: true });
+  });
+
+  it('signs in with a login link and keeps the token out of the address bar', () =>
+    step('sign-in', () => pages, async () => {
+      await page.goto(await loginLink('alice'));
+      await page.getByText('Signed in as').getByText('alice').waitFor();
+      expect(page.url()).not.toContain('token=');
+      await page.getByRole('heading', { name: 'Namespaces' }).waitFor();
+    }));
+
+  it('creates a namespace, a project and a folder', () =>
+    step('create', () => pages, async () => {
+      await page.getByRole('button', { name: 'New namespace' }).click();
+      await page.getByLabel('Slug').fill('lab');
+      await page.getByLabel('Name', { exact: true }).fill('The Lab');
+      await page.getByRole('button', { name: 'Create namespace' }).click();
+      await page.getByRole('heading', { name: 'The Lab' }).waitFor();
+      await page.getByRole('button', { name: 'New project' }).click();
+      await page.getByLabel('Project name').fill('Robots');
+      await page.getByRole('button', { name: 'Create project' }).click();
+      await page.getByRole('link', { name: 'Robots' }).click();
+      await page.getByRole('heading', { name: 'Robots' }).waitFor();
+      await page.getByRole('button', { name: 'New folder' }).click();
+      await page.getByLabel('Folder name').fill('runs');
+      await page.getByRole('button', { name: 'Create folder' }).click();
+      await page.getByRole('link', { name: 'runs' }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/console/lake/lab/robots/files');
+    }));
+
+  it('uploads a folder of files and an mp4 by drag and drop, with progress', () =>
+    step('upload', () => pages, async () => {
+      await dropFiles(page, '[data-testid=dropzone]', [join(files, 'scans'), join(files, 'clip.mp4')]);
+      await page.getByText(/^Uploaded .* of /).waitFor();
+      expect(await page.getByRole('progressbar', { name: 'Overall upload progress' }).getAttribute('value')).toBe(
+        await page.getByRole('progressbar', { name: 'Overall upload progress' }).getAttribute('max'),
+      );
+      await page.getByRole('progressbar', { name: 'Upload of scans/pose.json' }).waitFor();
+      await page.getByRole('link', { name: 'clip.mp4' }).waitFor();
+      await page.getByRole('link', { name: 'scans' }).click();
+      await page.getByRole('link', { name: 'pose.json' }).click();
+      await page.getByLabel('Contents of pose.json').getByText('"y": [').waitFor();
+      await page.goBack();
+      await page.getByRole('link', { name: 'table.csv' }).click();
+      await page.getByRole('region', { name: 'CSV contents' }).getByRole('columnheader', { name: 'b' }).waitFor();
+    }));
+
+  it('plays the video and seeks, streamed with range requests', () =>
+    step('video', () => pages, async () => {
+      await page.goto(`${origin}/console/lake/lab/robots/files`);
+      await page.getByRole('link', { name: 'clip.mp4' }).click();
+      const video = page.getByLabel('Preview of clip.mp4');
+      await video.waitFor();
+      await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 1);
+      await video.evaluate((v: HTMLVideoElement) => {
+        v.muted = true;
+        v.currentTime = 2.5;
+        return v.play();
+      });
+      await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 2.6);
+      // The <video> loaded the file itself (no blob copy), and the server answered range requests.
+      expect(await video.getAttribute('data-via')).not.toBe('blob');
+      expect(contentStatuses).toContain(206);
+      await page.getByRole('button', { name: 'Download clip.mp4' }).waitFor();
+    }));
+
+  it('makes a collection and a dataset from selected files', () =>
+    step('collections', () => pages, async () => {
+      await page.goto(`${origin}/console/lake/lab/robots/files`);
+      await page.getByRole('checkbox', { name: 'Select clip.mp4' }).check();
+      await page.getByRole('link', { name: 'scans' }).click();
+      await page.getByRole('checkbox', { name: 'Select notes.txt' }).check();
+      await page.getByRole('button', { name: /Add 2 selected to collection/ }).click();
+      await page.getByLabel('New collection name').fill('clips');
+      await page.getByRole('button', { name: 'Add to collection' }).click();
+      await page.getByRole('heading', { name: 'Collection clips' }).waitFor();
+      await page.getByRole('link', { name: '/clip.mp4' }).waitFor();
+      await page.getByRole('button', { name: 'Preview /scans/notes.txt' }).click();
+      await page.getByLabel('Contents of /scans/notes.txt').getByText('hello from the console').waitFor();
+
+      await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Datasets' }).click();
+      await page.getByRole('button', { name: 'New dataset' }).click();
+      await page.getByLabel('Dataset name').fill('driving');
+      await page.getByRole('button', { name: 'Create dataset' }).click();
+      await page.getByRole('heading', { name: 'Dataset driving' }).waitFor();
+      await page.getByRole('button', { name: 'Add collection to dataset' }).click();
+      await page.getByLabel('Collection', { exact: true }).selectOption('clips');
+      await page.getByRole('button', { name: 'Add collection', exact: true }).click();
+      await page.getByRole('link', { name: 'clips' }).waitFor();
+      await page.getByText('2 members').waitFor();
+    }));
+
+  it('shows a reader every write action disabled', () =>
+    step('reader', () => pages, async () => {
+      // A user exists once they have signed in.
+      expect((await t.inject({ url: '/auth/me', headers: await t.auth('rita') })).statusCode).toBe(200);
+      const res = await t.inject({ method: 'PUT', url: '/namespaces/lab/members/rita', headers: await t.auth('alice'), payload: { role: 'read' } });
+      expect(res.statusCode).toBeLessThan(300);
+      const reader = await newPage(browser);
+      pages.push(reader.page);
+      await reader.page.goto(await loginLink('rita', 'lake/lab/robots/files'));
+      await reader.page.getByRole('link', { name: 'clip.mp4' }).waitFor();
+      for (const name of ['New folder', 'Rename clip.mp4', 'Move clip.mp4', 'Delete clip.mp4']) {
+        expect(await reader.page.getByRole('button', { name }).isDisabled(), name).toBe(true);
+      }
+      expect(await reader.page.getByTestId('dropzone').count()).toBe(0);
+      await reader.page.goto(`${origin}/console/lake/lab/members`);
+      expect(await reader.page.getByRole('button', { name: 'Invite member' }).isDisabled()).toBe(true);
+      expect(await reader.page.getByRole('combobox', { name: 'Role of alice' }).isDisabled()).toBe(true);
+      await reader.context.close();
+    }));
+
+  it("shows an outsider's deep link as not found", () =>
+    step('outsider', () => pages, async () => {
+      const outsider = await newPage(browser);
+      pages.push(outsider.page);
+      await outsider.page.goto(await loginLink('olga', 'lake/lab/robots/files/scans'));
+      await outsider.page.getByRole('alert').getByText('Not found', { exact: true }).waitFor();
+      await outsider.context.close();
+    }));
+});

@@ -131,6 +131,8 @@ function parseBoolean(name: string, value: string | boolean | undefined): boolea
   if (['true', '1', 'yes', 'on'].includes(text)) return true;
   if (['false', '0', 'no', 'off'].includes(text)) return false;
   throw new Error(`${name} must be true or false (got "${value}")`);
+}
+
 function parseSeconds(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(String(value).trim());
@@ -161,7 +163,7 @@ function parsePoolSize(value: string | undefined): number {
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `3600`, `90s`, `15m`, `1h`, `7d` → seconds (at least 1). */
-function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+function parseDuration(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const m = /^(\d+)\s*([smhd]?)$/.exec(String(value).trim());
   const seconds = m ? Number(m[1]) * SECONDS[m[2] || 's'] : 0;
@@ -235,9 +237,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       bodyLimit: 1024 * 1024,
       partSize: parseInteger('part_size', firstDefined(env.DREAMLAKE_PART_SIZE, lake.part_size), 10 * 1024 ** 2),
       publicUrl: parsePublicUrl(firstDefined(env.DREAMLAKE_PUBLIC_URL, lake.public_url)),
-      downloadUrlTtl: parseSeconds('download_url_ttl', firstDefined(env.DREAMLAKE_DOWNLOAD_URL_TTL, lake.download_url_ttl), 3600),
-      partUrlTtl: parseSeconds('part_url_ttl', firstDefined(env.DREAMLAKE_PART_URL_TTL, lake.part_url_ttl), 86_400),
-      uploadExpiry: parseSeconds('upload_expiry', firstDefined(env.DREAMLAKE_UPLOAD_EXPIRY, lake.upload_expiry), 7 * 86_400),
+      downloadUrlTtl: parseDuration('download_url_ttl', firstDefined(env.DREAMLAKE_DOWNLOAD_URL_TTL, lake.download_url_ttl), 3600),
+      partUrlTtl: parseDuration('part_url_ttl', firstDefined(env.DREAMLAKE_PART_URL_TTL, lake.part_url_ttl), 86_400),
+      uploadExpiry: parseDuration('upload_expiry', firstDefined(env.DREAMLAKE_UPLOAD_EXPIRY, lake.upload_expiry), 7 * 86_400),
     },
     script: {
       rateLimit: parseInteger('rate_limit', firstDefined(env.DREAMSCRIPT_RATE_LIMIT, script.rate_limit), 100),

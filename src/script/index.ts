@@ -7,7 +7,6 @@ import { requireApiKey } from './access/authenticate.js';
 import { changeRoutes } from './changes/routes.js';
 import { createScriptContext } from './context.js';
 import { couchPlugin } from './couch/index.js';
-import { couchPlugin } from './couch/index.js';
 import { documentRoutes } from './documents/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { projectRoutes } from './projects/routes.js';

@@ -41,6 +41,8 @@ export type LockMode = 'key share' | 'update';
 export function lockClause(db: Kysely<any>, mode: LockMode | undefined): RawBuilder<unknown> {
   if (mode === undefined || dialectOf(db) !== 'postgres') return sql``;
   return mode === 'update' ? sql` for update` : sql` for key share`;
+}
+
 /** Orders text by its bytes (CouchDB's _all_docs order), whatever the database's collation. */
 export function bytewiseText(dialect: DialectName, expr: RawBuilder<unknown>) {
   return dialect === 'postgres' ? sql<string>`(${expr}) collate "C"` : sql<string>`${expr}`;

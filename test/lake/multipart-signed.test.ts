@@ -114,7 +114,7 @@ describe.each(DIALECTS)('signed URLs and the expiry sweep (%s)', (dialect) => {
     const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
     expect(url.startsWith(`${origin}/files/signed/`)).toBe(true);
     expect(Date.parse(expiresAt) - before).toBeGreaterThan(3500_000);
-    expect(Date.parse(expiresAt) - before).toBeLessThanOrEqual(3601_000);
+    expect(Date.parse(expiresAt) - before).toBeLessThanOrEqual(3630_000); // generous: the machine may be busy
 
     const whole = await plainGet(url);
     expect(whole.status).toBe(200);

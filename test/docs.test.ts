@@ -36,10 +36,11 @@ for (const dialect of DIALECTS) {
     it.each(docs)('%s runs as written', async (doc) => {
       ensureBuilt();
       const databaseUrl = dialect === 'postgres' ? urlWithSchema(await createTestSchema()) : undefined;
-      const run = await runDocument(doc, { databaseUrl, timeoutMs: 45_000 });
+      // Generous: a walkthrough takes a few seconds, but the machine may be busy with other test files.
+      const run = await runDocument(doc, { databaseUrl, timeoutMs: 150_000 });
       if (!run.ok) expect.fail(run.failure);
       if (run.blocks === 0) console.log(`${doc}: no runnable blocks`);
       expect(run.ok).toBe(true);
-    }, 60_000);
+    }, 180_000);
   });
 }

@@ -104,6 +104,10 @@ export async function registerOpenApi(app: FastifyInstance) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 
+const WILDCARD_DESCRIPTION =
+  'The rest of the URL path: folders and name, e.g. camera/front/clip.mp4 (this page percent-encodes "/", which the ' +
+  'server refuses inside a name: try it here with a plain name such as clip.mp4, or use curl for folders)';
+
 /** The route as the API reference shows it: extra answers, binary bodies, a named wildcard. */
 function documentRoute(schema: FastifySchema, url: string): { schema: FastifySchema; url: string } {
   // Routes registered as "/" under a prefix would otherwise be documented with a trailing slash.
@@ -121,7 +125,7 @@ function documentRoute(schema: FastifySchema, url: string): { schema: FastifySch
     const { '*': wildcard, ...rest } = params.properties;
     doc.params = {
       ...params,
-      properties: { ...rest, path: { ...(wildcard as object), description: 'The rest of the URL path: folders and name, e.g. camera/front/clip.mp4' } },
+      properties: { ...rest, path: { ...(wildcard as object), description: WILDCARD_DESCRIPTION } },
       required: (params.required ?? []).map((name) => (name === '*' ? 'path' : name)),
     };
   }

@@ -13,7 +13,7 @@
  *   newer), and, on PostgreSQL, a fresh schema whose URL is exported as DREAMLAKE_DATABASE_URL (the "same
  *   --database as the server" the docs ask for).
  * - Write the server's address as the reader has it: `http://localhost:8080` or `http://127.0.0.1:8080`. The
- *   runner replaces those two with the address of its server before running a block.
+ *   runner replaces `localhost:8080` and `127.0.0.1:8080` with the address of its server before running a block.
  * - `curl` fails on an HTTP error status (the runner adds `--fail-with-body`), unless the command already says
  *   `-f`/`--fail…` or prints the status itself with `-w`/`--write-out`. Show an expected error with
  *   `curl -s -o /dev/null -w '%{http_code}\n' …` followed by a `# → 404` line.
@@ -109,7 +109,8 @@ export function buildScript(doc: string, blocks: Block[], baseUrl: string) {
     if (docLine !== undefined) lineMap.push({ scriptLine: out.length + 1, doc, line: docLine });
     out.push(text);
   };
-  const rewrite = (text: string) => text.replace(/https?:\/\/(localhost|127\.0\.0\.1):8080/g, baseUrl);
+  const hostPort = new URL(baseUrl).host;
+  const rewrite = (text: string) => text.replace(/\b(localhost|127\.0\.0\.1):8080\b/g, hostPort);
 
   for (const block of blocks) {
     emit(`# ---- ${doc}:${block.line}`);

@@ -1,10 +1,22 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import { querySchema } from './filters.js';
+import type { DocResponse } from '../core/openapi.js';
 import { MODELS, type Model } from './models.js';
 
 const TAG = 'Dreamspace';
 const IdParam = Type.Integer({ minimum: 0 });
+
+/** "a user", "an event". */
+const withArticle = (noun: string) => `${/^[aeio]/i.test(noun) ? 'an' : 'a'} ${noun}`; // model labels: no "an u…"
+
+/** Dreamspace's errors are plain text; the route schemas cannot say so, so the API reference is told here. */
+const text = (description: string): DocResponse => ({ description, contentType: 'text/plain' });
+const E400 = text('Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored');
+const E400_QUERY = text('An unknown, repeated or unreadable filter');
+const E403 = text('Missing or wrong X-API-KEY');
+const E404 = text('The path names an object that does not exist (the text names the first missing step)');
+const E413 = text('A body over 16 MiB');
 
 /**
  * Registers the routes of the relation table up to one level of nesting, so that the OpenAPI document
@@ -36,21 +48,23 @@ function collectionRoutes(app: FastifyInstance, handler: RouteHandlerMethod, url
   const { schemas, filters } = model.repo;
   const common = { tags: [TAG], ...(params ? { params } : {}) };
   const nested = params !== undefined;
-  app.get(url, { schema: { ...common, summary: `List ${model.name} (filters combine with AND)`, querystring: querySchema(filters), response: { 200: Type.Array(schemas.out) } } }, handler);
-  app.post(url, { schema: { ...common, summary: `Create a ${model.label.toLowerCase()}`, body: nested ? schemas.createScoped : schemas.create, response: { 200: schemas.out } } }, handler);
+  const missingParent: Record<number, DocResponse> = nested ? { 404: E404 } : {};
+  const writeErrors = { 400: E400, 403: E403, ...missingParent, 413: E413 };
+  app.get(url, { schema: { ...common, summary: `List ${model.name} (filters combine with AND)`, querystring: querySchema(filters), response: { 200: Type.Array(schemas.out) }, docResponses: { 400: E400_QUERY, 403: E403, ...missingParent } } }, handler);
+  app.post(url, { schema: { ...common, summary: `Create ${withArticle(model.label.toLowerCase())}`, body: nested ? schemas.createScoped : schemas.create, response: { 200: schemas.out }, docResponses: writeErrors } }, handler);
   const bulk = nested ? schemas.bulkScoped : schemas.bulk;
-  if (bulk) app.put(url, { schema: { ...common, summary: `Add a list of ${model.name} at once`, body: bulk, response: { 200: Type.Array(schemas.out) } } }, handler);
+  if (bulk) app.put(url, { schema: { ...common, summary: `Add a list of ${model.name} at once (all or none)`, body: bulk, response: { 200: Type.Array(schemas.out) }, docResponses: writeErrors } }, handler);
 }
 
 function objectRoutes(app: FastifyInstance, handler: RouteHandlerMethod, url: string, model: Model, params: TSchema) {
   const { repo } = model;
   const common = { tags: [TAG], params };
-  const label = model.label.toLowerCase();
-  app.get(url, { schema: { ...common, summary: `Get a ${label}`, response: { 200: repo.schemas.out } } }, handler);
+  const label = withArticle(model.label.toLowerCase());
+  app.get(url, { schema: { ...common, summary: `Get ${label}`, response: { 200: repo.schemas.out }, docResponses: { 403: E403, 404: E404 } } }, handler);
   if (repo.patch && repo.schemas.patch) {
-    app.patch(url, { schema: { ...common, summary: `Change a ${label}`, body: repo.schemas.patch, response: { 200: repo.schemas.out } } }, handler);
+    app.patch(url, { schema: { ...common, summary: `Change ${label}`, body: repo.schemas.patch, response: { 200: repo.schemas.out }, docResponses: { 400: E400, 403: E403, 404: E404, 413: E413 } } }, handler);
   }
   if (repo.remove) {
-    app.delete(url, { schema: { ...common, summary: `Delete a ${label} (answers it as it was)`, response: { 200: repo.schemas.out } } }, handler);
+    app.delete(url, { schema: { ...common, summary: `Delete ${label} (answers it as it was)`, response: { 200: repo.schemas.out }, docResponses: { 403: E403, 404: E404 } } }, handler);
   }
 }

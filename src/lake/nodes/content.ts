@@ -26,6 +26,11 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: 
       summary: "A file's bytes (Range, If-None-Match and If-Range supported)",
       params: NodeParams,
       response: errors(400, 401, 404, 416),
+      docResponses: {
+        200: { description: 'The whole file, with its Content-Type, ETag and Accept-Ranges', contentType: 'application/octet-stream', schema: { type: 'string', format: 'binary' } },
+        206: { description: 'The requested range (Content-Range: bytes a-b/size)', contentType: 'application/octet-stream', schema: { type: 'string', format: 'binary' } },
+        304: { description: 'Not modified: the ETag in If-None-Match is current' },
+      },
     },
     handler: async (request, reply) => {
       const project = await projectFor(db, request, request.params);

@@ -39,6 +39,9 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: B
       summary: 'Upload a file (raw bytes as the body); creates missing folders, replaces an existing file in place',
       params: Type.Object({ ...ProjectParams.properties, '*': Type.String() }),
       querystring: UploadQuery,
+      docBinaryBody:
+        "The file's bytes, streamed to storage as they arrive. Any Content-Type: it is stored as sent, or guessed from " +
+        'the name when it says nothing (application/octet-stream). Optional x-checksum-sha256, If-Match, If-None-Match.',
       response: { 200: NodeBody, 201: NodeBody, ...errors(400, 401, 403, 404, 409, 412, 413) },
     },
   }, async (request, reply) => {

@@ -157,10 +157,12 @@ for (const dialect of DIALECTS) {
       expect(listed).toMatchObject({ total: 1, projects: [{ visibility: 'public', bindrCount: 0, datasetCount: 0 }] });
       expect((await call('GET', '/namespaces/team/projects', alice)).json().total).toBe(2);
       const base = '/namespaces/team/projects/open';
-      for (const url of [base, `${base}/episodes`, `${base}/datasets`, `${base}/bindrs`, `${base}/collections`, `/nodes/${ids.open}/contents`, `/nodes/${ids.openFile}`, '/nodes?namespace=team&project=open', '/nodes/lookup?namespace=team&project=open&path=/pub.txt']) {
+      for (const url of [base, `${base}/episodes`, `${base}/datasets`, `${base}/bindrs`, `${base}/collections`, `/nodes/${ids.open}/contents`, `/nodes/${ids.openFile}`, '/nodes?namespace=team&project=open', '/nodes/lookup?namespace=team&project=open&path=/pub.txt', `/nodes/${ids.openFile}/download`]) {
         expect((await call('GET', url, bob)).statusCode, url).toBe(200);
       }
       expect((await call('GET', `/nodes/${ids.open}/contents`, bob)).json().files).toEqual([expect.objectContaining({ id: ids.openFile })]);
+      const link = new URL((await call('GET', `/nodes/${ids.openFile}/download`, bob)).json().url);
+      expect((await call('GET', `${link.pathname}${link.search}`, undefined)).body).toBe('public\n');
       const writes: [string, string, object?][] = [
         ['PATCH', base, { visibility: 'private' }],
         ['DELETE', base],
@@ -185,6 +187,19 @@ for (const dialect of DIALECTS) {
       expect((await call('PATCH', base, alice, { visibility: 'public' })).json().visibility).toBe('public');
       expect((await call('GET', '/namespaces/team/projects', bob)).json().total).toBe(1);
       expect((await call('PATCH', base, alice, { visibility: 'secret' })).statusCode).toBe(400);
+    });
+
+    it('collection members may be episodes and files, never folders; deleting the episode takes it out', async () => {
+      const episode = (await call('GET', '/nodes/lookup?namespace=team&project=lab&path=/run-1', alice)).json();
+      const folder = (await call('GET', '/nodes/lookup?namespace=team&project=lab&path=/docs', alice)).json();
+      const base = '/namespaces/team/projects/lab';
+      const refused = await call('POST', `${base}/collections`, alice, { name: 'with-folder', members: [folder.id] });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ error: 'invalid_members' });
+      expect((await call('POST', `${base}/collections`, alice, { name: 'mixed', members: [episode.id, ids.file] })).statusCode).toBe(201);
+      expect((await call('GET', `${base}/bindrs/mixed`, alice)).json().members).toEqual([episode.id, ids.file]);
+      expect((await call('DELETE', `${base}/episodes/run-1`, alice)).json()).toMatchObject({ deleted: 5 }); // the episode, camera, front and two files
+      expect((await call('GET', `${base}/collections/mixed`, alice)).json().members).toEqual([ids.file]);
     });
 
     it('DELETE /nodes/{projectId} deletes the project and answers how many nodes went with it', async () => {

@@ -110,6 +110,18 @@ for (const dialect of DIALECTS) {
       expect(id).toEqual(expect.any(String));
     });
 
+    it('the upload state is keyed by content: a re-run into another project resumes and lands there', async () => {
+      await cli.createProject('Other');
+      const bytes = randomBytes(PART_SIZE + 10); // 2 parts
+      cli.failParts.add(1);
+      await expect(cli.upload({ name: 'x.bin', bytes }, { project: 'robotics-lab', to: '/' })).rejects.toThrow(/part 1 PUT failed/);
+      const start = cli.sent.length;
+      await cli.upload({ name: 'x.bin', bytes }, { project: 'other', to: '/in' });
+      expect(cli.sent.slice(start).filter((s) => s.startsWith('PUT'))).toEqual(['PUT <part 1>']);
+      expect(await cli.list({ project: 'other' })).toEqual([{ path: 'in/x.bin', kind: 'file', size: PART_SIZE + 10 }]);
+      expect(await cli.deleteProject('other')).toBe(3);
+    });
+
     it('list (assets): project and episode scope, --prefix and --type', async () => {
       const all = await cli.list({ project: 'robotics-lab' });
       expect(all.map((r) => r.path)).toEqual([

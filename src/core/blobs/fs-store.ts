@@ -108,9 +108,9 @@ export function createFsBlobStore(root: string): BlobStore {
     },
 
     async sweep(olderThan) {
-      const dir = await opendir(tmpDir).catch(() => null);
-      if (!dir) return 0;
       let removed = await sweepStaging(olderThan);
+      const dir = await opendir(tmpDir).catch(() => null);
+      if (!dir) return removed;
       for await (const entry of dir) {
         const path = join(tmpDir, entry.name);
         const s = await stat(path).catch(() => null);

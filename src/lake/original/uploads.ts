@@ -98,17 +98,38 @@ export async function completeUpload(
     return { sha256: row.sha256, size: Number(row.size) };
   }
   if (isExpired(row)) throw uploadNotFound();
-  const info = await blobs.completeMultipart(row.key, row.store_upload_id, parts, {
-    expectedSha256Prefix: row.hash,
-    expectedSize: checks.expectedSize,
-    maxBytes: checks.maxBytes,
-  });
+  let info: BlobInfo;
+  try {
+    info = await blobs.completeMultipart(row.key, row.store_upload_id, parts, {
+      expectedSha256Prefix: row.hash,
+      expectedSize: checks.expectedSize,
+      maxBytes: checks.maxBytes,
+    });
+  } catch (err) {
+    // A concurrent complete of the same upload may have won the race: answer its result.
+    const now = await findUpload(db, row.id);
+    if (now?.completed_at && now.sha256 !== null) return { sha256: now.sha256, size: Number(now.size) };
+    // Every staged part was used and they do not add up to the announced content: they never will. Discard them,
+    // so that parts-done no longer offers them and the client starts over (the original CLI would otherwise
+    // retry this complete until the upload expires). A complete that left parts out keeps the upload.
+    if (err instanceof AppError && err.code === 'checksum_mismatch' && (await usedEveryPart(blobs, row, parts))) {
+      await abortUpload(db, blobs, row);
+      throw new AppError(400, err.code, `${err.message} The staged upload was discarded; start a new one.`);
+    }
+    throw err;
+  }
   await uploadDb(db)
     .updateTable('lake_uploads')
     .set({ completed_at: nowIso(), sha256: info.sha256, size: info.size })
     .where('id', '=', row.id)
     .execute();
   return info;
+}
+
+async function usedEveryPart(blobs: BlobStore, row: LakeUploadsTable, parts: PartRef[]): Promise<boolean> {
+  const used = new Set(parts.map((p) => p.partNumber));
+  const staged = await blobs.listParts(row.key, row.store_upload_id).catch(() => []);
+  return staged.every((p) => used.has(p.partNumber));
 }
 
 export const sizeMismatch = (actual: number, announced: number) =>

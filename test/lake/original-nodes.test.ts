@@ -198,6 +198,14 @@ for (const dialect of DIALECTS) {
       expect(refused.json()).toMatchObject({ error: 'invalid_members' });
       expect((await call('POST', `${base}/collections`, alice, { name: 'mixed', members: [episode.id, ids.file] })).statusCode).toBe(201);
       expect((await call('GET', `${base}/bindrs/mixed`, alice)).json().members).toEqual([episode.id, ids.file]);
+      expect((await call('GET', '/namespaces/team/spaces/lab/bindrs', alice)).json()).toMatchObject({ bindrs: [{ name: 'mixed' }], total: 1 });
+      expect((await call('GET', `${base}/collections`, alice)).json()).toMatchObject({ collections: [{ name: 'mixed' }], total: 1 });
+      await call('POST', `${base}/datasets`, alice, { name: 'ds' });
+      expect((await call('POST', `${base}/datasets/ds/bindrs`, alice, { add: ['mixed'] })).json()).toEqual({ added: 1, total: 1 });
+      const patched = (await call('PATCH', `${base}/datasets/ds`, alice, { description: 'with one bindr' })).json();
+      expect(patched).toMatchObject({ description: 'with one bindr', bindrs: [{ name: 'mixed' }] });
+      expect((await call('GET', `${base}/datasets/ds`, alice)).json()).toMatchObject({ bindrs: [{ name: 'mixed' }], collections: [{ name: 'mixed' }] });
+      expect((await call('DELETE', `${base}/datasets/ds/collections`, alice, { remove: ['mixed'] })).json()).toEqual({ removed: 1, total: 0 });
       expect((await call('DELETE', `${base}/episodes/run-1`, alice)).json()).toMatchObject({ deleted: 5 }); // the episode, camera, front and two files
       expect((await call('GET', `${base}/collections/mixed`, alice)).json().members).toEqual([ids.file]);
     });

@@ -9,10 +9,10 @@ const SHOWN = 50;
 export function invalidMembers(ids: string[]): AppError {
   const shown = ids.slice(0, SHOWN).map((id) => JSON.stringify(id.length > 140 ? `${id.slice(0, 137)}...` : id));
   const more = ids.length > SHOWN ? ` and ${ids.length - SHOWN} more` : '';
-  return new AppError(400, 'invalid_members', `Unknown or invalid member IDs (not files of this project): ${shown.join(', ')}${more}.`);
+  return new AppError(400, 'invalid_members', `Unknown or invalid member IDs (not files or episodes of this project): ${shown.join(', ')}${more}.`);
 }
 
-/** Throws the 400 when any ID is not a live file of the project; call inside the writing transaction. */
+/** Throws the 400 when any ID is not a live file or episode of the project; call inside the writing transaction. */
 export async function checkMembers(trx: LakeDb, projectId: string, ids: string[]): Promise<void> {
   if (!ids.length) return;
   const invalid = await findInvalidMembers(trx, projectId, ids);

@@ -9,11 +9,11 @@ export interface BindrRef {
   name: string;
 }
 
-/** `bindrs`, when given: the dataset's live collections (lists and single reads carry them). */
-export function presentDataset(row: DatasetRow, bindrs?: BindrRef[]) {
+/** `bindrs`: the dataset's live collections, as the original clients read them. */
+export function presentDataset(row: DatasetRow, bindrs: BindrRef[]) {
   return {
     ...presentDescribed(row),
-    ...(bindrs ? { bindrs } : {}),
+    bindrs,
     projectId: row.project_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

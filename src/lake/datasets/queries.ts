@@ -140,3 +140,14 @@ export async function listDatasets(db: LakeDb, userId: string, slug: string, pro
     });
   return { datasets, total: Number(rows[0].total ?? 0) };
 }
+
+/** The dataset's live collections as `bindrs` entries, oldest first (for answers that have only the dataset row). */
+export async function datasetBindrs(db: LakeDb, datasetId: string): Promise<{ id: string; name: string }[]> {
+  return db
+    .selectFrom('collections')
+    .select(['id', 'name'])
+    .where('dataset_id', '=', datasetId)
+    .where('deleted_at', 'is', null)
+    .orderBy('id')
+    .execute();
+}

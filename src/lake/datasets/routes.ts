@@ -8,7 +8,7 @@ import { ensureAllowed } from '../policies.js';
 import { checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
 import { resolveProject } from '../scope.js';
 import { presentDataset } from './present.js';
-import { findDataset, findDatasetWithCollections, listDatasets } from './queries.js';
+import { datasetBindrs, findDataset, findDatasetWithCollections, listDatasets } from './queries.js';
 import * as repo from './repo.js';
 import {
   ATTACH_ROUTE_NAMES,
@@ -70,7 +70,8 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     const { slug, projectSlug, name } = request.params;
     const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
     ensureAllowed(role, 'write');
-    return presentDataset(await repo.updateDataset(db, dataset, request.body));
+    const row = await repo.updateDataset(db, dataset, request.body);
+    return presentDataset(row, await datasetBindrs(db, row.id));
   });
 
   app.delete('/:name', {

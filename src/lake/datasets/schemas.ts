@@ -18,11 +18,9 @@ export const DatasetBody = Type.Object({
   tags: Type.Array(Type.String()),
   metadata: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   projectId: Type.String(),
-  bindrs: Type.Optional(
-    Type.Array(Type.Object({ id: Type.String(), name: Type.String() }), {
-      description: 'Its live collections (bindrs), oldest first; in lists and single reads',
-    }),
-  ),
+  bindrs: Type.Array(Type.Object({ id: Type.String(), name: Type.String() }), {
+    description: 'Its live collections (bindrs, the original clients\' name), oldest first',
+  }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });

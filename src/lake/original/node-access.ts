@@ -13,9 +13,13 @@ export function readableNodeQuery(db: LakeDb, nodeId: string) {
     .where('ns.deleted_at', 'is', null);
 }
 
-/** The node by ID if `userId` may read its project (a member of its namespace); else undefined (a 404 to callers). */
+/**
+ * The node by ID if `userId` may read its project (a member of its namespace, or any signed-in user when the
+ * project is public: see effectiveRole); else undefined (a 404 to callers).
+ */
 export async function findNodeForReader(db: LakeDb, userId: string, nodeId: string) {
   return readableNodeQuery(db, nodeId)
-    .innerJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'ns.id').on('m.user_id', '=', userId))
+    .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'ns.id').on('m.user_id', '=', userId))
+    .where((eb) => eb.or([eb('m.role', 'is not', null), eb('p.visibility', '=', 'public')]))
     .executeTakeFirst();
 }

@@ -1,20 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../core/context.js';
-import { badRequest, notFound } from '../../core/errors.js';
 import { pageEnvelope, toPage, type Page } from '../../core/pagination.js';
 import { currentUser } from '../auth.js';
 import type { LakeDb, NodesTable, ProjectsTable } from '../db.js';
 import { episodeNotFound } from '../episodes/repo.js';
-import { checkFileKind, contentTypeFor, kindFor } from '../nodes/kinds.js';
-import { invalidPath, parseNodePath } from '../nodes/paths.js';
+import { parseNodePath } from '../nodes/paths.js';
 import { listBelow, lookupPath } from '../nodes/queries.js';
 import { deleteSubtree } from '../nodes/remove.js';
 import { findEpisode, notAFolder } from '../nodes/tree.js';
-import { putFile } from '../nodes/write.js';
 import { deleteProject } from '../projects/repo.js';
 import { errors } from '../schemas.js';
 import { presentOriginalNodes, presentProjectRoot } from './node-dialect.js';
-import { findRegisteredContent } from './registered-content.js';
 import {
   ContentsBody,
   ContentsQuery,
@@ -28,13 +24,14 @@ import {
   ScopeQuery,
 } from './node-schemas.js';
 import { nodeById, projectByParams } from './node-scope.js';
+import { checkCreate, createFromRegistered } from './node-writes.js';
 
 const tags = ['DreamLake: original clients'];
 
 /**
  * The original DreamLake clients' flat node routes (ORIGINAL-CLIENT-PROTOCOL.md): scoped by `namespace` and
  * `project` parameters or by a node ID, translated onto the same tree code, tenancy and locks as the
- * project-scoped routes, and answered in the clients' dialect (present.ts).
+ * project-scoped routes, and answered in the clients' dialect (node-dialect.ts).
  */
 export const originalNodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
   const db = ctx.database.db as LakeDb;
@@ -42,23 +39,10 @@ export const originalNodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
   app.post('/nodes', {
     schema: { tags, summary: 'Create a file node by path from registered content (POST /files); missing folders and the episode are made; the same path keeps its node ID', body: CreateOriginalNode, response: { 200: OriginalNode, 201: OriginalNode, ...errors(400, 401, 403, 404, 409) } },
   }, async (request, reply) => {
-    const body = request.body;
-    const segments = parseNodePath(body.name, 'name');
-    if (!segments.length) throw invalidPath('name must name a file below the root.');
-    const clientKind = body.kind === undefined ? undefined : checkFileKind(body.kind);
-    const project = await projectByParams(db, request, body, 'write');
-    const { bssId, hash, size } = body.metadata;
-    const content = await findRegisteredContent(db, currentUser(request).id, { bssId, hash });
-    if (!content) throw notFound('No registered file matches metadata.bssId / metadata.hash: upload it with POST /files first.');
-    if (size !== undefined && size !== content.size) throw badRequest(`metadata.size ${size} differs from the registered file's ${content.size} bytes.`, 'size_mismatch');
-    const contentType = contentTypeFor(segments[segments.length - 1], body.metadata.contentType ?? content.contentType);
-    const { node, created } = await putFile(
-      db,
-      project.id,
-      { segments, episode: body.episode, createEpisode: true, preconditions: {} },
-      { sha256: content.sha256, size: content.size, contentType, kind: clientKind ?? kindFor(contentType) },
-    );
-    return reply.status(created ? 201 : 200).send((await presentOriginalNodes(db, project, [node]))[0]);
+    checkCreate(request.body); // 400s before the project lookup
+    const project = await projectByParams(db, request, request.body, 'write');
+    const { node, created } = await createFromRegistered(db, currentUser(request).id, project.id, request.body);
+    return reply.status(created ? 201 : 200).send(await present(db, project, node));
   });
 
   app.get('/nodes/lookup', {

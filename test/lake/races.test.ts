@@ -75,5 +75,28 @@ for (const dialect of DIALECTS) {
         expect(members).not.toContain(id);
       }
     });
+
+    it('two owners removing each other at once: the namespace keeps an owner', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const slug = `org-${n++}`;
+        expect((await call(t, 'POST', '/namespaces', { slug })).statusCode).toBe(201);
+        const put = await call(t, 'PUT', `/namespaces/${slug}/members/bob`, { role: 'owner' });
+        expect(put.statusCode, put.body).toBeLessThan(300);
+        const [a, b] = await Promise.all([
+          t.inject({ method: 'DELETE', url: `/namespaces/${slug}/members/bob`, headers: lab.alice }),
+          peer.inject({ method: 'DELETE', url: `/namespaces/${slug}/members/alice`, headers: lab.bob }),
+        ]);
+        expect(a.statusCode, a.body).toBeLessThan(500);
+        expect(b.statusCode, b.body).toBeLessThan(500);
+        const owners = await t.database.db
+          .selectFrom('namespace_members as m')
+          .innerJoin('namespaces as ns', 'ns.id', 'm.namespace_id')
+          .select('m.user_id')
+          .where('ns.slug', '=', slug)
+          .where('m.role', '=', 'owner')
+          .execute();
+        expect(owners.length, `${a.statusCode}/${b.statusCode}`).toBeGreaterThanOrEqual(1);
+      }
+    });
   });
 }

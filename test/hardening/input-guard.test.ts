@@ -181,6 +181,18 @@ for (const dialect of DIALECTS) {
       expect(answer).toMatch(/^HTTP\/1\.1 431 /);
       expect(answer).toMatch(/\r\nConnection: close\r\n/i);
       expect(answer).toContain('"error":"headers_too_large"');
+      // A NUL in a header value (an API key, say) never reaches a route: Node's parser refuses it, and the
+      // answer closes the connection the same way.
+      const nul = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+        socket.write(`GET /dreamscript/documents HTTP/1.1\r\nHost: x\r\nX-API-Key: ds_\u0000x\r\n\r\n`);
+      });
+      expect(nul).toMatch(/^HTTP\/1\.1 400 /);
+      expect(nul).toMatch(/\r\nConnection: close\r\n/i);
       // A normal request on a fresh connection still works.
       expect((await fetch(`${address}/health`)).status).toBe(200);
     });

@@ -113,6 +113,11 @@ for (const dialect of DIALECTS) {
       const spaceQuery = await space('GET', '/users?name=a%00b');
       expect(spaceQuery.statusCode).toBe(400);
       expect(spaceQuery.body).toBe('Query parameter name contains a NUL character.');
+      // A PUT names what it creates: a NUL there is an invalid name (400), not a missing thing.
+      const put = await t.inject({ method: 'PUT', url: `${lab.base}/files/a%00b.txt`, headers: { ...lab.alice, 'content-type': 'text/plain' }, payload: 'x' });
+      expect(put.statusCode).toBe(400);
+      expect(put.json().error).toBe('invalid_path');
+      expect((await space('PUT', '/stamps%00', '[]')).statusCode).toBe(400);
       // "%2500" is a percent sign followed by 00, not a NUL.
       expect((await lake('GET', '/namespaces/a%2500b')).statusCode).toBe(404);
       expect((await space('GET', '/users?name=a%2500b')).statusCode).toBe(200);

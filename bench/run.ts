@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { dialectsToRun } from './lib.js';
 
 const SUITES = ['lake', 'nodes', 'script', 'space'] as const;
+/** Run only when named (`npm run bench -- fuzz`): not a benchmark, a search for 5xx. */
+const ON_REQUEST = ['fuzz'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function main() {
   spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const suites = wanted.length ? SUITES.filter((s) => wanted.includes(s)) : [...SUITES];
+  const suites: string[] = wanted.length ? [...SUITES, ...ON_REQUEST].filter((s) => wanted.includes(s)) : [...SUITES];
   const dialects = dialectsToRun();
   console.log(`DreamLake benchmarks: ${suites.join(', ')} on ${dialects.join(' and ')}`);
   if (!dialects.includes('postgres')) console.log('(PostgreSQL skipped: set DREAMLAKE_TEST_POSTGRES_URL to include it)');

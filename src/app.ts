@@ -76,8 +76,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Callback style: an async hook costs a promise per request on every route.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // No NUL reaches a route, on any API (core/input-guard.ts): 404 in the path, 400 in the query.
-    done(nulInUrl(request.url));
+    // No NUL reaches a route, on any API (core/input-guard.ts): 404 in the path (400 for a PUT), 400 in the query.
+    done(nulInUrl(request.method, request.url));
   });
   // Every JSON body is depth-bounded and NUL-free before a route sees it (the families reuse the wrapper).
   const defaultJson = app.getDefaultJsonParser('error', 'error');

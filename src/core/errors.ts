@@ -1,3 +1,4 @@
+import { NoResultError } from 'kysely';
 import { isForeignKeyViolation, isTransient, isUniqueViolation, isValueRejected } from './db/errors.js';
 
 /**
@@ -75,12 +76,17 @@ export function toAppError(err: unknown): AppError {
  * Routes map the cases they know more precisely; these say what happened, in the catalogue's terms.
  */
 function databaseError(err: unknown): AppError | undefined {
-  if ((err as Error | null)?.name === 'NoResultError') return notFound('The object was not found (it may have just been deleted).');
+  if (err instanceof NoResultError) return notFound('The object was not found (it may have just been deleted).');
   if (isForeignKeyViolation(err)) return conflict('An object this request refers to was changed or deleted at the same time; retry.');
   if (isUniqueViolation(err)) return conflict('This conflicts with an object that already exists.');
   if (isTransient(err)) return conflict('The request collided with a concurrent change; retry.');
   if (isValueRejected(err)) return badRequest('A value in the request is too large or not valid for storage.');
   return undefined;
+}
+
+/** True when toAppError answered `err` from a database error (worth a warning: a route did not map it). */
+export function isMappedDatabaseError(err: unknown): boolean {
+  return !(err instanceof AppError) && databaseError(err) !== undefined;
 }
 
 interface AjvIssue {

@@ -1,10 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { toAppError } from './errors.js';
+import { isMappedDatabaseError, toAppError } from './errors.js';
 
 /** Renders any error as JSON `{error, message}` with its status (DreamLake and Dreamscript). */
 export function jsonErrorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const appError = toAppError(err);
   if (appError.status >= 500) request.log.error({ err }, 'request failed');
+  else if (isMappedDatabaseError(err)) request.log.warn({ err }, `database error answered as ${appError.status}`);
   return reply
     .status(appError.status)
     .headers(appError.headers)

@@ -120,14 +120,19 @@ export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyP
 }
 
 /**
- * The error for a URL carrying a NUL (`%00`): 404 when it is in the path (no such thing can exist), 400
- * naming the query parameter otherwise. Undefined for the usual URL (one `includes` on the raw text).
+ * The error for a URL carrying a NUL (`%00`): in the path, 404 (no such thing can exist), or 400 for a PUT,
+ * whose path names what it creates; in the query, 400 naming the parameter. Undefined for the usual URL
+ * (one `includes` on the raw text).
  */
-export function nulInUrl(url: string): AppError | undefined {
+export function nulInUrl(method: string, url: string): AppError | undefined {
   if (!url.includes('%00')) return undefined;
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  if (path.includes('%00')) return notFound('No such path: a path segment contains a NUL character.');
+  if (path.includes('%00')) {
+    return method === 'PUT'
+      ? new AppError(400, 'invalid_path', 'A path segment contains a NUL character, which names cannot hold.')
+      : notFound('No such path: a path segment contains a NUL character.');
+  }
   const params = new URLSearchParams(url.slice(q + 1));
   for (const [name, value] of params) {
     if (name.includes(NUL)) return badRequest(`A query parameter name (${shown(name)}) contains a NUL character.`);

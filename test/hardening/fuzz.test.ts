@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptDb } from '../../src/script/db.js';
-import { createKey } from '../../src/script/keys/repo.js';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
-import { fuzz, type FuzzSetup, type FuzzTarget } from '../helpers/fuzz.js';
+import { fuzz } from '../helpers/fuzz.js';
+import { fuzzTarget } from '../helpers/fuzz-target.js';
 
 // Malformed requests over every operation of /openapi.json and deeper Dreamspace paths: none may be a 5xx.
 // Bounded for `npm test` (FUZZ_RUNS requests per database; FUZZ_SEED to replay); `npm run bench -- fuzz`
@@ -10,74 +9,6 @@ import { fuzz, type FuzzSetup, type FuzzTarget } from '../helpers/fuzz.js';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 700);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const SPACE_KEY = 'fuzz-space-key';
-
-/** Builds the fuzz target on a test app: data the valid parameter values name, re-created now and then. */
-export async function fuzzTarget(t: TestApp): Promise<FuzzTarget> {
-  const alice = await t.auth('alice');
-  await t.inject({ method: 'GET', url: '/auth/me', headers: await t.auth('bob') });
-  const admin = (await createKey(scriptDb(t.database), { admin: true })).secret;
-  const json = async (method: string, url: string, headers: Record<string, string>, payload?: unknown) => {
-    const res = await t.inject({ method: method as 'POST', url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
-    return res.statusCode < 300 && res.body ? (res.json() as Record<string, unknown>) : undefined;
-  };
-  const openapi = (await t.inject({ method: 'GET', url: '/openapi.json' })).json();
-
-  const setup = async (): Promise<FuzzSetup> => {
-    const known: Record<string, string[]> = {
-      'lake:slug': ['alice', 'org1'],
-      'lake:projectSlug': ['lab'],
-      'lake:name': ['train', 'clips', 'ep1'],
-      'lake:username': ['bob', 'alice'],
-      'lake:*': ['a/b.txt', 'ep/c.bin'],
-      'lake:id': [],
-    };
-    await json('POST', '/namespaces', alice, { slug: 'org1' });
-    for (const ns of ['alice', 'org1']) {
-      const base = `/namespaces/${ns}/projects/lab`;
-      await json('POST', `/namespaces/${ns}/projects`, alice, { name: 'Lab' });
-      await json('POST', `${base}/datasets`, alice, { name: 'train' });
-      await json('POST', `${base}/collections`, alice, { name: 'clips' });
-      await json('POST', `${base}/episodes`, alice, { name: 'ep1' });
-      const folder = await json('POST', `${base}/nodes`, alice, { path: '/f/g', kind: 'folder' });
-      const file = await t.inject({ method: 'PUT', url: `${base}/files/a/b.txt`, headers: { ...alice, 'content-type': 'text/plain' }, payload: 'hello' });
-      if (folder?.id) known['lake:id'].push(String(folder.id));
-      if (file.statusCode < 300) known['lake:id'].push(String(file.json().id));
-    }
-
-    const scriptHeaders = { 'x-api-key': admin };
-    const project = await json('POST', '/dreamscript/projects', scriptHeaders, { name: 'p' });
-    const doc = await json('POST', '/dreamscript/documents', scriptHeaders, { title: 't', content: 'c', projectId: project?.id ?? null });
-    const victim = await createKey(scriptDb(t.database), { name: 'victim' });
-    known['script:projectId'] = [String(project?.id ?? 1)];
-    known['script:documentId'] = [String(doc?.id ?? 1)];
-    known['script:keyId'] = [String(victim.key.id)];
-
-    const space = { 'x-api-key': SPACE_KEY };
-    const user = await json('POST', '/dreamspace/users', space, { twitch_id: `fz-${Math.random()}`, name: 'fuzz' });
-    const uid = Number(user?.user_id ?? 1);
-    const tx = await json('POST', '/dreamspace/transactions', space, { user_id: uid, amount: 3, description: 'd' });
-    const specimen = await json('POST', '/dreamspace/specimens', space, { owner_id: uid });
-    const document = await json('POST', '/dreamspace/documents', space, { document_data: 'AAAA', seal: 1, stamps: [{ stamp_type: 's', pos_x: 0, pos_y: 0 }] });
-    const event = await json('POST', '/dreamspace/events', space, { event_type: 'plain', message: 'm', occurred_at: '2025-01-01T00:00:00Z', user_id: uid, document_id: document?.document_id ?? null });
-    const stampId = String((document?.stamps as { stamp_id: number }[] | undefined)?.[0]?.stamp_id ?? 1);
-    const ids = [uid, tx?.transaction_id, specimen?.specimen_id, document?.document_id, event?.event_id].filter((x) => x !== undefined).map(String);
-    known['space:id'] = ids;
-    known['space:transaction_id'] = [String(tx?.transaction_id ?? 1)];
-    known['space:specimen_id'] = [String(specimen?.specimen_id ?? 1)];
-    known['space:event_id'] = [String(event?.event_id ?? 1)];
-    known['space:stamp_id'] = [stampId];
-    return { known, auth: { lake: alice, script: scriptHeaders, space } };
-  };
-
-  return {
-    openapi,
-    setup,
-    async send(request) {
-      const res = await t.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, payload: request.payload });
-      return { statusCode: res.statusCode, body: res.body };
-    },
-  };
-}
 
 for (const dialect of DIALECTS) {
   describe(`fuzzing every operation (${dialect})`, () => {
@@ -88,7 +19,7 @@ for (const dialect of DIALECTS) {
     afterAll(() => t.close());
 
     it(`answers ${RUNS} malformed requests without a 5xx`, { timeout: 120_000 }, async () => {
-      const report = await fuzz(await fuzzTarget(t), { runs: RUNS, seed: SEED + (dialect === 'postgres' ? 1 : 0) });
+      const report = await fuzz(await fuzzTarget(t, SPACE_KEY), { runs: RUNS, seed: SEED + (dialect === 'postgres' ? 1 : 0) });
       console.log(`fuzz (${dialect}, seed ${SEED}): ${report.requests} requests, ${report.failures.length} 5xx; statuses ${JSON.stringify(report.byStatus)}`);
       expect(report.failures).toEqual([]);
       expect(report.requests).toBeGreaterThan(RUNS * 0.9);

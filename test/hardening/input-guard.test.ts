@@ -113,6 +113,11 @@ for (const dialect of DIALECTS) {
       const spaceQuery = await space('GET', '/users?name=a%00b');
       expect(spaceQuery.statusCode).toBe(400);
       expect(spaceQuery.body).toBe('Query parameter name contains a NUL character.');
+      // A PUT names what it creates: a NUL there is an invalid name (400), not a missing thing.
+      const put = await t.inject({ method: 'PUT', url: `${lab.base}/files/a%00b.txt`, headers: { ...lab.alice, 'content-type': 'text/plain' }, payload: 'x' });
+      expect(put.statusCode).toBe(400);
+      expect(put.json().error).toBe('invalid_path');
+      expect((await space('PUT', '/stamps%00', '[]')).statusCode).toBe(400);
       // "%2500" is a percent sign followed by 00, not a NUL.
       expect((await lake('GET', '/namespaces/a%2500b')).statusCode).toBe(404);
       expect((await space('GET', '/users?name=a%2500b')).statusCode).toBe(200);
@@ -181,6 +186,18 @@ for (const dialect of DIALECTS) {
       expect(answer).toMatch(/^HTTP\/1\.1 431 /);
       expect(answer).toMatch(/\r\nConnection: close\r\n/i);
       expect(answer).toContain('"error":"headers_too_large"');
+      // A NUL in a header value (an API key, say) never reaches a route: Node's parser refuses it, and the
+      // answer closes the connection the same way.
+      const nul = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+        socket.write(`GET /dreamscript/documents HTTP/1.1\r\nHost: x\r\nX-API-Key: ds_\u0000x\r\n\r\n`);
+      });
+      expect(nul).toMatch(/^HTTP\/1\.1 400 /);
+      expect(nul).toMatch(/\r\nConnection: close\r\n/i);
       // A normal request on a fresh connection still works.
       expect((await fetch(`${address}/health`)).status).toBe(200);
     });

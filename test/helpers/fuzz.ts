@@ -101,6 +101,9 @@ const RAW_BODIES: (string | Buffer)[] = [
   '{"__proto__":{"polluted":1}}',
   '{"constructor":{"prototype":{"polluted":1}}}',
   deepText(5_000),
+  `{"name":"x","metadata":${deepText(5_000)}}`,
+  `{"title":"x","content":${deepText(5_000)}}`,
+  `{"twitch_id":"1","name":"x","preferences":${deepText(5_000)}}`,
   deepArray(100_000),
   '{"a":"\\u0000"}',
   '{"\\u0000":1}',
@@ -198,12 +201,14 @@ function mutate(rng: Rng, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || rng.chance(0.1)) return evilValue(rng);
   const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string, unknown>;
   const keys = Object.keys(copy);
+  // defineProperty, not assignment: `copy.__proto__ = …` would change the prototype, not add a field.
+  const set = (key: string, v: unknown) => Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
   if (keys.length === 0 || rng.chance(0.15)) {
-    copy[rng.pick(['extra', '\u0000', 'x'.repeat(1000), '__proto__', 'metadata'])] = evilValue(rng);
+    set(rng.pick(['extra', '\u0000', 'x'.repeat(1000), '__proto__', 'metadata']), evilValue(rng));
     return copy;
   }
   const key = rng.pick(keys);
-  copy[key] = rng.chance(0.3) ? mutate(rng, copy[key]) : evilValue(rng);
+  set(key, rng.chance(0.3) ? mutate(rng, copy[key]) : evilValue(rng));
   return copy;
 }
 

@@ -30,17 +30,18 @@ export function parseJson<T>(value: unknown, fallback: T): T {
 }
 
 /** Row locks a write takes on rows it read (PostgreSQL; SQLite transactions of a process never overlap). */
-export type LockMode = 'key share' | 'update';
+export type LockMode = 'key share' | 'share' | 'update';
 
 /**
- * `for key share` / `for update` on PostgreSQL, nothing on SQLite. `key share` keeps a row from being
- * deleted (or its key changed) until the transaction ends, and lets everything else through: what a
- * write needs of the rows it points at, so a check-then-write cannot race a delete.
+ * `for key share` / `for share` / `for update` on PostgreSQL, nothing on SQLite. `key share` keeps a row
+ * from being deleted (or its key changed) until the transaction ends, and lets everything else through:
+ * what a write needs of the rows it points at, so a check-then-write cannot race a delete. `share` also
+ * waits for (and then re-reads past) any update, which is what a soft delete (`set deleted_at`) is.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function lockClause(db: Kysely<any>, mode: LockMode | undefined): RawBuilder<unknown> {
   if (mode === undefined || dialectOf(db) !== 'postgres') return sql``;
-  return mode === 'update' ? sql` for update` : sql` for key share`;
+  return mode === 'update' ? sql` for update` : mode === 'share' ? sql` for share` : sql` for key share`;
 }
 
 /** Orders text by its bytes (CouchDB's _all_docs order), whatever the database's collation. */

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { dialectOf } from '../../core/db/dialect.js';
 import { uniqueOr } from '../../core/db/errors.js';
 import { conflict } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
@@ -14,7 +15,11 @@ import { chunks, unique } from './sql.js';
 
 const nameTaken = (name: string) => conflict(`Collection name "${name}" already exists in this project.`);
 
-/** A live dataset of the same project, else 404 (a dataset of another project does not exist here). */
+/**
+ * A live dataset of the same project, else 404 (a dataset of another project does not exist here). Locked
+ * (PostgreSQL `for share`) until the caller commits, so that a concurrent delete of the dataset, which
+ * detaches its collections, waits for this write and detaches it too, or wins and makes this a 404.
+ */
 async function ensureDataset(trx: LakeDb, projectId: string, datasetId: string): Promise<void> {
   const found = await trx
     .selectFrom('datasets')
@@ -22,6 +27,7 @@ async function ensureDataset(trx: LakeDb, projectId: string, datasetId: string):
     .where('id', '=', datasetId)
     .where('project_id', '=', projectId)
     .where('deleted_at', 'is', null)
+    .$if(dialectOf(trx) === 'postgres', (q) => q.forShare())
     .executeTakeFirst();
   if (!found) throw datasetNotFound();
 }
@@ -36,6 +42,7 @@ export async function createCollection(db: LakeDb, projectId: string, input: Cre
   };
   await db.transaction().execute(async (trx) => {
     if (row.dataset_id) await ensureDataset(trx, projectId, row.dataset_id);
+    if (members.length > 0) await lockTree(trx, projectId); // members must stay live files until commit
     await checkMembers(trx, projectId, members);
     const inserted = await trx.insertInto('collections').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
     if (!inserted.numInsertedOrUpdatedRows) throw nameTaken(row.name);
@@ -100,6 +107,9 @@ export interface MemberChange {
 export async function addMembers(db: LakeDb, collection: CollectionRow, ids: string[], withList: boolean): Promise<MemberChange> {
   const add = unique(ids);
   return db.transaction().execute(async (trx) => {
+    // The tree lock keeps the nodes checked live until commit: a node delete (which takes it too and then
+    // drops the node's member rows) cannot slip between the check and the insert.
+    await lockTree(trx, collection.project_id);
     await checkMembers(trx, collection.project_id, add);
     const reserved = await trx
       .updateTable('collections')

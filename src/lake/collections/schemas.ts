@@ -7,8 +7,8 @@ export const MAX_MEMBERS_PER_REQUEST = 10_000;
 
 const IdRef = Type.String({ minLength: 1, maxLength: 200 });
 // Member IDs are checked against the node tree (nodes/membership.ts), which lists the offending ones.
-const MemberIds = Type.Array(Type.String({ maxLength: 128 }), { maxItems: MAX_MEMBERS_PER_REQUEST, description: 'Node IDs (files or episodes of this project)' });
-const NonEmptyMemberIds = Type.Array(Type.String({ maxLength: 128 }), { minItems: 1, maxItems: MAX_MEMBERS_PER_REQUEST });
+const MemberIds = Type.Array(Type.String({ maxLength: 1024 }), { maxItems: MAX_MEMBERS_PER_REQUEST, description: 'Node IDs (files or episodes of this project)' });
+const NonEmptyMemberIds = Type.Array(Type.String({ maxLength: 1024 }), { minItems: 1, maxItems: MAX_MEMBERS_PER_REQUEST });
 
 export const CollectionParams = Type.Object({
   slug: Type.String({ maxLength: 200 }),

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { lockClause } from '../../core/db/dialect.js';
 import { uniqueOr } from '../../core/db/errors.js';
 import { badRequest, conflict, forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -113,6 +114,7 @@ export async function listMembers(db: LakeDb, namespaceId: string, page: Page) {
  */
 export async function putMember(db: LakeDb, namespaceId: string, callerRole: string, username: string, role: string) {
   return db.transaction().execute(async (trx) => {
+    await lockMembers(trx, namespaceId);
     const user = await trx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
     if (!user) throw notFound(`User "${username}" not found (users appear after their first sign-in).`);
     const existing = await trx
@@ -135,6 +137,7 @@ export async function putMember(db: LakeDb, namespaceId: string, callerRole: str
 
 export async function removeMember(db: LakeDb, namespaceId: string, caller: { id: string; role: string }, username: string) {
   await db.transaction().execute(async (trx) => {
+    await lockMembers(trx, namespaceId);
     const row = await trx
       .selectFrom('namespace_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -147,6 +150,15 @@ export async function removeMember(db: LakeDb, namespaceId: string, caller: { id
     if (row.role === 'owner') await ensureAnotherOwner(trx, namespaceId, row.user_id);
     await trx.deleteFrom('namespace_members').where('namespace_id', '=', namespaceId).where('user_id', '=', row.user_id).execute();
   });
+}
+
+/**
+ * Member changes of one namespace run one at a time (PostgreSQL: the namespace row, `for update`; SQLite
+ * has one writer): "keep one owner" is a check across rows, and two owners removing each other at once
+ * must not both pass it.
+ */
+async function lockMembers(trx: LakeDb, namespaceId: string): Promise<void> {
+  await sql`select id from namespaces where id = ${namespaceId}${lockClause(trx, 'update')}`.execute(trx);
 }
 
 function guardOwnership(callerRole: string, currentRole: string | undefined, newRole: string) {

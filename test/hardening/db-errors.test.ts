@@ -1,0 +1,70 @@
+import { NoResultError } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { retryTransaction } from '../../src/core/db/errors.js';
+import { toAppError } from '../../src/core/errors.js';
+import { findNul, jsonDepthExceeds, nulInUrl, valueDepthExceeds } from '../../src/core/input-guard.js';
+
+describe('database errors a route did not map are never a 5xx', () => {
+  it.each([
+    [{ code: '23503', message: 'violates foreign key constraint' }, 409],
+    [{ code: 'SQLITE_CONSTRAINT_FOREIGNKEY', message: 'FOREIGN KEY constraint failed' }, 409],
+    [{ code: '23505', message: 'duplicate key' }, 409],
+    [{ code: '40P01', message: 'deadlock detected' }, 409],
+    [{ code: '40001', message: 'could not serialize access' }, 409],
+    [{ code: '54000', message: 'index row size exceeds btree version 4 maximum 2704' }, 400],
+    [{ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' }, 400],
+  ])('%j → %i', (err, status) => {
+    const mapped = toAppError(Object.assign(new Error(err.message), err));
+    expect(mapped.status).toBe(status);
+    expect(mapped.message).not.toContain(err.message); // nothing of the database's text leaks
+  });
+
+  it('NoResultError (a row gone between a check and a read) is a 404', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(toAppError(new NoResultError({} as any)).status).toBe(404);
+  });
+
+  it('anything else is still a 500 that leaks nothing', () => {
+    expect(toAppError(new Error('boom'))).toMatchObject({ status: 500, message: 'Internal server error.' });
+  });
+
+  it('retryTransaction re-runs deadlocks and FK failures, a bounded number of times, and nothing else', async () => {
+    let runs = 0;
+    await expect(retryTransaction(async () => (++runs < 3 ? Promise.reject(Object.assign(new Error('x'), { code: '40P01' })) : 'ok'))).resolves.toBe('ok');
+    expect(runs).toBe(3);
+    runs = 0;
+    await expect(retryTransaction(async () => (runs++, Promise.reject(Object.assign(new Error('fk'), { code: '23503' }))))).rejects.toThrow('fk');
+    expect(runs).toBe(4);
+    runs = 0;
+    await expect(retryTransaction(async () => (runs++, Promise.reject(new Error('other'))))).rejects.toThrow('other');
+    expect(runs).toBe(1);
+  });
+});
+
+describe('input guard helpers', () => {
+  it('measure depth without recursion, on text and on values, at any depth', () => {
+    expect(jsonDepthExceeds('{"a":'.repeat(64) + '1' + '}'.repeat(64))).toBe(false);
+    expect(jsonDepthExceeds('{"a":'.repeat(65) + '1' + '}'.repeat(65))).toBe(true);
+    expect(jsonDepthExceeds('['.repeat(1_000_000))).toBe(true);
+    expect(jsonDepthExceeds(JSON.stringify({ s: '[[[[{{{{\\"'.repeat(50) }))).toBe(false);
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(valueDepthExceeds(deep)).toBe(true);
+    expect(findNul(deep)).toBeUndefined();
+  });
+
+  it('find a NUL in values and keys and name where', () => {
+    expect(findNul({ a: [1, 'x', { b: 'y\u0000' }] })).toBe('a[2].b');
+    expect(findNul({ 'k\u0000': 1 })).toBe('k\\u0000');
+    expect(findNul('\u0000')).toBe('');
+    expect(findNul({ a: 'fine' })).toBeUndefined();
+  });
+
+  it('tell a NUL in the path from one in the query', () => {
+    expect(nulInUrl('GET', '/a/b?c=d')).toBeUndefined();
+    expect(nulInUrl('GET', '/a%00/b')?.status).toBe(404);
+    expect(nulInUrl('PUT', '/a%00/b')?.status).toBe(400);
+    expect(nulInUrl('GET', '/a?x=%00')?.message).toBe('Query parameter x contains a NUL character.');
+    expect(nulInUrl('GET', '/a?x=%2500')).toBeUndefined();
+  });
+});

@@ -76,7 +76,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     done();
   });
   app.addHook('onClose', async () => database.close());
-  if (deps.logger !== false) {
+  // One line per request at info (not registered at all when info is off, e.g. benchmarks at warn).
+  if (deps.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level)) {
     app.addHook('onResponse', (request, reply, done) => {
       const path = request.url.split('?')[0];
       request.log.info(

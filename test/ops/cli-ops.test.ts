@@ -1,7 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -111,6 +113,42 @@ describe('start-up errors say what to do', () => {
     } finally {
       server.child.kill('SIGTERM');
       expect((await server.exited).code).toBe(0);
+    }
+  });
+});
+
+describe('logs on a terminal', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  if (!hasScript) console.log('SKIPPED: the pretty-log test needs `script` (util-linux) to give the server a terminal.');
+  it.skipIf(!hasScript)('are human-readable lines (pino-pretty), one per request', async () => {
+    const data = tempDir();
+    const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+    // `script` gives the server a pseudo-terminal as stdout.
+    const command = `${process.execPath} --import tsx ${entry} serve --port 0 --data ${data}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /DreamLake listening on (http:\/\/[\d.:]+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      expect((await fetch(`${url}/health?secret=1`)).status).toBe(200);
+      for (let i = 0; i < 50 && !/GET \/health 200/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      // eslint-disable-next-line no-control-regex
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(/INFO.*GET \/health 200/);
+      expect(plain).not.toMatch(/\{"level":/);
+      expect(plain).not.toContain('secret=1');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
     }
   });
 });

@@ -117,6 +117,41 @@ describe('start-up errors say what to do', () => {
   });
 });
 
+describe('npm start', () => {
+  const built = existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)));
+  if (!built) console.log('SKIPPED: the npm start test needs the build (dist/, made by npm install or npm run build).');
+  it.skipIf(!built)('runs the built server as npm\'s direct child (no tsc), so a SIGTERM to npm stops it cleanly', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.prestart).toBeUndefined();
+    const data = tempDir();
+    const npm = spawn('npm', ['start', '--', '--port', '0', '--data', data], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, DREAMLAKE_LOG_LEVEL: 'info' },
+    });
+    let out = '';
+    npm.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    npm.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
+      npm.stdout.on('data', () => {
+        const m = /DreamLake listening on (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    npm.kill('SIGTERM');
+    await exited;
+    for (let i = 0; i < 50 && !/stopped cleanly/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toMatch(/stopped cleanly/);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
+  });
+});
+
 describe('logs on a terminal', () => {
   const hasScript = spawnSync('script', ['--version']).status === 0;
   if (!hasScript) console.log('SKIPPED: the pretty-log test needs `script` (util-linux) to give the server a terminal.');

@@ -26,24 +26,52 @@ afterAll(() => {
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+class ExitCalled extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code})`);
+  }
+}
+
+/** Runs the command in this process, capturing what it writes and the code it exits with. */
+async function mainCapturing(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  vi.spyOn(process, 'exit').mockImplementation((code?: string | number | null) => {
+    throw new ExitCalled(Number(code ?? 0));
+  });
+  try {
+    await main(['node', 'dreamlake', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    if (err instanceof ExitCalled) return { code: err.code, stdout, stderr };
+    throw err;
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
 describe('dreamlake with no command, --version, --help', () => {
   it('prints the version', async () => {
-    const run = await runCli(['--version']);
+    const run = await mainCapturing(['--version']);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(VERSION);
   });
 
   it('bare dreamlake prints the help and succeeds; --help lists the environment variables', async () => {
-    const bare = await runCli([]);
+    const bare = await mainCapturing([]);
     expect(bare.code).toBe(0);
     expect(bare.stdout).toMatch(/Usage: dreamlake/);
     expect(bare.stdout).toMatch(/serve/);
-    const help = await runCli(['--help']);
-    expect(help.code).toBe(0);
-    for (const name of ['DREAMLAKE_PORT', 'DREAMLAKE_DATA_DIR', 'DREAMLAKE_DATABASE_URL', 'DREAMLAKE_SHUTDOWN_TIMEOUT', 'DREAMLAKE_CORS_ORIGINS', 'DREAMLAKE_METRICS_TOKEN', 'DREAMSPACE_APITOKEN']) {
-      expect(help.stdout).toContain(name);
+    for (const args of [['--help'], ['serve', '--help']]) {
+      const help = await mainCapturing(args);
+      expect(help.code).toBe(0);
+      for (const name of ['DREAMLAKE_PORT', 'DREAMLAKE_DATA_DIR', 'DREAMLAKE_DATABASE_URL', 'DREAMLAKE_SHUTDOWN_TIMEOUT', 'DREAMLAKE_CORS_ORIGINS', 'DREAMLAKE_METRICS_TOKEN', 'DREAMSPACE_APITOKEN']) {
+        expect(help.stdout, `${args.join(' ')}: ${name}`).toContain(name);
+      }
     }
-    const unknown = await runCli(['serv']);
+    const unknown = await mainCapturing(['serv']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown command 'serv'/);
   });
@@ -66,31 +94,39 @@ describe('start-up errors say what to do', () => {
     expect(run.stderr).toContain('DREAMLAKE_PORT');
     expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
-  });
+  }, 120_000);
 
   it('database unreachable: the URL without its password, and the setting it came from', async () => {
     const data = tempDir();
     const url = 'postgres://dreamer:hunter2@127.0.0.1:1/lake';
-    const byFlag = await runCli(['serve', '--port', '0', '--data', data, '--database', url]);
-    expect(byFlag.code).toBe(1);
-    expect(byFlag.stderr).toContain('postgres://dreamer@127.0.0.1:1/lake');
-    expect(byFlag.stderr).toContain('--database');
-    expect(byFlag.stderr).toMatch(/ECONNREFUSED/);
-    expect(byFlag.stderr).not.toContain('hunter2');
-    const byEnv = await runCli(['serve', '--port', '0', '--data', data], { DREAMLAKE_DATABASE_URL: url });
-    expect(byEnv.code).toBe(1);
-    expect(byEnv.stderr).toContain('(set by DREAMLAKE_DATABASE_URL)');
-    expect(byEnv.stderr).not.toContain('hunter2');
+    const byFlag = main(['node', 'dreamlake', 'serve', '--port', '0', '--data', data, '--database', url]);
+    await expect(byFlag).rejects.toThrow(/^Cannot use the PostgreSQL database postgres:\/\/dreamer@127\.0\.0\.1:1\/lake \(set by --database\): .*ECONNREFUSED/);
+    await expect(byFlag).rejects.not.toThrow(/hunter2/);
+    const previous = process.env.DREAMLAKE_DATABASE_URL;
+    process.env.DREAMLAKE_DATABASE_URL = url;
+    try {
+      const byEnv = main(['node', 'dreamlake', 'serve', '--port', '0', '--data', data]);
+      await expect(byEnv).rejects.toThrow(/\(set by DREAMLAKE_DATABASE_URL\).*DREAMLAKE_DATABASE_URL/);
+      await expect(byEnv).rejects.not.toThrow(/hunter2/);
+    } finally {
+      if (previous === undefined) delete process.env.DREAMLAKE_DATABASE_URL;
+      else process.env.DREAMLAKE_DATABASE_URL = previous;
+    }
   });
 
   it('data dir that cannot be written: names it and --data / DREAMLAKE_DATA_DIR', async () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'not a directory');
-    const run = await runCli(['serve', '--port', '0'], { DREAMLAKE_DATA_DIR: join(file, 'data') });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`The data directory ${join(file, 'data')} is not writable`);
-    expect(run.stderr).toContain('--data');
-    expect(run.stderr).toContain('(it was set by DREAMLAKE_DATA_DIR)');
+    const previous = process.env.DREAMLAKE_DATA_DIR;
+    process.env.DREAMLAKE_DATA_DIR = join(file, 'data');
+    try {
+      const run = main(['node', 'dreamlake', 'serve', '--port', '0']);
+      await expect(run).rejects.toThrow(`The data directory ${join(file, 'data')} is not writable (ENOTDIR)`);
+      await expect(run).rejects.toThrow(/--data or DREAMLAKE_DATA_DIR.*\(it was set by DREAMLAKE_DATA_DIR\)/);
+    } finally {
+      if (previous === undefined) delete process.env.DREAMLAKE_DATA_DIR;
+      else process.env.DREAMLAKE_DATA_DIR = previous;
+    }
   });
 
   it('metrics on a separate port: served there (with the token), not on the API port', async () => {
@@ -114,7 +150,7 @@ describe('start-up errors say what to do', () => {
       server.child.kill('SIGTERM');
       expect((await server.exited).code).toBe(0);
     }
-  });
+  }, 120_000);
 });
 
 describe('npm start', () => {
@@ -133,7 +169,7 @@ describe('npm start', () => {
     npm.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
       npm.stdout.on('data', () => {
         const m = /DreamLake listening on (http:\/\/\S+)/.exec(out);
         if (m) {
@@ -149,7 +185,7 @@ describe('npm start', () => {
     expect(out).toMatch(/stopped cleanly/);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
-  });
+  }, 120_000);
 });
 
 describe('logs on a terminal', () => {
@@ -165,7 +201,7 @@ describe('logs on a terminal', () => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
+        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
         child.stdout.on('data', () => {
           const m = /DreamLake listening on (http:\/\/[\d.:]+)/.exec(out);
           if (m) {
@@ -185,7 +221,7 @@ describe('logs on a terminal', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.on('exit', r));
     }
-  });
+  }, 120_000);
 });
 
 describe('dreamlake token checks', () => {

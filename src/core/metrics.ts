@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { secretsEqual } from './auth/api-keys.js';
 import type { BlobStore } from './blobs/store.js';
 import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import { observeQueries, type Database } from './db/database.js';
 import { notFound, unauthorized } from './errors.js';
 
 /**
@@ -77,7 +77,7 @@ export function installMetrics(
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
-  database.onQuery = (ms) => queries.observe(ms / 1000);
+  observeQueries(database, (ms) => queries.observe(ms / 1000));
   const pool = database.pgPool;
   new Gauge({
     name: 'dreamlake_db_pool_connections',

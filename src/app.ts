@@ -41,7 +41,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   try {
     await migrateToLatest(database.db);
   } catch (err) {
-    await database.close().catch(() => {});
+    if (!deps.database) await database.close().catch(() => {});
     throw err;
   }
 
@@ -105,16 +105,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       maxAge: 600,
     });
   }
-  const observed = installMetrics(app, config, database, deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')));
 
   const ctx: AppContext = {
     config,
     database,
     verifyToken: createTokenVerifier(config),
-    blobs: observed.blobs,
+    blobs: deps.blobs ?? createFsBlobStore(join(config.dataDir, 'blobs')),
     responses: createResponseCache(database, config.responseCacheEntries),
-    metrics: observed.metrics,
   };
+  // Metrics (when on) count the store's bytes and time the routes; registered before the families' routes.
+  const observed = installMetrics(app, config, database, ctx.blobs);
+  ctx.blobs = observed.blobs;
+  ctx.metrics = observed.metrics;
 
   await registerOpenApi(app);
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import cors from '@fastify/cors';
 import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { join } from 'node:path';
@@ -98,7 +97,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   installDrain(app, Math.max(1, Math.ceil(config.shutdownTimeoutSeconds)));
   if (config.corsOrigins.length > 0) {
     // App-wide (fastify-plugin): preflights are answered in its onRequest hook, before any API's auth.
-    await app.register(cors, {
+    await app.register((await import('@fastify/cors')).default, {
       origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
       methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'COPY'],
       exposedHeaders: ['x-next', 'x-request-id', 'etag', 'content-range', 'content-length', 'retry-after', 'location'],
@@ -114,7 +113,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     responses: createResponseCache(database, config.responseCacheEntries),
   };
   // Metrics (when on) count the store's bytes and time the routes; registered before the families' routes.
-  const observed = installMetrics(app, config, database, ctx.blobs);
+  const observed = await installMetrics(app, config, database, ctx.blobs);
   ctx.blobs = observed.blobs;
   ctx.metrics = observed.metrics;
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { secretsEqual } from './auth/api-keys.js';
 import type { BlobStore } from './blobs/store.js';
 import type { Config } from './config.js';
@@ -37,18 +37,20 @@ export function metricsOf(app: FastifyInstance): Metrics | undefined {
  * port (token-protected) unless a separate metrics port is configured. Answers the blob store to use (counting
  * bytes in and out) and the Metrics the families report to; both undefined/unchanged when metrics are off.
  */
-export function installMetrics(
+export async function installMetrics(
   app: FastifyInstance,
   config: Config,
   database: Database,
   blobs: BlobStore,
-): { metrics?: Metrics; blobs: BlobStore } {
+): Promise<{ metrics?: Metrics; blobs: BlobStore }> {
   if (!metricsEnabled(config)) {
     app.get('/metrics', { schema: { hide: true } }, async () => {
       throw notFound(OFF_MESSAGE);
     });
     return { blobs };
   }
+  // Loaded only when metrics are on: prom-client costs start-up time.
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = await import('prom-client');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dreamlake_' });
 

@@ -1,8 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // A small young generation keeps the server's memory flat while it streams large files (see README).
-import { main } from '../dist/cli/main.js';
+const entry = new URL('../dist/cli/main.js', import.meta.url);
 
-main(process.argv).catch((err) => {
+import(entry.href).then(
+  ({ main }) => main(process.argv),
+  (err) => {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(entry.pathname)) {
+      throw new Error('DreamLake is not built yet: run `npm run build` (npm install does it once) and try again.');
+    }
+    throw err;
+  },
+).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

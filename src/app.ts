@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import cors from '@fastify/cors';
 import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createTokenVerifier } from './core/auth/jwt.js';
@@ -42,7 +41,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   try {
     await migrateToLatest(database.db);
   } catch (err) {
-    await database.close().catch(() => {});
+    if (!deps.database) await database.close().catch(() => {});
     throw err;
   }
 
@@ -84,7 +83,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJsonParser(defaultJson));
   app.addHook('onClose', async () => database.close());
-  if (deps.logger !== false) {
+  // One line per request at info (not registered at all when info is off, e.g. benchmarks at warn).
+  if (deps.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level)) {
     app.addHook('onResponse', (request, reply, done) => {
       const path = request.url.split('?')[0];
       request.log.info(
@@ -105,23 +105,25 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   installDrain(app, Math.max(1, Math.ceil(config.shutdownTimeoutSeconds)));
   if (config.corsOrigins.length > 0) {
     // App-wide (fastify-plugin): preflights are answered in its onRequest hook, before any API's auth.
-    await app.register(cors, {
+    await app.register((await import('@fastify/cors')).default, {
       origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
       methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'COPY'],
       exposedHeaders: ['x-next', 'x-request-id', 'etag', 'content-range', 'content-length', 'retry-after', 'location'],
       maxAge: 600,
     });
   }
-  const observed = installMetrics(app, config, database, deps.blobs ?? createBlobStore(config));
 
   const ctx: AppContext = {
     config,
     database,
     verifyToken: createTokenVerifier(config),
-    blobs: observed.blobs,
+    blobs: deps.blobs ?? createBlobStore(config),
     responses: createResponseCache(database, config.responseCacheEntries),
-    metrics: observed.metrics,
   };
+  // Metrics (when on) count the store's bytes and time the routes; registered before the families' routes.
+  const observed = await installMetrics(app, config, database, ctx.blobs);
+  ctx.blobs = observed.blobs;
+  ctx.metrics = observed.metrics;
 
   await registerOpenApi(app);
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './core/config.js';
@@ -20,6 +21,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   if (config.mounts.space && config.space.apiToken === DEFAULT_SPACE_TOKEN) {
     app.log.warn('Dreamspace is using the default API token "SecureToken": set [API] APITOKEN or DREAMSPACE_APITOKEN.');
   }
+  const sockets = trackSockets(app.server);
   let metricsServer: Server | null = null;
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -53,8 +55,13 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     // From here every response says `Connection: close` and new requests get a 503 (core/drain.ts). Sockets that
     // sit idle between keep-alive requests are closed until close() has finished (fastify/fastify#7044).
     drainOf(app)?.begin();
-    app.server.closeIdleConnections();
-    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+    // Node's own closeIdleConnections() (which server.close() calls) also destroys a socket whose next request
+    // is already in the kernel's buffer but not yet read, and that client gets a reset instead of an answer.
+    // Ours closes a socket only once it has been quiet for IDLE_GRACE_MS since the drain began or since its
+    // last request; a request arriving in that window is answered (503, Connection: close).
+    const reap = reaperOf(sockets, Date.now());
+    app.server.closeIdleConnections = reap;
+    const reaper = setInterval(reap, 50);
     let cut = false;
     const deadline = setTimeout(() => {
       cut = true;
@@ -87,4 +94,31 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   return app;
+}
+
+/** How long a keep-alive socket must stay quiet during the drain before it is closed. */
+const IDLE_GRACE_MS = 250;
+
+function trackSockets(server: Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}
+
+function reaperOf(sockets: Set<Socket>, drainStarted: number): () => void {
+  const lastBusy = new WeakMap<Socket, number>();
+  return () => {
+    const now = Date.now();
+    for (const socket of sockets) {
+      // Node keeps the response being written (from request headers to the response's end) on its socket.
+      if ((socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+        lastBusy.set(socket, now);
+      } else if (now - (lastBusy.get(socket) ?? drainStarted) >= IDLE_GRACE_MS) {
+        socket.destroy();
+      }
+    }
+  };
 }

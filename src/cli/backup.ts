@@ -63,7 +63,8 @@ export async function backup(config: Config, dir: string): Promise<{ blobs: numb
   const source = new SqliteDatabase(config.databaseUrl, { fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
-    await source.backup(snapshotPath);
+    // Whole steps: a backup that another process writes into restarts, so small steps might never finish.
+    await source.backup(snapshotPath, { progress: ({ totalPages }) => Math.max(totalPages, 100) });
   } finally {
     source.close();
   }

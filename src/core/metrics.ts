@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { secretsEqual } from './auth/api-keys.js';
 import type { BlobStore } from './blobs/store.js';
 import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import { observeQueries, type Database } from './db/database.js';
 import { notFound, unauthorized } from './errors.js';
 
 /**
@@ -37,18 +37,20 @@ export function metricsOf(app: FastifyInstance): Metrics | undefined {
  * port (token-protected) unless a separate metrics port is configured. Answers the blob store to use (counting
  * bytes in and out) and the Metrics the families report to; both undefined/unchanged when metrics are off.
  */
-export function installMetrics(
+export async function installMetrics(
   app: FastifyInstance,
   config: Config,
   database: Database,
   blobs: BlobStore,
-): { metrics?: Metrics; blobs: BlobStore } {
+): Promise<{ metrics?: Metrics; blobs: BlobStore }> {
   if (!metricsEnabled(config)) {
     app.get('/metrics', { schema: { hide: true } }, async () => {
       throw notFound(OFF_MESSAGE);
     });
     return { blobs };
   }
+  // Loaded only when metrics are on: prom-client costs start-up time.
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = await import('prom-client');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dreamlake_' });
 
@@ -77,7 +79,7 @@ export function installMetrics(
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
-  database.onQuery = (ms) => queries.observe(ms / 1000);
+  observeQueries(database, (ms) => queries.observe(ms / 1000));
   const pool = database.pgPool;
   new Gauge({
     name: 'dreamlake_db_pool_connections',

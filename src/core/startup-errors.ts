@@ -70,7 +70,7 @@ export function describeDatabaseError(err: unknown, config: Config): unknown {
       { cause: err },
     );
   }
-  if (typeof code === 'string' && (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_READONLY' || code === 'EACCES')) {
+  if (typeof code === 'string' && (code.startsWith('SQLITE_CANTOPEN') || ['SQLITE_READONLY', 'EACCES', 'EPERM', 'ENOTDIR', 'EROFS'].includes(code))) {
     return new StartupError(
       `Cannot open the SQLite database ${url} ${from}: ${messageOf(err)}. ` +
         'Point --database / DREAMLAKE_DATABASE_URL at a writable path, or fix the permissions of that file and its directory.',

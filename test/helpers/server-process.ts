@@ -39,7 +39,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
 }
 
 /** Runs a command to its end. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliResult> {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<CliResult> {
   const cli = spawnCli(args, env);
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs);
   try {
@@ -57,7 +57,7 @@ export interface ServerProcess extends CliProcess {
 export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const cli = spawnCli(['serve', '--port', '0', ...args], env);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${JSON.stringify(cli.output())}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${JSON.stringify(cli.output())}`)), 90_000);
     const onData = () => {
       const m = /DreamLake listening on (http:\/\/\S+)/.exec(cli.output().stdout);
       if (m) {

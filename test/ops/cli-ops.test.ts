@@ -1,7 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -24,24 +26,52 @@ afterAll(() => {
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+class ExitCalled extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code})`);
+  }
+}
+
+/** Runs the command in this process, capturing what it writes and the code it exits with. */
+async function mainCapturing(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  vi.spyOn(process, 'exit').mockImplementation((code?: string | number | null) => {
+    throw new ExitCalled(Number(code ?? 0));
+  });
+  try {
+    await main(['node', 'dreamlake', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    if (err instanceof ExitCalled) return { code: err.code, stdout, stderr };
+    throw err;
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
 describe('dreamlake with no command, --version, --help', () => {
   it('prints the version', async () => {
-    const run = await runCli(['--version']);
+    const run = await mainCapturing(['--version']);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(VERSION);
   });
 
   it('bare dreamlake prints the help and succeeds; --help lists the environment variables', async () => {
-    const bare = await runCli([]);
+    const bare = await mainCapturing([]);
     expect(bare.code).toBe(0);
     expect(bare.stdout).toMatch(/Usage: dreamlake/);
     expect(bare.stdout).toMatch(/serve/);
-    const help = await runCli(['--help']);
-    expect(help.code).toBe(0);
-    for (const name of ['DREAMLAKE_PORT', 'DREAMLAKE_DATA_DIR', 'DREAMLAKE_DATABASE_URL', 'DREAMLAKE_SHUTDOWN_TIMEOUT', 'DREAMLAKE_CORS_ORIGINS', 'DREAMLAKE_METRICS_TOKEN', 'DREAMSPACE_APITOKEN']) {
-      expect(help.stdout).toContain(name);
+    for (const args of [['--help'], ['serve', '--help']]) {
+      const help = await mainCapturing(args);
+      expect(help.code).toBe(0);
+      for (const name of ['DREAMLAKE_PORT', 'DREAMLAKE_DATA_DIR', 'DREAMLAKE_DATABASE_URL', 'DREAMLAKE_SHUTDOWN_TIMEOUT', 'DREAMLAKE_CORS_ORIGINS', 'DREAMLAKE_METRICS_TOKEN', 'DREAMSPACE_APITOKEN']) {
+        expect(help.stdout, `${args.join(' ')}: ${name}`).toContain(name);
+      }
     }
-    const unknown = await runCli(['serv']);
+    const unknown = await mainCapturing(['serv']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown command 'serv'/);
   });
@@ -64,31 +94,39 @@ describe('start-up errors say what to do', () => {
     expect(run.stderr).toContain('DREAMLAKE_PORT');
     expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
-  });
+  }, 120_000);
 
   it('database unreachable: the URL without its password, and the setting it came from', async () => {
     const data = tempDir();
     const url = 'postgres://dreamer:hunter2@127.0.0.1:1/lake';
-    const byFlag = await runCli(['serve', '--port', '0', '--data', data, '--database', url]);
-    expect(byFlag.code).toBe(1);
-    expect(byFlag.stderr).toContain('postgres://dreamer@127.0.0.1:1/lake');
-    expect(byFlag.stderr).toContain('--database');
-    expect(byFlag.stderr).toMatch(/ECONNREFUSED/);
-    expect(byFlag.stderr).not.toContain('hunter2');
-    const byEnv = await runCli(['serve', '--port', '0', '--data', data], { DREAMLAKE_DATABASE_URL: url });
-    expect(byEnv.code).toBe(1);
-    expect(byEnv.stderr).toContain('(set by DREAMLAKE_DATABASE_URL)');
-    expect(byEnv.stderr).not.toContain('hunter2');
+    const byFlag = main(['node', 'dreamlake', 'serve', '--port', '0', '--data', data, '--database', url]);
+    await expect(byFlag).rejects.toThrow(/^Cannot use the PostgreSQL database postgres:\/\/dreamer@127\.0\.0\.1:1\/lake \(set by --database\): .*ECONNREFUSED/);
+    await expect(byFlag).rejects.not.toThrow(/hunter2/);
+    const previous = process.env.DREAMLAKE_DATABASE_URL;
+    process.env.DREAMLAKE_DATABASE_URL = url;
+    try {
+      const byEnv = main(['node', 'dreamlake', 'serve', '--port', '0', '--data', data]);
+      await expect(byEnv).rejects.toThrow(/\(set by DREAMLAKE_DATABASE_URL\).*DREAMLAKE_DATABASE_URL/);
+      await expect(byEnv).rejects.not.toThrow(/hunter2/);
+    } finally {
+      if (previous === undefined) delete process.env.DREAMLAKE_DATABASE_URL;
+      else process.env.DREAMLAKE_DATABASE_URL = previous;
+    }
   });
 
   it('data dir that cannot be written: names it and --data / DREAMLAKE_DATA_DIR', async () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'not a directory');
-    const run = await runCli(['serve', '--port', '0'], { DREAMLAKE_DATA_DIR: join(file, 'data') });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`The data directory ${join(file, 'data')} is not writable`);
-    expect(run.stderr).toContain('--data');
-    expect(run.stderr).toContain('(it was set by DREAMLAKE_DATA_DIR)');
+    const previous = process.env.DREAMLAKE_DATA_DIR;
+    process.env.DREAMLAKE_DATA_DIR = join(file, 'data');
+    try {
+      const run = main(['node', 'dreamlake', 'serve', '--port', '0']);
+      await expect(run).rejects.toThrow(`The data directory ${join(file, 'data')} is not writable (ENOTDIR)`);
+      await expect(run).rejects.toThrow(/--data or DREAMLAKE_DATA_DIR.*\(it was set by DREAMLAKE_DATA_DIR\)/);
+    } finally {
+      if (previous === undefined) delete process.env.DREAMLAKE_DATA_DIR;
+      else process.env.DREAMLAKE_DATA_DIR = previous;
+    }
   });
 
   it('metrics on a separate port: served there (with the token), not on the API port', async () => {
@@ -112,7 +150,78 @@ describe('start-up errors say what to do', () => {
       server.child.kill('SIGTERM');
       expect((await server.exited).code).toBe(0);
     }
-  });
+  }, 120_000);
+});
+
+describe('npm start', () => {
+  const built = existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)));
+  if (!built) console.log('SKIPPED: the npm start test needs the build (dist/, made by npm install or npm run build).');
+  it.skipIf(!built)('runs the built server as npm\'s direct child (no tsc), so a SIGTERM to npm stops it cleanly', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.prestart).toBeUndefined();
+    const data = tempDir();
+    const npm = spawn('npm', ['start', '--', '--port', '0', '--data', data], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, DREAMLAKE_LOG_LEVEL: 'info' },
+    });
+    let out = '';
+    npm.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    npm.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
+      npm.stdout.on('data', () => {
+        const m = /DreamLake listening on (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    npm.kill('SIGTERM');
+    await exited;
+    for (let i = 0; i < 50 && !/stopped cleanly/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toMatch(/stopped cleanly/);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
+  }, 120_000);
+});
+
+describe('logs on a terminal', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  if (!hasScript) console.log('SKIPPED: the pretty-log test needs `script` (util-linux) to give the server a terminal.');
+  it.skipIf(!hasScript)('are human-readable lines (pino-pretty), one per request', async () => {
+    const data = tempDir();
+    const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+    // `script` gives the server a pseudo-terminal as stdout.
+    const command = `${process.execPath} --import tsx ${entry} serve --port 0 --data ${data}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
+        child.stdout.on('data', () => {
+          const m = /DreamLake listening on (http:\/\/[\d.:]+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      expect((await fetch(`${url}/health?secret=1`)).status).toBe(200);
+      for (let i = 0; i < 50 && !/GET \/health 200/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      // eslint-disable-next-line no-control-regex
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(/INFO.*GET \/health 200/);
+      expect(plain).not.toMatch(/\{"level":/);
+      expect(plain).not.toContain('secret=1');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+    }
+  }, 120_000);
 });
 
 describe('dreamlake token checks', () => {

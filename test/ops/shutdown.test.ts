@@ -62,7 +62,8 @@ describe.each(DIALECTS)('SIGTERM under keep-alive traffic (%s)', (dialect: Diale
     dirs.push(dataDir);
     const database = await databaseFor(dialect, dataDir);
     const common = ['--data', dataDir, '--database', database];
-    const env = { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET, DREAMLAKE_SHUTDOWN_TIMEOUT: '10', DREAMSCRIPT_RATE_LIMIT: '0' };
+    // A deadline far beyond what the drain needs: exit 0 and "stopped cleanly" prove nothing waited for it.
+    const env = { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET, DREAMLAKE_SHUTDOWN_TIMEOUT: '60', DREAMSCRIPT_RATE_LIMIT: '0' };
     const keyRun = await runCli(['keys', 'create', ...common], env);
     expect(keyRun.code).toBe(0);
     const apiKey = keyRun.stdout.trim();
@@ -125,8 +126,8 @@ describe.each(DIALECTS)('SIGTERM under keep-alive traffic (%s)', (dialect: Diale
 
     expect(exit.code, exit.stdout + exit.stderr).toBe(0);
     expect(exit.stdout).toMatch(/stopped cleanly/);
-    // Well before the 10 s deadline: nothing waited for a keep-alive timeout.
-    expect(elapsed).toBeLessThan(6_000);
+    // Well before the deadline: nothing waited for a keep-alive timeout (generous: CI machines are busy).
+    expect(elapsed).toBeLessThan(30_000);
     if (dialect === 'sqlite') {
       expect(readdirSync(dataDir).filter((f) => f.startsWith('dreamlake.sqlite'))).toEqual(['dreamlake.sqlite']);
       expect(existsSync(`${database}-wal`)).toBe(false);
@@ -142,7 +143,7 @@ describe.each(DIALECTS)('SIGTERM under keep-alive traffic (%s)', (dialect: Diale
     for (const agent of [idleAgent, uploadAgent, pollAgent]) agent.destroy();
     // Nothing listens any more.
     await expect(send(new http.Agent(), `${url}/health`)).rejects.toThrow(/ECONNREFUSED/);
-  }, 60_000);
+  }, 180_000);
 
   it('cuts a request that outlives shutdown_timeout, still closes the database, and exits 1', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-shutdown-'));
@@ -176,13 +177,15 @@ describe.each(DIALECTS)('SIGTERM under keep-alive traffic (%s)', (dialect: Diale
     server.child.kill('SIGTERM');
     const exit = await server.exited;
     stop = true;
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(await upload).toBeInstanceOf(Error);
     expect(exit.code).toBe(1);
     expect(exit.stdout).toMatch(/cutting them/);
+    // Printed only once close() has finished, the database included (not the last-resort exit).
+    expect(exit.stdout).toMatch(/stopped \(requests were cut\)/);
     if (dialect === 'sqlite') expect(existsSync(`${database}-wal`)).toBe(false);
     agent.destroy();
-  }, 60_000);
+  }, 180_000);
 });
 
 describe.each(DIALECTS)('while draining (%s)', (dialect: DialectName) => {

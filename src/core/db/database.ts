@@ -27,8 +27,6 @@ export interface Database {
    * without telling us) or while a transaction is open. See core/response-cache.ts.
    */
   dataVersion(): string | null;
-  /** Set by the metrics (src/core/metrics.ts): called with the duration of every statement, in milliseconds. */
-  onQuery: ((durationMs: number) => void) | null;
   close(): Promise<void>;
 }
 
@@ -38,6 +36,13 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** SQLite `PRAGMA synchronous` (default `normal`; `full` also survives a power loss, at a cost in writes). */
   sqliteSynchronous?: 'normal' | 'full';
+}
+
+const queryObservers = new WeakMap<object, (durationMs: number) => void>();
+
+/** Calls `observe` with the duration in milliseconds of every statement run on `database` (the metrics). */
+export function observeQueries(database: Database, observe: (durationMs: number) => void): void {
+  queryObservers.set(database.db, observe);
 }
 
 const pgTypes = {
@@ -50,12 +55,12 @@ const pgTypes = {
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   const statements: StatementCounter = { count: 0 };
+  // The Kysely instance below, once made: its query observer (if any) gets every statement's duration.
+  let observed: object | undefined;
   const log = (event: LogEvent) => {
     statements.count++;
-    handle.onQuery?.(event.queryDurationMillis);
+    if (observed) queryObservers.get(observed)?.(event.queryDurationMillis);
   };
-  // The handle returned below; `log` and the direct reads reach its onQuery through it.
-  const handle = { onQuery: null } as { onQuery: ((durationMs: number) => void) | null };
 
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
@@ -68,22 +73,24 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     });
     pool.on('connect', preparedByName);
     const db = new Kysely({ dialect: new PostgresDialect({ pool }), log });
+    observed = db;
     // Kysely's connection provider and logging cost about as much CPU as pg itself on a point read.
     directReads.set(db, async (text, parameters) => {
       statements.count++;
-      const started = handle.onQuery ? performance.now() : 0;
+      const observe = queryObservers.get(db);
+      const started = observe ? performance.now() : 0;
       const rows = (await queryByName((config) => pool.query(config), text, parameters as unknown[])).rows;
-      handle.onQuery?.(performance.now() - started);
+      observe?.(performance.now() - started);
       return rows;
     });
-    return Object.assign(handle, {
+    return {
       db,
-      dialect: 'postgres' as const,
+      dialect: 'postgres',
       statements,
       pgPool: pool,
       dataVersion: () => null,
       close: () => db.destroy(),
-    });
+    };
   }
 
   if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
@@ -99,21 +106,23 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   const cached = withStatementCache(sqlite, () => localWrites++);
   const otherCommits = sqlite.prepare('pragma data_version').pluck();
   const db = new Kysely({ dialect: new SqliteDialect({ database: cached }), log });
+  observed = db;
   directReads.set(db, (text, parameters) => {
     // Inside someone's open transaction the read must queue behind it (Kysely's connection mutex).
     if (sqlite.inTransaction) return undefined;
     const statement = cached.prepare(text);
     if (!statement.reader) return undefined;
     statements.count++;
-    if (!handle.onQuery) return statement.all(parameters as unknown[]);
+    const observe = queryObservers.get(db);
+    if (!observe) return statement.all(parameters as unknown[]);
     const started = performance.now();
     const rows = statement.all(parameters as unknown[]);
-    handle.onQuery(performance.now() - started);
+    observe(performance.now() - started);
     return rows;
   });
-  return Object.assign(handle, {
+  return {
     db,
-    dialect: 'sqlite' as const,
+    dialect: 'sqlite',
     statements,
     pgPool: null,
     dataVersion: () => {
@@ -122,7 +131,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       return `${localWrites}.${otherCommits.get() as number}`;
     },
     close: () => db.destroy(),
-  });
+  };
 }
 
 const STATEMENT_CACHE_LIMIT = 1000;

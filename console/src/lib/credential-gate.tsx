@@ -19,7 +19,7 @@ export function CredentialGate({ kind, api, label, help, children }: { kind: Exc
           }}
         >
           <Field label={label} value={draft} onChange={setDraft} required type="password" autoFocus />
-          <button type="submit" className="primary">Use this {label.toLowerCase()}</button>
+          <button type="submit" className="primary">Use this {label}</button>
         </form>
       </section>
     );
@@ -27,8 +27,8 @@ export function CredentialGate({ kind, api, label, help, children }: { kind: Exc
   return (
     <>
       <div className="credential-bar muted small">
-        {api}: using the {label.toLowerCase()} kept in this browser.{' '}
-        <button type="button" onClick={() => setCredential(kind, null)}>Forget {label.toLowerCase()}</button>
+        {api}: using the {label} kept in this browser.{' '}
+        <button type="button" onClick={() => setCredential(kind, null)}>Forget {label}</button>
       </div>
       {children}
     </>

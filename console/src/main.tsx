@@ -6,6 +6,8 @@ import { BASE, loadMounts } from './lib/base.js';
 import './styles.css';
 
 captureTokenFromFragment();
+// A login link opened in a tab that already shows the console only changes the fragment.
+window.addEventListener('hashchange', captureTokenFromFragment);
 syncWorkerToken();
 if ('serviceWorker' in navigator) {
   // Adds the Bearer header to media requests so <video> and <audio> stream with range requests.

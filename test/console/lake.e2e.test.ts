@@ -57,6 +57,20 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       await page.getByRole('heading', { name: 'Namespaces' }).waitFor();
     }));
 
+  it('signs out, and forgets a token the server refuses', () =>
+    step('sign-out', () => pages, async () => {
+      const other = await newPage(browser);
+      pages.push(other.page);
+      await other.page.goto(await loginLink('sam'));
+      await other.page.getByText('Signed in as').getByText('sam').waitFor();
+      await other.page.getByRole('button', { name: 'Sign out' }).click();
+      await other.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      expect(await other.page.evaluate(() => localStorage.getItem('dreamlake.token'))).toBeNull();
+      await other.page.goto(`${origin}/console/#token=not.a.token`);
+      await other.page.getByRole('alert').getByText(/refused the token/).waitFor();
+      await other.context.close();
+    }));
+
   it('creates a namespace, a project and a folder', () =>
     step('create', () => pages, async () => {
       await page.getByRole('button', { name: 'New namespace' }).click();
@@ -204,7 +218,12 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
     step('outsider', () => pages, async () => {
       const outsider = await newPage(browser);
       pages.push(outsider.page);
-      await outsider.page.goto(await loginLink('olga', 'lake/lab/robots/files/scans'));
+      // Signs in by pasting a token, then opens a deep link into a namespace she is not in.
+      await outsider.page.goto(`${origin}/console/`);
+      await outsider.page.getByLabel('Token').fill(await signToken(TEST_JWT_SECRET, 'olga', 1));
+      await outsider.page.getByRole('button', { name: 'Sign in' }).click();
+      await outsider.page.getByText('Signed in as').getByText('olga').waitFor();
+      await outsider.page.goto(`${origin}/console/lake/lab/robots/files/scans`);
       await outsider.page.getByRole('alert').getByText('Not found', { exact: true }).waitFor();
       await outsider.context.close();
     }));

@@ -49,6 +49,10 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamspace', () => {
       const { context, page } = await newPage(browser);
       pages.push(page);
       await page.goto(`${origin}/console/space/users`);
+      // A wrong token is refused (403), forgotten, and asked for again.
+      await page.getByLabel('API token').fill('not-the-token');
+      await page.getByRole('button', { name: 'Use this API token' }).click();
+      await page.getByRole('alert').getByText(/refused the API token/).waitFor();
       await page.getByLabel('API token').fill(DEFAULT_SPACE_TOKEN);
       await page.getByRole('button', { name: 'Use this API token' }).click();
       const row = page.getByRole('row', { name: /Stamp Collector/ });

@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { setCredential, useCredential, type Credential } from './auth.js';
+import { forgotten } from './api.js';
 import { Field } from './ui.js';
 
 /** Asks once for the API's credential (kept in this browser), then shows the pages; "Forget" clears it. */
@@ -11,6 +12,7 @@ export function CredentialGate({ kind, api, label, help, children }: { kind: Exc
       <section className="page narrow">
         <h1>{api}</h1>
         <p>{help}</p>
+        {forgotten?.kind === kind && <p role="alert" className="error-text">{forgotten.message}</p>}
         <form
           className="stack"
           onSubmit={(e) => {

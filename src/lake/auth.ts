@@ -8,6 +8,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     lakeUser?: LakeUser;
   }
+  interface FastifyContextConfig {
+    /** The route's URLs carry their own signature instead of a Bearer token (signed part and download links). */
+    signedUrl?: boolean;
+  }
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -19,6 +23,7 @@ export function requireBearer(app: FastifyInstance, ctx: AppContext) {
   // Callback style with a synchronous path for a token and user seen before (nearly every request): an async
   // hook costs a promise and microtask turns per request, a noticeable part of a point read.
   app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.signedUrl) return done();
     const header = request.headers.authorization;
     const match = header ? BEARER.exec(header) : null;
     if (!match) return done(unauthorized('Send Authorization: Bearer <token>.'));

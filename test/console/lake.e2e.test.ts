@@ -29,7 +29,7 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
     const address = t.app.server.address();
     origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     t.app.server.prependListener('request', (req, res) => {
-      if (/\/nodes\/[^/]+\/content/.test(req.url ?? '')) res.on('finish', () => contentStatuses.push(res.statusCode));
+      if (/\/nodes\/[^/]+\/content|\/files\/signed\//.test(req.url ?? '')) res.on('finish', () => contentStatuses.push(res.statusCode));
     });
     browser = await launch();
     ({ page } = await newPage(browser));
@@ -120,8 +120,8 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
         return v.play();
       });
       await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 2.6);
-      // The <video> loaded the file itself (no blob copy), and the server answered range requests.
-      expect(await video.getAttribute('data-via')).not.toBe('blob');
+      // The <video> loaded the file itself from a signed link (no blob copy), and the server answered ranges.
+      expect(await video.getAttribute('data-via')).toBe('signed');
       expect(contentStatuses).toContain(206);
       await page.getByRole('button', { name: 'Download clip.mp4' }).waitFor();
     }));

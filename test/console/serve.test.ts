@@ -131,3 +131,16 @@ describe('dreamlake login-link', () => {
     }
   });
 });
+
+describe('console CSP', () => {
+  it('lets media come from the public URL signed links are built on', async () => {
+    const t = await createTestApp('sqlite', { DREAMLAKE_PUBLIC_URL: 'https://files.example.com' });
+    try {
+      const csp = String((await t.inject({ url: '/console/config.json' })).headers['content-security-policy']);
+      expect(csp).toContain("media-src 'self' blob: https://files.example.com");
+      expect(csp).toContain("script-src 'self';");
+    } finally {
+      await t.close();
+    }
+  });
+});

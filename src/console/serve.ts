@@ -23,7 +23,7 @@ export function consoleCsp(config: Config): string {
     `img-src 'self' blob: data:${extra}`,
     `media-src 'self' blob:${extra}`,
     `connect-src 'self'${extra}`,
-    "worker-src 'self'",
+    "worker-src 'none'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",

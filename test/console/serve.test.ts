@@ -60,9 +60,9 @@ describe.each(DIALECTS)('console serving (%s)', (dialect) => {
     expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     const missing = await t.inject({ url: '/console/assets/nope-123.js' });
     expect(missing.statusCode).toBe(404);
-    const worker = await t.inject({ url: '/console/media-worker.js' });
-    expect(worker.statusCode).toBe(200);
-    expect(worker.headers['cache-control']).toBe('no-cache');
+    const index = await t.inject({ url: '/console/index.html' });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['cache-control']).toBe('no-cache');
   });
 
   it('adds nothing to the API routes (no CSP hook outside the console)', async () => {

@@ -144,3 +144,27 @@ describe('console CSP', () => {
     }
   });
 });
+
+describe('dreamlake serve', () => {
+  it('prints the console URL at start', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'dreamlake-serve-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const { startServer } = await import('../../src/server.js');
+    const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+    const app = await startServer(loadConfig({ data, port: 0, logLevel: 'silent' }, { DREAMLAKE_JWT_SECRET: 'x'.repeat(32) }));
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines).toContain(`DreamLake listening on http://127.0.0.1:${port}`);
+      expect(lines.some((l) => l.startsWith(`Console: http://127.0.0.1:${port}/console/ `))).toBe(true);
+    } finally {
+      log.mockRestore();
+      await app.close();
+      // Only the shutdown handlers startServer added, not the test runner's.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);
+      }
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});

@@ -114,7 +114,7 @@ describe.each(DIALECTS)('signed URLs and the expiry sweep (%s)', (dialect) => {
     const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
     expect(url.startsWith(`${origin}/files/signed/`)).toBe(true);
     expect(Date.parse(expiresAt) - before).toBeGreaterThan(3500_000);
-    expect(Date.parse(expiresAt) - before).toBeLessThanOrEqual(3601_000);
+    expect(Date.parse(expiresAt) - before).toBeLessThanOrEqual(3630_000); // generous: the machine may be busy
 
     const whole = await plainGet(url);
     expect(whole.status).toBe(200);
@@ -130,6 +130,18 @@ describe.each(DIALECTS)('signed URLs and the expiry sweep (%s)', (dialect) => {
     expect(part.body).toEqual(content.subarray(100, 200));
     expect((await plainGet(url, { 'if-none-match': `"${sha256(content)}"` })).status).toBe(304);
     expect((await plainGet(url, { range: 'bytes=9000-' })).status).toBe(416);
+    const head = await t.inject({ method: 'HEAD', url: local(url) });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe('5000');
+    expect((await t.inject({ method: 'HEAD', url: `${lab.base}/nodes/${node.id}/content` })).statusCode).toBe(401);
+    expect((await t.inject({ method: 'GET', url: `${lab.base}/nodes/${node.id}/content`, headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
+
+    // The OpenAPI document tells which routes need the Bearer token.
+    const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.paths['/files/signed/{nodeId}'].get.security).toBeUndefined();
+    expect(doc.paths['/files/upload/part'].put.security).toBeUndefined();
+    expect(doc.paths['/files/upload/multipart/init'].post.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths['/nodes/{id}/download'].get.security).toEqual([{ bearerAuth: [] }]);
 
     // The project-scoped routes (projects and spaces) answer the same kind of link.
     for (const alias of ['projects', 'spaces']) {

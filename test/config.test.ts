@@ -18,7 +18,7 @@ describe('configuration', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.dataDir).toMatch(/data$/);
     expect(c.databaseUrl).toBe(join(c.dataDir, 'dreamlake.sqlite'));
-    expect(c.mounts).toEqual({ lake: '/', script: '/dreamscript', space: '/dreamspace' });
+    expect(c.mounts).toEqual({ lake: '/', script: '/dreamscript', space: '/dreamspace', console: '/console' });
     expect(c.space.apiToken).toBe('SecureToken');
     expect(c.script.rateLimit).toBe(100);
     expect(c.databasePoolSize).toBe(10);
@@ -39,7 +39,14 @@ describe('configuration', () => {
     const c = loadConfig({ config: path }, {});
     expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', databaseUrl: 'postgres://x@h/db', space: { apiToken: 'tok' }, script: { rateLimit: 5 } });
     expect(c.auth.jwtSecret).toBe('s3cret');
-    expect(c.mounts).toEqual({ lake: null, script: '/dreamscript', space: '/' });
+    expect(c.mounts).toEqual({ lake: null, script: '/dreamscript', space: '/', console: '/console' });
+  });
+
+  it('moves or switches off the console: [server] mount_console, DREAMLAKE_MOUNT_CONSOLE; never at /', () => {
+    const path = iniFile('[server]\nmount_console = /ui/\n');
+    expect(loadConfig({ config: path }, {}).mounts.console).toBe('/ui');
+    expect(loadConfig({ config: path }, { DREAMLAKE_MOUNT_CONSOLE: 'off' }).mounts.console).toBeNull();
+    expect(() => loadConfig({ config: path }, { DREAMLAKE_MOUNT_CONSOLE: '/' })).toThrow(/mount_console/);
   });
 
   it('ranks flags over environment over file over defaults', () => {

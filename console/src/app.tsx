@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { api, ok } from './lib/api.js';
+import { api, forgotten, ok } from './lib/api.js';
 import { setCredential, tokenClaims, useCredential } from './lib/auth.js';
 import { getMounts } from './lib/base.js';
 import { Link, segments, useLocation } from './lib/router.js';
@@ -80,6 +80,7 @@ function SignIn() {
   return (
     <section className="page narrow">
       <h1>Sign in</h1>
+      {forgotten?.kind === 'lake' && <p role="alert" className="error-text">{forgotten.message}</p>}
       <p>
         Open the link that <code>dreamlake login-link &lt;username&gt;</code> prints, or paste a token (from{' '}
         <code>dreamlake token</code> or your identity provider).

@@ -9,22 +9,27 @@ import { jsonNotFoundHandler } from '../core/http.js';
 export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 
 /**
- * Strict: scripts, styles and fonts only from the console's own files (no inline script, no CDN); media may be
- * blob: URLs (previews fetched with the token) and any same-origin URL (content and signed download URLs).
+ * Strict: scripts and styles only from the console's own files (no inline script, no CDN); media may be blob:
+ * URLs (previews fetched with the token), same-origin URLs (content, signed download links) and the public URL
+ * signed links are built on when one is configured.
  */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob: data:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleCsp(config: Config): string {
+  const publicUrl = (config.lake as { publicUrl?: string }).publicUrl;
+  const extra = publicUrl ? ` ${new URL(publicUrl).origin}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' blob: data:${extra}`,
+    `media-src 'self' blob:${extra}`,
+    `connect-src 'self'${extra}`,
+    "worker-src 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 const LONG_CACHE = 'public, max-age=31536000, immutable';
 
@@ -49,8 +54,9 @@ export async function consolePlugin(app: FastifyInstance, opts: { config: Config
   const { mounts } = opts.config;
   const built = existsSync(`${root}index.html`);
 
+  const csp = consoleCsp(opts.config);
   app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header('content-security-policy', CONSOLE_CSP);
+    reply.header('content-security-policy', csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     done(null, payload);

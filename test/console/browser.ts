@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -8,6 +9,7 @@ export const CHROMIUM = process.env.DREAMLAKE_CHROMIUM ?? '/usr/bin/chromium';
 /** Why the browser tests cannot run here, or null when they can. */
 export function skipReason(): string | null {
   if (!existsSync(CHROMIUM)) return `Skipping the console browser tests: no Chromium at ${CHROMIUM} (apt-get install -y chromium).`;
+  if (spawnSync('ffmpeg', ['-version']).status !== 0) return 'Skipping the console browser tests: no ffmpeg to make the test video (apt-get install -y ffmpeg).';
   if (!existsSync(`${CONSOLE_DIST}index.html`)) return 'Skipping the console browser tests: console/dist is not built (npm run build:console).';
   return null;
 }

@@ -60,9 +60,9 @@ describe.each(DIALECTS)('console serving (%s)', (dialect) => {
     expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     const missing = await t.inject({ url: '/console/assets/nope-123.js' });
     expect(missing.statusCode).toBe(404);
-    const worker = await t.inject({ url: '/console/media-worker.js' });
-    expect(worker.statusCode).toBe(200);
-    expect(worker.headers['cache-control']).toBe('no-cache');
+    const index = await t.inject({ url: '/console/index.html' });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['cache-control']).toBe('no-cache');
   });
 
   it('adds nothing to the API routes (no CSP hook outside the console)', async () => {
@@ -127,6 +127,43 @@ describe('dreamlake login-link', () => {
       await expect(main(['node', 'dreamlake', 'login-link', 'bob', '--data', data, '--days', 'x'])).rejects.toThrow(/days/);
     } finally {
       log.mockRestore();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('console CSP', () => {
+  it('lets media come from the public URL signed links are built on', async () => {
+    const t = await createTestApp('sqlite', { DREAMLAKE_PUBLIC_URL: 'https://files.example.com' });
+    try {
+      const csp = String((await t.inject({ url: '/console/config.json' })).headers['content-security-policy']);
+      expect(csp).toContain("media-src 'self' blob: https://files.example.com");
+      expect(csp).toContain("script-src 'self';");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('dreamlake serve', () => {
+  it('prints the console URL at start', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'dreamlake-serve-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const { startServer } = await import('../../src/server.js');
+    const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+    const app = await startServer(loadConfig({ data, port: 0, logLevel: 'silent' }, { DREAMLAKE_JWT_SECRET: 'x'.repeat(32) }));
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines).toContain(`DreamLake listening on http://127.0.0.1:${port}`);
+      expect(lines.some((l) => l.startsWith(`Console: http://127.0.0.1:${port}/console/ `))).toBe(true);
+    } finally {
+      log.mockRestore();
+      await app.close();
+      // Only the shutdown handlers startServer added, not the test runner's.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);
+      }
       rmSync(data, { recursive: true, force: true });
     }
   });

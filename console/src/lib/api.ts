@@ -1,5 +1,5 @@
 import { createClient, type Middleware } from '../../../client/index.js';
-import { getCredential } from './auth.js';
+import { getCredential, setCredential, type Credential } from './auth.js';
 import { getMounts, prefix } from './base.js';
 
 /** A failed call, with the server's status and message (DreamLake/Dreamscript JSON or Dreamspace plain text). */
@@ -13,6 +13,11 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+const apiOf = new WeakMap<Request, Credential>();
+
+/** Why the console forgot a credential (shown on the sign-in form). */
+export let forgotten: { kind: Credential; message: string } | null = null;
 
 /** The generated paths say /dreamscript/… and /dreamspace/… (default mounts): move them to the configured ones. */
 const mountsAndCredentials: Middleware = {
@@ -37,7 +42,19 @@ const mountsAndCredentials: Middleware = {
       else headers.set('x-api-key', credential);
     }
     const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
-    return new Request(url, { method: request.method, headers, body, signal: request.signal });
+    const rewritten = new Request(url, { method: request.method, headers, body, signal: request.signal });
+    apiOf.set(rewritten, api);
+    return rewritten;
+  },
+  onResponse({ request, response }) {
+    // A credential the server no longer accepts (expired token, revoked key): forget it and ask again.
+    // Dreamspace answers a bad token with 403 (as documented); the others with 401.
+    const api = apiOf.get(request);
+    if (!api || !getCredential(api)) return;
+    if ((api === 'space' && response.status === 403) || (api !== 'space' && response.status === 401)) {
+      forgotten = { kind: api, message: `The server refused the ${api === 'lake' ? 'token' : api === 'script' ? 'API key' : 'API token'} (HTTP ${response.status}); enter a new one.` };
+      setCredential(api, null);
+    }
   },
 };
 

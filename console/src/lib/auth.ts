@@ -12,7 +12,6 @@ export function getCredential(kind: Credential): string | null {
 export function setCredential(kind: Credential, value: string | null) {
   if (value) localStorage.setItem(KEYS[kind], value.trim());
   else localStorage.removeItem(KEYS[kind]);
-  if (kind === 'lake') void shareTokenWithWorker(value);
   for (const l of listeners) l();
 }
 
@@ -35,22 +34,6 @@ export function captureTokenFromFragment() {
   if (!match) return;
   setCredential('lake', decodeURIComponent(match[1]));
   history.replaceState(history.state, '', location.pathname + location.search);
-}
-
-/** The media service worker adds the Bearer header to media requests (so <video> can stream with ranges). */
-async function shareTokenWithWorker(token: string | null) {
-  if (!('caches' in window)) return;
-  try {
-    const cache = await caches.open('dreamlake-console');
-    if (token) await cache.put('/__dreamlake_token', new Response(token));
-    else await cache.delete('/__dreamlake_token');
-  } catch {
-    // No Cache Storage (e.g. private mode): media falls back to blob URLs.
-  }
-}
-
-export function syncWorkerToken() {
-  void shareTokenWithWorker(getCredential('lake'));
 }
 
 /** The claims of a JWT, for showing who is signed in (the server verifies it; this only reads it). */

@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { setCredential, useCredential, type Credential } from './auth.js';
+import { forgotten } from './api.js';
 import { Field } from './ui.js';
 
 /** Asks once for the API's credential (kept in this browser), then shows the pages; "Forget" clears it. */
@@ -11,6 +12,7 @@ export function CredentialGate({ kind, api, label, help, children }: { kind: Exc
       <section className="page narrow">
         <h1>{api}</h1>
         <p>{help}</p>
+        {forgotten?.kind === kind && <p role="alert" className="error-text">{forgotten.message}</p>}
         <form
           className="stack"
           onSubmit={(e) => {
@@ -19,7 +21,7 @@ export function CredentialGate({ kind, api, label, help, children }: { kind: Exc
           }}
         >
           <Field label={label} value={draft} onChange={setDraft} required type="password" autoFocus />
-          <button type="submit" className="primary">Use this {label.toLowerCase()}</button>
+          <button type="submit" className="primary">Use this {label}</button>
         </form>
       </section>
     );
@@ -27,8 +29,8 @@ export function CredentialGate({ kind, api, label, help, children }: { kind: Exc
   return (
     <>
       <div className="credential-bar muted small">
-        {api}: using the {label.toLowerCase()} kept in this browser.{' '}
-        <button type="button" onClick={() => setCredential(kind, null)}>Forget {label.toLowerCase()}</button>
+        {api}: using the {label} kept in this browser.{' '}
+        <button type="button" onClick={() => setCredential(kind, null)}>Forget {label}</button>
       </div>
       {children}
     </>

@@ -1,6 +1,7 @@
 // The adapter between the console and file bytes: how media gets a URL a <video> can stream, how downloads
-// and uploads travel. Signed download URLs (GET …/nodes/:id/download → {url, expiresAt}) are used when the
-// server offers them; until then the media worker adds the Bearer header, and as a last resort a blob URL.
+// and uploads travel. Media and downloads use signed download links (GET …/nodes/:id/download → {url,
+// expiresAt}), which carry their own short-lived authority, so <video> streams and seeks with range requests;
+// a server without that route gets the bytes fetched with the Bearer header into a blob URL instead.
 import { getCredential } from './auth.js';
 import { ApiError, lakeUrl, projectPath } from './api.js';
 
@@ -35,16 +36,13 @@ export interface MediaSource {
   url: string;
   /** Blob URLs must be revoked when the preview goes away. */
   release(): void;
-  via: 'signed' | 'worker' | 'blob';
+  via: 'signed' | 'blob';
 }
 
 /** A URL that <video>, <audio> and <img> can load on their own (with range requests for the first two). */
 export async function mediaSource(ns: string, project: string, id: string): Promise<MediaSource> {
   const signed = await signedUrl(ns, project, id);
   if (signed) return { url: signed, release: () => undefined, via: 'signed' };
-  if (navigator.serviceWorker?.controller) {
-    return { url: `${contentUrl(ns, project, id)}?dl-auth=1`, release: () => undefined, via: 'worker' };
-  }
   const res = await fetch(contentUrl(ns, project, id), { headers: bearer() });
   if (!res.ok) throw new ApiError(res.status, `Could not load the file (HTTP ${res.status})`);
   const url = URL.createObjectURL(await res.blob());

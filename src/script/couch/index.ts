@@ -27,8 +27,9 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; ctx: AppContex
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: COUCH_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
-  // CORS for browser apps (PouchDB in a web page), from the configured origins.
-  const origins = new Set(ctx.config.script.corsOrigins);
+  // CORS for browser apps (PouchDB in a web page): [server] cors_origins, plus [dreamscript] cors_origins for this endpoint alone.
+  // Credentialed (Basic auth), so the origin is echoed rather than `*`.
+  const origins = new Set([...ctx.config.corsOrigins, ...ctx.config.script.corsOrigins]);
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
     if (typeof origin === 'string' && (origins.has('*') || origins.has(origin))) {

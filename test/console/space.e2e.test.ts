@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SPACE_TOKEN } from '../../src/core/config.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { launch, listen, newPage, skipReason, step } from './browser.js';
+
+const skip = skipReason();
+
+describe.skipIf(skip !== null)('console in Chromium: Dreamspace', () => {
+  let t: TestApp;
+  let origin: string;
+  let browser: Browser;
+  let dir: string;
+  const pages: Page[] = [];
+  const H = { 'x-api-key': DEFAULT_SPACE_TOKEN };
+
+  beforeAll(async () => {
+    t = await createTestApp('sqlite');
+    origin = await listen(t.app);
+    browser = await launch();
+    dir = mkdtempSync(join(tmpdir(), 'dreamlake-space-e2e-'));
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=0xf4efe1:s=400x300', '-frames:v', '1', join(dir, 'doc.png')]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows users with their wallet, draws stamps on a document, and adds one where the user clicks', () =>
+    step('dreamspace-stamps', () => pages, async () => {
+      const user = (await t.inject({ method: 'POST', url: '/dreamspace/users', headers: H, payload: { twitch_id: 't-1', name: 'Stamp Collector' } })).json();
+      await t.inject({ method: 'POST', url: `/dreamspace/users/${user.user_id}/transactions`, headers: H, payload: { amount: 42, description: 'bits' } });
+      const image = readFileSync(join(dir, 'doc.png')).toString('base64');
+      const created = await t.inject({
+        method: 'POST',
+        url: '/dreamspace/documents',
+        headers: H,
+        payload: { document_data: image, seal: 7, stamps: [{ stamp_type: 'approved', pos_x: 100, pos_y: 50, rotation: 0.5 }] },
+      });
+      expect(created.statusCode).toBe(200);
+      const id = created.json().document_id;
+
+      const { context, page } = await newPage(browser);
+      pages.push(page);
+      await page.goto(`${origin}/console/space/users`);
+      // A wrong token is refused (403), forgotten, and asked for again.
+      await page.getByLabel('API token').fill('not-the-token');
+      await page.getByRole('button', { name: 'Use this API token' }).click();
+      await page.getByRole('alert').getByText(/refused the API token/).waitFor();
+      await page.getByLabel('API token').fill(DEFAULT_SPACE_TOKEN);
+      await page.getByRole('button', { name: 'Use this API token' }).click();
+      const row = page.getByRole('row', { name: /Stamp Collector/ });
+      await row.waitFor();
+      expect(await row.getByRole('cell').nth(3).textContent()).toBe('42');
+
+      await page.goto(`${origin}/console/space/documents/${id}`);
+      const picture = page.getByRole('img', { name: `Document ${id}`, exact: true });
+      await picture.waitFor();
+      const stamp = page.getByRole('img', { name: 'Stamp approved at 100, 50' });
+      await stamp.waitFor();
+      // Drawn where it sits: its centre at (100, 50) of the 400×300 image, as displayed.
+      const box = (await picture.boundingBox())!;
+      const at = (await stamp.boundingBox())!;
+      expect(Math.abs(at.x + at.width / 2 - (box.x + (100 / 400) * box.width))).toBeLessThan(3);
+      expect(Math.abs(at.y + at.height / 2 - (box.y + (50 / 300) * box.height))).toBeLessThan(3);
+      expect(await stamp.evaluate((el) => getComputedStyle(el).transform)).not.toBe('none');
+
+      // Click at (300, 200) in image pixels.
+      await picture.click({ position: { x: (300 / 400) * box.width, y: (200 / 300) * box.height } });
+      await page.getByLabel('Stamp type').fill('rejected');
+      await page.getByRole('button', { name: 'Add stamp', exact: true }).last().click();
+      const added = page.getByRole('img', { name: /^Stamp rejected at / });
+      await added.waitFor();
+      const [x, y] = [Number(await added.getAttribute('data-x')), Number(await added.getAttribute('data-y'))];
+      expect(Math.abs(x - 300)).toBeLessThanOrEqual(2);
+      expect(Math.abs(y - 200)).toBeLessThanOrEqual(2);
+      const stored = (await t.inject({ url: `/dreamspace/documents/${id}/stamps`, headers: H })).json();
+      expect(stored).toHaveLength(2);
+
+      await page.goto(`${origin}/console/space/events`);
+      await page.getByText('No events match.').waitFor();
+      await context.close();
+    }));
+});

@@ -23,6 +23,7 @@ const CONTENT = 'step1: load data\nstep2: transform\nstep3: visualize\n';
 
 interface Server {
   name: string;
+  label: string;
   /** URL of a database named `db`, for fetch (credentials in `headers`). */
   url(db: string): string;
   /** A PouchDB handle on that database (credentials in the URL, as a replicator has them). */
@@ -80,21 +81,14 @@ async function liveLatency(s: Server, db: string): Promise<{ p50: number; p99: n
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-async function measureServer(s: Server, sources: Map<number, Pouch>) {
-  const figures: Record<string, number> = {};
-  for (const n of SIZES) {
-    await seedServer(s, `pull${n}`, n);
-    const pull = await timed(() => local().replicate.from(s.pouch(`pull${n}`), { batch_size: BATCH }), n);
-    console.log(`${s.name.padEnd(16)} pull ${String(n).padStart(7)} docs  ${Math.round(pull).toString().padStart(6)} docs/s`);
-    figures[`pull ${n}`] = pull;
-    const push = await timed(() => sources.get(n).replicate.to(s.pouch(`push${n}`), { batch_size: BATCH }), n);
-    console.log(`${s.name.padEnd(16)} push ${String(n).padStart(7)} docs  ${Math.round(push).toString().padStart(6)} docs/s`);
-    figures[`push ${n}`] = push;
-  }
-  const live = await liveLatency(s, 'live');
-  console.log(`${s.name.padEnd(16)} live change → waiting PouchDB (${LIVE_CHANGES} writes): p50 ${live.p50} ms  p99 ${live.p99} ms`);
-  figures['live p99 ms'] = live.p99;
-  return figures;
+async function measureSize(s: Server, n: number, source: Pouch, figures: Record<string, number>) {
+  await seedServer(s, `pull${n}`, n);
+  const pull = await timed(() => local().replicate.from(s.pouch(`pull${n}`), { batch_size: BATCH }), n);
+  console.log(`${s.name.padEnd(20)} pull ${String(n).padStart(7)} docs  ${Math.round(pull).toString().padStart(6)} docs/s`);
+  figures[`pull ${n}`] = pull;
+  const push = await timed(() => source.replicate.to(s.pouch(`push${n}`), { batch_size: BATCH }), n);
+  console.log(`${s.name.padEnd(20)} push ${String(n).padStart(7)} docs  ${Math.round(push).toString().padStart(6)} docs/s`);
+  figures[`push ${n}`] = push;
 }
 
 export async function run(dialects: DialectName[]): Promise<void> {
@@ -105,35 +99,46 @@ export async function run(dialects: DialectName[]): Promise<void> {
     for (let i = 0; i < n; i += 5000) await db.bulkDocs(Array.from({ length: Math.min(5000, n - i) }, (_, k) => doc(i + k)));
     sources.set(n, db);
   }
+  // Every server up at once (idle ones cost nothing), then each scenario on each in turn, smallest first.
+  const servers: Server[] = [];
   const results: Record<string, Record<string, number>> = {};
-  for (const dialect of dialects) {
-    const target = await startTarget(dialect);
-    try {
+  try {
+    for (const dialect of dialects) {
+      const target = await startTarget(dialect);
       const { secret } = await createKey(scriptDb(target.database), { name: 'bench', admin: true });
       const withKey = target.url.replace('http://', `http://bench:${secret}@`);
-      const server: Server = {
+      servers.push({
         name: `dreamscript ${dialect}`,
+        label: dialect,
         url: (db) => `${target.url}/dreamscript/couch/${db}`,
         pouch: (db) => new PouchDB(`${withKey}/dreamscript/couch/${db}`),
         headers: { 'x-api-key': secret, 'content-type': 'application/json' },
-        close: async () => {},
-      };
-      results[dialect] = await measureServer(server, sources);
-    } finally {
-      await target.close();
+        close: () => target.close(),
+      });
     }
-  }
-  const pouch = await startPouch();
-  if (!pouch) return;
-  try {
-    const base = pouch.subject.base;
-    results.pouchdb = await measureServer(
-      { name: 'pouchdb-server', url: (db) => `${base}/${db}`, pouch: (db) => new PouchDB(`${base}/${db}`), headers: { 'content-type': 'application/json' }, close: pouch.close },
-      sources,
-    );
+    const pouch = await startPouch();
+    if (pouch) {
+      const base = pouch.subject.base;
+      servers.push({
+        name: 'pouchdb-server',
+        label: 'pouchdb',
+        url: (db) => `${base}/${db}`,
+        pouch: (db) => new PouchDB(`${base}/${db}`),
+        headers: { 'content-type': 'application/json' },
+        close: pouch.close,
+      });
+    }
+    for (const s of servers) results[s.label] = {};
+    for (const s of servers) {
+      const live = await liveLatency(s, 'live');
+      console.log(`${s.name.padEnd(20)} live change → waiting PouchDB (${LIVE_CHANGES} writes): p50 ${live.p50} ms  p99 ${live.p99} ms`);
+      results[s.label]['live p99 ms'] = live.p99;
+    }
+    for (const n of SIZES) for (const s of servers) await measureSize(s, n, sources.get(n), results[s.label]);
   } finally {
-    await pouch.close();
+    for (const s of servers) await s.close().catch(() => {});
   }
+  if (!results.pouchdb) return;
   console.log('\nDreamscript ÷ pouchdb-server, same client, same run (> 1: Dreamscript is faster; for latency, < 1 is better):');
   for (const scenario of Object.keys(results.pouchdb)) {
     const ratios = dialects.map((d) => `${d} ${(results[d][scenario] / results.pouchdb[scenario]).toFixed(2)}×`);

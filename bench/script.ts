@@ -177,7 +177,7 @@ async function statementsPerRequest(target: BenchTarget, secret: string) {
 }
 
 /** pouchdb-server, installed on first use into node_modules/.cache (it compiles nothing we need; ~1 min). */
-async function startPouch(): Promise<{ subject: Subject; close(): Promise<void> } | null> {
+export async function startPouch(): Promise<{ subject: Subject; close(): Promise<void> } | null> {
   if (process.env.DREAMSCRIPT_BENCH_POUCHDB === '0') {
     console.log('\npouchdb-server comparison off (DREAMSCRIPT_BENCH_POUCHDB=0)');
     return null;

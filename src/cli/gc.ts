@@ -6,6 +6,8 @@ import { migrateToLatest } from '../core/db/migrate.js';
 import type { LakeDb } from '../lake/db.js';
 import { referencedBlobs } from '../lake/nodes/blob-refs.js';
 import { sweepExpiredUploads } from '../lake/original/uploads.js';
+import { referencedAttachmentBlobs } from '../script/couch/blob-refs.js';
+import type { ScriptDb } from '../script/db.js';
 import { configFrom, withCommonOptions } from './common.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -32,7 +34,12 @@ export function registerGc(program: Command) {
         const report = await collectGarbage(store, {
           graceMs,
           dryRun: Boolean(flags.dryRun),
-          referenced: (shas) => referencedBlobs(database.db as LakeDb, shas),
+          // File contents of DreamLake nodes, and attachments of Dreamscript (CouchDB) documents.
+          referenced: async (shas) => {
+            const used = await referencedBlobs(database.db as LakeDb, shas);
+            for (const sha of await referencedAttachmentBlobs(database.db as ScriptDb, shas)) used.add(sha);
+            return used;
+          },
         });
         const verb = flags.dryRun ? 'would delete' : 'deleted';
         console.log(

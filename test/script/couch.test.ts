@@ -11,7 +11,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
   let t: ScriptTestApp;
   let key: string;
   beforeAll(async () => {
-    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
+    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0', DREAMSCRIPT_CORS_ORIGINS: 'https://app.example' });
     key = await t.key();
   });
   afterAll(async () => t.close());
@@ -273,6 +273,37 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       const res = await waiting;
       expect(JSON.parse(res.body).results.map((r: { id: string }) => r.id)).toEqual(['woken']);
       expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    it('ends waiting feeds cleanly when the server shuts down', async () => {
+      await couch('PUT', '/closing');
+      const peer = await t.peer();
+      const started = Date.now();
+      const feeds = ['longpoll', 'continuous'].map((feed) =>
+        peer.inject({ method: 'GET', url: `/dreamscript/couch/closing/_changes?feed=${feed}&since=now&timeout=60000&heartbeat=500`, headers: { 'x-api-key': key } }),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await peer.close();
+      const [longpoll, continuous] = await Promise.all(feeds);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(JSON.parse(longpoll.body)).toMatchObject({ results: [] });
+      expect(JSON.parse(continuous.body.trim().split('\n').pop()!)).toHaveProperty('last_seq');
+    });
+
+    it('answers CORS preflights and requests from the configured origins only', async () => {
+      const preflight = await t.app.inject({
+        method: 'OPTIONS',
+        url: '/dreamscript/couch/docs/_changes',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(preflight.headers['access-control-allow-headers']).toBe('authorization,content-type');
+      const denied = await t.app.inject({ method: 'GET', url: '/dreamscript/couch/docs', headers: { origin: 'https://app.example' } });
+      expect(denied.statusCode).toBe(401);
+      expect(denied.headers['access-control-allow-origin']).toBe('https://app.example');
+      const other = await couch('GET', '/docs', undefined, { origin: 'https://evil.example' });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
     });
 
     it('stores design documents but does not run their JavaScript', async () => {

@@ -77,22 +77,27 @@ export async function deleteDatabase(sc: ScriptContext, key: ScriptKey, name: st
   });
 }
 
+// Replicators ask for the db info after every batch (PouchDB does), and counting a big database's documents
+// each time would cost more than the batch: the counts are kept per project for as long as no document
+// anywhere changed (the newest last_seq, read from its index, says so; every document write moves it).
+const infoCache = new WeakMap<ScriptDb, Map<number, { seq: number; live: number; total: number; projectSeq: number }>>();
+
 export async function databaseInfo(db: ScriptDb, target: CouchDatabase) {
-  const row = await db
-    .selectFrom('script_documents')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('total'),
-      eb.fn.sum<number>(eb.case().when('deleted', '=', 0).then(1).else(0).end()).as('live'),
-      eb.fn.max('last_seq').as('seq'),
-    ])
-    .where('project_id', '=', target.projectId)
-    .executeTakeFirst();
-  const live = Number(row?.live ?? 0);
-  const seq = String(Number(row?.seq ?? 0));
+  const newest = await db.selectFrom('script_documents').select((eb) => eb.fn.max('last_seq').as('seq')).executeTakeFirst();
+  const seqNow = Number(newest?.seq ?? 0);
+  const cache = infoCache.get(db) ?? new Map();
+  infoCache.set(db, cache);
+  let counts = cache.get(target.projectId);
+  if (!counts || counts.seq !== seqNow) {
+    counts = { seq: seqNow, ...(await countDocuments(db, target)) };
+    if (cache.size > 1000) cache.clear();
+    cache.set(target.projectId, counts);
+  }
+  const seq = String(counts.projectSeq);
   return {
     db_name: target.name,
-    doc_count: live,
-    doc_del_count: Number(row?.total ?? 0) - live,
+    doc_count: counts.live,
+    doc_del_count: counts.total - counts.live,
     update_seq: seq,
     purge_seq: '0',
     compact_running: false,
@@ -102,6 +107,19 @@ export async function databaseInfo(db: ScriptDb, target: CouchDatabase) {
     sizes: { file: 0, external: 0, active: 0 },
     props: {},
   };
+}
+
+async function countDocuments(db: ScriptDb, target: CouchDatabase) {
+  const row = await db
+    .selectFrom('script_documents')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('total'),
+      eb.fn.sum<number>(eb.case().when('deleted', '=', 0).then(1).else(0).end()).as('live'),
+      eb.fn.max('last_seq').as('seq'),
+    ])
+    .where('project_id', '=', target.projectId)
+    .executeTakeFirst();
+  return { live: Number(row?.live ?? 0), total: Number(row?.total ?? 0), projectSeq: Number(row?.seq ?? 0) };
 }
 
 /** GET /_all_dbs: the names of the databases the key may see (a project's name when valid, else its ID). */

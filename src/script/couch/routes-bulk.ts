@@ -45,7 +45,8 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const latest = flag(q.latest);
     const attachments = flag(q.attachments);
     const rows = await findDocs(sc.db, target.projectId, items.map((i) => i.id as string));
-    const needTrees = [...rows.values()].filter((r) => revs || latest || r.branches > 0).map((r) => r.id);
+    // A first revision without branches is its own history: no tree to load for it.
+    const needTrees = [...rows.values()].filter((r) => r.branches > 0 || ((revs || latest) && r.generation > 1)).map((r) => r.id);
     const trees = needTrees.length ? await loadTrees(sc.db, needTrees) : new Map<number, RevNode[]>();
 
     const plans = items.map((item) => {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerClient } from './client/commands.js';
 import { registerKeys } from './keys.js';
 import { registerGc } from './gc.js';
 import { registerMigrate } from './migrate.js';
@@ -14,5 +15,6 @@ export async function main(argv: string[]): Promise<void> {
   registerMigrate(program);
   registerGc(program);
   registerKeys(program);
+  registerClient(program);
   await program.parseAsync(argv);
 }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dialectsToRun } from './lib.js';
 
-const SUITES = ['lake', 'nodes', 'script', 'space'] as const;
+const SUITES = ['lake', 'nodes', 'script', 'space', 'bigfiles'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function main() {

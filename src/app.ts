@@ -65,7 +65,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     config,
     database,
     verifyToken: createTokenVerifier(config),
-    blobs: deps.blobs ?? createBlobStore(config),
+    blobs: deps.blobs ?? (await createBlobStore(config)),
     responses: createResponseCache(database, config.responseCacheEntries),
   };
 

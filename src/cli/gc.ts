@@ -26,7 +26,7 @@ export function registerGc(program: Command) {
       const database = createDatabase(config.databaseUrl);
       try {
         await migrateToLatest(database.db);
-        const store = createBlobStore(config);
+        const store = await createBlobStore(config);
         const report = await collectGarbage(store, {
           graceMs,
           dryRun: Boolean(flags.dryRun),

@@ -63,10 +63,12 @@ export async function download(target: string, local: string | undefined, option
   const progress = new Progress('download', options.out, options.log);
   const report: TransferReport = { transferred: 0, skipped: 0, bytes: 0 };
   const failures: string[] = [];
+  progress.plan(jobs.reduce((sum, j) => sum + (j.node.size ?? 0), 0));
   try {
     for (const job of jobs) {
       try {
         if (await alreadyThere(job.dest, job.node)) {
+          progress.skip(job.node.size ?? 0);
           report.skipped++;
           progress.line(`= ${job.node.path} (already there)`);
           continue;
@@ -148,7 +150,6 @@ async function downloadFile(
     await saveState();
     const resumed = [...done].reduce((sum, i) => sum + chunkBytes(i, state.chunkSize, size), 0);
     progress.start(node.path, size, 0);
-    progress.plan(size);
     progress.add(node.path, resumed);
     if (resumed) progress.line(`… ${node.path}: resuming, ${done.size}/${chunks} parts already here`);
 

@@ -40,6 +40,11 @@ export class Progress {
     this.total += bytes;
   }
 
+  /** Bytes planned but not moved after all (a file already there). */
+  skip(bytes: number) {
+    this.total -= bytes;
+  }
+
   start(name: string, size: number, alreadyDone = 0) {
     this.items.set(name, { name, size, done: alreadyDone });
     this.done += alreadyDone;
@@ -107,10 +112,12 @@ export class Progress {
 
 function bar(label: string, done: number, size: number, width: number): string {
   const ratio = size > 0 ? Math.min(1, Math.max(0, done / size)) : 1;
-  const cells = Math.max(10, width - 60);
+  const name = label.length > 34 ? `…${label.slice(-33)}` : label.padEnd(34);
+  const suffix = ` ${String(Math.floor(ratio * 100)).padStart(3)}% ${formatBytes(done)}/${formatBytes(size)}`;
+  // Never as wide as the terminal: a wrapped line would break the redraw.
+  const cells = Math.max(10, width - 1 - name.length - 3 - 26);
   const full = Math.round(ratio * cells);
-  const name = label.length > 36 ? `…${label.slice(-35)}` : label.padEnd(36);
-  return `${name} [${'#'.repeat(full)}${'.'.repeat(cells - full)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${formatBytes(done)}/${formatBytes(size)}`;
+  return `${name} [${'#'.repeat(full)}${'.'.repeat(cells - full)}]${suffix}`.slice(0, width - 1);
 }
 
 export function formatBytes(n: number): string {

@@ -47,6 +47,7 @@ export async function upload(localPath: string, target: string, options: Transfe
   const report: TransferReport = { transferred: 0, skipped: 0, bytes: 0 };
   const failures: string[] = [];
   const queue = [...files];
+  for (const f of files) progress.plan((await stat(f.local)).size);
   const worker = async () => {
     for (;;) {
       const next = queue.shift();
@@ -57,12 +58,12 @@ export async function upload(localPath: string, target: string, options: Transfe
         const sha256 = await hashFile(file.local);
         const there = await lookup(remote, namespace, project, `${scope}${file.remote}`).catch(() => null);
         if (there?.leaf && there.sha256 === sha256) {
+          progress.skip(size);
           report.skipped++;
           progress.line(`= ${file.remote} (already there)`);
           continue;
         }
         const started = Date.now();
-        progress.plan(size);
         progress.start(file.remote, size);
         let sent = 0;
         async function* body() {

@@ -5,6 +5,7 @@ import { createDatabase } from '../core/db/database.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import type { LakeDb } from '../lake/db.js';
 import { referencedBlobs } from '../lake/nodes/blob-refs.js';
+import { sweepExpiredUploads } from '../lake/original/uploads.js';
 import { configFrom, withCommonOptions } from './common.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -27,6 +28,7 @@ export function registerGc(program: Command) {
       try {
         await migrateToLatest(database.db);
         const store = await createBlobStore(config);
+        const expired = flags.dryRun ? 0 : await sweepExpiredUploads(database.db as LakeDb, store);
         const report = await collectGarbage(store, {
           graceMs,
           dryRun: Boolean(flags.dryRun),
@@ -35,7 +37,8 @@ export function registerGc(program: Command) {
         const verb = flags.dryRun ? 'would delete' : 'deleted';
         console.log(
           `Scanned ${report.scanned} blobs: ${report.referenced} in use, ${report.young} younger than the grace period, ` +
-            `${verb} ${report.deleted} (${report.deletedBytes} bytes); removed ${report.leftoversRemoved} upload leftovers.`,
+            `${verb} ${report.deleted} (${report.deletedBytes} bytes); removed ${report.leftoversRemoved} upload leftovers` +
+            (flags.dryRun ? '.' : ` and ${expired} expired staged uploads.`),
         );
       } finally {
         await database.close();

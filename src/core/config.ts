@@ -24,7 +24,20 @@ export interface Config {
     jwtIssuer?: string;
     jwtAudience?: string;
   };
-  lake: { maxUploadBytes: number; bodyLimit: number };
+  lake: {
+    maxUploadBytes: number;
+    bodyLimit: number;
+    /** Multipart uploads: the part size advertised to clients (bytes). */
+    partSize: number;
+    /** Origin (and any path prefix of a proxy) that signed URLs start with; else the request's own host. */
+    publicUrl?: string;
+    /** Seconds a signed download URL stays valid. */
+    downloadUrlTtl: number;
+    /** Seconds a signed part-upload URL stays valid (never past its upload's expiry). */
+    partUrlTtl: number;
+    /** Seconds a staged multipart upload lives before the sweep discards it. */
+    uploadExpiry: number;
+  };
   script: { rateLimit: number };
   space: { apiToken: string };
   logLevel: string;
@@ -95,6 +108,29 @@ function parsePoolSize(value: string | undefined): number {
   return n;
 }
 
+const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `3600`, `90s`, `15m`, `1h`, `7d` → seconds (at least 1). */
+function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(\d+)\s*([smhd]?)$/.exec(String(value).trim());
+  const seconds = m ? Number(m[1]) * SECONDS[m[2] || 's'] : 0;
+  if (!(seconds >= 1)) throw new Error(`${name} must be a duration such as 3600, 90s, 15m, 1h or 7d (got "${value}")`);
+  return seconds;
+}
+
+function parsePublicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new Error(`public_url must be an absolute http(s) URL (got "${value}")`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash) throw new Error(`public_url must be an http(s) URL without query (got "${value}")`);
+  return url.href.replace(/\/+$/, '');
+}
+
 /**
  * Builds the one typed Config: command-line flags > environment variables > INI file > defaults.
  * Nothing reads the environment at import time; callers pass `env` in (tests pass their own).
@@ -138,6 +174,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         5 * 1024 ** 3,
       ),
       bodyLimit: 1024 * 1024,
+      partSize: parseInteger('part_size', firstDefined(env.DREAMLAKE_PART_SIZE, lake.part_size), 10 * 1024 ** 2),
+      publicUrl: parsePublicUrl(firstDefined(env.DREAMLAKE_PUBLIC_URL, lake.public_url)),
+      downloadUrlTtl: parseSeconds('download_url_ttl', firstDefined(env.DREAMLAKE_DOWNLOAD_URL_TTL, lake.download_url_ttl), 3600),
+      partUrlTtl: parseSeconds('part_url_ttl', firstDefined(env.DREAMLAKE_PART_URL_TTL, lake.part_url_ttl), 86_400),
+      uploadExpiry: parseSeconds('upload_expiry', firstDefined(env.DREAMLAKE_UPLOAD_EXPIRY, lake.upload_expiry), 7 * 86_400),
     },
     script: {
       rateLimit: parseInteger('rate_limit', firstDefined(env.DREAMSCRIPT_RATE_LIMIT, script.rate_limit), 100),

@@ -30,6 +30,7 @@ export async function registerOpenApi(app: FastifyInstance) {
 /** Adds `security` to every route registered after it in this plugin, so the OpenAPI tells the truth. */
 export function declareSecurity(app: FastifyInstance, scheme: 'bearerAuth' | 'scriptApiKey' | 'spaceApiKey') {
   app.addHook('onRoute', (route) => {
+    if ((route.config as { signedUrl?: boolean } | undefined)?.signedUrl) return; // the signature in the URL is the credential
     route.schema = { ...(route.schema ?? {}), security: [{ [scheme]: [] }] };
   });
 }

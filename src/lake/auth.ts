@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AppContext } from '../core/context.js';
 import { unauthorized } from '../core/errors.js';
 import type { LakeDb } from './db.js';
@@ -7,6 +7,10 @@ import { createUserResolver, type LakeUser } from './users.js';
 declare module 'fastify' {
   interface FastifyRequest {
     lakeUser?: LakeUser;
+  }
+  interface FastifyContextConfig {
+    /** The route's URLs carry their own signature instead of a Bearer token (signed part and download links). */
+    signedUrl?: boolean;
   }
 }
 
@@ -18,7 +22,7 @@ export function requireBearer(app: FastifyInstance, ctx: AppContext) {
   app.decorateRequest('lakeUser', undefined);
   // Callback style with a synchronous path for a token and user seen before (nearly every request): an async
   // hook costs a promise and microtask turns per request, a noticeable part of a point read.
-  app.addHook('onRequest', (request, _reply, done) => {
+  const bearer: onRequestHookHandler = (request, _reply, done) => {
     const header = request.headers.authorization;
     const match = header ? BEARER.exec(header) : null;
     if (!match) return done(unauthorized('Send Authorization: Bearer <token>.'));
@@ -34,6 +38,13 @@ export function requireBearer(app: FastifyInstance, ctx: AppContext) {
         request.lakeUser = resolved;
         done();
       }, done);
+  };
+  // Attached to each route as it is declared (not as a context hook), so that routes whose URLs carry their own
+  // signature (config.signedUrl) go without it at no cost to the others.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.signedUrl) return;
+    const hooks = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    if (!hooks.includes(bearer)) route.onRequest = [bearer, ...hooks];
   });
 }
 

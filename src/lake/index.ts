@@ -7,6 +7,8 @@ import { collectionRoutes } from './collections/routes.js';
 import { datasetRoutes } from './datasets/routes.js';
 import { namespaceRoutes } from './namespaces/routes.js';
 import { nodeRoutes } from './nodes/routes.js';
+import { signedRoutes } from './original/signed-routes.js';
+import { uploadsPlugin } from './original/uploads-plugin.js';
 import { projectRoutes } from './projects/routes.js';
 
 const LEFTOVER_GRACE_MS = 3600_000;
@@ -20,6 +22,8 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   });
   declareSecurity(app, 'bearerAuth');
   requireBearer(app, ctx);
+  // Signed URLs carry their credential in the query (their routes say so with config.signedUrl).
+  await app.register(signedRoutes, { ctx });
 
   await app.register(namespaceRoutes, { ctx });
   // `spaces` and `projects` are two names for one resource on every route.
@@ -30,4 +34,5 @@ export const lakePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     await app.register(collectionRoutes, { ctx, prefix: `${prefix}/:projectSlug/collections` });
     await app.register(nodeRoutes, { ctx, prefix: `${prefix}/:projectSlug` });
   }
+  await app.register(uploadsPlugin, { ctx });
 };

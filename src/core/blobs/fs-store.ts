@@ -3,6 +3,7 @@ import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
+import { createFsMultipart } from './fs-multipart.js';
 import { isSha256Hex, type BlobEntry, type BlobInfo, type BlobStore, type ByteRange, type PutChecks } from './store.js';
 
 /**
@@ -21,29 +22,32 @@ export function createFsBlobStore(root: string): BlobStore {
     return join(root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   };
 
+  const put = async (source: AsyncIterable<Uint8Array>, checks: PutChecks & { expectedSha256Prefix?: string } = {}): Promise<BlobInfo> => {
+    await ensureTmp();
+    const tmp = join(tmpDir, `${randomUUID()}.part`);
+    const fh = await open(tmp, 'wx', 0o600);
+    let closed = false;
+    let stored = false;
+    try {
+      const { sha256, size } = await copyHashing(source, fh, checks);
+      await fh.sync();
+      await fh.close();
+      closed = true;
+      const dest = pathOf(sha256);
+      await mkdir(dirname(dest), { recursive: true });
+      await rename(tmp, dest);
+      await syncDir(dirname(dest));
+      stored = true;
+      return { sha256, size };
+    } finally {
+      if (!closed) await fh.close().catch(() => undefined);
+      if (!stored) await rm(tmp, { force: true });
+    }
+  };
+  const { sweepStaging, ...multipart } = createFsMultipart(root, put);
+
   return {
-    async put(source, checks = {}) {
-      await ensureTmp();
-      const tmp = join(tmpDir, `${randomUUID()}.part`);
-      const fh = await open(tmp, 'wx', 0o600);
-      let closed = false;
-      let stored = false;
-      try {
-        const { sha256, size } = await copyHashing(source, fh, checks);
-        await fh.sync();
-        await fh.close();
-        closed = true;
-        const dest = pathOf(sha256);
-        await mkdir(dirname(dest), { recursive: true });
-        await rename(tmp, dest);
-        await syncDir(dirname(dest));
-        stored = true;
-        return { sha256, size };
-      } finally {
-        if (!closed) await fh.close().catch(() => undefined);
-        if (!stored) await rm(tmp, { force: true });
-      }
-    },
+    put,
 
     async get(sha256, range) {
       let fh: FileHandle;
@@ -94,31 +98,19 @@ export function createFsBlobStore(root: string): BlobStore {
       }
     },
 
-    // Multipart staging: filled in by the multipart-upload work (issue 10).
-    async createMultipart() {
-      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
-    },
+    ...multipart,
+    // The server receives parts and serves downloads itself: it signs its own URLs.
     async presignPart() {
       return null;
     },
-    async putPart() {
-      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
-    },
-    async listParts() {
-      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
-    },
-    async completeMultipart() {
-      throw new AppError(501, 'not_implemented', 'Multipart uploads are not available yet.');
-    },
-    async abortMultipart() {},
     async presignGet() {
       return null;
     },
 
     async sweep(olderThan) {
+      let removed = await sweepStaging(olderThan);
       const dir = await opendir(tmpDir).catch(() => null);
-      if (!dir) return 0;
-      let removed = 0;
+      if (!dir) return removed;
       for await (const entry of dir) {
         const path = join(tmpDir, entry.name);
         const s = await stat(path).catch(() => null);
@@ -130,7 +122,7 @@ export function createFsBlobStore(root: string): BlobStore {
 }
 
 /** Copies `source` into `fh` while hashing; enforces the size limit as bytes arrive, the other checks at the end. */
-async function copyHashing(source: AsyncIterable<Uint8Array>, fh: FileHandle, checks: PutChecks): Promise<BlobInfo> {
+async function copyHashing(source: AsyncIterable<Uint8Array>, fh: FileHandle, checks: PutChecks & { expectedSha256Prefix?: string }): Promise<BlobInfo> {
   const hash = createHash('sha256');
   let size = 0;
   // Iterated by hand so that a failed check does not destroy the request stream: the error response can
@@ -158,6 +150,9 @@ async function copyHashing(source: AsyncIterable<Uint8Array>, fh: FileHandle, ch
   const sha256 = hash.digest('hex');
   if (checks.expectedSha256 !== undefined && checks.expectedSha256 !== sha256) {
     throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${sha256}, not the announced ${checks.expectedSha256}.`);
+  }
+  if (checks.expectedSha256Prefix !== undefined && !sha256.startsWith(checks.expectedSha256Prefix.toLowerCase())) {
+    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${sha256}, which does not start with the announced ${checks.expectedSha256Prefix}.`);
   }
   return { sha256, size };
 }

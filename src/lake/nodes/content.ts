@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../../core/blobs/store.js';
 import type { AppContext } from '../../core/context.js';
 import { AppError, rangeNotSatisfiable } from '../../core/errors.js';
-import type { LakeDb } from '../db.js';
+import type { LakeDb, NodesTable } from '../db.js';
 import { errors } from '../schemas.js';
 import { projectFor } from './access.js';
 import { etagListMatches, etagOf } from './conditional.js';
@@ -29,33 +30,61 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: 
     handler: async (request, reply) => {
       const project = await projectFor(db, request, request.params);
       const node = await getLiveNode(db, project.id, request.params.id);
-      if (Number(node.leaf) !== 1 || node.sha256 === null) {
-        throw new AppError(400, 'not_a_file', `${node.path} is a ${node.kind}; only files have content.`);
-      }
-      const size = Number(node.size);
-      const etag = etagOf(node.sha256);
-      reply.headers({
-        etag,
-        'accept-ranges': 'bytes',
-        'last-modified': new Date(node.updated_at).toUTCString(),
-        'cache-control': 'private, no-cache',
-        // Uploaded bytes are served as uploaded: never let a browser run them as a page of this origin.
-        'x-content-type-options': 'nosniff',
-        'content-security-policy': "sandbox; default-src 'none'",
-      });
-      const ifNoneMatch = request.headers['if-none-match'];
-      if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, node.sha256)) return reply.status(304).send();
-
-      const ifRange = request.headers['if-range'];
-      const range = typeof ifRange !== 'string' || ifRange.trim() === etag ? decideRange(request.headers.range, size) : null;
-      if (range === 'unsatisfiable') throw rangeNotSatisfiable(`The range is outside the ${size} bytes of this file.`, size);
-      reply.type(node.content_type ?? 'application/octet-stream');
-      if (range) {
-        reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
-      }
-      reply.header('content-length', range ? range.end - range.start + 1 : size);
-      if (request.method === 'HEAD') return reply.send();
-      return reply.send(await blobs.get(node.sha256, range ?? undefined));
+      return sendContent(request, reply, blobs, fileOf(node));
     },
   });
 };
+
+/** What it takes to serve stored bytes: the blob, and how to describe it. */
+export interface ServedFile {
+  sha256: string;
+  size: number;
+  contentType: string | null;
+  updatedAt: string;
+  /** Sent as Content-Disposition: attachment (signed download links, whose URL says nothing of the name). */
+  filename?: string;
+}
+
+/** A node as a served file; folders and episodes have no content (400). */
+export function fileOf(node: NodesTable): ServedFile {
+  if (Number(node.leaf) !== 1 || node.sha256 === null) {
+    throw new AppError(400, 'not_a_file', `${node.path} is a ${node.kind}; only files have content.`);
+  }
+  return { sha256: node.sha256, size: Number(node.size), contentType: node.content_type, updatedAt: node.updated_at };
+}
+
+/** Serves a stored file to GET or HEAD, with ranges, ETag/304 and the safe download headers. */
+export async function sendContent(request: FastifyRequest, reply: FastifyReply, blobs: BlobStore, file: ServedFile) {
+  const { size, sha256 } = file;
+  const etag = etagOf(sha256);
+  reply.headers({
+    etag,
+    'accept-ranges': 'bytes',
+    'last-modified': new Date(file.updatedAt).toUTCString(),
+    'cache-control': 'private, no-cache',
+    // Uploaded bytes are served as uploaded: never let a browser run them as a page of this origin.
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "sandbox; default-src 'none'",
+  });
+  if (file.filename !== undefined) reply.header('content-disposition', contentDisposition(file.filename));
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, sha256)) return reply.status(304).send();
+
+  const ifRange = request.headers['if-range'];
+  const range = typeof ifRange !== 'string' || ifRange.trim() === etag ? decideRange(request.headers.range, size) : null;
+  if (range === 'unsatisfiable') throw rangeNotSatisfiable(`The range is outside the ${size} bytes of this file.`, size);
+  reply.type(file.contentType ?? 'application/octet-stream');
+  if (range) {
+    reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  }
+  reply.header('content-length', range ? range.end - range.start + 1 : size);
+  if (request.method === 'HEAD') return reply.send();
+  return reply.send(await blobs.get(sha256, range ?? undefined));
+}
+
+/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 8187). */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

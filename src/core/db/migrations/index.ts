@@ -4,6 +4,7 @@ import * as lakeNodes from './002-lake-nodes.js';
 import * as script from './003-script.js';
 import * as space from './004-space.js';
 import * as lakeCollections from './005-lake-collections.js';
+import * as lakeUploads from './006-lake-uploads.js';
 
 /** Ordered by name; a migration, once released, never changes: add a new file instead. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '003-script': script,
   '004-space': space,
   '005-lake-collections': lakeCollections,
+  '006-lake-uploads': lakeUploads,
 };

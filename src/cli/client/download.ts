@@ -137,14 +137,30 @@ async function downloadFile(
   const statePath = join(stateDir, `${sha256}.json`);
 
   const chunkSize = options.chunkSize ?? 8 * MiB;
-  let state = await readFile(statePath, 'utf8').then((t) => JSON.parse(t) as DownloadState, () => null);
+  let state = await readFile(statePath, 'utf8').then(
+    (t) => {
+      try {
+        return JSON.parse(t) as DownloadState;
+      } catch {
+        return null; // a state file cut short by a crash: start this file again
+      }
+    },
+    () => null,
+  );
   if (!state || state.size !== size || !(await stat(state.tmp).then((s) => s.isFile(), () => false))) {
     state = { tmp: `${dest}.dreamlake-partial`, size, chunkSize, done: [] };
   }
   const chunks = Math.max(1, Math.ceil(size / state.chunkSize));
   const done = new Set(state.done);
   const fh = await open(state.tmp, (await stat(state.tmp).catch(() => null)) ? 'r+' : 'w+', 0o600);
-  const saveState = () => writeFile(statePath, JSON.stringify({ ...state, done: [...done] }), { mode: 0o600 });
+  // Parts finish concurrently: saves are chained, and each replaces the file whole (temp file, rename).
+  let saving: Promise<void> = Promise.resolve();
+  const saveState = () =>
+    (saving = saving.then(async () => {
+      const tmp = `${statePath}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify({ ...state, done: [...done] }), { mode: 0o600 });
+      await rename(tmp, statePath);
+    }));
   try {
     await fh.truncate(size);
     await saveState();

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dialectsToRun } from './lib.js';
 
-const SUITES = ['lake', 'nodes', 'script', 'space', 'couch'] as const;
+const SUITES = ['lake', 'nodes', 'script', 'space', 'couch', 'bigfiles'] as const;
 /** Run only when named (`npm run bench -- fuzz`): not a benchmark, a search for 5xx. */
 const ON_REQUEST = ['fuzz'] as const;
 const here = dirname(fileURLToPath(import.meta.url));

@@ -117,7 +117,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     config,
     database,
     verifyToken: createTokenVerifier(config),
-    blobs: deps.blobs ?? createBlobStore(config),
+    blobs: deps.blobs ?? (await createBlobStore(config)),
     responses: createResponseCache(database, config.responseCacheEntries),
   };
   // Metrics (when on) count the store's bytes and time the routes; registered before the families' routes.

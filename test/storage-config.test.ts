@@ -13,14 +13,14 @@ function iniFile(text: string) {
 }
 
 describe('[storage] configuration', () => {
-  it('defaults to the filesystem store', () => {
+  it('defaults to the filesystem store', async () => {
     const c = loadConfig({ config: iniFile('') }, {});
     expect(c.storage.backend).toBe('fs');
     expect(c.storage.s3).toMatchObject({ region: 'us-east-1', prefix: '', forcePathStyle: true });
-    expect(createBlobStore(c)).not.toHaveProperty('client');
+    expect(await createBlobStore(c)).not.toHaveProperty('client');
   });
 
-  it('reads the S3 settings from the file, the credentials only from the environment, env over file', () => {
+  it('reads the S3 settings from the file, the credentials only from the environment, env over file', async () => {
     const path = iniFile(
       '[storage]\nbackend = s3\ns3_endpoint = http://127.0.0.1:18080\ns3_region = eu-west-1\ns3_bucket = lake\n' +
         's3_prefix = /dreamlake\ns3_force_path_style = false\n',
@@ -54,7 +54,7 @@ describe('[storage] configuration', () => {
       backend: 'fs',
       s3: { bucket: 'other', prefix: 'a/b/', forcePathStyle: true, accessKeyId: 'dl-id', secretAccessKey: 'dl-secret' },
     });
-    expect(createBlobStore(fromFile)).toHaveProperty('bucket', 'lake');
+    expect(await createBlobStore(fromFile)).toHaveProperty('bucket', 'lake');
   });
 
   it('refuses an unknown backend, a bad path-style flag, and s3 without a bucket', () => {

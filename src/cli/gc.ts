@@ -29,7 +29,7 @@ export function registerGc(program: Command) {
       const database = createDatabase(config.databaseUrl);
       try {
         await migrateToLatest(database.db);
-        const store = createBlobStore(config);
+        const store = await createBlobStore(config);
         const expired = flags.dryRun ? 0 : await sweepExpiredUploads(database.db as LakeDb, store);
         const report = await collectGarbage(store, {
           graceMs,

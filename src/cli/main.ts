@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBackup } from './backup.js';
+import { registerClient } from './client/commands.js';
 import { ENVIRONMENT_HELP, packageVersion } from './common.js';
 import { registerKeys } from './keys.js';
 import { registerGc } from './gc.js';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
   registerGc(program);
   registerKeys(program);
   registerBackup(program);
+  registerClient(program);
   // Bare `dreamlake`: the help, and success (commander's default is the help on stderr and exit code 1).
   program.allowExcessArguments().action(() => {
     if (program.args.length > 0) program.error(`error: unknown command '${program.args[0]}' (see dreamlake --help)`);

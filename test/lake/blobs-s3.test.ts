@@ -6,6 +6,8 @@ import { createS3BlobStore } from '../../src/core/blobs/s3-store.js';
 import { main } from '../../src/cli/main.js';
 import type { DialectName } from '../../src/core/db/database.js';
 import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { labProject, type LabProject } from '../helpers/lake.js';
+import { multipartContract } from '../helpers/multipart-contract.js';
 import { emptyS3Prefix, S3_SKIP_REASON, S3_TEST, s3AppEnv, s3Contents, testPrefix } from '../helpers/s3.js';
 
 // What only the S3 store does: clients' multipart parts and downloads go straight to the object store through
@@ -16,6 +18,16 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (!S3_TEST) console.log(`\n*** ${S3_SKIP_REASON} ***\n`);
+
+// The multipart staging contract every store meets (test/helpers/multipart-contract.ts), here on S3.
+if (S3_TEST) {
+  const contractPrefix = testPrefix();
+  multipartContract('S3 store', () => createS3BlobStore({ ...S3_TEST!, prefix: contractPrefix }), {
+    minPartSize: 5 * MiB,
+    checksumMismatchDiscards: true,
+  });
+  afterAll(() => emptyS3Prefix(contractPrefix));
+}
 
 async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -244,5 +256,100 @@ describe.skipIf(!S3_TEST).each(DIALECTS)('the app on the S3 store (%s)', (dialec
     const { objects } = await s3Contents(prefix);
     expect(objects.filter((k) => k.startsWith('blobs/'))).toHaveLength(1);
     expect(objects).not.toContain(`blobs/${sha256('soon garbage')}`);
+  });
+});
+
+describe.skipIf(!S3_TEST).each(DIALECTS)('the original clients\' multipart flow and signed links on S3 (%s)', (dialect: DialectName) => {
+  const prefix = testPrefix();
+  let t: TestApp;
+  let lab: LabProject;
+  const hash16 = (data: Buffer) => sha256(data).slice(0, 16);
+  const content = randomBytes(10 * MiB + 999);
+  const pieces = [content.subarray(0, 5 * MiB), content.subarray(5 * MiB, 10 * MiB), content.subarray(10 * MiB)];
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect, s3AppEnv(prefix));
+    lab = await labProject(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    await emptyS3Prefix(prefix);
+  });
+
+  const start = async (data: Buffer) => {
+    const res = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.alice, payload: { owner: 'alice', project: 'lab', hash: hash16(data), contentType: 'video/mp4' } });
+    expect(res.statusCode).toBe(201);
+    return { uploadId: res.json().uploadId as string, key: res.json().key as string };
+  };
+  const urlsFor = async (up: { uploadId: string; key: string }, partNumbers: number[]) => {
+    const res = await t.inject({ method: 'POST', url: '/files/upload/multipart/parts', headers: lab.alice, payload: { ...up, partNumbers } });
+    expect(res.statusCode).toBe(200);
+    return res.json().parts as Record<string, string>;
+  };
+  const send = async (url: string, body: Buffer) => {
+    const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'video/mp4' }, body: Uint8Array.from(body) });
+    expect(res.status).toBe(200);
+    return res.headers.get('etag')!.replace(/"/g, '');
+  };
+
+  it('parts go straight to S3 through presigned URLs, out of order; parts-done resumes; complete and POST /files register it', async () => {
+    const up = await start(content);
+    const urls = await urlsFor(up, [1, 2, 3]);
+    for (const url of Object.values(urls)) expect(url.startsWith(`${S3_TEST!.endpoint}/${S3_TEST!.bucket}/${prefix}staging/`)).toBe(true);
+    const etags: Record<number, string> = {};
+    await Promise.all([3, 1].map(async (n) => (etags[n] = await send(urls[String(n)], pieces[n - 1]))));
+    // The client died here; the re-run asks what is done and sends only part 2.
+    const done = await t.inject({ method: 'GET', url: `/files/upload/multipart/parts-done?uploadId=${encodeURIComponent(up.uploadId)}&key=${encodeURIComponent(up.key)}`, headers: lab.alice });
+    expect(done.json()).toMatchObject({ expired: false, parts: [{ partNumber: 1, size: 5 * MiB }, { partNumber: 3, size: 999 }] });
+    etags[2] = await send((await urlsFor(up, [2]))['2'], pieces[1]);
+    const parts = [1, 2, 3].map((n) => ({ partNumber: n, etag: etags[n] }));
+    const completed = await t.inject({ method: 'POST', url: '/files/upload/multipart/complete', headers: lab.alice, payload: { ...up, parts } });
+    expect(completed.statusCode).toBe(200);
+    expect(completed.json()).toMatchObject({ sha256: sha256(content), size: content.length });
+    expect((await s3Contents(prefix)).objects).toEqual([`blobs/${sha256(content)}`]);
+
+    const registered = await t.inject({
+      method: 'POST',
+      url: '/files',
+      headers: lab.alice,
+      payload: { name: '/clip.mp4', owner: 'alice', project: 'lab', stagingHash: hash16(content), kind: 'video', contentType: 'video/mp4', size: content.length, originalName: 'clip.mp4' },
+    });
+    expect(registered.statusCode).toBe(201);
+    const raw = await t.inject({ method: 'GET', url: `/files/${registered.json().id}/raw`, headers: { ...lab.alice, range: 'bytes=5242878-5242881' } });
+    expect(raw.statusCode).toBe(206);
+    expect(raw.rawPayload.equals(content.subarray(5242878, 5242882))).toBe(true);
+  });
+
+  it('a wrong hash is a 400 at complete and nothing is stored', async () => {
+    const other = randomBytes(6 * MiB);
+    const res = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.alice, payload: { owner: 'alice', project: 'lab', hash: hash16(randomBytes(9)), contentType: 'video/mp4' } });
+    const up = { uploadId: res.json().uploadId as string, key: res.json().key as string };
+    const urls = await urlsFor(up, [1, 2]);
+    const parts = [
+      { partNumber: 1, etag: await send(urls['1'], other.subarray(0, 5 * MiB)) },
+      { partNumber: 2, etag: await send(urls['2'], other.subarray(5 * MiB)) },
+    ];
+    const completed = await t.inject({ method: 'POST', url: '/files/upload/multipart/complete', headers: lab.alice, payload: { ...up, parts } });
+    expect(completed.statusCode).toBe(400);
+    expect((await s3Contents(prefix)).objects).not.toContain(`blobs/${sha256(other)}`);
+    expect((await s3Contents(prefix)).objects.filter((k) => k.startsWith('staging/'))).toEqual([]);
+  });
+
+  it('GET …/nodes/:id/download answers a presigned S3 URL that a plain client reads with a range, without the server', async () => {
+    const body = randomBytes(300_000);
+    const put = await t.inject({ method: 'PUT', url: `${lab.base}/files/videos/run%201.mp4`, headers: { ...lab.alice, 'content-type': 'video/mp4' }, payload: body });
+    expect(put.statusCode).toBe(201);
+    for (const url of [`${lab.base}/nodes/${put.json().id}/download`, `/nodes/${put.json().id}/download`]) {
+      const link = await t.inject({ method: 'GET', url, headers: lab.alice });
+      expect(link.statusCode).toBe(200);
+      const signed = link.json().url as string;
+      expect(signed.startsWith(`${S3_TEST!.endpoint}/`)).toBe(true);
+      const ranged = await fetch(signed, { headers: { range: 'bytes=1000-1999' } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.headers.get('content-type')).toBe('video/mp4');
+      expect(ranged.headers.get('content-disposition')).toContain('run%201.mp4');
+      expect(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(1000, 2000))).toBe(true);
+    }
+    expect((await t.inject({ method: 'GET', url: `${lab.base}/nodes/${put.json().id}/download`, headers: lab.bob })).statusCode).toBe(404);
   });
 });

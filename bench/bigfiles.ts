@@ -1,0 +1,93 @@
+// Big files through the dreamlake client (`npm run bench -- bigfiles`): one upload of a big random file with
+// `dreamlake upload` and one `dreamlake download` of it (ranged parts, 4 at a time; a signed URL when the server
+// offers one), on the filesystem store and, when DREAMLAKE_TEST_S3_ENDPOINT is set (scripts/s3-swift.sh), on
+// Swift's S3 API. Each figure stands next to `cp` of the same file on the same disk (the ceiling), with the
+// server's peak RSS. Size: DREAMLAKE_BENCH_BIGFILE_MB (default 1024; the issue's figure is 5120).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { download } from '../src/cli/client/download.js';
+import { saveCredentials } from '../src/cli/client/remote.js';
+import { upload } from '../src/cli/client/upload.js';
+import { startTarget, type BenchTarget, type DialectName } from './lib.js';
+
+const MB = Number(process.env.DREAMLAKE_BENCH_BIGFILE_MB ?? 1024);
+const BYTES = MB * 1024 * 1024;
+const RSS_LIMIT_MB = 150;
+
+export async function run(_dialects: DialectName[]): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'dreamlake-bigfiles-'));
+  try {
+    const file = join(work, 'big.bin');
+    const fd = openSync(file, 'w');
+    const block = randomBytes(8 * 1024 * 1024);
+    for (let written = 0; written < BYTES; written += block.length) {
+      block.writeUInt32LE(written / block.length, 0); // no two blocks alike (no dedup shortcuts anywhere)
+      writeSync(fd, block, 0, Math.min(block.length, BYTES - written));
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    const t0 = Date.now();
+    spawnSync('cp', [file, join(work, 'copy.bin')]);
+    spawnSync('sync');
+    const cpMs = Date.now() - t0;
+    rmSync(join(work, 'copy.bin'));
+    const rate = (ms: number) => BYTES / 1e6 / (ms / 1000);
+    console.log(`${MB} MiB file; cp on the same disk: ${rate(cpMs).toFixed(0)} MB/s (the ceiling)`);
+
+    const stores: [string, NodeJS.ProcessEnv][] = [['fs', {}]];
+    if (process.env.DREAMLAKE_TEST_S3_ENDPOINT) {
+      stores.push([
+        's3 (Swift)',
+        {
+          DREAMLAKE_STORAGE_BACKEND: 's3',
+          DREAMLAKE_S3_ENDPOINT: process.env.DREAMLAKE_TEST_S3_ENDPOINT,
+          DREAMLAKE_S3_BUCKET: process.env.DREAMLAKE_TEST_S3_BUCKET ?? 'dreamlake-test',
+          DREAMLAKE_S3_PREFIX: `bench-${Date.now().toString(36)}/`,
+          DREAMLAKE_S3_ACCESS_KEY_ID: process.env.DREAMLAKE_TEST_S3_ACCESS_KEY_ID ?? 'test:tester',
+          DREAMLAKE_S3_SECRET_ACCESS_KEY: process.env.DREAMLAKE_TEST_S3_SECRET_ACCESS_KEY ?? 'testing',
+        },
+      ]);
+    } else {
+      console.log('(S3 skipped: run `eval "$(scripts/s3-swift.sh start)"` to include Swift)');
+    }
+
+    for (const [name, storeEnv] of stores) {
+      const target = await startTarget('sqlite', storeEnv);
+      try {
+        const env = { XDG_CONFIG_HOME: join(work, `config-${name.replace(/\W+/g, '')}`) };
+        await saveCredentials({ server: target.url, token: await target.token('bench') }, env);
+        const auth = { authorization: `Bearer ${await target.token('bench')}`, 'content-type': 'application/json' };
+        await fetch(`${target.url}/namespaces/bench/projects`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Lab' }) });
+        const quiet = { write: () => true, isTTY: false };
+        const log = () => {};
+        const before = peakRssMb(target);
+        let t = Date.now();
+        await upload(file, 'bench/lab/big', { env, out: quiet, log });
+        const upMs = Date.now() - t;
+        const afterUp = peakRssMb(target);
+        t = Date.now();
+        await download('bench/lab/big/big.bin', join(work, 'back.bin'), { env, out: quiet, log });
+        const downMs = Date.now() - t;
+        const afterDown = peakRssMb(target);
+        rmSync(join(work, 'back.bin'));
+        const line = (what: string, ms: number, rss: number) =>
+          `${name.padEnd(11)} ${what.padEnd(34)} ${rate(ms).toFixed(0).padStart(6)} MB/s (${((100 * rate(ms)) / rate(cpMs)).toFixed(0)}% of cp)  server peak RSS ${rss} MB${rss < RSS_LIMIT_MB ? '' : ` (OVER ${RSS_LIMIT_MB} MB)`}`;
+        console.log(line(`dreamlake upload ${MB} MiB`, upMs, afterUp));
+        console.log(line(`dreamlake download ${MB} MiB (4 parts)`, downMs, afterDown));
+        console.log(`${''.padEnd(12)}↳ server peak RSS before: ${before} MB`);
+      } finally {
+        await target.close();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function peakRssMb(target: BenchTarget): number {
+  const status = readFileSync(`/proc/${target.child.pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN) / 1024);
+}

@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { Progress, formatBytes, type ProgressSink } from './progress.js';
+import { configDir, errorOf, filesBelow, loadCredentials, lookup, parseTarget, Remote, RemoteError, type Fetch, type RemoteNode } from './remote.js';
+
+export interface TransferOptions {
+  fetch?: Fetch;
+  env?: NodeJS.ProcessEnv;
+  out?: ProgressSink;
+  log?: (line: string) => void;
+  /** Parts in flight at once (default 4). */
+  parallel?: number;
+  /** Bytes per ranged request (default 8 MiB). */
+  chunkSize?: number;
+}
+
+export interface TransferReport {
+  transferred: number;
+  skipped: number;
+  bytes: number;
+}
+
+/** What a partly downloaded file has: kept in the config dir, keyed by the content's sha256. */
+interface DownloadState {
+  tmp: string;
+  size: number;
+  chunkSize: number;
+  done: number[];
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * `dreamlake download ns/project/path [local]`: a file, or a folder/episode/project recursively. Each file is
+ * fetched in ranged parts, 4 at a time, into `<dest>.dreamlake-partial`; finished parts are recorded in a state
+ * file keyed by the content's sha256, so a re-run after a failure, Ctrl-C or a crash fetches only what is
+ * missing. A file is verified against its sha256 before it takes its name; one already there is skipped.
+ */
+export async function download(target: string, local: string | undefined, options: TransferOptions = {}): Promise<TransferReport> {
+  const env = options.env ?? process.env;
+  const remote = new Remote(await loadCredentials(env), options.fetch);
+  const { namespace, project, path } = parseTarget(target);
+  const node = await lookup(remote, namespace, project, path);
+  if (!node) throw new Error(`✗ nothing found at ${path} in ${namespace}/${project}`);
+
+  const jobs: { node: RemoteNode; dest: string }[] = [];
+  if (node.leaf) {
+    let dest = local ?? node.name;
+    if (local && (await stat(local).then((s) => s.isDirectory(), () => false))) dest = join(local, node.name);
+    jobs.push({ node, dest });
+  } else {
+    const root = resolve(local ?? node.name);
+    for await (const file of filesBelow(remote, namespace, project, node)) {
+      const rel = relative(node.path, file.path);
+      const dest = resolve(root, rel);
+      if (!dest.startsWith(root + sep)) throw new Error(`✗ refusing to write outside ${root}: ${file.path}`);
+      jobs.push({ node: file, dest });
+    }
+  }
+
+  const progress = new Progress('download', options.out, options.log);
+  const report: TransferReport = { transferred: 0, skipped: 0, bytes: 0 };
+  const failures: string[] = [];
+  progress.plan(jobs.reduce((sum, j) => sum + (j.node.size ?? 0), 0));
+  try {
+    for (const job of jobs) {
+      try {
+        if (await alreadyThere(job.dest, job.node)) {
+          progress.skip(job.node.size ?? 0);
+          report.skipped++;
+          progress.line(`= ${job.node.path} (already there)`);
+          continue;
+        }
+        const started = Date.now();
+        await downloadFile(remote, namespace, project, job.node, job.dest, env, progress, options);
+        const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+        report.transferred++;
+        report.bytes += job.node.size ?? 0;
+        progress.finish(job.node.path, `✓ ${job.node.path} → ${job.dest} (${formatBytes(job.node.size ?? 0)}, ${formatBytes((job.node.size ?? 0) / seconds)}/s)`);
+      } catch (err) {
+        failures.push(job.node.path);
+        progress.fail(job.node.path, `✗ ${job.node.path}: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    progress.close();
+  }
+  if (failures.length) {
+    throw new Error(`✗ ${failures.length} of ${jobs.length} files failed (${failures.join(', ')}) — re-run the same command to resume`);
+  }
+  (options.log ?? console.log)(`✓ ${report.transferred} downloaded, ${report.skipped} already there`);
+  return report;
+}
+
+async function alreadyThere(dest: string, node: RemoteNode): Promise<boolean> {
+  const s = await stat(dest).catch(() => null);
+  if (!s?.isFile() || s.size !== node.size) return false;
+  return (await hashFile(dest)) === node.sha256;
+}
+
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Where the bytes come from: a signed URL when the server offers one (no header needed), else the content route. */
+async function sourceOf(remote: Remote, namespace: string, project: string, node: RemoteNode): Promise<{ url: string; auth: boolean }> {
+  const res = await remote.request(remote.projectUrl(namespace, project, `/nodes/${encodeURIComponent(node.id)}/download`));
+  if (res.ok) {
+    const body = (await res.json()) as { url?: string };
+    if (body.url) return { url: body.url, auth: false };
+  } else {
+    await res.body?.cancel();
+  }
+  return { url: remote.projectUrl(namespace, project, `/nodes/${encodeURIComponent(node.id)}/content`), auth: true };
+}
+
+async function downloadFile(
+  remote: Remote,
+  namespace: string,
+  project: string,
+  node: RemoteNode,
+  dest: string,
+  env: NodeJS.ProcessEnv,
+  progress: Progress,
+  options: TransferOptions,
+) {
+  const size = node.size ?? 0;
+  const sha256 = node.sha256 ?? '';
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('the server sent no sha256 for this file');
+  await mkdir(dirname(dest), { recursive: true });
+  const stateDir = join(configDir(env), 'downloads');
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const statePath = join(stateDir, `${sha256}.json`);
+
+  const chunkSize = options.chunkSize ?? 8 * MiB;
+  let state = await readFile(statePath, 'utf8').then(
+    (t) => {
+      try {
+        return JSON.parse(t) as DownloadState;
+      } catch {
+        return null; // a state file cut short by a crash: start this file again
+      }
+    },
+    () => null,
+  );
+  if (!state || state.size !== size || !(await stat(state.tmp).then((s) => s.isFile(), () => false))) {
+    state = { tmp: `${dest}.dreamlake-partial`, size, chunkSize, done: [] };
+  }
+  const chunks = Math.max(1, Math.ceil(size / state.chunkSize));
+  const done = new Set(state.done);
+  const fh = await open(state.tmp, (await stat(state.tmp).catch(() => null)) ? 'r+' : 'w+', 0o600);
+  // Parts finish concurrently: saves are chained, and each replaces the file whole (temp file, rename).
+  let saving: Promise<void> = Promise.resolve();
+  const saveState = () =>
+    (saving = saving.then(async () => {
+      const tmp = `${statePath}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify({ ...state, done: [...done] }), { mode: 0o600 });
+      await rename(tmp, statePath);
+    }));
+  try {
+    await fh.truncate(size);
+    await saveState();
+    const resumed = [...done].reduce((sum, i) => sum + chunkBytes(i, state.chunkSize, size), 0);
+    progress.start(node.path, size, 0);
+    progress.add(node.path, resumed);
+    if (resumed) progress.line(`… ${node.path}: resuming, ${done.size}/${chunks} parts already here`);
+
+    const source = await sourceOf(remote, namespace, project, node);
+    const todo = Array.from({ length: chunks }, (_, i) => i).filter((i) => !done.has(i));
+    let failure: unknown;
+    const worker = async () => {
+      for (;;) {
+        if (failure) return;
+        const i = todo.shift();
+        if (i === undefined) return;
+        const start = i * state.chunkSize;
+        const end = Math.min(size, start + state.chunkSize) - 1;
+        let got = 0;
+        try {
+          if (size > 0) {
+            const headers: Record<string, string> = { range: `bytes=${start}-${end}` };
+            const res = source.auth
+              ? await remote.request(source.url, { headers })
+              : await (remote.fetchImpl)(source.url, { headers }).catch((err: Error) => {
+                  throw new RemoteError(`cannot reach ${new URL(source.url).host}: ${err.message}`);
+                });
+            if (res.status !== 206 && !(res.status === 200 && start === 0 && end === size - 1)) {
+              throw res.ok ? new RemoteError(`HTTP ${res.status}: the server ignored the range`) : await errorOf(res);
+            }
+            if (!res.body) throw new RemoteError('empty answer');
+            let position = start;
+            for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+              if (position + chunk.length > end + 1) throw new RemoteError('the server sent more bytes than asked for');
+              await writeAt(fh, chunk, position);
+              position += chunk.length;
+              got += chunk.length;
+              progress.add(node.path, chunk.length);
+            }
+            if (position !== end + 1) throw new RemoteError(`part ${i + 1} ended after ${position - start} of ${end - start + 1} bytes`);
+          }
+          done.add(i);
+          await saveState();
+        } catch (err) {
+          progress.undo(node.path, got);
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.parallel ?? 4, todo.length || 1) }, worker));
+    if (failure) throw failure;
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const actual = await hashFile(state.tmp);
+  if (actual !== sha256) {
+    await rm(state.tmp, { force: true });
+    await rm(statePath, { force: true });
+    throw new Error(`the downloaded bytes hash to ${actual}, not ${sha256}: discarded, re-run to fetch again`);
+  }
+  await rename(state.tmp, dest);
+  await rm(statePath, { force: true });
+}
+
+function chunkBytes(i: number, chunkSize: number, size: number): number {
+  return Math.max(0, Math.min(size, (i + 1) * chunkSize) - i * chunkSize);
+}
+
+async function writeAt(fh: import('node:fs/promises').FileHandle, chunk: Uint8Array, position: number) {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset, position + offset);
+    offset += bytesWritten;
+  }
+}
+
+export const defaultDownloadName = (node: RemoteNode) => basename(node.path) || node.name;

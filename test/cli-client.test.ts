@@ -1,0 +1,227 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { login, ls } from '../src/cli/client/commands.js';
+import { download } from '../src/cli/client/download.js';
+import type { Fetch } from '../src/cli/client/remote.js';
+import { upload } from '../src/cli/client/upload.js';
+import { main } from '../src/cli/main.js';
+import type { DialectName } from '../src/core/db/database.js';
+import { createTestApp, DIALECTS, type TestApp } from './helpers/app.js';
+import { emptyS3Prefix, S3_TEST, s3AppEnv, testPrefix } from './helpers/s3.js';
+
+const MiB = 1024 * 1024;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+const STORES: [string, () => { env: NodeJS.ProcessEnv; cleanup(): Promise<void> }][] = [['fs', () => ({ env: {}, cleanup: async () => {} })]];
+if (S3_TEST) {
+  STORES.push([
+    's3',
+    () => {
+      const prefix = testPrefix();
+      return { env: s3AppEnv(prefix), cleanup: () => emptyS3Prefix(prefix) };
+    },
+  ]);
+}
+const CASES = DIALECTS.flatMap((d) => STORES.map(([s, open]) => [d, s, open] as const));
+
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
+}
+
+describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (dialect: DialectName, _store, openStore) => {
+  let t: TestApp;
+  let server: string;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let lines: string[];
+  let cleanup: () => Promise<void>;
+  const log = (line: string) => void lines.push(line);
+  const quiet = { write: () => true, isTTY: false };
+
+  // A nested folder: an empty file, small files, and one of several parts.
+  const big = randomBytes(18 * MiB + 777);
+  const tree: Record<string, Buffer> = {
+    'a.txt': Buffer.from('alpha\n'),
+    'empty.txt': Buffer.alloc(0),
+    'sub/b.bin': randomBytes(3 * MiB + 5),
+    'sub/deeper/c.bin': big,
+  };
+
+  beforeAll(async () => {
+    const store = openStore();
+    cleanup = store.cleanup;
+    t = await createTestApp(dialect, store.env);
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    server = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    const headers = await t.auth('alice');
+    await t.app.inject({ method: 'POST', url: '/namespaces/alice/projects', headers, payload: { name: 'Lab' } });
+    await t.app.inject({ method: 'POST', url: '/namespaces/alice/projects/lab/episodes', headers, payload: { name: 'drive-1', folder: '/runs' } });
+    work = mkdtempSync(join(tmpdir(), 'dreamlake-client-'));
+    env = { XDG_CONFIG_HOME: join(work, 'config') };
+    for (const [path, data] of Object.entries(tree)) {
+      mkdirSync(join(work, 'data', path, '..'), { recursive: true });
+      writeFileSync(join(work, 'data', path), data);
+    }
+  });
+  afterAll(async () => {
+    // A connection that the fault injection cut mid-transfer may still wait for its timeout: nothing runs now.
+    t.app.server.closeAllConnections();
+    await t.close();
+    rmSync(work, { recursive: true, force: true });
+    await cleanup();
+  });
+
+  it('login checks the token and keeps it in the config dir with mode 0600', async () => {
+    lines = [];
+    await expect(login(server, 'not-a-token', { env, log })).rejects.toThrow(/login to .* failed: HTTP 401/);
+    expect(existsSync(join(work, 'config', 'dreamlake', 'credentials.json'))).toBe(false);
+    const token = (await t.auth('alice')).authorization.slice('Bearer '.length);
+    const path = await login(`${server}/`, token, { env, log });
+    expect(path).toBe(join(work, 'config', 'dreamlake', 'credentials.json'));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ server, token });
+    expect(lines.join('\n')).toMatch(/Logged in to http:\/\/127\.0\.0\.1:\d+ as alice/);
+  });
+
+  it('uploads a nested folder; an interrupted file fails the run (non-zero), and a re-run sends only that one', async () => {
+    lines = [];
+    let broken = false;
+    const breaking: Fetch = async (url, init) => {
+      if (init?.method === 'PUT' && String(url).endsWith('/c.bin') && !broken) {
+        broken = true;
+        const source = init.body as unknown as AsyncIterable<Uint8Array>;
+        const cut = (async function* () {
+          let sent = 0;
+          for await (const chunk of source) {
+            sent += chunk.length;
+            if (sent > 5 * MiB) throw new Error('network down');
+            yield chunk;
+          }
+        })();
+        return fetch(url, { ...init, body: cut as unknown as BodyInit });
+      }
+      return fetch(url, init);
+    };
+    await expect(upload(join(work, 'data'), 'alice/lab/inbox', { env, fetch: breaking, out: quiet, log })).rejects.toThrow(
+      /1 of 4 files failed .*c\.bin.* re-run the same command to resume/,
+    );
+    expect(lines.some((l) => l.startsWith('✗') && l.includes('c.bin'))).toBe(true);
+    const headers = await t.auth('alice');
+    const lookup = (path: string) => t.app.inject({ method: 'GET', url: `/namespaces/alice/projects/lab/nodes/lookup?path=${encodeURIComponent(path)}`, headers });
+    expect((await lookup('/inbox/data/sub/deeper/c.bin')).statusCode).toBe(404);
+    expect((await lookup('/inbox/data/sub/b.bin')).json().sha256).toBe(sha256(tree['sub/b.bin']));
+
+    lines = [];
+    const again = await upload(join(work, 'data'), 'alice/lab/inbox', { env, out: quiet, log });
+    expect(again).toEqual({ transferred: 1, skipped: 3, bytes: big.length });
+    expect(lines.filter((l) => l.startsWith('='))).toHaveLength(3);
+    expect((await lookup('/inbox/data/sub/deeper/c.bin')).json()).toMatchObject({ sha256: sha256(big), size: big.length });
+    expect((await lookup('/inbox/data/empty.txt')).json()).toMatchObject({ size: 0 });
+  });
+
+  it('uploads into an episode', async () => {
+    lines = [];
+    await upload(join(work, 'data', 'a.txt'), 'alice/lab', { env, episode: 'drive-1', out: quiet, log });
+    const headers = await t.auth('alice');
+    const node = await t.app.inject({ method: 'GET', url: '/namespaces/alice/projects/lab/nodes/lookup?path=/runs/drive-1/a.txt', headers });
+    expect(node.json().sha256).toBe(sha256(tree['a.txt']));
+    expect((await upload(join(work, 'data', 'a.txt'), 'alice/lab', { env, episode: 'drive-1', out: quiet, log })).skipped).toBe(1);
+  });
+
+  it('ls lists a folder, one file, and says when nothing is there', async () => {
+    lines = [];
+    await ls('alice/lab/inbox/data', { env, log });
+    expect(lines.map((l) => l.replace(/\s+/g, ' '))).toEqual([
+      'folder - /inbox/data/sub/',
+      'text 6 B /inbox/data/a.txt',
+      'text 0 B /inbox/data/empty.txt',
+    ]);
+    lines = [];
+    await ls('alice/lab/inbox/data/sub/b.bin', { env, log });
+    expect(lines[0].replace(/\s+/g, ' ')).toBe('file 3.1 MB /inbox/data/sub/b.bin');
+    await expect(ls('alice/lab/nowhere', { env, log })).rejects.toThrow(/nothing found at \/nowhere/);
+    await expect(ls('alice/nope', { env, log })).rejects.toThrow(/HTTP 404: Project not found/);
+  });
+
+  it('downloads the folder 4 parts at a time; an interrupted file resumes with only its missing parts; a re-run skips all', async () => {
+    const out = join(work, 'out');
+    const ranges: string[] = [];
+    let broken = false;
+    const breaking: Fetch = async (url, init) => {
+      const range = (init?.headers as Record<string, string> | undefined)?.range;
+      const res = await fetch(url, init);
+      if (range === `bytes=${8 * MiB}-${12 * MiB - 1}` && !broken) {
+        broken = true;
+        const reader = res.body!.getReader();
+        let passed = 0;
+        const cut = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done || passed > MiB) {
+              await reader.cancel(); // the connection really goes away (else the server waits for it at close)
+              return controller.error(new Error('connection reset'));
+            }
+            passed += value.length;
+            controller.enqueue(value);
+          },
+        });
+        return new Response(cut, { status: res.status, headers: res.headers });
+      }
+      return res;
+    };
+    lines = [];
+    await expect(download('alice/lab/inbox/data', out, { env, fetch: breaking, out: quiet, log, chunkSize: 4 * MiB })).rejects.toThrow(
+      /1 of 4 files failed .*c\.bin.* re-run the same command to resume/,
+    );
+    expect(broken).toBe(true);
+    const state = JSON.parse(readFileSync(join(work, 'config', 'dreamlake', 'downloads', `${sha256(big)}.json`), 'utf8'));
+    expect(state.done.length).toBeGreaterThan(0);
+    expect(state.done).not.toContain(2);
+    expect(existsSync(join(out, 'sub', 'deeper', 'c.bin'))).toBe(false);
+    expect(existsSync(join(out, 'sub', 'deeper', 'c.bin.dreamlake-partial'))).toBe(true);
+
+    const counting: Fetch = async (url, init) => {
+      const range = (init?.headers as Record<string, string> | undefined)?.range;
+      if (range) ranges.push(range);
+      return fetch(url, init);
+    };
+    lines = [];
+    const report = await download('alice/lab/inbox/data', out, { env, fetch: counting, out: quiet, log, chunkSize: 4 * MiB });
+    expect(report).toEqual({ transferred: 1, skipped: 3, bytes: big.length });
+    // Only c.bin's missing parts travelled again: 5 parts in all, some of them already here.
+    expect(ranges.length).toBe(5 - state.done.length);
+    expect(ranges).toContain(`bytes=${8 * MiB}-${12 * MiB - 1}`);
+    expect(lines.some((l) => /resuming, \d\/5 parts already here/.test(l))).toBe(true);
+    expect(filesUnder(out).sort()).toEqual(Object.keys(tree).sort());
+    for (const [path, data] of Object.entries(tree)) expect(readFileSync(join(out, path)).equals(data)).toBe(true);
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'downloads'))).toEqual([]);
+
+    ranges.length = 0;
+    expect(await download('alice/lab/inbox/data', out, { env, fetch: counting, out: quiet, log })).toEqual({ transferred: 0, skipped: 4, bytes: 0 });
+    expect(ranges).toEqual([]);
+  });
+
+  it('through the real command line: download of one file, and a clear error with a non-zero exit', async () => {
+    const out = vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.stubEnv('XDG_CONFIG_HOME', env.XDG_CONFIG_HOME!);
+    try {
+      const dest = join(work, 'single.bin');
+      await main(['node', 'dreamlake', 'download', 'alice/lab/inbox/data/sub/b.bin', dest]);
+      expect(readFileSync(dest).equals(tree['sub/b.bin'])).toBe(true);
+      await main(['node', 'dreamlake', 'ls', 'alice/lab/inbox']);
+      expect(out.mock.calls.map((c) => String(c[0]).replace(/\s+/g, ' '))).toContain('folder - /inbox/data/');
+      await expect(main(['node', 'dreamlake', 'download', 'alice/lab/missing.bin', dest])).rejects.toThrow(/nothing found at \/missing\.bin/);
+      vi.stubEnv('XDG_CONFIG_HOME', join(work, 'nobody'));
+      await expect(main(['node', 'dreamlake', 'ls', 'alice/lab'])).rejects.toThrow(/Not logged in/);
+    } finally {
+      vi.unstubAllEnvs();
+      out.mockRestore();
+    }
+  });
+});

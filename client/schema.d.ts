@@ -23,7 +23,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -35,7 +35,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -47,7 +47,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -81,7 +81,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -93,7 +93,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -105,7 +105,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -145,7 +145,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -157,7 +157,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -169,7 +169,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -181,7 +181,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -193,7 +193,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -231,7 +231,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -288,7 +288,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -315,7 +315,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -327,7 +327,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -364,7 +364,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -385,7 +385,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -397,7 +397,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -409,7 +409,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -448,7 +448,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -476,7 +476,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -488,7 +488,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -516,7 +516,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -528,7 +528,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -540,7 +540,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -552,7 +552,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -564,7 +564,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -604,7 +604,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -625,7 +625,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -637,7 +637,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -649,7 +649,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -661,7 +661,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -673,7 +673,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -713,7 +713,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -733,7 +733,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -745,7 +745,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -757,7 +757,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -806,7 +806,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -820,7 +820,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -834,7 +834,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -846,7 +846,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -858,7 +858,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -870,7 +870,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -882,7 +882,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -910,7 +910,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -922,7 +922,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -934,7 +934,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -946,7 +946,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -958,7 +958,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -972,6 +972,633 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Nodes below a project or episode, in path order, filtered by kind and path prefix */
+        get: {
+            parameters: {
+                query: {
+                    namespace: string;
+                    project: string;
+                    /** @description Only nodes of this kind */
+                    kind?: string;
+                    /** @description Only nodes whose path (relative to the scope) starts with this */
+                    prefix?: string;
+                    /** @description An episode name (unique in the project) */
+                    episode?: string;
+                    page?: number;
+                    /** @description Clamped to 200 */
+                    pageSize?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            nodes: {
+                                id: string;
+                                /** @description The last segment of the path (the project slug for a project) */
+                                name: string;
+                                /** @description The parent's comma path rooted at the project slug, e.g. ,robotics-lab,camera,front, */
+                                path: string;
+                                /** @description project, folder, episode, or a file kind */
+                                kind: string;
+                                projectId: string;
+                                parentId: string | null;
+                                /** @description The episode the node lies in (itself for an episode) */
+                                episodeNodeId: string | null;
+                                /** @description Episodes: the path rooted at the project slug, e.g. /robotics-lab/drive-0412 */
+                                nodePath?: string;
+                                status?: string;
+                                tags: string[];
+                                /** @description Files: size, hash (16 hex digits), sha256, contentType */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                            totalPages: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a file node by path from registered content (POST /files); missing folders and the episode are made; the same path keeps its node ID */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        namespace: string;
+                        project: string;
+                        name: string;
+                        kind?: string;
+                        /** @description An episode name (unique in the project) */
+                        episode?: string;
+                        /** @description The registered content: bssId (from POST /files) and/or hash */
+                        metadata: {
+                            bssId?: string;
+                            hash?: string;
+                            size?: number;
+                            contentType?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The last segment of the path (the project slug for a project) */
+                            name: string;
+                            /** @description The parent's comma path rooted at the project slug, e.g. ,robotics-lab,camera,front, */
+                            path: string;
+                            /** @description project, folder, episode, or a file kind */
+                            kind: string;
+                            projectId: string;
+                            parentId: string | null;
+                            /** @description The episode the node lies in (itself for an episode) */
+                            episodeNodeId: string | null;
+                            /** @description Episodes: the path rooted at the project slug, e.g. /robotics-lab/drive-0412 */
+                            nodePath?: string;
+                            status?: string;
+                            tags: string[];
+                            /** @description Files: size, hash (16 hex digits), sha256, contentType */
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The last segment of the path (the project slug for a project) */
+                            name: string;
+                            /** @description The parent's comma path rooted at the project slug, e.g. ,robotics-lab,camera,front, */
+                            path: string;
+                            /** @description project, folder, episode, or a file kind */
+                            kind: string;
+                            projectId: string;
+                            parentId: string | null;
+                            /** @description The episode the node lies in (itself for an episode) */
+                            episodeNodeId: string | null;
+                            /** @description Episodes: the path rooted at the project slug, e.g. /robotics-lab/drive-0412 */
+                            nodePath?: string;
+                            status?: string;
+                            tags: string[];
+                            /** @description Files: size, hash (16 hex digits), sha256, contentType */
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One node by path in a project or episode ("/" = the project or the episode itself) */
+        get: {
+            parameters: {
+                query: {
+                    namespace: string;
+                    project: string;
+                    path: string;
+                    /** @description An episode name (unique in the project) */
+                    episode?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The last segment of the path (the project slug for a project) */
+                            name: string;
+                            /** @description The parent's comma path rooted at the project slug, e.g. ,robotics-lab,camera,front, */
+                            path: string;
+                            /** @description project, folder, episode, or a file kind */
+                            kind: string;
+                            projectId: string;
+                            parentId: string | null;
+                            /** @description The episode the node lies in (itself for an episode) */
+                            episodeNodeId: string | null;
+                            /** @description Episodes: the path rooted at the project slug, e.g. /robotics-lab/drive-0412 */
+                            nodePath?: string;
+                            status?: string;
+                            tags: string[];
+                            /** @description Files: size, hash (16 hex digits), sha256, contentType */
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A node by ID (a project ID answers its root) */
+        get: {
+            parameters: {
+                query?: {
+                    namespace?: string;
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The last segment of the path (the project slug for a project) */
+                            name: string;
+                            /** @description The parent's comma path rooted at the project slug, e.g. ,robotics-lab,camera,front, */
+                            path: string;
+                            /** @description project, folder, episode, or a file kind */
+                            kind: string;
+                            projectId: string;
+                            parentId: string | null;
+                            /** @description The episode the node lies in (itself for an episode) */
+                            episodeNodeId: string | null;
+                            /** @description Episodes: the path rooted at the project slug, e.g. /robotics-lab/drive-0412 */
+                            nodePath?: string;
+                            status?: string;
+                            tags: string[];
+                            /** @description Files: size, hash (16 hex digits), sha256, contentType */
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Soft-delete a node and its subtree; a project ID deletes the project */
+        delete: {
+            parameters: {
+                query?: {
+                    namespace?: string;
+                    project?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            deleted: number;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{id}/contents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every file below a folder, episode or project (by its ID), recursively, in path order */
+        get: {
+            parameters: {
+                query?: {
+                    namespace?: string;
+                    project?: string;
+                    /** @description Only nodes of this kind */
+                    kind?: string;
+                    page?: number;
+                    pageSize?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            files: {
+                                id: string;
+                                /** @description The last segment of the path (the project slug for a project) */
+                                name: string;
+                                /** @description The parent's comma path rooted at the project slug, e.g. ,robotics-lab,camera,front, */
+                                path: string;
+                                /** @description project, folder, episode, or a file kind */
+                                kind: string;
+                                projectId: string;
+                                parentId: string | null;
+                                /** @description The episode the node lies in (itself for an episode) */
+                                episodeNodeId: string | null;
+                                /** @description Episodes: the path rooted at the project slug, e.g. /robotics-lab/drive-0412 */
+                                nodePath?: string;
+                                status?: string;
+                                tags: string[];
+                                /** @description Files: size, hash (16 hex digits), sha256, contentType */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            filePageCount: number;
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                            totalPages: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1001,7 +1628,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1018,6 +1645,12 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 namespaceId: string;
+                                /** @description private (members only) or public (readable by every signed-in user) */
+                                visibility: string;
+                                /** @description Live collections (bindrs) */
+                                bindrCount: number;
+                                /** @description Live datasets */
+                                datasetCount: number;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -1028,7 +1661,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1040,7 +1673,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1052,7 +1685,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1089,11 +1722,13 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         } | null;
+                        /** @description private (default): members only; public: readable, never writable, by every signed-in user */
+                        visibility?: "private" | "public";
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -1109,12 +1744,18 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             namespaceId: string;
+                            /** @description private (members only) or public (readable by every signed-in user) */
+                            visibility: string;
+                            /** @description Live collections (bindrs) */
+                            bindrCount: number;
+                            /** @description Live datasets */
+                            datasetCount: number;
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1126,7 +1767,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1138,7 +1779,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1150,7 +1791,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1162,7 +1803,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1202,7 +1843,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1218,12 +1859,18 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             namespaceId: string;
+                            /** @description private (members only) or public (readable by every signed-in user) */
+                            visibility: string;
+                            /** @description Live collections (bindrs) */
+                            bindrCount: number;
+                            /** @description Live datasets */
+                            datasetCount: number;
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1235,7 +1882,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1264,7 +1911,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1276,7 +1923,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1288,7 +1935,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1300,7 +1947,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1339,11 +1986,13 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         } | null;
+                        /** @description private (default): members only; public: readable, never writable, by every signed-in user */
+                        visibility?: "private" | "public";
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1359,12 +2008,18 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             namespaceId: string;
+                            /** @description private (members only) or public (readable by every signed-in user) */
+                            visibility: string;
+                            /** @description Live collections (bindrs) */
+                            bindrCount: number;
+                            /** @description Live datasets */
+                            datasetCount: number;
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1376,7 +2031,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1388,7 +2043,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1400,7 +2055,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1412,7 +2067,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1453,7 +2108,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1469,6 +2124,11 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 projectId: string;
+                                /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                                bindrs: {
+                                    id: string;
+                                    name: string;
+                                }[];
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -1479,7 +2139,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1491,7 +2151,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1503,7 +2163,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1543,7 +2203,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -1558,12 +2218,17 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             projectId: string;
+                            /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                            bindrs: {
+                                id: string;
+                                name: string;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1575,7 +2240,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1587,7 +2252,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1599,7 +2264,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1611,7 +2276,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1652,7 +2317,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1667,6 +2332,11 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             projectId: string;
+                            /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                            bindrs: {
+                                id: string;
+                                name: string;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                             /** @description Its live collections, oldest first, with members */
@@ -1687,7 +2357,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1699,7 +2369,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1729,7 +2399,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1741,7 +2411,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1753,7 +2423,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1765,7 +2435,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1807,7 +2477,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1822,12 +2492,17 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             projectId: string;
+                            /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                            bindrs: {
+                                id: string;
+                                name: string;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1839,7 +2514,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1851,7 +2526,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1863,7 +2538,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1875,7 +2550,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1921,7 +2596,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1933,7 +2608,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1945,7 +2620,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1957,7 +2632,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1969,7 +2644,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2004,7 +2679,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2016,7 +2691,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2028,7 +2703,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2040,7 +2715,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2052,7 +2727,187 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/namespaces/{slug}/projects/{projectSlug}/datasets/{name}/bindrs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach existing collections (by name) to the dataset */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Collection names */
+                        add: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Detach collections (by name); they become standalone */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Collection names */
+                        remove: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            removed: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2098,7 +2953,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2126,7 +2981,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2138,7 +2993,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2150,7 +3005,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2188,13 +3043,13 @@ export interface paths {
                         } | null;
                         /** @description Parent dataset ID (null = standalone) */
                         datasetId?: string | null;
-                        /** @description Node IDs (files of this project) */
+                        /** @description Node IDs (files or episodes of this project) */
                         members?: string[];
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -2216,7 +3071,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2228,7 +3083,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2240,7 +3095,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2252,7 +3107,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2264,7 +3119,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2308,7 +3163,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2340,7 +3195,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2352,7 +3207,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2364,7 +3219,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2394,7 +3249,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2406,7 +3261,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2418,7 +3273,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2430,7 +3285,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2470,13 +3325,13 @@ export interface paths {
                         } | null;
                         /** @description Parent dataset ID (null = standalone) */
                         datasetId?: string | null;
-                        /** @description Node IDs (files of this project) */
+                        /** @description Node IDs (files or episodes of this project) */
                         members?: string[];
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2498,7 +3353,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2510,7 +3365,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2522,7 +3377,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2534,7 +3389,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2546,7 +3401,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2594,7 +3449,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2608,7 +3463,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2620,7 +3475,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2632,7 +3487,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2644,7 +3499,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2681,7 +3536,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2695,7 +3550,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2707,7 +3562,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2719,7 +3574,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2731,7 +3586,686 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/namespaces/{slug}/projects/{projectSlug}/bindrs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List collections, newest first (optionally of one dataset) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page number (1-based) */
+                    page?: number;
+                    /** @description Items per page (values above 200 are clamped to 200) */
+                    pageSize?: number;
+                    /** @description Only collections of this dataset */
+                    datasetId?: string;
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bindrs: {
+                                id: string;
+                                name: string;
+                                description: string | null;
+                                tags: string[];
+                                metadata: {
+                                    [key: string]: unknown;
+                                } | null;
+                                members: string[];
+                                datasetId: string | null;
+                                projectId: string;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                            totalPages: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a collection (optionally in a dataset, optionally with members) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Display name */
+                        name: string;
+                        description?: string | null;
+                        tags?: string[];
+                        metadata?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description Parent dataset ID (null = standalone) */
+                        datasetId?: string | null;
+                        /** @description Node IDs (files or episodes of this project) */
+                        members?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            members: string[];
+                            datasetId: string | null;
+                            projectId: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/namespaces/{slug}/projects/{projectSlug}/bindrs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a collection with its members (?expand=nodes adds the member nodes) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nodes: also return the member nodes */
+                    expand?: "nodes";
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            members: string[];
+                            datasetId: string | null;
+                            projectId: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description Member nodes, with ?expand=nodes */
+                            nodes?: ({
+                                id: string;
+                                path: string | null;
+                                kind: string | null;
+                                size: number | null;
+                                contentType: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Soft-delete a collection (its name is free again) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a collection: rename, move to a dataset or to none, replace members */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Display name */
+                        name?: string;
+                        description?: string | null;
+                        tags?: string[];
+                        metadata?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description Parent dataset ID (null = standalone) */
+                        datasetId?: string | null;
+                        /** @description Node IDs (files or episodes of this project) */
+                        members?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            members: string[];
+                            datasetId: string | null;
+                            projectId: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/namespaces/{slug}/projects/{projectSlug}/bindrs/{name}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add members (merged, de-duplicated, appended in the order given) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description return=minimal (RFC 7240) leaves out the full members list */
+                    prefer?: string;
+                };
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        add: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description All members; omitted with Prefer: return=minimal */
+                            members?: string[];
+                            added: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Remove members (IDs that are not members are ignored) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description return=minimal (RFC 7240) leaves out the full members list */
+                    prefer?: string;
+                };
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        remove: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description All members; omitted with Prefer: return=minimal */
+                            members?: string[];
+                            removed: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2777,7 +4311,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2818,7 +4352,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2830,7 +4364,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2842,7 +4376,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2871,6 +4405,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description At most 2,048 bytes of UTF-8 */
                         path: string;
                         kind: "folder" | "episode";
                         tags?: string[];
@@ -2881,7 +4416,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2916,7 +4451,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -2951,7 +4486,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2963,7 +4498,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2975,7 +4510,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2987,7 +4522,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2999,7 +4534,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3030,6 +4565,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
+                    /** @description At most 2,048 bytes of UTF-8 */
                     path: string;
                 };
                 header?: never;
@@ -3041,7 +4577,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3076,7 +4612,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3088,7 +4624,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3100,7 +4636,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3143,7 +4679,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3178,7 +4714,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3190,7 +4726,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3220,7 +4756,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3233,7 +4769,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3245,7 +4781,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3257,7 +4793,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3299,7 +4835,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3334,7 +4870,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3346,7 +4882,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3358,7 +4894,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3370,7 +4906,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3382,7 +4918,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3414,7 +4950,8 @@ export interface paths {
                     /** @description Items per page (values above 200 are clamped to 200) */
                     pageSize?: number;
                     leavesOnly?: boolean;
-                    kind?: "folder" | "episode" | "file" | "video" | "audio" | "image" | "text";
+                    /** @description folder, episode, or a file kind (video, csv, label-track, …) */
+                    kind?: string;
                 };
                 header?: never;
                 path: {
@@ -3426,7 +4963,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3467,7 +5004,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3479,7 +5016,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3491,7 +5028,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3534,7 +5071,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The whole file, with its Content-Type, ETag and Accept-Ranges */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The requested range (Content-Range: bytes a-b/size) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description Not modified: the ETag in If-None-Match is current */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3546,7 +5108,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3558,7 +5120,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3570,7 +5132,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -3602,7 +5164,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The whole file, with its Content-Type, ETag and Accept-Ranges */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The requested range (Content-Range: bytes a-b/size) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description Not modified: the ETag in If-None-Match is current */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3614,7 +5201,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3626,7 +5213,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3638,7 +5225,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -3655,7 +5242,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/namespaces/{slug}/projects/{projectSlug}/files/{*}": {
+    "/namespaces/{slug}/projects/{projectSlug}/files/{path}": {
         parameters: {
             query?: never;
             header?: never;
@@ -3669,19 +5256,26 @@ export interface paths {
                 query?: {
                     /** @description Put the file inside this episode's folder */
                     episode?: string;
-                    kind?: "file" | "video" | "audio" | "image" | "text";
+                    /** @description The file kind (inferred from the content type when absent): video, audio, image, text, file, or any kind such as csv, parquet, label-track */
+                    kind?: string;
                 };
                 header?: never;
                 path: {
                     slug: string;
                     projectSlug: string;
-                    "*": string;
+                    /** @description The rest of the URL path: folders and name, e.g. camera/front/clip.mp4 (this page percent-encodes "/", which the server refuses inside a name: try it here with a plain name such as clip.mp4, or use curl for folders) */
+                    path: string;
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            /** @description The file's bytes, streamed to storage as they arrive. Any Content-Type: it is stored as sent, or guessed from the name when it says nothing (application/octet-stream). Optional x-checksum-sha256, If-Match, If-None-Match. */
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3716,7 +5310,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -3751,7 +5345,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3763,7 +5357,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3775,7 +5369,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3787,7 +5381,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3799,7 +5393,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3811,7 +5405,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Precondition failed: If-Match or If-None-Match did not hold */
                 412: {
                     headers: {
                         [name: string]: unknown;
@@ -3823,7 +5417,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3869,7 +5463,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3887,6 +5481,8 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 path: string;
+                                /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                                nodePath: string;
                                 folder: string;
                                 parentId: string | null;
                                 projectId: string;
@@ -3900,7 +5496,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3912,7 +5508,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3924,7 +5520,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3968,7 +5564,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3985,6 +5581,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -3993,7 +5591,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -4010,6 +5608,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -4018,7 +5618,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4030,7 +5630,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4042,7 +5642,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4054,7 +5654,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4066,7 +5666,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4107,7 +5707,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4124,6 +5724,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -4132,7 +5734,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4144,7 +5746,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4174,7 +5776,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4187,7 +5789,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4199,7 +5801,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4211,7 +5813,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4257,7 +5859,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4274,6 +5876,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -4282,7 +5886,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4294,7 +5898,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4306,7 +5910,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4318,7 +5922,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4330,7 +5934,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4370,7 +5974,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4387,6 +5991,12 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 namespaceId: string;
+                                /** @description private (members only) or public (readable by every signed-in user) */
+                                visibility: string;
+                                /** @description Live collections (bindrs) */
+                                bindrCount: number;
+                                /** @description Live datasets */
+                                datasetCount: number;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -4397,7 +6007,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4409,7 +6019,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4421,7 +6031,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4458,11 +6068,13 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         } | null;
+                        /** @description private (default): members only; public: readable, never writable, by every signed-in user */
+                        visibility?: "private" | "public";
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -4478,12 +6090,18 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             namespaceId: string;
+                            /** @description private (members only) or public (readable by every signed-in user) */
+                            visibility: string;
+                            /** @description Live collections (bindrs) */
+                            bindrCount: number;
+                            /** @description Live datasets */
+                            datasetCount: number;
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4495,7 +6113,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4507,7 +6125,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4519,7 +6137,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4531,7 +6149,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4571,7 +6189,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4587,12 +6205,18 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             namespaceId: string;
+                            /** @description private (members only) or public (readable by every signed-in user) */
+                            visibility: string;
+                            /** @description Live collections (bindrs) */
+                            bindrCount: number;
+                            /** @description Live datasets */
+                            datasetCount: number;
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4604,7 +6228,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4633,7 +6257,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4645,7 +6269,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4657,7 +6281,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4669,7 +6293,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4708,11 +6332,13 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         } | null;
+                        /** @description private (default): members only; public: readable, never writable, by every signed-in user */
+                        visibility?: "private" | "public";
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4728,12 +6354,18 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             namespaceId: string;
+                            /** @description private (members only) or public (readable by every signed-in user) */
+                            visibility: string;
+                            /** @description Live collections (bindrs) */
+                            bindrCount: number;
+                            /** @description Live datasets */
+                            datasetCount: number;
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4745,7 +6377,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4757,7 +6389,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4769,7 +6401,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4781,7 +6413,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4822,7 +6454,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4838,6 +6470,11 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 projectId: string;
+                                /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                                bindrs: {
+                                    id: string;
+                                    name: string;
+                                }[];
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -4848,7 +6485,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4860,7 +6497,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4872,7 +6509,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4912,7 +6549,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -4927,12 +6564,17 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             projectId: string;
+                            /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                            bindrs: {
+                                id: string;
+                                name: string;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4944,7 +6586,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4956,7 +6598,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4968,7 +6610,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4980,7 +6622,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5021,7 +6663,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5036,6 +6678,11 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             projectId: string;
+                            /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                            bindrs: {
+                                id: string;
+                                name: string;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                             /** @description Its live collections, oldest first, with members */
@@ -5056,7 +6703,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5068,7 +6715,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5098,7 +6745,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5110,7 +6757,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5122,7 +6769,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5134,7 +6781,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5176,7 +6823,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5191,12 +6838,17 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             projectId: string;
+                            /** @description Its live collections (bindrs, the original clients' name), oldest first */
+                            bindrs: {
+                                id: string;
+                                name: string;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5208,7 +6860,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5220,7 +6872,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5232,7 +6884,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5244,7 +6896,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5290,7 +6942,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5302,7 +6954,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5314,7 +6966,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5326,7 +6978,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5338,7 +6990,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5373,7 +7025,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5385,7 +7037,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5397,7 +7049,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5409,7 +7061,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5421,7 +7073,187 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/namespaces/{slug}/spaces/{projectSlug}/datasets/{name}/bindrs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach existing collections (by name) to the dataset */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Collection names */
+                        add: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Detach collections (by name); they become standalone */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Collection names */
+                        remove: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            removed: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5467,7 +7299,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5495,7 +7327,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5507,7 +7339,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5519,7 +7351,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5557,13 +7389,13 @@ export interface paths {
                         } | null;
                         /** @description Parent dataset ID (null = standalone) */
                         datasetId?: string | null;
-                        /** @description Node IDs (files of this project) */
+                        /** @description Node IDs (files or episodes of this project) */
                         members?: string[];
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -5585,7 +7417,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5597,7 +7429,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5609,7 +7441,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5621,7 +7453,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5633,7 +7465,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5677,7 +7509,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5709,7 +7541,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5721,7 +7553,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5733,7 +7565,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5763,7 +7595,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5775,7 +7607,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5787,7 +7619,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5799,7 +7631,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5839,13 +7671,13 @@ export interface paths {
                         } | null;
                         /** @description Parent dataset ID (null = standalone) */
                         datasetId?: string | null;
-                        /** @description Node IDs (files of this project) */
+                        /** @description Node IDs (files or episodes of this project) */
                         members?: string[];
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5867,7 +7699,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5879,7 +7711,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5891,7 +7723,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5903,7 +7735,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5915,7 +7747,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5963,7 +7795,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5977,7 +7809,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5989,7 +7821,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6001,7 +7833,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6013,7 +7845,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6050,7 +7882,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6064,7 +7896,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6076,7 +7908,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6088,7 +7920,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6100,7 +7932,686 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/namespaces/{slug}/spaces/{projectSlug}/bindrs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List collections, newest first (optionally of one dataset) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page number (1-based) */
+                    page?: number;
+                    /** @description Items per page (values above 200 are clamped to 200) */
+                    pageSize?: number;
+                    /** @description Only collections of this dataset */
+                    datasetId?: string;
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bindrs: {
+                                id: string;
+                                name: string;
+                                description: string | null;
+                                tags: string[];
+                                metadata: {
+                                    [key: string]: unknown;
+                                } | null;
+                                members: string[];
+                                datasetId: string | null;
+                                projectId: string;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                            totalPages: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a collection (optionally in a dataset, optionally with members) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Display name */
+                        name: string;
+                        description?: string | null;
+                        tags?: string[];
+                        metadata?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description Parent dataset ID (null = standalone) */
+                        datasetId?: string | null;
+                        /** @description Node IDs (files or episodes of this project) */
+                        members?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            members: string[];
+                            datasetId: string | null;
+                            projectId: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/namespaces/{slug}/spaces/{projectSlug}/bindrs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a collection with its members (?expand=nodes adds the member nodes) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nodes: also return the member nodes */
+                    expand?: "nodes";
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            members: string[];
+                            datasetId: string | null;
+                            projectId: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description Member nodes, with ?expand=nodes */
+                            nodes?: ({
+                                id: string;
+                                path: string | null;
+                                kind: string | null;
+                                size: number | null;
+                                contentType: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Soft-delete a collection (its name is free again) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a collection: rename, move to a dataset or to none, replace members */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Display name */
+                        name?: string;
+                        description?: string | null;
+                        tags?: string[];
+                        metadata?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description Parent dataset ID (null = standalone) */
+                        datasetId?: string | null;
+                        /** @description Node IDs (files or episodes of this project) */
+                        members?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            members: string[];
+                            datasetId: string | null;
+                            projectId: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/namespaces/{slug}/spaces/{projectSlug}/bindrs/{name}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add members (merged, de-duplicated, appended in the order given) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description return=minimal (RFC 7240) leaves out the full members list */
+                    prefer?: string;
+                };
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        add: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description All members; omitted with Prefer: return=minimal */
+                            members?: string[];
+                            added: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Remove members (IDs that are not members are ignored) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description return=minimal (RFC 7240) leaves out the full members list */
+                    prefer?: string;
+                };
+                path: {
+                    slug: string;
+                    projectSlug: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        remove: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description All members; omitted with Prefer: return=minimal */
+                            members?: string[];
+                            removed: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Forbidden: the caller may see this but not do that */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6146,7 +8657,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6187,7 +8698,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6199,7 +8710,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6211,7 +8722,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6240,6 +8751,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description At most 2,048 bytes of UTF-8 */
                         path: string;
                         kind: "folder" | "episode";
                         tags?: string[];
@@ -6250,7 +8762,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6285,7 +8797,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -6320,7 +8832,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6332,7 +8844,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6344,7 +8856,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6356,7 +8868,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6368,7 +8880,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6399,6 +8911,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
+                    /** @description At most 2,048 bytes of UTF-8 */
                     path: string;
                 };
                 header?: never;
@@ -6410,7 +8923,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6445,7 +8958,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6457,7 +8970,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6469,7 +8982,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6512,7 +9025,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6547,7 +9060,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6559,7 +9072,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6589,7 +9102,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6602,7 +9115,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6614,7 +9127,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6626,7 +9139,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6668,7 +9181,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6703,7 +9216,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6715,7 +9228,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6727,7 +9240,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6739,7 +9252,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6751,7 +9264,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6783,7 +9296,8 @@ export interface paths {
                     /** @description Items per page (values above 200 are clamped to 200) */
                     pageSize?: number;
                     leavesOnly?: boolean;
-                    kind?: "folder" | "episode" | "file" | "video" | "audio" | "image" | "text";
+                    /** @description folder, episode, or a file kind (video, csv, label-track, …) */
+                    kind?: string;
                 };
                 header?: never;
                 path: {
@@ -6795,7 +9309,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6836,7 +9350,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6848,7 +9362,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6860,7 +9374,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6903,7 +9417,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The whole file, with its Content-Type, ETag and Accept-Ranges */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The requested range (Content-Range: bytes a-b/size) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description Not modified: the ETag in If-None-Match is current */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6915,7 +9454,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6927,7 +9466,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6939,7 +9478,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -6971,7 +9510,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The whole file, with its Content-Type, ETag and Accept-Ranges */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The requested range (Content-Range: bytes a-b/size) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description Not modified: the ETag in If-None-Match is current */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6983,7 +9547,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6995,7 +9559,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7007,7 +9571,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -7024,7 +9588,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/namespaces/{slug}/spaces/{projectSlug}/files/{*}": {
+    "/namespaces/{slug}/spaces/{projectSlug}/files/{path}": {
         parameters: {
             query?: never;
             header?: never;
@@ -7038,19 +9602,26 @@ export interface paths {
                 query?: {
                     /** @description Put the file inside this episode's folder */
                     episode?: string;
-                    kind?: "file" | "video" | "audio" | "image" | "text";
+                    /** @description The file kind (inferred from the content type when absent): video, audio, image, text, file, or any kind such as csv, parquet, label-track */
+                    kind?: string;
                 };
                 header?: never;
                 path: {
                     slug: string;
                     projectSlug: string;
-                    "*": string;
+                    /** @description The rest of the URL path: folders and name, e.g. camera/front/clip.mp4 (this page percent-encodes "/", which the server refuses inside a name: try it here with a plain name such as clip.mp4, or use curl for folders) */
+                    path: string;
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            /** @description The file's bytes, streamed to storage as they arrive. Any Content-Type: it is stored as sent, or guessed from the name when it says nothing (application/octet-stream). Optional x-checksum-sha256, If-Match, If-None-Match. */
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7085,7 +9656,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -7120,7 +9691,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7132,7 +9703,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7144,7 +9715,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7156,7 +9727,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7168,7 +9739,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7180,7 +9751,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Precondition failed: If-Match or If-None-Match did not hold */
                 412: {
                     headers: {
                         [name: string]: unknown;
@@ -7192,7 +9763,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -7238,7 +9809,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7256,6 +9827,8 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 path: string;
+                                /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                                nodePath: string;
                                 folder: string;
                                 parentId: string | null;
                                 projectId: string;
@@ -7269,7 +9842,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7281,7 +9854,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7293,7 +9866,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7337,7 +9910,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7354,6 +9927,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -7362,7 +9937,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -7379,6 +9954,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -7387,7 +9964,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7399,7 +9976,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7411,7 +9988,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7423,7 +10000,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7435,7 +10012,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7476,7 +10053,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7493,6 +10070,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -7501,7 +10080,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7513,7 +10092,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7543,7 +10122,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7556,7 +10135,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7568,7 +10147,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7580,7 +10159,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7626,7 +10205,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7643,6 +10222,8 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             path: string;
+                            /** @description The path rooted at the project slug, e.g. /robotics-lab/drive-0412 (the original clients read it) */
+                            nodePath: string;
                             folder: string;
                             parentId: string | null;
                             projectId: string;
@@ -7651,7 +10232,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7663,7 +10244,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7675,7 +10256,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7687,7 +10268,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7699,7 +10280,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7744,7 +10325,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7760,7 +10341,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -7776,7 +10357,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7788,7 +10369,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7800,7 +10381,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7812,7 +10393,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7859,7 +10440,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7874,7 +10455,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7886,7 +10467,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7898,7 +10479,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7910,7 +10491,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7950,7 +10531,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7966,7 +10547,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7978,7 +10559,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7990,7 +10571,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8047,7 +10628,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8061,7 +10642,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8073,7 +10654,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8085,7 +10666,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8097,7 +10678,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -8144,7 +10725,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8156,7 +10737,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8168,7 +10749,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8180,7 +10761,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8225,7 +10806,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8237,7 +10818,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8249,7 +10830,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8261,7 +10842,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8317,7 +10898,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -8342,7 +10923,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8354,7 +10935,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8366,7 +10947,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8405,7 +10986,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8430,7 +11011,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8442,7 +11023,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8483,7 +11064,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8495,7 +11076,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8507,7 +11088,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -8537,7 +11118,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8549,7 +11130,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8561,7 +11142,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Range not satisfiable (Content-Range says the size) */
                 416: {
                     headers: {
                         [name: string]: unknown;
@@ -8597,7 +11178,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8610,7 +11191,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8622,7 +11203,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8634,7 +11215,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8677,7 +11258,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8690,7 +11271,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8702,7 +11283,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8714,7 +11295,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8757,7 +11338,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8770,7 +11351,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8782,7 +11363,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8794,7 +11375,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8838,7 +11419,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description Relative URL of the next page; absent on the last page */
@@ -8859,7 +11440,7 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8871,7 +11452,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8883,7 +11464,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8895,7 +11476,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8907,7 +11488,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -8943,7 +11524,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         /** @description The revision, quoted */
@@ -8964,7 +11545,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8976,7 +11557,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8988,7 +11569,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9000,7 +11581,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9012,7 +11593,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9024,7 +11605,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9036,7 +11617,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9080,7 +11661,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description Relative URL of the next page; absent on the last page */
@@ -9101,7 +11682,7 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9113,7 +11694,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9125,7 +11706,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9137,7 +11718,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9149,7 +11730,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9196,7 +11777,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -9216,7 +11797,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9228,7 +11809,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9240,7 +11821,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9252,7 +11833,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9264,7 +11845,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9276,7 +11857,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9288,7 +11869,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9330,7 +11911,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description The revision, quoted */
@@ -9351,14 +11932,14 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not modified: the ETag in If-None-Match is current */
                 304: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9370,7 +11951,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9382,7 +11963,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9394,7 +11975,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9406,7 +11987,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9445,7 +12026,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description The revision, quoted */
@@ -9466,7 +12047,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9478,7 +12059,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9490,7 +12071,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9502,7 +12083,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9514,7 +12095,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9526,7 +12107,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9538,7 +12119,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9568,7 +12149,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9583,7 +12164,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9595,7 +12176,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9607,7 +12188,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9619,7 +12200,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9631,7 +12212,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9643,7 +12224,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9655,7 +12236,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9696,7 +12277,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description The revision, quoted */
@@ -9717,7 +12298,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9729,7 +12310,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9741,7 +12322,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9753,7 +12334,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9765,7 +12346,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9777,7 +12358,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9789,7 +12370,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9829,7 +12410,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description Relative URL of the next page; absent on the last page */
@@ -9844,7 +12425,7 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9856,7 +12437,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9868,7 +12449,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9880,7 +12461,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9892,7 +12473,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -9936,7 +12517,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description Relative URL of the next page; absent on the last page */
@@ -9954,7 +12535,7 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9966,7 +12547,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9978,7 +12559,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9990,7 +12571,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10002,7 +12583,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10035,7 +12616,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -10051,7 +12632,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10063,7 +12644,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10075,7 +12656,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10087,7 +12668,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10099,7 +12680,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10138,7 +12719,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10154,7 +12735,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10166,7 +12747,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10178,7 +12759,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10190,7 +12771,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10202,7 +12783,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10230,14 +12811,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Done; no body */
                 204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10249,7 +12830,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10261,7 +12842,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10273,7 +12854,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10285,7 +12866,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10297,7 +12878,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10334,7 +12915,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10350,7 +12931,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10362,7 +12943,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10374,7 +12955,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10386,7 +12967,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10398,7 +12979,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10439,7 +13020,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10459,7 +13040,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10471,7 +13052,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10483,7 +13064,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10495,7 +13076,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10507,7 +13088,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10551,7 +13132,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         /** @description Relative URL of the next page; absent on the last page */
@@ -10573,7 +13154,7 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10585,7 +13166,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10597,7 +13178,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10609,7 +13190,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10621,7 +13202,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10657,7 +13238,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -10680,7 +13261,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10692,7 +13273,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10704,7 +13285,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10716,7 +13297,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10728,7 +13309,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10770,14 +13351,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Done; no body */
                 204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Bad request: the message says which field or value is wrong; nothing was changed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10789,7 +13370,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Unauthorized: no credentials, or invalid or expired ones */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10801,7 +13382,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Forbidden: the caller may see this but not do that */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10813,7 +13394,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Not found (also what a caller who may not see it gets) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10825,7 +13406,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10873,7 +13454,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10901,6 +13482,24 @@ export interface paths {
                         }[];
                     };
                 };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         put?: never;
@@ -10924,7 +13523,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10950,6 +13549,33 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -10979,7 +13605,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11005,6 +13631,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11023,7 +13667,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11049,6 +13693,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11075,7 +13737,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11101,6 +13763,42 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11139,7 +13837,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11162,6 +13860,33 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                         }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11188,7 +13913,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11211,6 +13936,42 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11241,7 +14002,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11264,6 +14025,24 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11311,7 +14090,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11332,6 +14111,33 @@ export interface paths {
                                 created_at: string;
                             };
                         }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11373,7 +14179,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11394,6 +14200,42 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11424,7 +14266,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11445,6 +14287,24 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11464,7 +14324,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11485,6 +14345,24 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11515,7 +14393,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11536,6 +14414,42 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11580,7 +14494,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11629,10 +14543,37 @@ export interface paths {
                         }[];
                     };
                 };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         put?: never;
-        /** Create a event */
+        /** Create an event */
         post: {
             parameters: {
                 query?: never;
@@ -11684,7 +14625,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11731,6 +14672,42 @@ export interface paths {
                             amount?: number;
                             viewer_count?: number;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -11748,7 +14725,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a event */
+        /** Get an event */
         get: {
             parameters: {
                 query?: never;
@@ -11761,7 +14738,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11810,11 +14787,29 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         put?: never;
         post?: never;
-        /** Delete a event (answers it as it was) */
+        /** Delete an event (answers it as it was) */
         delete: {
             parameters: {
                 query?: never;
@@ -11827,7 +14822,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11876,11 +14871,29 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         options?: never;
         head?: never;
-        /** Change a event */
+        /** Change an event */
         patch: {
             parameters: {
                 query?: never;
@@ -11911,7 +14924,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11960,6 +14973,42 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         trace?: never;
@@ -11983,7 +15032,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12004,6 +15053,24 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12022,7 +15089,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12043,6 +15110,24 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12072,7 +15157,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12093,6 +15178,42 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12129,7 +15250,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12154,6 +15275,24 @@ export interface paths {
                         }[];
                     };
                 };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         put?: never;
@@ -12176,7 +15315,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12199,6 +15338,33 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12228,7 +15394,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12251,6 +15417,24 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12282,7 +15466,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12308,6 +15492,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12326,7 +15528,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12352,6 +15554,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12378,7 +15598,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12404,6 +15624,42 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12443,7 +15699,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12464,6 +15720,24 @@ export interface paths {
                                 created_at: string;
                             };
                         }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12503,7 +15777,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12524,6 +15798,33 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12553,7 +15854,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12574,6 +15875,24 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12592,7 +15911,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12613,6 +15932,24 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12642,7 +15979,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12663,6 +16000,42 @@ export interface paths {
                                 created_at: string;
                             };
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12688,7 +16061,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12714,6 +16087,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12732,7 +16123,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12758,6 +16149,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12784,7 +16193,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12810,6 +16219,42 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -12852,7 +16297,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12901,10 +16346,28 @@ export interface paths {
                         }[];
                     };
                 };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         put?: never;
-        /** Create a event */
+        /** Create an event */
         post: {
             parameters: {
                 query?: never;
@@ -12955,7 +16418,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13002,6 +16465,33 @@ export interface paths {
                             amount?: number;
                             viewer_count?: number;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13019,7 +16509,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a event */
+        /** Get an event */
         get: {
             parameters: {
                 query?: never;
@@ -13031,7 +16521,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13080,11 +16570,29 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         put?: never;
         post?: never;
-        /** Delete a event (answers it as it was) */
+        /** Delete an event (answers it as it was) */
         delete: {
             parameters: {
                 query?: never;
@@ -13096,7 +16604,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13145,11 +16653,29 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         options?: never;
         head?: never;
-        /** Change a event */
+        /** Change an event */
         patch: {
             parameters: {
                 query?: never;
@@ -13179,7 +16705,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13228,6 +16754,42 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         trace?: never;
@@ -13251,7 +16813,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13277,6 +16839,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13295,7 +16875,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13321,6 +16901,24 @@ export interface paths {
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13347,7 +16945,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13375,6 +16973,42 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
         trace?: never;
@@ -13398,7 +17032,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13420,6 +17054,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13438,7 +17090,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13460,6 +17112,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13495,7 +17165,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13517,6 +17187,42 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13553,7 +17259,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13575,6 +17281,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13606,7 +17330,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13628,6 +17352,33 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13657,7 +17408,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13679,6 +17430,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13697,7 +17466,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13719,6 +17488,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13754,7 +17541,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13776,6 +17563,42 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13809,7 +17632,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13825,9 +17648,36 @@ export interface paths {
                         }[];
                     };
                 };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
-        /** Add a list of stamps at once */
+        /** Add a list of stamps at once (all or none) */
         put: {
             parameters: {
                 query?: never;
@@ -13850,7 +17700,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13864,6 +17714,42 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         }[];
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13891,7 +17777,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13905,6 +17791,42 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13935,7 +17857,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13949,6 +17871,24 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -13968,7 +17908,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13982,6 +17922,24 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14011,7 +17969,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14025,6 +17983,42 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14056,7 +18050,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14072,9 +18066,27 @@ export interface paths {
                         }[];
                     };
                 };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
             };
         };
-        /** Add a list of stamps at once */
+        /** Add a list of stamps at once (all or none) */
         put: {
             parameters: {
                 query?: never;
@@ -14095,7 +18107,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14109,6 +18121,33 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         }[];
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14134,7 +18173,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14148,6 +18187,33 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14177,7 +18243,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14191,6 +18257,24 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14209,7 +18293,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14223,6 +18307,24 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14251,7 +18353,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14265,6 +18367,42 @@ export interface paths {
                             pos_y: number;
                             rotation: number;
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14290,7 +18428,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14312,6 +18450,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14330,7 +18486,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14352,6 +18508,24 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };
@@ -14387,7 +18561,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14409,6 +18583,42 @@ export interface paths {
                                 rotation: number;
                             }[];
                         };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
                     };
                 };
             };

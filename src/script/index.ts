@@ -27,7 +27,7 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     declareSecurity(rest, 'scriptApiKey');
     requireApiKey(rest, sc);
     // PATCH bodies may also come as JSON merge patches (RFC 7396), which is what they are.
-    rest.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, rest.getDefaultJsonParser('error', 'error'));
+    rest.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, guardedJsonParser(rest.getDefaultJsonParser('error', 'error')));
     await rest.register(documentRoutes, { sc });
     await rest.register(projectRoutes, { sc });
     await rest.register(changeRoutes, { sc });

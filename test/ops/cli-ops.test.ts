@@ -139,6 +139,8 @@ describe('start-up errors say what to do', () => {
     blocker = undefined;
     const server = await startServerProcess(['--data', data], { DREAMLAKE_METRICS_PORT: String(metricsPort), DREAMLAKE_METRICS_TOKEN: 'tok' });
     try {
+      // The metrics line follows the listening line; the pipe may hand them over in two reads.
+      for (let i = 0; i < 200 && !server.output().stdout.includes('Metrics on'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(server.output().stdout).toContain(`Metrics on http://127.0.0.1:${metricsPort}/metrics`);
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
       expect((await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer tok' } })).status).toBe(404);
@@ -148,7 +150,8 @@ describe('start-up errors say what to do', () => {
       expect(await res.text()).toContain('dreamlake_http_requests_total{method="GET",route="/health",status="200"} 1');
     } finally {
       server.child.kill('SIGTERM');
-      expect((await server.exited).code).toBe(0);
+      const { code, signal } = await server.exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
     }
   }, 120_000);
 });

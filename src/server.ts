@@ -91,8 +91,17 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     app.log.info(cut || failed ? 'stopped (requests were cut)' : 'stopped cleanly');
     process.exit(cut || failed ? 1 : 0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // `on`, not `once`: with no listener of ours left, a library's own signal handler (signal-exit) re-raises the
+  // signal and the process dies by it mid-drain. A second signal stops at once.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      app.log.warn({ signal }, 'second signal: stopping now');
+      process.exit(1);
+    }
+    void shutdown(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return app;
 }
 

@@ -14,6 +14,8 @@ import { createTestApp, DIALECTS, type TestApp } from './helpers/app.js';
 import { emptyS3Prefix, S3_TEST, s3AppEnv, testPrefix } from './helpers/s3.js';
 
 const MiB = 1024 * 1024;
+/** The server's part size in these tests (S3's smallest): c.bin is 4 parts, b.bin one. */
+const PART = 5 * MiB;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 const STORES: [string, () => { env: NodeJS.ProcessEnv; cleanup(): Promise<void> }][] = [['fs', () => ({ env: {}, cleanup: async () => {} })]];
@@ -56,7 +58,7 @@ describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (di
   beforeAll(async () => {
     const store = openStore();
     cleanup = store.cleanup;
-    t = await createTestApp(dialect, store.env);
+    t = await createTestApp(dialect, { ...store.env, DREAMLAKE_PART_SIZE: String(PART) });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     server = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     const headers = await t.auth('alice');
@@ -89,40 +91,80 @@ describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (di
     expect(lines.join('\n')).toMatch(/Logged in to http:\/\/127\.0\.0\.1:\d+ as alice/);
   });
 
-  it('uploads a nested folder; an interrupted file fails the run (non-zero), and a re-run sends only that one', async () => {
+  it('uploads a nested folder, big files in signed parts; a part cut mid-way fails the run (non-zero), and a re-run sends only the missing parts', async () => {
     lines = [];
+    const partNumber = (url: string) => new URL(url).searchParams.get('partNumber');
+    const lengthOf = (init?: RequestInit) => (init?.headers as Record<string, string> | undefined)?.['content-length'];
     let broken = false;
+    const firstRun: { part: string | null; length?: string; auth: boolean }[] = [];
     const breaking: Fetch = async (url, init) => {
-      if (init?.method === 'PUT' && String(url).endsWith('/c.bin') && !broken) {
-        broken = true;
-        const source = init.body as unknown as AsyncIterable<Uint8Array>;
-        const cut = (async function* () {
-          let sent = 0;
-          for await (const chunk of source) {
-            sent += chunk.length;
-            if (sent > 5 * MiB) throw new Error('network down');
-            yield chunk;
-          }
-        })();
-        return fetch(url, { ...init, body: cut as unknown as BodyInit });
+      if (init?.method === 'PUT' && partNumber(String(url))) {
+        firstRun.push({ part: partNumber(String(url)), length: lengthOf(init), auth: 'authorization' in ((init.headers as object) ?? {}) });
+        // c.bin's second part (5 MiB; b.bin is one part of 3 MiB): the connection dies after 1 MiB.
+        if (partNumber(String(url)) === '2' && lengthOf(init) === String(PART) && !broken) {
+          broken = true;
+          const source = init.body as unknown as AsyncIterable<Uint8Array>;
+          const cut = (async function* () {
+            let sent = 0;
+            for await (const chunk of source) {
+              sent += chunk.length;
+              if (sent > MiB) throw new Error('network down');
+              yield chunk;
+            }
+          })();
+          return fetch(url, { ...init, body: cut as unknown as BodyInit });
+        }
       }
       return fetch(url, init);
     };
     await expect(upload(join(work, 'data'), 'alice/lab/inbox', { env, fetch: breaking, out: quiet, log })).rejects.toThrow(
       /1 of 4 files failed .*c\.bin.* re-run the same command to resume/,
     );
-    expect(lines.some((l) => l.startsWith('✗') && l.includes('c.bin'))).toBe(true);
+    expect(broken).toBe(true);
+    expect(lines.some((l) => l.startsWith('✗') && l.includes('c.bin') && /part 2 PUT failed.*upload paused, re-run to resume/.test(l))).toBe(true);
+    // Signed part URLs: no Bearer header goes with the bytes.
+    expect(firstRun.every((p) => !p.auth)).toBe(true);
     const headers = await t.auth('alice');
     const lookup = (path: string) => t.app.inject({ method: 'GET', url: `/namespaces/alice/projects/lab/nodes/lookup?path=${encodeURIComponent(path)}`, headers });
     expect((await lookup('/inbox/data/sub/deeper/c.bin')).statusCode).toBe(404);
-    expect((await lookup('/inbox/data/sub/b.bin')).json().sha256).toBe(sha256(tree['sub/b.bin']));
+    expect((await lookup('/inbox/data/sub/b.bin')).json()).toMatchObject({ sha256: sha256(tree['sub/b.bin']), kind: 'file' });
+
+    // The state file (keyed by the content's sha256) names the staged upload; the server has some parts, not part 2.
+    const statePath = join(work, 'config', 'dreamlake', 'uploads', `${sha256(big)}.json`);
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    expect(state).toMatchObject({ size: big.length, partSize: PART, totalParts: 4 });
+    const query = new URLSearchParams({ uploadId: state.uploadId, key: state.key });
+    const before = await t.app.inject({ method: 'GET', url: `/files/upload/multipart/parts-done?${query}`, headers });
+    expect(before.statusCode).toBe(200);
+    const had = (before.json().parts as { partNumber: number }[]).map((p) => p.partNumber).sort();
+    expect(before.json().expired).toBe(false);
+    expect(had.length).toBeGreaterThan(0);
+    expect(had).not.toContain(2);
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'uploads'))).toEqual([`${sha256(big)}.json`]);
 
     lines = [];
-    const again = await upload(join(work, 'data'), 'alice/lab/inbox', { env, out: quiet, log });
+    const puts: string[] = [];
+    const counting: Fetch = async (url, init) => {
+      if (init?.method === 'PUT') puts.push(partNumber(String(url)) ?? String(url));
+      return fetch(url, init);
+    };
+    const again = await upload(join(work, 'data'), 'alice/lab/inbox', { env, fetch: counting, out: quiet, log });
     expect(again).toEqual({ transferred: 1, skipped: 3, bytes: big.length });
     expect(lines.filter((l) => l.startsWith('='))).toHaveLength(3);
+    expect(lines.some((l) => l.includes(`resuming, ${had.length}/4 parts already there`))).toBe(true);
+    // Only the parts the server did not have travelled again.
+    const missing = [1, 2, 3, 4].filter((n) => !had.includes(n)).map(String);
+    expect(puts.sort()).toEqual(missing);
     expect((await lookup('/inbox/data/sub/deeper/c.bin')).json()).toMatchObject({ sha256: sha256(big), size: big.length });
     expect((await lookup('/inbox/data/empty.txt')).json()).toMatchObject({ size: 0 });
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'uploads'))).toEqual([]);
+    const after = await t.app.inject({ method: 'GET', url: `/files/upload/multipart/parts-done?${query}`, headers });
+    expect(after.json()).toMatchObject({ expired: true });
+
+    // Everything is there now: a third run sends nothing.
+    puts.length = 0;
+    expect(await upload(join(work, 'data'), 'alice/lab/inbox', { env, fetch: counting, out: quiet, log })).toEqual({ transferred: 0, skipped: 4, bytes: 0 });
+    expect(puts).toEqual([]);
   });
 
   it('uploads into an episode', async () => {

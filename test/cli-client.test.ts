@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { login, ls } from '../src/cli/client/commands.js';
 import { download } from '../src/cli/client/download.js';
@@ -166,6 +167,90 @@ describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (di
     expect(await upload(join(work, 'data'), 'alice/lab/inbox', { env, fetch: counting, out: quiet, log })).toEqual({ transferred: 0, skipped: 4, bytes: 0 });
     expect(puts).toEqual([]);
   });
+
+  it('resumes after the client process was killed (SIGKILL) mid-upload: only the part that was in flight is sent again', async (ctx) => {
+    if (_store !== 'fs') {
+      console.log('SKIP (s3 store): the part URLs point at S3 there, not through the stalling proxy this test needs');
+      return ctx.skip();
+    }
+    // A second big file, uploaded by a real `dreamlake upload` process through a proxy that holds part 2 forever.
+    const data = randomBytes(3 * PART + 1234);
+    const dir = join(work, 'killed');
+    mkdirSync(join(dir, 'x'), { recursive: true });
+    writeFileSync(join(dir, 'x', 'd.bin'), data);
+    let stall = true;
+    const held: Socket[] = [];
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      const upstream = connect(Number(new URL(server).port), '127.0.0.1');
+      let stalled = false;
+      client.on('data', (chunk: Buffer) => {
+        if (!stalled && stall && /^PUT [^ ]*[?&]partNumber=2[& ]/m.test(chunk.subarray(0, 2048).toString('latin1'))) {
+          stalled = true;
+          held.push(client);
+        }
+        if (!stalled) upstream.write(chunk);
+      });
+      upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxied = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const childConfig = join(work, 'child-config');
+    mkdirSync(join(childConfig, 'dreamlake'), { recursive: true });
+    const token = (await t.auth('alice')).authorization.slice('Bearer '.length);
+    writeFileSync(join(childConfig, 'dreamlake', 'credentials.json'), JSON.stringify({ server: proxied, token }), { mode: 0o600 });
+    const statePath = join(childConfig, 'dreamlake', 'uploads', `${sha256(data)}.json`);
+    const headers = await t.auth('alice');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `import('./src/cli/main.ts').then((m) => m.main(['node', 'dreamlake', 'upload', ${JSON.stringify(dir)}, 'alice/lab/killed']))`],
+      { cwd: process.cwd(), env: { ...process.env, XDG_CONFIG_HOME: childConfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => void (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => void (output += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    try {
+      // Wait until the server has parts 1, 3 and 4 (part 2 is held by the proxy), then kill the client outright.
+      let had: number[] = [];
+      for (let i = 0; i < 400 && had.length < 3 && child.exitCode === null; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (!existsSync(statePath)) continue;
+        const state = JSON.parse(readFileSync(statePath, 'utf8')) as { uploadId: string; key: string };
+        const res = await t.app.inject({ method: 'GET', url: `/files/upload/multipart/parts-done?${new URLSearchParams({ uploadId: state.uploadId, key: state.key })}`, headers });
+        had = (res.json().parts as { partNumber: number }[]).map((p) => p.partNumber).sort();
+      }
+      expect(had, output).toEqual([1, 3, 4]);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      child.kill('SIGKILL');
+      for (const socket of held) socket.destroy();
+      stall = false;
+    }
+
+    // The same command again (the same config dir, here in-process): only part 2 travels.
+    const puts: string[] = [];
+    const counting: Fetch = async (url, init) => {
+      if (init?.method === 'PUT') puts.push(new URL(String(url)).searchParams.get('partNumber') ?? String(url));
+      return fetch(url, init);
+    };
+    lines = [];
+    const report = await upload(dir, 'alice/lab/killed', { env: { XDG_CONFIG_HOME: childConfig }, fetch: counting, out: quiet, log });
+    for (const socket of sockets) socket.destroy(); // idle keep-alive connections
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    expect(report).toEqual({ transferred: 1, skipped: 0, bytes: data.length });
+    expect(puts).toEqual(['2']);
+    expect(lines.some((l) => l.includes('resuming, 3/4 parts already there'))).toBe(true);
+    const node = await t.app.inject({ method: 'GET', url: '/namespaces/alice/projects/lab/nodes/lookup?path=/killed/killed/x/d.bin', headers });
+    expect(node.json()).toMatchObject({ sha256: sha256(data), size: data.length });
+    expect(existsSync(statePath)).toBe(false);
+  }, 90_000);
 
   it('uploads into an episode', async () => {
     lines = [];

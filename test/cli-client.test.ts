@@ -259,6 +259,10 @@ describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (di
     const node = await t.app.inject({ method: 'GET', url: '/namespaces/alice/projects/lab/nodes/lookup?path=/runs/drive-1/a.txt', headers });
     expect(node.json().sha256).toBe(sha256(tree['a.txt']));
     expect((await upload(join(work, 'data', 'a.txt'), 'alice/lab', { env, episode: 'drive-1', out: quiet, log })).skipped).toBe(1);
+    // A multipart one: POST /nodes names it relative to the episode.
+    await upload(join(work, 'data', 'sub', 'b.bin'), 'alice/lab/cam', { env, episode: 'drive-1', out: quiet, log });
+    const big = await t.app.inject({ method: 'GET', url: '/namespaces/alice/projects/lab/nodes/lookup?path=/runs/drive-1/cam/b.bin', headers });
+    expect(big.json()).toMatchObject({ sha256: sha256(tree['sub/b.bin']), size: tree['sub/b.bin'].length });
   });
 
   it('ls lists a folder, one file, and says when nothing is there', async () => {

@@ -1,5 +1,5 @@
 // Big files through the dreamlake client (`npm run bench -- bigfiles`): one upload of a big random file with
-// `dreamlake upload` and one `dreamlake download` of it (ranged parts, 4 at a time; a signed URL when the server
+// `dreamlake upload` (the multipart protocol: signed part URLs, 4 parts at a time) and one `dreamlake download` of it (ranged parts, 4 at a time; a signed URL when the server
 // offers one), on the filesystem store and, when DREAMLAKE_TEST_S3_ENDPOINT is set (scripts/s3-swift.sh), on
 // Swift's S3 API. Each figure stands next to `cp` of the same file on the same disk (the ceiling), with the
 // server's peak RSS. Size: DREAMLAKE_BENCH_BIGFILE_MB (default 1024; the issue's figure is 5120).

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { hashFile, type TransferOptions, type TransferReport } from './download.js';
+import { limiter, uploadMultipart } from './multipart.js';
 import { Progress, formatBytes } from './progress.js';
 import { encodePath, errorOf, loadCredentials, lookup, parseTarget, Remote, RemoteError } from './remote.js';
 
@@ -16,12 +17,16 @@ async function walk(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** Files up to this size go in one streamed PUT (one request instead of six); bigger ones in signed parts. */
+export const SMALL_FILE = 1024 * 1024;
+
 /**
  * `dreamlake upload <file or folder> ns/project[/path] [--episode E]`: a folder goes below the destination under
  * its own name (like `cp -r`), every level of it. Each file is hashed first: one whose SHA-256 is already at its
- * path is skipped, so re-running the same command after a failure or Ctrl-C sends only what is missing. Up to
- * 4 files travel at once, each streamed with its sha256 announced (`x-checksum-sha256`), so the server stores
- * nothing that arrived damaged.
+ * path is skipped, so re-running the same command after a failure or Ctrl-C sends only what is missing. A file
+ * over 1 MiB goes through the multipart protocol (multipart.ts: signed part URLs, resumable part by part); a
+ * smaller one in one streamed PUT with its sha256 announced (`x-checksum-sha256`). Either way the server checks
+ * the hash, so nothing that arrived damaged is stored. At most 4 requests carry bytes at once.
  */
 export async function upload(localPath: string, target: string, options: TransferOptions & { episode?: string } = {}): Promise<TransferReport> {
   const env = options.env ?? process.env;
@@ -47,6 +52,7 @@ export async function upload(localPath: string, target: string, options: Transfe
   const report: TransferReport = { transferred: 0, skipped: 0, bytes: 0 };
   const failures: string[] = [];
   const queue = [...files];
+  const slot = limiter(options.parallel ?? 4);
   for (const f of files) progress.plan((await stat(f.local)).size);
   const worker = async () => {
     for (;;) {
@@ -64,6 +70,20 @@ export async function upload(localPath: string, target: string, options: Transfe
           continue;
         }
         const started = Date.now();
+        if (size > SMALL_FILE) {
+          const { resumed } = await uploadMultipart(
+            remote,
+            { local: file.local, name: file.remote, size, sha256, namespace, project, episode: options.episode },
+            env,
+            progress,
+            slot,
+          );
+          const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+          report.transferred++;
+          report.bytes += size;
+          progress.finish(file.remote, `✓ ${file.local} → ${file.remote} (${formatBytes(size)}, ${formatBytes((size - resumed) / seconds)}/s)`);
+          continue;
+        }
         progress.start(file.remote, size);
         let sent = 0;
         async function* body() {
@@ -74,7 +94,7 @@ export async function upload(localPath: string, target: string, options: Transfe
           }
         }
         const query = options.episode ? `?${new URLSearchParams({ episode: options.episode })}` : '';
-        const res = await remote
+        const res = await slot(() => remote
           .request(remote.projectUrl(namespace, project, `/files/${encodePath(file.remote)}${query}`), {
             method: 'PUT',
             headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-checksum-sha256': sha256 },
@@ -84,7 +104,7 @@ export async function upload(localPath: string, target: string, options: Transfe
           .catch((err: unknown) => {
             progress.undo(file.remote, sent);
             throw err;
-          });
+          }));
         if (!res.ok) {
           progress.undo(file.remote, sent);
           throw await errorOf(res);

@@ -96,9 +96,16 @@ function putPart(url: string, body: Blob, contentType: string, signal: AbortSign
   });
 }
 
+/**
+ * Content this page has staged (completed) or is staging, by SHA-256: identical files (duplicates in a dropped
+ * folder, the same file dropped twice) are sent once; the others wait for it and only register it.
+ */
+const staged = new Set<string>();
+const staging = new Map<string, Promise<unknown>>();
+
 /** Uploads `file` to `path` with the multipart protocol; resumes an upload of the same content begun before. */
-export async function multipartUpload(o: MultipartOptions): Promise<{ nodeId: string; resumedParts: number }> {
-  const { ns, project, file, signal } = o;
+export async function multipartUpload(o: MultipartOptions): Promise<{ nodeId: string; resumedParts: number; sent: boolean }> {
+  const { file, signal } = o;
   const contentType = file.type || 'application/octet-stream';
   o.onPhase?.('hashing');
   const sha = await hashFile(file, signal);
@@ -106,6 +113,48 @@ export async function multipartUpload(o: MultipartOptions): Promise<{ nodeId: st
   if (signal.aborted) throw aborted();
   o.onPhase?.('uploading');
 
+  const pending = staging.get(sha);
+  if (pending) await pending.catch(() => undefined);
+  if (signal.aborted) throw aborted();
+  if (staged.has(sha)) {
+    try {
+      const nodeId = await register(o, hash, contentType);
+      o.onProgress(file.size);
+      return { nodeId, resumedParts: 0, sent: false };
+    } catch (err) {
+      // The server no longer has it (404): send the bytes again.
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      staged.delete(sha);
+    }
+  }
+  const run = stage(o, sha, hash, contentType);
+  staging.set(sha, run);
+  try {
+    const resumedParts = await run;
+    staged.add(sha);
+    return { nodeId: await register(o, hash, contentType), resumedParts, sent: true };
+  } finally {
+    if (staging.get(sha) === run) staging.delete(sha);
+  }
+}
+
+/** POST /files (the bssId) then POST /nodes: the file node at its path, pointing at the staged content. */
+async function register(o: MultipartOptions, hash: string, contentType: string): Promise<string> {
+  const { ns, project, file, signal } = o;
+  o.onPhase?.('finishing');
+  const name = o.path.startsWith('/') ? o.path : `/${o.path}`;
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const registered = await ok(api.POST('/files', { body: { name, owner: ns, project, stagingHash: hash, contentType, size: file.size, originalName: base }, signal }));
+  const node = await ok(api.POST('/nodes', {
+    body: { namespace: ns, project, name, metadata: { bssId: registered.id, hash, size: file.size, contentType } },
+    signal,
+  }));
+  return (node as { id: string }).id;
+}
+
+/** init (or resume) → parts → PUTs → complete; answers how many parts were already on the server. */
+async function stage(o: MultipartOptions, sha: string, hash: string, contentType: string): Promise<number> {
+  const { ns, project, file, signal } = o;
   // Resume what a previous page (or run) left, unless the server no longer has it.
   let state = loadState(sha);
   let done: { partNumber: number; etag: string; size?: number }[] = [];
@@ -181,14 +230,7 @@ export async function multipartUpload(o: MultipartOptions): Promise<{ nodeId: st
     const parts = [...have.values()].sort((a, b) => a.partNumber - b.partNumber);
     await ok(api.POST('/files/upload/multipart/complete', { body: { ...ref, parts, size: file.size }, signal }));
     saveState(sha, null);
-    const name = o.path.startsWith('/') ? o.path : `/${o.path}`;
-    const base = name.slice(name.lastIndexOf('/') + 1);
-    const registered = await ok(api.POST('/files', { body: { name, owner: ns, project, stagingHash: hash, contentType, size: file.size, originalName: base }, signal }));
-    const node = await ok(api.POST('/nodes', {
-      body: { namespace: ns, project, name, metadata: { bssId: registered.id, hash, size: file.size, contentType } },
-      signal,
-    }));
-    return { nodeId: (node as { id: string }).id, resumedParts };
+    return resumedParts;
   } catch (err) {
     if ((err instanceof DOMException && err.name === 'AbortError') || signal.aborted) {
       cancel();

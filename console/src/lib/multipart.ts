@@ -164,9 +164,15 @@ async function stage(o: MultipartOptions, sha: string, hash: string, contentType
     else state = null;
   } else state = null;
   if (!state) {
-    const init = await ok(api.POST('/files/upload/multipart/init', { body: { owner: ns, project, hash, contentType }, signal }));
+    const call = api.POST('/files/upload/multipart/init', { body: { owner: ns, project, hash, contentType }, signal });
+    const init = await ok(call);
     state = { uploadId: init.uploadId, key: init.key, partSize: init.partSize, size: file.size };
     saveState(sha, state);
+    // 200, not 201: the server resumed a live upload of this content (another tab, the CLI): skip what it has.
+    if ((await call).response.status === 200) {
+      const res = await api.GET('/files/upload/multipart/parts-done', { params: { query: { uploadId: state.uploadId, key: state.key } }, signal });
+      if (res.response.ok && res.data && !res.data.expired) done = res.data.parts;
+    }
   }
   const ref = { uploadId: state.uploadId, key: state.key };
   const cancel = () => {

@@ -11,11 +11,11 @@ export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.
 /**
  * Strict: scripts and styles only from the console's own files (no inline script, no CDN); media may be blob:
  * URLs (previews fetched with the token), same-origin URLs (content, signed download links) and the public URL
- * signed links are built on when one is configured.
+ * signed links are built on when one is configured, and the S3 bucket (signed part and download URLs).
  */
 export function consoleCsp(config: Config): string {
   const publicUrl = (config.lake as { publicUrl?: string }).publicUrl;
-  const extra = publicUrl ? ` ${new URL(publicUrl).origin}` : '';
+  const extra = (publicUrl ? ` ${new URL(publicUrl).origin}` : '') + storageOrigins(config).map((o) => ` ${o}`).join('');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -29,6 +29,26 @@ export function consoleCsp(config: Config): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+/**
+ * With the S3 backend, signed part URLs (console uploads PUT there) and signed download links point at the
+ * bucket: its origin(s), path-style and virtual-hosted. The bucket's CORS must allow PUT from the console's
+ * origin and expose the ETag header.
+ */
+export function storageOrigins(config: Config): string[] {
+  const { backend, s3 } = config.storage ?? { backend: 'fs' };
+  if (backend !== 's3' || !s3) return [];
+  const out: string[] = [];
+  if (s3.endpoint) {
+    const url = new URL(s3.endpoint);
+    out.push(url.origin);
+    if (!s3.forcePathStyle && s3.bucket) out.push(`${url.protocol}//${s3.bucket}.${url.host}`);
+  } else {
+    out.push(`https://s3.${s3.region}.amazonaws.com`);
+    if (s3.bucket) out.push(`https://${s3.bucket}.s3.${s3.region}.amazonaws.com`, `https://${s3.bucket}.s3.amazonaws.com`);
+  }
+  return out;
 }
 
 const LONG_CACHE = 'public, max-age=31536000, immutable';

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -22,16 +23,21 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
   let files: string;
   const pages: Page[] = [];
   const contentStatuses: number[] = [];
+  /** Upload traffic the server saw: "METHOD path?query STATUS". */
+  const uploadLog: string[] = [];
+  const seen = (re: RegExp) => uploadLog.filter((l) => re.test(l));
 
   const loginLink = async (username: string, path = '') => `${origin}/console/${path}#token=${await signToken(TEST_JWT_SECRET, username, 1)}`;
 
   beforeAll(async () => {
-    t = await createTestApp('sqlite');
+    // 1 MiB parts, so that a few MB make several parts (the default is 10 MiB).
+    t = await createTestApp('sqlite', { DREAMLAKE_PART_SIZE: String(1024 * 1024) });
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
     origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     t.app.server.prependListener('request', (req, res) => {
       if (/\/nodes\/[^/]+\/content|\/files\/signed\//.test(req.url ?? '')) res.on('finish', () => contentStatuses.push(res.statusCode));
+      if (/^\/files(\/|$)|^\/nodes$|\/files\//.test(req.url ?? '')) res.on('finish', () => uploadLog.push(`${req.method} ${req.url} ${res.statusCode}`));
     });
     browser = await launch();
     ({ page } = await newPage(browser));
@@ -40,6 +46,7 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
     files = mkdtempSync(join(tmpdir(), 'dreamlake-e2e-'));
     mkdirSync(join(files, 'scans'));
     writeFileSync(join(files, 'scans', 'notes.txt'), 'hello from the console\n');
+    writeFileSync(join(files, 'scans', 'notes-copy.txt'), 'hello from the console\n');
     writeFileSync(join(files, 'scans', 'pose.json'), JSON.stringify({ x: 1, y: [2, 3] }));
     writeFileSync(join(files, 'scans', 'table.csv'), 'a,b\n1,2\n3,4\n');
     execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=4:size=320x240:rate=25', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', join(files, 'clip.mp4')]);
@@ -100,6 +107,21 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
         await page.getByRole('progressbar', { name: 'Overall upload progress' }).getAttribute('max'),
       );
       await page.getByRole('progressbar', { name: 'Upload of scans/pose.json' }).waitFor();
+      // The multipart protocol, not one PUT per file: init, signed part PUTs, complete, register, node; the
+      // two identical files are sent once and registered twice.
+      await page.getByRole('progressbar', { name: 'Upload of scans/notes-copy.txt' }).waitFor();
+      expect(seen(/^PUT \/namespaces\/.*\/files\//)).toEqual([]);
+      await expect.poll(() => seen(/^POST \/files\/upload\/multipart\/init /).length).toBe(4);
+      await expect.poll(() => seen(/^PUT \/files\/upload\/part\?.* 200$/).length).toBe(4);
+      await expect.poll(() => seen(/^POST \/files\/upload\/multipart\/complete 200$/).length).toBe(4);
+      await expect.poll(() => seen(/^POST \/files 201$/).length).toBe(5);
+      await expect.poll(() => seen(/^POST \/nodes 201$/).length).toBe(5);
+      const H = await t.auth('alice');
+      const lookup = async (path: string) => (await t.inject({ url: `/nodes/lookup?namespace=lab&project=robots&path=${path}`, headers: H })).json();
+      expect((await lookup('/scans/notes-copy.txt')).metadata.sha256).toBe((await lookup('/scans/notes.txt')).metadata.sha256);
+      const clip = (await t.inject({ url: '/nodes/lookup?namespace=lab&project=robots&path=/clip.mp4', headers: await t.auth('alice') })).json();
+      const clipSha = createHash('sha256').update(readFileSync(join(files, 'clip.mp4'))).digest('hex');
+      expect(clip.metadata).toMatchObject({ sha256: clipSha, hash: clipSha.slice(0, 16), contentType: 'video/mp4' });
       await page.getByRole('link', { name: 'clip.mp4' }).waitFor();
       await page.getByRole('link', { name: 'scans' }).click();
       await page.getByRole('link', { name: 'pose.json' }).click();
@@ -168,9 +190,13 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
+      const partSent = page.waitForRequest(/\/files\/upload\/part\?/);
       await dropFiles(page, '[data-testid=dropzone]', [join(files, 'big.bin')]);
+      await partSent;
       await page.getByRole('button', { name: 'Cancel upload of big.bin' }).click();
       await page.getByRole('listitem').filter({ hasText: 'big.bin' }).getByText('cancelled').waitFor();
+      // Cancel aborts the staged upload on the server too.
+      await expect.poll(() => seen(/^DELETE \/files\/upload\/multipart 200$/).length).toBe(1);
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
       await cdp.detach();
       const lookup = await t.inject({ url: '/namespaces/lab/projects/robots/nodes/lookup?path=/big.bin', headers: await t.auth('alice') });
@@ -214,6 +240,64 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       expect(await reader.page.getByRole('combobox', { name: 'Role of alice' }).isDisabled()).toBe(true);
       expect(await reader.page.getByRole('button', { name: 'Remove alice' }).isDisabled()).toBe(true);
       await reader.context.close();
+    }));
+
+  it('resumes an interrupted upload after a reload: only the missing part is sent again', () =>
+    step('upload-resume', () => pages, async () => {
+      await page.goto(`${origin}/console/lake/lab/robots/files`);
+      // Two parts (1 MiB + 10 kB); part 1 fails on the network, part 2 arrives.
+      const bytes = randomBytes(1024 * 1024 + 10_000);
+      writeFileSync(join(files, 'resume.bin'), bytes);
+      const partOne = /\/files\/upload\/part\?.*partNumber=1(&|$)/;
+      await page.route(partOne, (route) => route.abort('connectionreset'));
+      await dropFiles(page, '[data-testid=dropzone]', [join(files, 'resume.bin')]);
+      await page.getByRole('alert').filter({ hasText: /resume/ }).waitFor();
+      await page.unroute(partOne);
+      await expect.poll(() => seen(/^PUT \/files\/upload\/part\?.*partNumber=2.* 200$/).length).toBe(1);
+      const inits = seen(/^POST \/files\/upload\/multipart\/init /).length;
+      const before = uploadLog.length;
+
+      // A reload, then the same file dropped again: parts-done, part 1 only, complete.
+      await page.reload();
+      await page.getByTestId('dropzone').waitFor();
+      await dropFiles(page, '[data-testid=dropzone]', [join(files, 'resume.bin')]);
+      await page.getByText(/^Uploaded .* of /).waitFor();
+      const after = uploadLog.slice(before);
+      expect(after.filter((l) => l.startsWith('GET /files/upload/multipart/parts-done'))).toHaveLength(1);
+      await expect.poll(() => seen(/^POST \/files\/upload\/multipart\/init /).length).toBe(inits);
+      expect(after.filter((l) => l.startsWith('PUT /files/upload/part'))).toEqual([expect.stringMatching(/partNumber=1&.* 200$/)]);
+      const H = await t.auth('alice');
+      const node = (await t.inject({ url: '/nodes/lookup?namespace=lab&project=robots&path=/resume.bin', headers: H })).json();
+      const content = await t.inject({ url: `/namespaces/lab/projects/robots/nodes/${node.id}/content`, headers: H });
+      expect(content.rawPayload.length).toBe(bytes.length);
+      expect(createHash('sha256').update(content.rawPayload).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('dreamlake.upload.')))).toEqual([]);
+    }));
+
+  it('picks up an upload another client began (init answers 200): only the missing part is sent', () =>
+    step('upload-pickup', () => pages, async () => {
+      await page.goto(`${origin}/console/lake/lab/robots/files`);
+      const bytes = randomBytes(1024 * 1024 + 5_000);
+      writeFileSync(join(files, 'pickup.bin'), bytes);
+      // Another client (the CLI) starts the upload of the same content and sends part 2 only.
+      const H = { ...(await t.auth('alice')), 'content-type': 'application/json' };
+      const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+      const init = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: H, payload: { owner: 'lab', project: 'robots', hash, contentType: 'application/octet-stream' } });
+      expect(init.statusCode).toBe(201);
+      const { uploadId, key } = init.json();
+      const urls = (await t.inject({ method: 'POST', url: '/files/upload/multipart/parts', headers: H, payload: { uploadId, key, partNumbers: [2] } })).json().parts;
+      const part2 = new URL(urls['2']);
+      const put = await t.inject({ method: 'PUT', url: part2.pathname + part2.search, headers: { 'content-type': 'application/octet-stream' }, payload: bytes.subarray(1024 * 1024) });
+      expect(put.statusCode).toBe(200);
+      const before = uploadLog.length;
+
+      await dropFiles(page, '[data-testid=dropzone]', [join(files, 'pickup.bin')]);
+      await page.getByText(/^Uploaded .* of /).waitFor();
+      const after = uploadLog.slice(before);
+      expect(after.filter((l) => l.startsWith('POST /files/upload/multipart/init'))).toEqual([expect.stringMatching(/ 200$/)]);
+      expect(after.filter((l) => l.startsWith('PUT /files/upload/part'))).toEqual([expect.stringMatching(/partNumber=1&.* 200$/)]);
+      const node = (await t.inject({ url: '/nodes/lookup?namespace=lab&project=robots&path=/pickup.bin', headers: H })).json();
+      expect(node.metadata.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     }));
 
   it("shows an outsider's deep link as not found", () =>

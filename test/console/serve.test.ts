@@ -5,8 +5,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { CONSOLE_DIST } from '../../src/console/serve.js';
-import { createTestApp, DIALECTS, type TestApp } from '../helpers/app.js';
+import { CONSOLE_DIST, consoleCsp } from '../../src/console/serve.js';
+import { createTestApp, DIALECTS, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
 
 const built = existsSync(`${CONSOLE_DIST}index.html`);
 if (!built) console.warn('Skipping the console asset tests: console/dist is not built (npm run build:console).');
@@ -139,6 +139,37 @@ describe('console CSP', () => {
       const csp = String((await t.inject({ url: '/console/config.json' })).headers['content-security-policy']);
       expect(csp).toContain("media-src 'self' blob: https://files.example.com");
       expect(csp).toContain("script-src 'self';");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('console CSP with S3 storage', () => {
+  // Signed part URLs (console uploads PUT their parts there) and signed downloads point at the bucket.
+  const cspFor = (env: Record<string, string>) =>
+    consoleCsp(loadConfig({ data: tmpdir() }, { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET, DREAMLAKE_STORAGE_BACKEND: 's3', DREAMLAKE_S3_BUCKET: 'lake', ...env }));
+
+  it('allows the S3 endpoint (path style) for connect-src and media-src', () => {
+    const csp = cspFor({ DREAMLAKE_S3_ENDPOINT: 'http://127.0.0.1:9000' });
+    expect(csp).toContain("connect-src 'self' http://127.0.0.1:9000;");
+    expect(csp).toContain("media-src 'self' blob: http://127.0.0.1:9000;");
+  });
+
+  it('allows the virtual-hosted bucket origin, and AWS when no endpoint is set', () => {
+    expect(cspFor({ DREAMLAKE_S3_ENDPOINT: 'https://s3.example.com', DREAMLAKE_S3_FORCE_PATH_STYLE: 'false' })).toContain(
+      "connect-src 'self' https://s3.example.com https://lake.s3.example.com;",
+    );
+    expect(cspFor({ DREAMLAKE_S3_REGION: 'eu-west-1' })).toContain(
+      "connect-src 'self' https://s3.eu-west-1.amazonaws.com https://lake.s3.eu-west-1.amazonaws.com https://lake.s3.amazonaws.com;",
+    );
+  });
+
+  it('adds nothing for the filesystem store (part URLs are on the server itself)', async () => {
+    const t = await createTestApp('sqlite');
+    try {
+      const csp = String((await t.inject({ url: '/console/config.json' })).headers['content-security-policy']);
+      expect(csp).toContain("connect-src 'self';");
     } finally {
       await t.close();
     }

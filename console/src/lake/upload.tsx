@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
-import { uploadFile, type UploadHandle } from '../lib/transfer.js';
+import { uploadFile, type UploadHandle, type UploadPhase } from '../lib/transfer.js';
 import { formatBytes } from '../lib/ui.js';
 import type { ProjectCtx } from './project.js';
 
@@ -10,6 +10,8 @@ interface Item {
   loaded: number;
   status: 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
   error?: string;
+  /** While uploading: hashing the file, sending parts, or completing and making the node. */
+  phase?: UploadPhase;
   handle?: UploadHandle;
 }
 
@@ -48,7 +50,7 @@ export function Uploader({ ctx, folder, onUploaded }: { ctx: ProjectCtx; folder:
     const queued = itemsRef.current.filter((i) => i.status === 'queued').slice(0, Math.max(0, PARALLEL - running));
     for (const item of queued) {
       const target = `${folder.replace(/\/$/, '')}/${item.path}`;
-      const handle = uploadFile(ctx.ns.slug, ctx.project.slug, target, item.file, (loaded) => update(item.key, { loaded }));
+      const handle = uploadFile(ctx.ns.slug, ctx.project.slug, target, item.file, (loaded) => update(item.key, { loaded }), (phase) => update(item.key, { phase }));
       update(item.key, { status: 'uploading', handle });
       handle.promise.then(
         () => {
@@ -138,7 +140,7 @@ export function Uploader({ ctx, folder, onUploaded }: { ctx: ProjectCtx; folder:
               <li key={i.key} className={`status-${i.status}`}>
                 <span className="grow">{i.path}</span>
                 <progress aria-label={`Upload of ${i.path}`} max={i.file.size || 1} value={i.status === 'done' ? i.file.size || 1 : i.loaded} />
-                <span className="status">{i.status === 'failed' ? <span role="alert">Failed: {i.error}</span> : i.status}</span>
+                <span className="status">{i.status === 'failed' ? <span role="alert">Failed: {i.error}</span> : i.status === 'uploading' && i.phase && i.phase !== 'uploading' ? i.phase : i.status}</span>
                 {(i.status === 'queued' || i.status === 'uploading') && (
                   <button type="button" onClick={() => cancel(i)} aria-label={`Cancel upload of ${i.path}`}>Cancel</button>
                 )}

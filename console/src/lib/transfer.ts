@@ -82,33 +82,24 @@ export interface UploadHandle {
   cancel(): void;
 }
 
-/** Uploads one file to `path` (a project path, missing folders are created); progress in bytes sent. */
-export function uploadFile(ns: string, project: string, path: string, file: File, onProgress: (loaded: number) => void): UploadHandle {
-  const xhr = new XMLHttpRequest();
-  const encoded = path.split('/').filter(Boolean).map(encodeURIComponent).join('/');
-  const promise = new Promise<void>((resolve, reject) => {
-    xhr.open('PUT', lakeUrl(`${projectPath(ns, project)}/files/${encoded}`));
-    const token = getCredential('lake');
-    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
-    xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        onProgress(file.size);
-        resolve();
-        return;
-      }
-      let message = `HTTP ${xhr.status}`;
-      try {
-        message = (JSON.parse(xhr.responseText) as { message: string }).message || message;
-      } catch {
-        // keep the status
-      }
-      reject(new ApiError(xhr.status, message));
-    };
-    xhr.onerror = () => reject(new Error('Network error: the upload did not reach the server'));
-    xhr.onabort = () => reject(new DOMException('Cancelled', 'AbortError'));
-    xhr.send(file);
+export type { UploadPhase } from './multipart.js';
+
+/**
+ * Uploads one file to `path` (a project path, missing folders are created) with the blob service's multipart
+ * protocol (parallel parts, resumable: see multipart.ts, loaded with its hasher on the first upload);
+ * progress in bytes sent.
+ */
+export function uploadFile(
+  ns: string,
+  project: string,
+  path: string,
+  file: File,
+  onProgress: (loaded: number) => void,
+  onPhase?: (phase: import('./multipart.js').UploadPhase) => void,
+): UploadHandle {
+  const controller = new AbortController();
+  const promise = import('./multipart.js').then(async ({ multipartUpload }) => {
+    await multipartUpload({ ns, project, path, file, signal: controller.signal, onProgress, onPhase });
   });
-  return { promise, cancel: () => xhr.abort() };
+  return { promise, cancel: () => controller.abort() };
 }

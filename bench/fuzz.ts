@@ -4,27 +4,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { signToken } from '../src/core/auth/jwt.js';
 import { loadConfig } from '../src/core/config.js';
 import { createDatabase } from '../src/core/db/database.js';
 import { fuzz } from '../test/helpers/fuzz.js';
 import { fuzzTarget } from '../test/helpers/fuzz-target.js';
-import { BENCH_JWT_SECRET, BENCH_SPACE_TOKEN, PG_URL, type DialectName } from './lib.js';
+import { adminQuery, BENCH_JWT_SECRET, BENCH_SPACE_TOKEN, PG_URL, type DialectName } from './lib.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 
-async function admin(text: string) {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 export async function run(dialects: DialectName[]) {
   let total = 0;
@@ -32,7 +22,7 @@ export async function run(dialects: DialectName[]) {
   for (const dialect of dialects) {
     const dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-fuzz-'));
     const schema = dialect === 'postgres' ? `fuzz_${Date.now().toString(36)}` : undefined;
-    if (schema) await admin(`create schema ${schema}`);
+    if (schema) await adminQuery(`create schema ${schema}`);
     const config = loadConfig(
       { data: dataDir, database: dialect === 'postgres' ? PG_URL : join(dataDir, 'dreamlake.sqlite') },
       { DREAMLAKE_JWT_SECRET: BENCH_JWT_SECRET, DREAMSPACE_APITOKEN: BENCH_SPACE_TOKEN, DREAMSCRIPT_RATE_LIMIT: '0' },
@@ -58,7 +48,7 @@ export async function run(dialects: DialectName[]) {
       for (const f of report.failures.slice(0, 10)) console.log(`  ${f.status} ${f.request}\n      → ${f.body}`);
     } finally {
       await app.close();
-      if (schema) await admin(`drop schema ${schema} cascade`);
+      if (schema) await adminQuery(`drop schema ${schema} cascade`);
       rmSync(dataDir, { recursive: true, force: true });
     }
   }

@@ -224,7 +224,8 @@ export function dialectsToRun(): DialectName[] {
   return PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
-async function adminQuery(text: string) {
+/** One statement on a connection of its own (schemas made and dropped by the benchmarks). */
+export async function adminQuery(text: string) {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
+import { copyDigesting } from './copy.js';
 import type { BlobInfo, MultipartBlobs, PartInfo, PartRef, PutChecks } from './store.js';
 
 type Put = (source: AsyncIterable<Uint8Array>, checks?: PutChecks & { expectedSha256Prefix?: string }) => Promise<BlobInfo>;
@@ -64,7 +65,7 @@ export function createFsMultipart(root: string, put: Put): Omit<MultipartBlobs, 
       let closed = false;
       let kept = false;
       try {
-        const { etag, size } = await copyMd5(source, fh, checks);
+        const { digest: etag, size } = await copyDigesting(source, fh, 'md5', checks, 'part');
         await fh.sync();
         await fh.close();
         closed = true;
@@ -180,28 +181,3 @@ async function* concat(files: string[]): AsyncIterable<Uint8Array> {
   }
 }
 
-async function copyMd5(source: AsyncIterable<Uint8Array>, fh: FileHandle, checks: PutChecks): Promise<{ etag: string; size: number }> {
-  const md5 = createHash('md5');
-  let size = 0;
-  const chunks = source[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Uint8Array>;
-    try {
-      next = await chunks.next();
-    } catch {
-      throw badRequest('The upload was interrupted before the end of the body.', 'upload_interrupted');
-    }
-    if (next.done) break;
-    size += next.value.length;
-    if (checks.maxBytes !== undefined && size > checks.maxBytes) throw payloadTooLarge(`The part is larger than the limit of ${checks.maxBytes} bytes.`);
-    md5.update(next.value);
-    for (let offset = 0; offset < next.value.length; ) {
-      const { bytesWritten } = await fh.write(next.value, offset, next.value.length - offset);
-      offset += bytesWritten;
-    }
-  }
-  if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
-    throw badRequest(`Received ${size} bytes but Content-Length announced ${checks.expectedSize}.`, 'size_mismatch');
-  }
-  return { etag: md5.digest('hex'), size };
-}

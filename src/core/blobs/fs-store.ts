@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { createFsMultipart } from './fs-multipart.js';
+import { copyDigesting } from './copy.js';
 import { isSha256Hex, type BlobEntry, type BlobInfo, type BlobStore, type ByteRange, type PutChecks } from './store.js';
 
 /**
@@ -121,33 +122,9 @@ export function createFsBlobStore(root: string): BlobStore {
   };
 }
 
-/** Copies `source` into `fh` while hashing; enforces the size limit as bytes arrive, the other checks at the end. */
+/** Copies `source` into `fh` while hashing; the size limit applies as bytes arrive, the digest checks at the end. */
 async function copyHashing(source: AsyncIterable<Uint8Array>, fh: FileHandle, checks: PutChecks & { expectedSha256Prefix?: string }): Promise<BlobInfo> {
-  const hash = createHash('sha256');
-  let size = 0;
-  // Iterated by hand so that a failed check does not destroy the request stream: the error response can
-  // still reach the client before the connection closes.
-  const chunks = source[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Uint8Array>;
-    try {
-      next = await chunks.next();
-    } catch {
-      throw badRequest('The upload was interrupted before the end of the body.', 'upload_interrupted');
-    }
-    if (next.done) break;
-    const chunk = next.value;
-    size += chunk.length;
-    if (checks.maxBytes !== undefined && size > checks.maxBytes) {
-      throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
-    }
-    hash.update(chunk);
-    await writeAll(fh, chunk);
-  }
-  if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
-    throw badRequest(`Received ${size} bytes but Content-Length announced ${checks.expectedSize}.`, 'size_mismatch');
-  }
-  const sha256 = hash.digest('hex');
+  const { digest: sha256, size } = await copyDigesting(source, fh, 'sha256', checks, 'file');
   if (checks.expectedSha256 !== undefined && checks.expectedSha256 !== sha256) {
     throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${sha256}, not the announced ${checks.expectedSha256}.`);
   }
@@ -155,13 +132,6 @@ async function copyHashing(source: AsyncIterable<Uint8Array>, fh: FileHandle, ch
     throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${sha256}, which does not start with the announced ${checks.expectedSha256Prefix}.`);
   }
   return { sha256, size };
-}
-
-async function writeAll(fh: FileHandle, chunk: Uint8Array) {
-  for (let offset = 0; offset < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
-  }
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createBlobStore } from '../core/blobs/create.js';
+import { durationSeconds } from '../core/time.js';
 import { collectGarbage } from '../core/blobs/gc.js';
 import { createDatabase } from '../core/db/database.js';
 import { migrateToLatest } from '../core/db/migrate.js';
@@ -10,13 +11,11 @@ import { referencedAttachmentBlobs } from '../script/couch/blob-refs.js';
 import type { ScriptDb } from '../script/db.js';
 import { configFrom, withCommonOptions } from './common.js';
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
 /** `90`, `90s`, `15m`, `1h`, `2d` → milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!m) throw new Error(`--grace must look like 30s, 15m, 1h or 2d (got "${text}")`);
-  return Number(m[1]) * UNITS[m[2] || 's'] * 1000;
+  const seconds = durationSeconds(text);
+  if (seconds === undefined) throw new Error(`--grace must look like 30s, 15m, 1h or 2d (got "${text}")`);
+  return seconds * 1000;
 }
 
 export function registerGc(program: Command) {

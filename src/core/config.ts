@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ini from 'ini';
+import { durationSeconds } from './time.js';
 
 /** Where each API family is mounted; `null` means switched off. */
 export interface Mounts {
@@ -160,13 +161,10 @@ function parsePoolSize(value: string | undefined): number {
   return n;
 }
 
-const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
 /** `3600`, `90s`, `15m`, `1h`, `7d` → seconds (at least 1). */
 function parseDuration(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const m = /^(\d+)\s*([smhd]?)$/.exec(String(value).trim());
-  const seconds = m ? Number(m[1]) * SECONDS[m[2] || 's'] : 0;
+  const seconds = durationSeconds(String(value)) ?? 0;
   if (!(seconds >= 1)) throw new Error(`${name} must be a duration such as 3600, 90s, 15m, 1h or 7d (got "${value}")`);
   return seconds;
 }

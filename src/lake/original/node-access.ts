@@ -1,4 +1,5 @@
 import type { LakeDb } from '../db.js';
+import { effectiveRole } from '../scope.js';
 
 /** A live node of a live project in a live namespace, by ID alone (signed links: the signature is the access). */
 export function readableNodeQuery(db: LakeDb, nodeId: string) {
@@ -14,12 +15,15 @@ export function readableNodeQuery(db: LakeDb, nodeId: string) {
 }
 
 /**
- * The node by ID if `userId` may read its project (a member of its namespace, or any signed-in user when the
- * project is public: see effectiveRole); else undefined (a 404 to callers).
+ * The node by ID if `userId` may read its project (effectiveRole: a member of its namespace, or any signed-in
+ * user when the project is public); else undefined (a 404 to callers). One query: the role comes with the node.
  */
 export async function findNodeForReader(db: LakeDb, userId: string, nodeId: string) {
-  return readableNodeQuery(db, nodeId)
+  const row = await readableNodeQuery(db, nodeId)
     .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'ns.id').on('m.user_id', '=', userId))
-    .where((eb) => eb.or([eb('m.role', 'is not', null), eb('p.visibility', '=', 'public')]))
+    .select(['m.role as memberRole', 'p.visibility as projectVisibility'])
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { memberRole, projectVisibility, ...node } = row;
+  return effectiveRole(memberRole, projectVisibility) ? node : undefined;
 }

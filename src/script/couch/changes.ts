@@ -7,6 +7,7 @@ import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { sortLeaves } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
+import { boundedDepth } from './http.js';
 import { checkSelector, matches, type Selector } from './mango.js';
 import { couchIdOf, NUMERIC_ID, presentDoc, winnerOfRow } from './read.js';
 
@@ -64,6 +65,7 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
     let ids = b.doc_ids;
     if (ids === undefined && typeof query.doc_ids === 'string') {
       try {
+        boundedDepth(query.doc_ids);
         ids = JSON.parse(query.doc_ids);
       } catch {
         throw badRequest('doc_ids must be a JSON array of strings.');

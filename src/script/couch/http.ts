@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../core/input-guard.js';
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -17,11 +18,20 @@ export function jsonBody(request: FastifyRequest): unknown {
   if (raw === undefined || raw === null) return undefined;
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
   if (text.trim() === '') return undefined;
+  boundedDepth(text);
   try {
     return JSON.parse(text);
   } catch {
     throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
   }
+}
+
+/**
+ * The same nesting bound as every other JSON body of the server (core/input-guard.ts), checked on the text before
+ * parsing: this endpoint parses its own bodies, so the app-wide JSON parser never sees them.
+ */
+export function boundedDepth(text: string): void {
+  if (jsonDepthExceeds(text)) throw couchError(400, 'bad_request', `JSON nesting is too deep: at most ${MAX_JSON_DEPTH} levels of objects and arrays.`);
 }
 
 export function objectBody(request: FastifyRequest): Record<string, unknown> {
@@ -37,6 +47,7 @@ export function jsonParam(q: Query, ...names: string[]): unknown {
   for (const name of names) {
     const v = q[name];
     if (v === undefined) continue;
+    boundedDepth(v);
     try {
       return JSON.parse(v);
     } catch {

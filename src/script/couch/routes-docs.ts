@@ -7,7 +7,7 @@ import type { DocumentRow } from '../documents/present.js';
 import { latestFrom, leavesOf, sortLeaves } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, missing, notSupported, updateConflict } from './errors.js';
-import { dbOf, flag, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { boundedDepth, dbOf, flag, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
 import { md5Digest, parseDoc, REV, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
@@ -220,6 +220,7 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
     else {
       let parsed: unknown;
       try {
+        boundedDepth(q.open_revs);
         parsed = JSON.parse(q.open_revs);
       } catch {
         throw badRequest('open_revs must be "all" or a JSON array of revisions.');

@@ -9,11 +9,7 @@ declare module 'vitest' {
 
 export const PG_URL = process.env.DREAMLAKE_TEST_POSTGRES_URL;
 
-/**
- * A fresh PostgreSQL schema for one test database. Schemas are dropped together when the whole run ends
- * (global teardown), never while other test files run: Kysely's migrator reads the catalogue of every
- * schema, and a schema dropped under it made concurrent start-ups fail now and then.
- */
+/** A fresh PostgreSQL schema for one test database; the run's schemas are dropped when it ends (global teardown). */
 export async function createTestSchema(): Promise<string> {
   const schema = `t_${inject('pgRunId')}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   await adminQuery(`create schema ${schema}`);

@@ -1,6 +1,7 @@
 import { preparedQuery } from '../core/db/prepared-query.js';
 import { notFound } from '../core/errors.js';
-import type { LakeDb, NamespacesTable, ProjectsTable } from './db.js';
+import type { LakeDb, NamespacesTable, NodesTable, ProjectsTable } from './db.js';
+import { prefixedNodeColumns, splitNode, type PrefixedNode } from './nodes/columns.js';
 
 export interface NamespaceScope {
   namespace: NamespacesTable;
@@ -28,7 +29,7 @@ const namespaceQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' |
 );
 
 // LEFT JOIN of the membership: a stranger still gets the row, and may read the project when it is public.
-const projectQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | 'slug' | 'projectSlug') => string) =>
+const projectScope = (db: LakeDb, p: (name: 'userId' | 'slug' | 'projectSlug') => string) =>
   db
     .selectFrom('namespaces as n')
     .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'n.id').on('m.user_id', '=', p('userId')))
@@ -38,8 +39,19 @@ const projectQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | '
     .select(['n.id as namespaceId', 'm.role as memberRole'])
     .selectAll('p')
     .where('n.slug', '=', p('slug'))
-    .where('n.deleted_at', 'is', null),
+    .where('n.deleted_at', 'is', null);
+
+const projectQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | 'slug' | 'projectSlug') => string) => projectScope(db, p));
+
+// The same, with the live node of that ID in that project LEFT JOINed: a node route's whole lookup.
+const projectNodeQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'userId' | 'slug' | 'projectSlug' | 'nodeId') => string) =>
+  projectScope(db, p)
+    .leftJoin('nodes as nd', (j) => j.onRef('nd.project_id', '=', 'p.id').on('nd.id', '=', p('nodeId')).on('nd.deleted_at', 'is', null))
+    .select(prefixedNodeColumns('nd'))
+    .$castTo<ProjectRow & PrefixedNode>(),
 );
+
+type ProjectRow = { namespaceId: string; memberRole: string | null } & { [K in keyof ProjectsTable]: ProjectsTable[K] | null };
 
 /** What every signed-in user may do in a public project they are no member of. */
 export const PUBLIC_ROLE = 'read';
@@ -76,7 +88,24 @@ export async function resolveNamespace(db: LakeDb, userId: string, slug: string)
 /** Namespace membership and the live project, in one query. */
 export async function resolveProject(db: LakeDb, userId: string, slug: string, projectSlug: string): Promise<ProjectScope> {
   const [row] = await projectQuery(db, { userId, slug, projectSlug });
+  return projectScopeOf(row);
+}
+
+/** resolveProject and the project's live node `nodeId` (null when there is none), in one query. */
+export async function resolveProjectNode(
+  db: LakeDb,
+  userId: string,
+  slug: string,
+  projectSlug: string,
+  nodeId: string,
+): Promise<ProjectScope & { node: NodesTable | null }> {
+  const [row] = await projectNodeQuery(db, { userId, slug, projectSlug, nodeId });
+  const { node, rest } = row ? splitNode(row) : { node: null, rest: undefined };
+  return { ...projectScopeOf(rest), node };
+}
+
+function projectScopeOf(row: { namespaceId: string; memberRole: string | null; id: string | null; visibility?: string | null } | undefined): ProjectScope {
   const role = checkProjectScope(row && { ...row, projectId: row.id });
-  const { namespaceId, memberRole: _m, ...project } = row;
+  const { namespaceId, memberRole: _m, ...project } = row!;
   return { namespaceId, role, project: project as ProjectsTable };
 }

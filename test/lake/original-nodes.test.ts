@@ -210,6 +210,45 @@ for (const dialect of DIALECTS) {
       expect((await call('GET', `${base}/collections/mixed`, alice)).json().members).toEqual([ids.file]);
     });
 
+    it('a node route finds and authorizes its node in one SQL statement, with the same answers as before', async () => {
+      const statementsOf = async (method: string, url: string, headers: Headers) => {
+        const before = t.database.statements.count;
+        const res = await call(method, url, headers);
+        return [res.statusCode, t.database.statements.count - before];
+      };
+      const unknown = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+      const lab = '/namespaces/team/projects/lab';
+      // [method, url, [status, statements] for alice (owner), bob (stranger), carol (reader)]; the statements
+      // beyond the first are the route's own work: the episode lookup of the presentation, the listing.
+      const cases: [string, string, ...([number, number] | [])[]][] = [
+        ['GET', `/nodes/${ids.file}`, [200, 2], [404, 1], [200, 2]],
+        ['GET', `/nodes/${ids.lab}`, [200, 1], [404, 1], [200, 1]],
+        ['GET', `/nodes/${ids.openFile}`, [200, 2], [200, 2], [200, 2]],
+        ['GET', `/nodes/${ids.open}`, [200, 1], [200, 1], [200, 1]],
+        ['GET', `/nodes/${ids.lab}/contents`, [200, 3], [404, 1], [200, 3]],
+        ['GET', `/nodes/${ids.file}?namespace=team&project=open`, [404, 1], [404, 1], [404, 1]],
+        ['GET', `/nodes/${unknown}`, [404, 1], [404, 1], [404, 1]],
+        ['DELETE', `/nodes/${unknown}`, [404, 1], [404, 1], [404, 1]],
+        ['DELETE', `/nodes/${ids.openFile}`, [], [403, 1], [403, 1]],
+        ['DELETE', `/nodes/${ids.lab}`, [], [404, 1], [403, 1]],
+        ['GET', `/nodes/${ids.file}/download`, [200, 1], [404, 1], [200, 1]],
+        ['GET', `${lab}/nodes/${ids.file}`, [200, 1], [404, 1], [200, 1]],
+        ['GET', `${lab}/nodes/${ids.file}/content`, [200, 1], [404, 1], [200, 1]],
+        ['GET', `${lab}/nodes/${ids.file}/download`, [200, 1], [404, 1], [200, 1]],
+        ['GET', `${lab}/nodes/${ids.file}/descendants`, [400, 1], [404, 1], [400, 1]],
+        ['GET', `/namespaces/team/projects/open/nodes/${ids.file}`, [404, 1], [404, 1], [404, 1]],
+        ['GET', `${lab}/nodes/${unknown}/content`, [404, 1], [404, 1], [404, 1]],
+      ];
+      for (const [method, url, ...expected] of cases) {
+        for (const [i, headers] of [alice, bob, carol].entries()) {
+          if (!expected[i]?.length) continue;
+          expect(await statementsOf(method, url, headers), `${['alice', 'bob', 'carol'][i]} ${method} ${url}`).toEqual(expected[i]);
+        }
+      }
+      const folder = (await call('GET', '/nodes/lookup?namespace=team&project=lab&path=/docs', alice)).json();
+      expect(await statementsOf('GET', `${lab}/nodes/${folder.id}/descendants`, carol)).toEqual([200, 2]);
+    });
+
     it('DELETE /nodes/{projectId} deletes the project and answers how many nodes went with it', async () => {
       const res = await call('DELETE', `/nodes/${ids.mine}`, alice);
       expect(res.json()).toEqual({ success: true, deleted: 3 }); // the project, /docs and /docs/a.txt

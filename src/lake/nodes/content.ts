@@ -5,11 +5,10 @@ import type { AppContext } from '../../core/context.js';
 import { AppError, rangeNotSatisfiable } from '../../core/errors.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { errors } from '../schemas.js';
-import { projectFor } from './access.js';
+import { projectNodeFor } from './access.js';
 import { etagListMatches, etagOf } from './conditional.js';
 import { decideRange } from './range.js';
 import { NodeParams } from './schemas.js';
-import { getLiveNode } from './tree.js';
 
 /**
  * GET and HEAD of a file's bytes, with what a browser `<video>` needs to seek: Accept-Ranges, single ranges
@@ -33,8 +32,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; blobs: 
       },
     },
     handler: async (request, reply) => {
-      const project = await projectFor(db, request, request.params);
-      const node = await getLiveNode(db, project.id, request.params.id);
+      const { node } = await projectNodeFor(db, request, request.params);
       return sendContent(request, reply, blobs, fileOf(node));
     },
   });

@@ -67,9 +67,8 @@ export interface DescendantFilter {
   prefix?: string;
 }
 
-/** The subtree below a node (not the node itself), in path order, with the total in the same query. */
-export async function listDescendants(db: LakeDb, projectId: string, id: string, filter: DescendantFilter, page: Page): Promise<NodePage> {
-  const node = await getLiveNode(db, projectId, id);
+/** The subtree below a live node (not the node itself), in path order, with the total in the same query. */
+export async function listDescendants(db: LakeDb, projectId: string, node: NodesTable, filter: DescendantFilter, page: Page): Promise<NodePage> {
   if (Number(node.leaf) === 1) throw notAFolder(node.path);
   return listBelow(db, projectId, node.path, filter, page);
 }

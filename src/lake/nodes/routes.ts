@@ -4,7 +4,7 @@ import { pageEnvelope, toPage } from '../../core/pagination.js';
 import type { LakeDb } from '../db.js';
 import { episodeRoutes } from '../episodes/routes.js';
 import { checkMetadata, errors, ProjectParams } from '../schemas.js';
-import { projectFor } from './access.js';
+import { projectFor, projectNodeFor } from './access.js';
 import { contentRoutes } from './content.js';
 import { updateNode } from './move.js';
 import { invalidPath, parseNodePath } from './paths.js';
@@ -12,7 +12,6 @@ import { presentNode } from './present.js';
 import { listChildren, listDescendants, lookupPath } from './queries.js';
 import { deleteSubtree } from './remove.js';
 import { ChildrenQuery, CreateNode, DeletedBody, DescendantsQuery, LookupQuery, NodeBody, NodeList, NodeParams, UpdateNode } from './schemas.js';
-import { getLiveNode } from './tree.js';
 import { uploadRoutes } from './upload.js';
 import { createNode } from './write.js';
 
@@ -55,16 +54,15 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
   app.get('/nodes/:id', {
     schema: { tags, summary: 'A node', params: NodeParams, response: { 200: NodeBody, ...errors(401, 404) } },
   }, async (request) => {
-    const project = await projectFor(db, request, request.params);
-    return presentNode(await getLiveNode(db, project.id, request.params.id));
+    return presentNode((await projectNodeFor(db, request, request.params)).node);
   });
 
   app.get('/nodes/:id/descendants', {
     schema: { tags, summary: 'The subtree below a node, in path order', params: NodeParams, querystring: DescendantsQuery, response: { 200: NodeList, ...errors(400, 401, 404) } },
   }, async (request) => {
-    const project = await projectFor(db, request, request.params);
+    const { project, node } = await projectNodeFor(db, request, request.params);
     const page = toPage(request.query);
-    const { rows, total } = await listDescendants(db, project.id, request.params.id, request.query, page);
+    const { rows, total } = await listDescendants(db, project.id, node, request.query, page);
     return { nodes: rows.map(presentNode), ...pageEnvelope(page, total) };
   });
 

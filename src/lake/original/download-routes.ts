@@ -4,9 +4,9 @@ import type { AppContext } from '../../core/context.js';
 import { currentUser } from '../auth.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { fileOf } from '../nodes/content.js';
-import { projectFor } from '../nodes/access.js';
+import { projectNodeFor } from '../nodes/access.js';
 import { NodeParams } from '../nodes/schemas.js';
-import { getLiveNode, nodeNotFound } from '../nodes/tree.js';
+import { nodeNotFound } from '../nodes/tree.js';
 import { errors } from '../schemas.js';
 import { bssContext } from './bss-context.js';
 import { DownloadAnswer, FileParams } from './bss-schemas.js';
@@ -48,8 +48,7 @@ export const downloadRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
     app.get(`/namespaces/:slug/${alias}/:projectSlug/nodes/:id/download`, {
       schema: { tags, summary: 'A signed URL that serves the file without headers', params: NodeParams, response: { 200: DownloadAnswer, ...errors(400, 401, 404) } },
     }, async (request) => {
-      const project = await projectFor(db, request, request.params);
-      return linkTo(request, await getLiveNode(db, project.id, request.params.id));
+      return linkTo(request, (await projectNodeFor(db, request, request.params)).node);
     });
   }
 };

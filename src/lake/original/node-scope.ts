@@ -1,14 +1,17 @@
 import type { FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import { preparedQuery } from '../../core/db/prepared-query.js';
 import { AppError } from '../../core/errors.js';
 import { currentUser } from '../auth.js';
 import type { LakeDb, NodesTable, ProjectsTable } from '../db.js';
+import { prefixedNodeColumns, splitNode, type PrefixedNode } from '../nodes/columns.js';
 import { nodeNotFound } from '../nodes/tree.js';
 import { ensureAllowed, type Action } from '../policies.js';
-import { resolveProject } from '../scope.js';
+import { effectiveRole, resolveProject } from '../scope.js';
 
 // The original clients name a node by its ID alone (`/nodes/{id}`), and a project's ID works as the ID of its
-// root node. The flat routes find the node's project from the ID, then check the caller exactly as the
-// project-scoped routes do (resolveProject: membership or a public project), so tenancy lives in one place.
+// root node. The flat routes find the node, its project and the caller's membership in one query, and take
+// the caller's role from effectiveRole as the project-scoped routes do, so what a role allows lives in one place.
 
 export interface NodeScope {
   project: ProjectsTable;
@@ -36,42 +39,37 @@ export async function projectByParams(db: LakeDb, request: FastifyRequest, param
  * name) is the same 404.
  */
 export async function nodeById(db: LakeDb, request: FastifyRequest, id: string, params: ScopeParams, action?: Action): Promise<NodeScope> {
-  const owner = await ownerOf(db, id);
-  if (!owner) throw nodeNotFound();
-  if ((params.namespace !== undefined && params.namespace !== owner.namespaceSlug) || (params.project !== undefined && params.project !== owner.projectSlug)) {
+  const [row] = await nodeOrRootQuery(db, { id, userId: currentUser(request).id });
+  if (!row) throw nodeNotFound();
+  const { node, rest } = splitNode(row);
+  const { namespaceSlug, memberRole, ...project } = rest;
+  if ((params.namespace !== undefined && params.namespace !== namespaceSlug) || (params.project !== undefined && params.project !== project.slug)) {
     throw nodeNotFound();
   }
-  let scope;
-  try {
-    scope = await resolveProject(db, currentUser(request).id, owner.namespaceSlug, owner.projectSlug);
-  } catch (err) {
-    if (err instanceof AppError && err.status === 404) throw nodeNotFound();
-    throw err;
-  }
-  // A slug may have been reused by a newer project since: the node must belong to the project resolved.
-  if (scope.project.id !== owner.projectId) throw nodeNotFound();
-  if (action) ensureAllowed(scope.role, action);
-  return { project: scope.project, namespaceSlug: owner.namespaceSlug, node: owner.node };
+  const role = effectiveRole(memberRole, project.visibility);
+  if (!role) throw nodeNotFound();
+  if (action) ensureAllowed(role, action);
+  return { project, namespaceSlug, node };
 }
 
-interface Owner {
-  projectId: string;
-  projectSlug: string;
-  namespaceSlug: string;
-  node: NodesTable | null;
-}
-
-async function ownerOf(db: LakeDb, id: string): Promise<Owner | undefined> {
-  const node = await db.selectFrom('nodes').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
-  const projectId = node ? node.project_id : id;
-  const project = await db
+// The live project of the live node with this ID, else the live project with this ID (its root), with its
+// namespace's slug and the caller's membership, in one query. The node lookup by ID runs once, first.
+const nodeOrRootQuery = preparedQuery((db: LakeDb, _dialect, p: (name: 'id' | 'userId') => string) =>
+  db
     .selectFrom('projects as p')
-    .innerJoin('namespaces as n', 'n.id', 'p.namespace_id')
-    .select(['p.id', 'p.slug', 'n.slug as namespaceSlug'])
-    .where('p.id', '=', projectId)
+    .innerJoin('namespaces as ns', 'ns.id', 'p.namespace_id')
+    .leftJoin('namespace_members as m', (j) => j.onRef('m.namespace_id', '=', 'ns.id').on('m.user_id', '=', p('userId')))
+    .leftJoin('nodes as nd', (j) => j.onRef('nd.project_id', '=', 'p.id').on('nd.id', '=', p('id')).on('nd.deleted_at', 'is', null))
+    .selectAll('p')
+    .select(['ns.slug as namespaceSlug', 'm.role as memberRole'])
+    .select(prefixedNodeColumns('nd'))
+    .where('p.id', '=', (eb) =>
+      eb.fn.coalesce(
+        eb.selectFrom('nodes').select('project_id').where('id', '=', p('id')).where('deleted_at', 'is', null),
+        sql<string>`${p('id')}`,
+      ),
+    )
     .where('p.deleted_at', 'is', null)
-    .where('n.deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!project) return undefined;
-  return { projectId: project.id, projectSlug: project.slug, namespaceSlug: project.namespaceSlug, node: node ?? null };
-}
+    .where('ns.deleted_at', 'is', null)
+    .$castTo<ProjectsTable & { namespaceSlug: string; memberRole: string | null } & PrefixedNode>(),
+);

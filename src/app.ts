@@ -17,6 +17,7 @@ import { registerOpenApi } from './core/openapi.js';
 import { createResponseCache } from './core/response-cache.js';
 import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
+import { COUCH_PATH } from './script/couch/index.js';
 import { scriptPlugin } from './script/index.js';
 import { spacePlugin } from './space/index.js';
 import { consolePlugin, registerConsoleRedirects } from './console/serve.js';
@@ -59,14 +60,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ajv: { customOptions: { removeAdditional: false } },
     // Fastify's own answer to a request it cannot parse (431, 400, 408) closes the socket without saying so.
     clientErrorHandler: closingClientErrorHandler,
-    // URLs Fastify cannot even decode (e.g. "%ff") get the mount's own error format, not Fastify's.
+    // URLs Fastify cannot decode (e.g. "%ff") or route (a segment over maxParamLength) never reach a route or
+    // its error handler: they get the mount's own error format here, not Fastify's.
     frameworkErrors: (error, request, rawReply) => {
-      const reply = rawReply as unknown as FastifyReply;
-      const space = config.mounts.space;
-      const plain = space !== null && (space === '/' || request.url === space || request.url.startsWith(`${space}/`));
-      void (plain
-        ? reply.status(400).type('text/plain; charset=utf-8').send('Malformed URL.')
-        : reply.status(400).send({ error: 'bad_request', message: `Malformed URL: ${error.message}` }));
+      const reply = (rawReply as unknown as FastifyReply).status(400);
+      const { script, space } = config.mounts;
+      if (under(request.url, space)) return void reply.type('text/plain; charset=utf-8').send('Malformed URL.');
+      const message = `Malformed URL: ${error.message}`;
+      if (script !== null && under(request.url, prefixOf(script) + COUCH_PATH)) return void reply.send({ error: 'bad_request', reason: message });
+      void reply.send({ error: 'bad_request', message });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -150,4 +152,8 @@ async function defaultLogger(config: Config): Promise<Pick<FastifyServerOptions,
 
 function prefixOf(mount: string): string {
   return mount === '/' ? '' : mount;
+}
+
+function under(url: string, mount: string | null): boolean {
+  return mount !== null && (mount === '/' || url === mount || url.startsWith(`${mount}/`) || url.startsWith(`${mount}?`));
 }

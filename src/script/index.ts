@@ -6,7 +6,7 @@ import { declareSecurity } from '../core/openapi.js';
 import { requireApiKey } from './access/authenticate.js';
 import { changeRoutes } from './changes/routes.js';
 import { createScriptContext } from './context.js';
-import { couchPlugin } from './couch/index.js';
+import { COUCH_PATH, couchPlugin } from './couch/index.js';
 import { documentRoutes } from './documents/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { projectRoutes } from './projects/routes.js';
@@ -33,5 +33,5 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     await rest.register(changeRoutes, { sc });
     await rest.register(keyRoutes, { sc });
   });
-  await app.register(couchPlugin, { prefix: '/couch', sc, ctx });
+  await app.register(couchPlugin, { prefix: COUCH_PATH, sc, ctx });
 };

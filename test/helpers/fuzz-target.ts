@@ -3,6 +3,7 @@ import type { Database } from '../../src/core/db/database.js';
 import { scriptDb } from '../../src/script/db.js';
 import { createKey } from '../../src/script/keys/repo.js';
 import type { FuzzSetup, FuzzTarget } from './fuzz.js';
+import { COUCH, type CouchFuzzSetup, type CouchFuzzTarget } from './fuzz-couch.js';
 
 /** What the fuzz target needs of an app (a TestApp has it; bench/fuzz.ts builds one by hand). */
 export interface FuzzApp {
@@ -79,3 +80,55 @@ export async function fuzzTarget(t: FuzzApp, SPACE_KEY: string): Promise<FuzzTar
   };
 }
 
+
+/** The CouchDB fuzz target on a test app: two databases, documents with attachments, keys of each kind. */
+export async function couchFuzzTarget(t: FuzzApp): Promise<CouchFuzzTarget> {
+  const db = scriptDb(t.database);
+  const admin = (await createKey(db, { admin: true })).secret;
+  const readOnly = (await createKey(db, { readOnly: true })).secret;
+  const headers = { 'x-api-key': admin, 'content-type': 'application/json' };
+  const couch = async (method: string, path: string, payload?: unknown, contentType = 'application/json') => {
+    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : payload === undefined ? undefined : JSON.stringify(payload);
+    const res = await t.inject({ method: method as 'PUT', url: `${COUCH}${path}`, headers: { ...headers, 'content-type': contentType }, payload: body });
+    return res.statusCode < 300 ? (res.json() as { rev?: string }) : undefined;
+  };
+  let round = 0;
+  let scoped: string | undefined;
+
+  const setup = async (): Promise<CouchFuzzSetup> => {
+    round++;
+    for (const name of ['fuzzdb', 'otherdb']) await couch('PUT', `/${name}`);
+    const projects = await db.selectFrom('script_projects').select(['id', 'name']).where('deleted_at', 'is', null).where('name', 'in', ['fuzzdb', 'otherdb']).execute();
+    const idOf = (name: string) => projects.find((p) => p.name === name)?.id;
+    const other = idOf('otherdb');
+    if (!scoped && other !== undefined) scoped = (await createKey(db, { projects: [other] })).secret;
+    const docIds = [`doc-${round}-a`, `doc-${round}-b`, `${round}`];
+    const revs: string[] = [];
+    for (const id of docIds) {
+      const put = await couch('PUT', `/fuzzdb/${id}`, { title: id, content: 'c', n: round });
+      if (put?.rev) revs.push(put.rev);
+    }
+    const withAtt = await couch('PUT', `/fuzzdb/${docIds[0]}/a.txt?rev=${revs[0]}`, 'hello', 'text/plain');
+    if (withAtt?.rev) revs.push(withAtt.rev);
+    const design = await couch('PUT', `/fuzzdb/_design/app${round}`, { views: {}, language: 'javascript' });
+    if (design?.rev) revs.push(design.rev);
+    await couch('PUT', `/fuzzdb/_local/ckpt${round}`, { last_seq: '1' });
+    return {
+      dbs: ['fuzzdb', 'otherdb', ...[idOf('fuzzdb'), other].filter((x) => x !== undefined).map(String)],
+      docIds,
+      designIds: [`_design/app${round}`],
+      localIds: [`ckpt${round}`],
+      attachments: ['a.txt'],
+      revs,
+      keys: [admin, admin, readOnly, ...(scoped ? [scoped] : [])],
+    };
+  };
+
+  return {
+    setup,
+    async send(request) {
+      const res = await t.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, payload: request.payload });
+      return { statusCode: res.statusCode, body: res.body };
+    },
+  };
+}

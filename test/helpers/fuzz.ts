@@ -42,7 +42,7 @@ interface Parameter {
 }
 
 /** mulberry32: small, fast, seeded. */
-function prng(seed: number) {
+export function prng(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -60,12 +60,12 @@ function prng(seed: number) {
     },
   };
 }
-type Rng = ReturnType<typeof prng>;
+export type Rng = ReturnType<typeof prng>;
 
-const deepText = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+export const deepText = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
 const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
-const EVIL_STRINGS = [
+export const EVIL_STRINGS = [
   '',
   ' ',
   '\u0000',
@@ -89,7 +89,7 @@ const EVIL_STRINGS = [
 const EVIL_NUMBERS = [-1, 0, 1.5, -0.5, 1e308, -1e308, 2 ** 53 + 2, -(2 ** 63), 2 ** 63, 4294967296];
 const EVIL_VALUES: unknown[] = [null, true, false, [], {}, [[[]]], { a: { b: { c: 'd' } } }, ['\u0000'], { '\u0000': 1 }, { 'k\u0000': 'v' }];
 
-const RAW_BODIES: (string | Buffer)[] = [
+export const RAW_BODIES: (string | Buffer)[] = [
   '{',
   '{"a":',
   'null',
@@ -112,7 +112,7 @@ const RAW_BODIES: (string | Buffer)[] = [
   '\u0000',
 ];
 
-const EVIL_SEGMENTS = [
+export const EVIL_SEGMENTS = [
   '%00',
   'a%00b',
   'x'.repeat(5_000),
@@ -132,7 +132,7 @@ const EVIL_SEGMENTS = [
   encodeURIComponent('é'.repeat(2_000)),
 ];
 
-const EVIL_QUERY = ['%00', 'a%00b', 'x'.repeat(5_000), '-1', '0', '1.5', '1e400', 'abc', '', '%ff', '99999999999999999999', encodeURIComponent('é'.repeat(2_000))];
+export const EVIL_QUERY = ['%00', 'a%00b', 'x'.repeat(5_000), '-1', '0', '1.5', '1e400', 'abc', '', '%ff', '99999999999999999999', encodeURIComponent('é'.repeat(2_000))];
 
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/merge-patch+json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream'];
 
@@ -188,7 +188,7 @@ function generate(rng: Rng, schema: Schema, depth = 0): unknown {
   }
 }
 
-function evilValue(rng: Rng): unknown {
+export function evilValue(rng: Rng): unknown {
   const kind = rng.int(4);
   if (kind === 0) return rng.pick(EVIL_STRINGS);
   if (kind === 1) return rng.pick(EVIL_NUMBERS);
@@ -197,7 +197,7 @@ function evilValue(rng: Rng): unknown {
 }
 
 /** Replaces one field (at any level of objects) with something evil, or adds an unknown one. */
-function mutate(rng: Rng, value: unknown): unknown {
+export function mutate(rng: Rng, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || rng.chance(0.1)) return evilValue(rng);
   const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string, unknown>;
   const keys = Object.keys(copy);

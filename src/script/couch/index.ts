@@ -11,6 +11,9 @@ import { documentRoutes } from './routes-docs.js';
 // every route translates CouchDB's protocol onto the same revision store, keys and policies as the REST
 // API (documents/commit.ts, access/policy.ts). Errors are CouchDB's {error, reason}.
 
+/** Where the endpoint is mounted under the Dreamscript mount. */
+export const COUCH_PATH = '/couch';
+
 /** Largest request body: a _bulk_docs batch with inline (base64) attachments. */
 export const COUCH_BODY_LIMIT = 256 * 1024 * 1024;
 

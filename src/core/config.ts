@@ -134,15 +134,6 @@ function parseBoolean(name: string, value: string | boolean | undefined): boolea
   throw new Error(`${name} must be true or false (got "${value}")`);
 }
 
-function parseSeconds(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(String(value).trim());
-  if (!Number.isFinite(n) || n < 0 || String(value).trim() === '') {
-    throw new Error(`${name} must be a number of seconds, 0 or more (got "${value}")`);
-  }
-  return n;
-}
-
 function parseSynchronous(value: string | undefined): 'normal' | 'full' {
   const v = (value ?? 'normal').trim().toLowerCase();
   if (v !== 'normal' && v !== 'full') throw new Error(`sqlite_synchronous must be normal or full (got "${value}")`);
@@ -161,11 +152,18 @@ function parsePoolSize(value: string | undefined): number {
   return n;
 }
 
-/** `3600`, `90s`, `15m`, `1h`, `7d` → seconds (at least 1). */
-function parseDuration(name: string, value: string | undefined, fallback: number): number {
+/**
+ * `3600`, `90s`, `15m`, `1h`, `7d` → seconds: a whole number, at least 1 (link and upload lifetimes). `shutdown`
+ * takes any number of seconds from 0, fractions included (`2.5`).
+ */
+function parseDuration(name: string, value: string | undefined, fallback: number, kind: 'lifetime' | 'shutdown' = 'lifetime'): number {
   if (value === undefined) return fallback;
-  const seconds = durationSeconds(String(value)) ?? 0;
-  if (!(seconds >= 1)) throw new Error(`${name} must be a duration such as 3600, 90s, 15m, 1h or 7d (got "${value}")`);
+  const seconds = durationSeconds(String(value));
+  const fits = seconds !== undefined && (kind === 'shutdown' || (Number.isInteger(seconds) && seconds >= 1));
+  if (!fits) {
+    const examples = kind === 'shutdown' ? '0, 2.5, 10, 30s or 1m' : 'a whole number of seconds such as 3600, 90s, 15m, 1h or 7d';
+    throw new Error(`${name} must be a duration such as ${examples} (got "${value}")`);
+  }
   return seconds;
 }
 
@@ -253,10 +251,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       firstDefined(env.DREAMLAKE_RESPONSE_CACHE_ENTRIES, server.response_cache_entries),
       10_000,
     ),
-    shutdownTimeoutSeconds: parseSeconds(
+    shutdownTimeoutSeconds: parseDuration(
       'shutdown_timeout',
       firstDefined(env.DREAMLAKE_SHUTDOWN_TIMEOUT, server.shutdown_timeout),
       10,
+      'shutdown',
     ),
     sqliteSynchronous: parseSynchronous(firstDefined(env.DREAMLAKE_SQLITE_SYNCHRONOUS, database.sqlite_synchronous)),
     corsOrigins: (firstDefined<string>(env.DREAMLAKE_CORS_ORIGINS, server.cors_origins) ?? '')

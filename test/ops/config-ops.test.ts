@@ -47,10 +47,18 @@ describe('operations settings', () => {
     ).toMatchObject({ shutdownTimeoutSeconds: 2.5, corsOrigins: ['*'], metricsToken: 't2', metricsPort: 9000, sqliteSynchronous: 'normal' });
   });
 
+  it('read durations with the one duration parser: shutdown_timeout from 0, fractions included; lifetimes in whole seconds', () => {
+    const shutdown = (value: string) => loadConfig({ config: iniFile('') }, { DREAMLAKE_SHUTDOWN_TIMEOUT: value }).shutdownTimeoutSeconds;
+    expect([shutdown('0'), shutdown('2.5'), shutdown('45s'), shutdown('1m'), shutdown(' 7 ')]).toEqual([0, 2.5, 45, 60, 7]);
+    expect(loadConfig({ config: iniFile('') }, { DREAMLAKE_UPLOAD_EXPIRY: '1.5m' }).lake.uploadExpiry).toBe(90);
+  });
+
   it('refuse values that make no sense, naming the setting', () => {
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/sqlite_synchronous must be normal or full/);
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_SHUTDOWN_TIMEOUT: 'soon' })).toThrow(/shutdown_timeout/);
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_SHUTDOWN_TIMEOUT: '-1' })).toThrow(/shutdown_timeout/);
+    expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_UPLOAD_EXPIRY: '2.5' })).toThrow(/upload_expiry must be a duration/);
+    expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_UPLOAD_EXPIRY: '0' })).toThrow(/upload_expiry/);
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_METRICS_PORT: '70000' })).toThrow(/metrics_port/);
   });
 

@@ -239,7 +239,11 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** @description The token's subject */
+                            sub: string;
                             username: string;
+                            /** @description When the user was first seen */
+                            createdAt: string;
                             namespace: {
                                 id: string;
                                 slug: string;

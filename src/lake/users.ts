@@ -7,7 +7,12 @@ import type { LakeDb } from './db.js';
 export interface LakeUser {
   id: string;
   username: string;
+  /** The token's `sub`. */
+  subject: string;
+  createdAt: string;
 }
+
+const USER_COLUMNS = ['id', 'username', 'subject', 'created_at as createdAt'] as const;
 
 const KNOWN_LIMIT = 50_000;
 
@@ -22,7 +27,7 @@ export function createUserResolver(db: LakeDb) {
     const cacheKey = keyOf(identity);
     const cached = known.get(cacheKey);
     if (cached) return cached;
-    let user = await db.selectFrom('users').select(['id', 'username']).where('subject', '=', identity.subject).executeTakeFirst();
+    let user = await db.selectFrom('users').select(USER_COLUMNS).where('subject', '=', identity.subject).executeTakeFirst();
     if (!user) user = await createUser(db, identity);
     if (known.size >= KNOWN_LIMIT) known.clear();
     known.set(cacheKey, user);
@@ -61,7 +66,7 @@ async function createUser(db: LakeDb, identity: Identity): Promise<LakeUser> {
       .values({ namespace_id: namespaceId, user_id: id, role: 'owner', created_at: now, updated_at: now })
       .execute();
   });
-  const user = await db.selectFrom('users').select(['id', 'username']).where('subject', '=', identity.subject).executeTakeFirst();
+  const user = await db.selectFrom('users').select(USER_COLUMNS).where('subject', '=', identity.subject).executeTakeFirst();
   if (!user) throw conflict(`The username "${identity.username}" belongs to another account.`);
   return user;
 }

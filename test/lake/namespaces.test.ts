@@ -23,6 +23,10 @@ describe.each(DIALECTS)('DreamLake namespaces and members (%s)', (dialect) => {
     const res = await t.inject({ method: 'GET', url: '/auth/me', headers: bob });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ username: 'bob', namespace: { slug: 'bob', kind: 'user', role: 'owner' } });
+    // What the original clients' `profile` prints (ORIGINAL-CLIENT-PROTOCOL.md 5.1): id, sub, username, createdAt.
+    const me = res.json();
+    expect(me).toEqual(expect.objectContaining({ id: expect.any(String), sub: 'bob', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }));
+    expect(Date.now() - Date.parse(me.createdAt)).toBeLessThan(60_000);
     const ns = await t.inject({ method: 'GET', url: '/namespaces/bob', headers: bob });
     expect(ns.statusCode).toBe(200);
     expect(ns.json()).toMatchObject({ slug: 'bob', projects: 0, assets: {} });

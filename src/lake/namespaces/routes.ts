@@ -31,14 +31,24 @@ export const namespaceRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = a
     schema: {
       tags,
       summary: 'The signed-in user and their personal namespace',
-      response: { 200: Type.Object({ id: Type.String(), username: Type.String(), namespace: Type.Union([NamespaceBody, Type.Null()]) }) },
+      response: {
+        200: Type.Object({
+          id: Type.String(),
+          sub: Type.String({ description: "The token's subject" }),
+          username: Type.String(),
+          createdAt: Type.String({ description: 'When the user was first seen' }),
+          namespace: Type.Union([NamespaceBody, Type.Null()]),
+        }),
+      },
     },
   }, async (request) => {
     const user = currentUser(request);
     const personal = await resolveNamespace(db, user.id, user.username).catch(() => null);
     return {
       id: user.id,
+      sub: user.subject,
       username: user.username,
+      createdAt: user.createdAt,
       namespace: personal && personal.namespace.kind === 'user' ? presentNamespace(personal.namespace, personal.role) : null,
     };
   });

@@ -8,6 +8,7 @@ import type { Config } from './core/config.js';
 import type { AppContext } from './core/context.js';
 import { createDatabase, type Database } from './core/db/database.js';
 import { migrateToLatest } from './core/db/migrate.js';
+import { installCors, isUnder } from './core/cors.js';
 import { installDrain } from './core/drain.js';
 import { installMetrics } from './core/metrics.js';
 import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
@@ -17,6 +18,7 @@ import { registerOpenApi } from './core/openapi.js';
 import { createResponseCache } from './core/response-cache.js';
 import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
+import { couchCorsOptions } from './script/couch/cors.js';
 import { COUCH_PATH } from './script/couch/index.js';
 import { scriptPlugin } from './script/index.js';
 import { spacePlugin } from './space/index.js';
@@ -65,9 +67,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     frameworkErrors: (error, request, rawReply) => {
       const reply = (rawReply as unknown as FastifyReply).status(400);
       const { script, space } = config.mounts;
-      if (under(request.url, space)) return void reply.type('text/plain; charset=utf-8').send('Malformed URL.');
+      if (isUnder(request.url, space)) return void reply.type('text/plain; charset=utf-8').send('Malformed URL.');
       const message = `Malformed URL: ${error.message}`;
-      if (script !== null && under(request.url, prefixOf(script) + COUCH_PATH)) return void reply.send({ error: 'bad_request', reason: message });
+      if (script !== null && isUnder(request.url, prefixOf(script) + COUCH_PATH)) return void reply.send({ error: 'bad_request', reason: message });
       void reply.send({ error: 'bad_request', message });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -105,15 +107,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
   }
   installDrain(app, Math.max(1, Math.ceil(config.shutdownTimeoutSeconds)));
-  if (config.corsOrigins.length > 0) {
-    // App-wide (fastify-plugin): preflights are answered in its onRequest hook, before any API's auth.
-    await app.register((await import('@fastify/cors')).default, {
-      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
-      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'COPY'],
-      exposedHeaders: ['x-next', 'x-request-id', 'etag', 'content-range', 'content-length', 'retry-after', 'location'],
-      maxAge: 600,
-    });
-  }
+  const couchCors = config.mounts.script === null ? null : couchCorsOptions(config);
+  await installCors(app, config.corsOrigins, couchCors ? [{ prefix: prefixOf(config.mounts.script!) + COUCH_PATH, options: couchCors }] : []);
 
   const ctx: AppContext = {
     config,
@@ -152,8 +147,4 @@ async function defaultLogger(config: Config): Promise<Pick<FastifyServerOptions,
 
 function prefixOf(mount: string): string {
   return mount === '/' ? '' : mount;
-}
-
-function under(url: string, mount: string | null): boolean {
-  return mount !== null && (mount === '/' || url === mount || url.startsWith(`${mount}/`) || url.startsWith(`${mount}?`));
 }

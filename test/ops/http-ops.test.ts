@@ -32,6 +32,22 @@ describe.each(DIALECTS)('CORS (%s)', (dialect: DialectName) => {
       expect(res.headers['access-control-allow-origin'], url).toBe(ORIGIN);
       expect(String(res.headers['access-control-allow-methods'])).toContain('PATCH');
       expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toContain('x-api-key');
+      // The CouchDB endpoint is credentialed (Basic auth): its preflight says so, like its answers.
+      expect(res.headers['access-control-allow-credentials'], url).toBe(url.startsWith('/dreamscript/couch') ? 'true' : undefined);
+    }
+  });
+
+  it('answers the CouchDB endpoint with the origin echoed, never `*`, also when every origin is allowed', async () => {
+    const any = await createTestApp(dialect, { DREAMLAKE_CORS_ORIGINS: '*' });
+    try {
+      const headers = { origin: ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' };
+      const couch = await any.inject({ method: 'OPTIONS', url: '/dreamscript/couch/db/doc', headers });
+      expect([couch.statusCode, couch.headers['access-control-allow-origin'], couch.headers['access-control-allow-credentials']]).toEqual([204, ORIGIN, 'true']);
+      expect(String(couch.headers['access-control-expose-headers'])).toContain('x-couch-update-newrev');
+      const lake = await any.inject({ method: 'OPTIONS', url: '/namespaces', headers });
+      expect([lake.statusCode, lake.headers['access-control-allow-origin'], lake.headers['access-control-allow-credentials']]).toEqual([204, '*', undefined]);
+    } finally {
+      await any.close();
     }
   });
 

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../core/context.js';
 import type { ScriptContext } from '../context.js';
 import { authenticate } from './auth.js';
 import { couchErrorHandler, couchError } from './errors.js';
@@ -17,9 +16,7 @@ export const COUCH_PATH = '/couch';
 /** Largest request body: a _bulk_docs batch with inline (base64) attachments. */
 export const COUCH_BODY_LIMIT = 256 * 1024 * 1024;
 
-const EXPOSED = 'content-type, cache-control, accept-ranges, etag, server, x-couch-request-id, x-couch-update-newrev, x-couchdb-body-time';
-
-export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; ctx: AppContext }> = async (app, { sc, ctx }) => {
+export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
   // CouchDB's own API documentation describes these routes; the OpenAPI document leaves them out.
   app.addHook('onRoute', (route) => {
     route.schema = { ...(route.schema ?? {}), hide: true };
@@ -30,24 +27,8 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; ctx: AppContex
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: COUCH_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
-  // CORS for browser apps (PouchDB in a web page): [server] cors_origins, plus [dreamscript] cors_origins for this endpoint alone.
-  // Credentialed (Basic auth), so the origin is echoed rather than `*`.
-  const origins = new Set([...ctx.config.corsOrigins, ...ctx.config.script.corsOrigins]);
-  app.addHook('onRequest', (request, reply, done) => {
-    const origin = request.headers.origin;
-    if (typeof origin === 'string' && (origins.has('*') || origins.has(origin))) {
-      reply.header('access-control-allow-origin', origin);
-      reply.header('access-control-allow-credentials', 'true');
-      reply.header('access-control-expose-headers', EXPOSED);
-      reply.header('vary', 'Origin');
-      if (request.method === 'OPTIONS') {
-        reply.header('access-control-allow-methods', 'GET, PUT, POST, HEAD, DELETE');
-        reply.header('access-control-allow-headers', String(request.headers['access-control-request-headers'] ?? 'accept, authorization, content-type, origin, referer, x-api-key'));
-        reply.header('access-control-max-age', '600');
-      }
-    }
-    done();
-  });
+  // CORS headers come from the app-wide mechanism (core/cors.ts, with this endpoint's options from cors.ts);
+  // an OPTIONS it does not answer (an origin not allowed) is still a 204, as CouchDB's.
   app.options('/', { config: { public: true } }, async (_request, reply) => reply.status(204).send());
   app.options('/*', { config: { public: true } }, async (_request, reply) => reply.status(204).send());
 

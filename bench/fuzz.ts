@@ -49,7 +49,8 @@ export async function run(dialects: DialectName[]) {
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         console.log(`fuzz ${name} ${dialect} (seed ${SEED}): ${report.requests} requests in ${seconds} s, ${report.failures.length} failures`);
         console.log(`  statuses: ${JSON.stringify(report.byStatus)}`);
-        for (const f of report.failures.slice(0, 10)) console.log(`  ${f.status} ${f.request}\n      → ${f.body}`);
+        // 5xx first: the worst failures are the ones to see.
+        for (const f of [...report.failures].sort((x, y) => y.status - x.status).slice(0, 10)) console.log(`  ${f.status} ${f.request}\n      → ${f.body}`);
       }
     } finally {
       await app.close();

@@ -13,6 +13,9 @@ describe('database errors a route did not map are never a 5xx', () => {
     [{ code: '40001', message: 'could not serialize access' }, 409],
     [{ code: '54000', message: 'index row size exceeds btree version 4 maximum 2704' }, 400],
     [{ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' }, 400],
+    [{ code: '2201W', message: 'LIMIT must not be negative' }, 400],
+    [{ code: '2201X', message: 'OFFSET must not be negative' }, 400],
+    [{ code: 'SQLITE_MISMATCH', message: 'datatype mismatch' }, 400],
   ])('%j → %i', (err, status) => {
     const mapped = toAppError(Object.assign(new Error(err.message), err));
     expect(mapped.status).toBe(status);

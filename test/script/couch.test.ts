@@ -225,6 +225,13 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(await ids('?startkey="b"&endkey="c"')).toEqual(['b', 'c']);
       expect(await ids('?descending=true&limit=2')).toEqual(['d', 'c']);
       expect(await ids('?keys=["d","zz","a"]')).toEqual(['d', '!zz', 'a']);
+      // skip alone (SQLite takes no OFFSET without a LIMIT: this was a 500), and limit from the body as from the query
+      expect(await ids('?skip=1')).toEqual(['b', 'c', 'd']);
+      expect((await couch('POST', '/alldocs/_all_docs?skip=2', { limit: 1 })).json().rows.map((r: { id: string }) => r.id)).toEqual(['c']);
+      for (const limit of [-1, 1.5, 1e300, 'x']) {
+        const refused = await couch('POST', '/alldocs/_all_docs', { limit });
+        expect([refused.statusCode, refused.json().error], String(limit)).toEqual([400, 'bad_request']);
+      }
       const withDocs = (await couch('POST', '/alldocs/_all_docs?include_docs=true', { keys: ['a'] })).json();
       expect(withDocs).toMatchObject({ total_rows: 4, rows: [{ id: 'a', doc: { _id: 'a', title: 'a' } }] });
     });

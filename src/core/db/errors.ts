@@ -27,11 +27,16 @@ export function isTransient(err: unknown): boolean {
   return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
 }
 
-/** Values PostgreSQL refuses that SQLite would take (a text or index row too large, bad bytes): the client's fault. */
+/**
+ * Values the database refuses (a text or index row too large, bad bytes, a number out of range or of the wrong
+ * type, a negative LIMIT or OFFSET): the client's fault, whichever route let them through.
+ */
 export function isValueRejected(err: unknown): boolean {
   const code = (err as DbError)?.code;
-  return code === '54000' || code === '22021' || code === '22P05' || code === '22001' || code === '22003' || code === '22P02';
+  return VALUE_REJECTED.has(code ?? '');
 }
+
+const VALUE_REJECTED = new Set(['54000', '22021', '22P05', '22001', '22003', '22P02', '2201W', '2201X', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG']);
 
 const ATTEMPTS = 4;
 

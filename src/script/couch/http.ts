@@ -57,13 +57,15 @@ export function jsonParam(q: Query, ...names: string[]): unknown {
   return undefined;
 }
 
-export function intParam(q: Query, name: string, min = 0): number | undefined {
-  const v = q[name];
+/** An integer from `min` on, from a query string or a JSON body; undefined when absent. */
+export function intValue(v: unknown, name: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw badRequest(`Invalid value for ${name}: ${v}`);
+  const n = typeof v === 'number' || typeof v === 'string' ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw badRequest(`Invalid value for ${name}: ${String(v)}`);
   return n;
 }
+
+export const intParam = (q: Query, name: string, min = 0) => intValue(q[name], name, min);
 
 export async function dbOf(sc: ScriptContext, request: FastifyRequest): Promise<{ key: ScriptKey; target: CouchDatabase }> {
   const key = currentKey(request);

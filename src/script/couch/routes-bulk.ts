@@ -6,7 +6,7 @@ import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { latestFrom, sortLeaves, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
-import { dbOf, flag, intParam, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
+import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
 import { couchIdOf, couchIdSql, findDocs, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
 import { parseDoc, REV, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
 
@@ -121,7 +121,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
     const includeDocs = flag(q.include_docs) || body.include_docs === true;
     const descending = flag(q.descending);
-    const limit = intParam(q, 'limit') ?? (typeof body.limit === 'number' ? body.limit : undefined);
+    const limit = intParam(q, 'limit') ?? intValue(body.limit, 'limit');
     const skip = intParam(q, 'skip') ?? 0;
     const attachments = flag(q.attachments);
     const total = await sc.db
@@ -158,7 +158,8 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     if (typeof start === 'string') query = query.where(id, lo, start);
     if (typeof end === 'string') query = query.where(id, hi, end);
     query = query.orderBy(id, descending ? 'desc' : 'asc');
-    if (limit !== undefined) query = query.limit(limit);
+    // SQLite takes no OFFSET without a LIMIT.
+    if (limit !== undefined || skip) query = query.limit(limit ?? Number.MAX_SAFE_INTEGER);
     if (skip) query = query.offset(skip);
     if (limit === 0) return { total_rows, offset: skip, rows: [] };
     const rows = await query.execute();

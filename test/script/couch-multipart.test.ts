@@ -193,6 +193,36 @@ describe.each(DIALECTS)('CouchDB replicator dialect: multipart bodies and JSON-e
     expect((await couch('GET', '/mptarget/broken')).statusCode).toBe(404);
   });
 
+  it('never answers a 5xx to a mangled multipart body (seeded: truncated, bytes flipped, boundaries cut)', async () => {
+    let seed = 20261130;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const base = related({ _id: 'mangled', title: 'x', _attachments: { a: { content_type: 'text/plain', follows: true, length: 5 }, b: { content_type: 'text/plain', follows: true, encoding: 'gzip' } } }, [
+      { name: 'a', type: 'text/plain', data: Buffer.from('hello') },
+      { name: 'b', type: 'text/plain', data: gzipSync('world') },
+    ]);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 150; i++) {
+      const body = Buffer.from(base.body);
+      const mangled = [
+        () => body.subarray(0, rand(body.length)),
+        () => {
+          for (let k = 0; k < 1 + rand(8); k++) body[rand(body.length)] = rand(256);
+          return body;
+        },
+        () => Buffer.concat([body.subarray(0, rand(body.length)), body.subarray(rand(body.length))]),
+      ][rand(3)]();
+      const contentType = rand(5) === 0 ? `multipart/related; boundary=${'x'.repeat(rand(300))}` : base.contentType;
+      const res = await couch('PUT', `/mptarget/mangled${i}`, mangled, { 'content-type': contentType });
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      expect(res.statusCode, `case ${i}`).toBeLessThan(500);
+      if (res.statusCode >= 400) expect(res.json()).toEqual({ error: expect.any(String), reason: expect.any(String) });
+    }
+    expect(statuses.get(400)).toBeGreaterThan(0);
+  });
+
   it('reads the checkpointed sequence JSON-encoded, as CouchDB sends it, and still refuses a malformed one', async () => {
     const bare = (await couch('GET', '/mpsource/_changes?since=0&style=all_docs')).json();
     const quoted = (await couch('GET', `/mpsource/_changes?since=${encodeURIComponent('"0"')}&style=all_docs`)).json();

@@ -110,6 +110,14 @@ describe.each(DIALECTS)('CouchDB replicator dialect: multipart bodies and JSON-e
     expect(json[1]).toEqual({ missing: '9-deadbeef' });
   });
 
+  it('names possible_ancestors in _revs_diff (the leaves older than a missing revision), which the replicator sends back as atts_since', async () => {
+    const { r1, r2 } = await twoRevisions('mpsource', 'ancestors');
+    const diff = await couch('POST', '/mpsource/_revs_diff', { ancestors: [r1, r2, '3-cafe', '1-beef'], unknown: ['1-abc'] });
+    expect(diff.json()).toEqual({ ancestors: { missing: ['3-cafe', '1-beef'], possible_ancestors: [r2] }, unknown: { missing: ['1-abc'] } });
+    const older = await couch('POST', '/mpsource/_revs_diff', { ancestors: ['1-beef'] });
+    expect(older.json()).toEqual({ ancestors: { missing: ['1-beef'] } });
+  });
+
   it('sends a revision without attachments as a plain JSON part, and one document as multipart/related when asked', async () => {
     const rev = (await couch('PUT', '/mpsource/plain', { title: 'plain' })).json().rev;
     const res = await couch('GET', '/mpsource/plain?open_revs=all', undefined, { accept: 'multipart/mixed' });

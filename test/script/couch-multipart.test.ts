@@ -231,6 +231,20 @@ describe.each(DIALECTS)('CouchDB replicator dialect: multipart bodies and JSON-e
     expect(statuses.get(400)).toBeGreaterThan(0);
   });
 
+  it('takes document IDs up to 1,024 characters in URLs, and the same revision generations on both databases', async () => {
+    const id = `sensor/${'x'.repeat(1000)}/é`;
+    const put = await couch('PUT', `/mptarget/${encodeURIComponent(id)}`, { title: 'long' });
+    expect(put.statusCode).toBe(201);
+    expect((await couch('GET', `/mptarget/${encodeURIComponent(id)}`)).json()).toMatchObject({ _id: id, title: 'long' });
+    expect((await couch('GET', `/mptarget/${encodeURIComponent(`${id}y`.padEnd(1100, 'z'))}`)).statusCode).toBe(404);
+    const big = await couch('POST', '/mptarget/_bulk_docs', { new_edits: false, docs: [{ _id: 'gen', _rev: '999999999-abc', title: 'old' }] });
+    expect(big.statusCode).toBe(201);
+    expect((await couch('GET', '/mptarget/gen')).json()._rev).toBe('999999999-abc');
+    const tooBig = await couch('PUT', '/mptarget/gen2?new_edits=false', { _rev: '2147483648-abc', title: 'x' });
+    expect(tooBig.statusCode).toBe(400);
+    expect(tooBig.json().error).toBe('bad_request');
+  });
+
   it('reads the checkpointed sequence JSON-encoded, as CouchDB sends it, and still refuses a malformed one', async () => {
     const bare = (await couch('GET', '/mpsource/_changes?since=0&style=all_docs')).json();
     const quoted = (await couch('GET', `/mpsource/_changes?since=${encodeURIComponent('"0"')}&style=all_docs`)).json();

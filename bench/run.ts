@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { dialectsToRun } from './lib.js';
 
 const SUITES = ['lake', 'nodes', 'script', 'space', 'couch', 'bigfiles'] as const;
-/** Run only when named (`npm run bench -- fuzz`): not a benchmark, a search for 5xx. */
-const ON_REQUEST = ['fuzz'] as const;
+/** Run only when named (`npm run bench -- fuzz`, `-- crash`): not benchmarks, searches for 5xx and lost writes. */
+const ON_REQUEST = ['fuzz', 'crash'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function main() {

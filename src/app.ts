@@ -60,6 +60,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : nextRequestId();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    // Fastify's default (100 characters) refused longer path segments: CouchDB document IDs up to 1,024 characters,
+    // percent-encoded, must fit. Request lines stay bounded by Node's header limit.
+    routerOptions: { maxParamLength: 4096 },
     // Fastify's own answer to a request it cannot parse (431, 400, 408) closes the socket without saying so.
     clientErrorHandler: closingClientErrorHandler,
     // URLs Fastify cannot decode (e.g. "%ff") or route (a segment over maxParamLength) never reach a route or

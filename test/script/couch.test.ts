@@ -120,7 +120,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       // The root was only named: it is in the tree, without a body.
       expect((await couch('GET', `/docs/fork?rev=${root}`)).statusCode).toBe(404);
       expect((await couch('POST', '/docs/_revs_diff', { fork: [a, root, '3-cccccccccccccccccccccccccccccccc'] })).json()).toEqual({
-        fork: { missing: ['3-cccccccccccccccccccccccccccccccc'] },
+        fork: { missing: ['3-cccccccccccccccccccccccccccccccc'], possible_ancestors: expect.arrayContaining([a, b]) },
       });
 
       // Deleting the winning branch makes the other leaf win; the REST API follows.

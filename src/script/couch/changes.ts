@@ -44,6 +44,8 @@ function integer(v: unknown, name: string, min = 0): number | null {
 }
 
 function parseSince(v: unknown): number | 'now' {
+  // CouchDB's replicator sends the checkpointed sequence JSON-encoded (`since="12"`); PouchDB sends it bare.
+  if (typeof v === 'string' && v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
   if (v === undefined || v === '' || v === '0' || v === 0) return 0;
   if (v === 'now') return 'now';
   const text = String(v);

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { bytewiseText, dialectOf } from '../../core/db/dialect.js';
 import type { ScriptContext } from '../context.js';
-import { loadTrees } from '../documents/commit.js';
+import { loadLeaves, loadTrees } from '../documents/commit.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
-import { latestFrom, sortLeaves, type RevNode } from '../documents/tree.js';
+import { generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
@@ -105,11 +105,22 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
         .execute();
       for (const f of found) known.add(`${f.document_id} ${f.rev}`);
     }
-    const out: Record<string, { missing: string[] }> = {};
+    const missingOf = new Map<string, string[]>();
     for (const [id, revs] of asked) {
       const row = rows.get(id);
       const missing = revs.filter((r) => !row || (r !== row.rev && !known.has(`${row.id} ${r}`)));
-      if (missing.length) out[id] = { missing: [...new Set(missing)] };
+      if (missing.length) missingOf.set(id, [...new Set(missing)]);
+    }
+    // CouchDB's possible_ancestors: the document's leaves older than a missing revision. A replicator sends them
+    // to the source as atts_since, so that attachments this side already has are not sent again.
+    const branched = [...missingOf.keys()].map((id) => rows.get(id)).filter((row) => row !== undefined && row.branches > 0).map((row) => row!.id);
+    const leaves = branched.length ? await loadLeaves(sc.db, branched) : new Map<number, Leaf[]>();
+    const out: Record<string, { missing: string[]; possible_ancestors?: string[] }> = {};
+    for (const [id, missing] of missingOf) {
+      const row = rows.get(id);
+      const newest = Math.max(...missing.map((r) => (REV.test(r) ? generationOf(r) : 0)));
+      const ancestors = row ? (leaves.get(row.id) ?? [{ rev: row.rev }]).map((l) => l.rev).filter((r) => generationOf(r) < newest) : [];
+      out[id] = { missing, ...(ancestors.length && { possible_ancestors: ancestors }) };
     }
     return out;
   });

@@ -4,10 +4,11 @@ import type { ScriptContext } from '../context.js';
 import { writeTransaction } from '../db.js';
 import { loadLeaves, loadRevision, loadTrees, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
-import { latestFrom, leavesOf, sortLeaves } from '../documents/tree.js';
+import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, missing, notSupported, updateConflict } from './errors.js';
-import { boundedDepth, dbOf, flag, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { boundedDepth, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
 import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
 import { md5Digest, parseDoc, REV, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
@@ -28,13 +29,16 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
   for (const base of ['/:db/:docid', '/:db/_design/:ddoc']) {
     app.get(base, async (request, reply) => {
       const { target } = await dbOf(sc, request);
-      return reply.send(await readDoc(sc, target, idOf(request), request.query as Query));
+      const answer = await readDoc(sc, target, idOf(request), request.query as Query, request.headers.accept);
+      if ('multipart' in answer) return reply.type(answer.multipart.contentType).send(answer.multipart.stream);
+      return reply.send(answer.json);
     });
     app.put(base, async (request, reply) => {
       const { key, target } = await dbOf(sc, request);
       const q = request.query as Query;
       const newEdits = q.new_edits !== 'false';
-      const body = objectBody(request);
+      const contentType = request.headers['content-type'];
+      const body = isMultipartRelated(contentType) ? documentFromMultipart(contentType, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)) : objectBody(request);
       const rev = q.rev ?? ifMatch(request);
       if (rev !== undefined && body._rev === undefined) body._rev = rev;
       else if (rev !== undefined && body._rev !== rev) throw badRequest('Document rev from the request body and query string have different values');
@@ -207,12 +211,34 @@ async function revisionOrNull(sc: ScriptContext, row: DocumentRow, rev: string):
   }
 }
 
-/** GET /{db}/{docid} with CouchDB's options: rev, revs, open_revs, conflicts, latest, attachments. */
-async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: Query) {
+/** `atts_since`: a JSON array of revisions the client has (their attachments are not sent again). */
+function attsSinceOf(q: Query): string[] | undefined {
+  const v = jsonParam(q, 'atts_since');
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((r) => typeof r === 'string' && REV.test(r))) throw badRequest('atts_since must be a JSON array of revisions.');
+  return v as string[];
+}
+
+type DocAnswer = { json: unknown } | { multipart: { contentType: string; stream: NodeJS.ReadableStream } };
+
+/**
+ * GET /{db}/{docid} with CouchDB's options: rev, revs, open_revs, conflicts, latest, attachments, atts_since; as
+ * JSON, or as multipart (attachments following the JSON) when the client accepts it, as CouchDB's replicator does.
+ */
+async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: Query, accept: unknown): Promise<DocAnswer> {
   const row = await findDoc(sc.db, target.projectId, id);
   if (!row) throw missing();
   const revs = flag(q.revs);
-  const attachments = flag(q.attachments);
+  const attsSince = attsSinceOf(q);
+  const attachments = flag(q.attachments) || attsSince !== undefined;
+  // One revision as answered: stubs, with the attachments the client lacks marked `follows` (multipart) or inline.
+  const present = async (r: NewRevision, tree: RevNode[] | undefined, multipart: boolean, conflicts?: string[]): Promise<MultipartRevision> => {
+    const doc = await presentDoc(sc.blobs, id, r, { tree, revs, conflicts });
+    const follows = multipart || attachments ? markFollows(doc, r.attachments, attsSinceGeneration(tree, r.rev, attsSince)) : [];
+    if (!multipart) await inlineFollows(doc, follows, sc.blobs);
+    return { doc, follows: multipart ? follows : [] };
+  };
+
   if (q.open_revs !== undefined) {
     const tree = (await loadTrees(sc.db, [row.id])).get(row.id) ?? [];
     let wanted: string[];
@@ -229,17 +255,19 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
       wanted = parsed as string[];
       if (flag(q.latest)) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
     }
+    const multipart = wantsMultipart(accept, 'multipart/mixed');
     const bodies = await loadRevisions(sc.db, wanted.map((rev) => ({ documentId: row.id, rev })));
-    const out = [];
+    const out: (MultipartRevision | { missing: string })[] = [];
     for (const rev of wanted) {
       const r = revisionFrom(bodies, row.id, rev);
-      out.push(!r || r.pruned ? { missing: rev } : { ok: await presentDoc(sc.blobs, id, r, { tree, revs, attachments }) });
+      out.push(!r || r.pruned ? { missing: rev } : await present(r, tree, multipart));
     }
-    return out;
+    if (multipart) return { multipart: openRevsMultipart(out, sc.blobs) };
+    return { json: out.map((e) => ('missing' in e ? e : { ok: e.doc })) };
   }
 
   let rev: NewRevision;
-  let tree = revs ? (await loadTrees(sc.db, [row.id])).get(row.id) : undefined;
+  let tree = revs || attsSince ? (await loadTrees(sc.db, [row.id])).get(row.id) : undefined;
   if (q.rev !== undefined) {
     let wantedRev = validateRev(q.rev);
     if (flag(q.latest)) {
@@ -259,7 +287,8 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
     const leaves = (await loadLeaves(sc.db, [row.id])).get(row.id) ?? [];
     conflicts = sortLeaves(leaves).filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev);
   }
-  const doc = await presentDoc(sc.blobs, id, rev, { tree, revs, attachments, conflicts: flag(q.conflicts) ? conflicts : undefined });
-  return doc;
+  const multipart = attachments && wantsMultipart(accept, 'multipart/related');
+  const answer = await present(rev, tree, multipart, flag(q.conflicts) ? conflicts : undefined);
+  if (multipart && answer.follows.length) return { multipart: documentMultipart(answer, sc.blobs) };
+  return { json: answer.doc };
 }
-

@@ -16,7 +16,8 @@ import { bytes, findDocs } from './read.js';
 // (documents/commit.ts). new_edits:true makes the next revision of a leaf; new_edits:false (replicators)
 // grafts the given revision and its _revisions path into the tree, as CouchDB does.
 
-export const REV = /^[1-9][0-9]{0,9}-[0-9a-zA-Z]{1,64}$/;
+// Generations up to 999,999,999: both databases store them as 32-bit integers.
+export const REV = /^[1-9][0-9]{0,8}-[0-9a-zA-Z]{1,64}$/;
 const SPECIAL = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', '_deleted_conflicts', '_revs_info', '_local_seq']);
 
 /** Attachment data given inline, already stored in the blob store. */

@@ -101,6 +101,7 @@ function query(rng: Rng, s: CouchFuzzSetup): string {
   maybe(0.05, 'conflicts', () => rng.pick(FLAGS));
   maybe(0.05, 'deleted_conflicts', () => rng.pick(FLAGS));
   maybe(0.05, 'attachments', () => rng.pick(FLAGS));
+  maybe(0.05, 'atts_since', () => jsonish(rng, s));
   maybe(0.1, 'since', () => rng.pick(['0', 'now', '3', '5-g1AAAA', '-1', 'x', '1e20', '99999999999999999', '0-', '']));
   maybe(0.1, 'limit', () => rng.pick(['0', '1', '2', '-1', 'x', '1e3', '99999999999999999999']));
   maybe(0.05, 'skip', () => rng.pick(['0', '1', '-1', 'x', '99999999999999999999']));
@@ -203,8 +204,25 @@ function bodyFor(rng: Rng, path: string, method: string, s: CouchFuzzSetup): str
   }
   if (path.endsWith('/_revs_limit')) return rng.pick(['1', '1000', '0', '-1', '"x"', '1.5', '99999999999999999999']);
   if (path.includes('{att}') && method === 'PUT') return rng.chance(0.5) ? Buffer.from('attachment bytes') : Buffer.alloc(rng.int(3) * 70_000, 7);
+  if (method === 'PUT' && rng.chance(0.2)) return multipartDoc(rng, s);
   if (method === 'PUT' || method === 'POST') return JSON.stringify(docValue(rng, s, false));
   return undefined;
+}
+
+/** A document with attachments that follow, as CouchDB's replicator PUTs it (boundary MP_BOUNDARY), often broken. */
+const MP_BOUNDARY = 'fuzzb0undary';
+function multipartDoc(rng: Rng, s: CouchFuzzSetup): Buffer {
+  const names = Array.from({ length: rng.int(3) }, (_, i) => rng.pick([`f${i}`, ...ODD_ATT]));
+  const att = () => rng.pick<unknown>([{ follows: true, content_type: 'text/plain', length: 5 }, { follows: true, encoding: 'gzip' }, { follows: true, length: -1 }, { follows: 'yes' }, { stub: true }, evilValue(rng)]);
+  const doc = { ...(docValue(rng, s, rng.chance(0.5)) as object), _attachments: Object.fromEntries(names.map((n) => [n, att()])) };
+  const chunks = [`--${MP_BOUNDARY}\r\nContent-Type: application/json\r\n\r\n${rng.chance(0.9) ? JSON.stringify(doc) : rng.pick(RAW_BODIES)}`];
+  for (const name of names) {
+    if (rng.chance(0.1)) continue;
+    chunks.push(`\r\n--${MP_BOUNDARY}\r\nContent-Disposition: attachment; filename="${rng.chance(0.8) ? name : 'other'}"\r\n\r\n${rng.pick(['hello', '', '\x1f\x8b\x08garbage', 'x'.repeat(1000)])}`);
+  }
+  if (rng.chance(0.9)) chunks.push(`\r\n--${MP_BOUNDARY}--`);
+  const body = Buffer.from(chunks.join(''));
+  return rng.chance(0.15) ? body.subarray(0, rng.int(body.length)) : body;
 }
 
 function authHeaders(rng: Rng, s: CouchFuzzSetup): Record<string, string> {
@@ -236,9 +254,10 @@ function authHeaders(rng: Rng, s: CouchFuzzSetup): Record<string, string> {
 function headersFor(rng: Rng, s: CouchFuzzSetup, path: string, method: string, hasBody: boolean): Record<string, string> {
   const headers = authHeaders(rng, s);
   if (hasBody) headers['content-type'] = path.includes('{att}') ? rng.pick(ODD_CONTENT_TYPES) : rng.chance(0.85) ? 'application/json' : rng.pick(ODD_CONTENT_TYPES);
+  if (hasBody && method === 'PUT' && !path.includes('{att}') && rng.chance(0.2)) headers['content-type'] = `multipart/related; boundary="${MP_BOUNDARY}"`;
   if (rng.chance(0.1)) headers['if-match'] = rng.pick(['"1-abc"', revValue(rng, s), '*', 'x'.repeat(3000), '""']);
   if (rng.chance(0.05)) headers.origin = rng.pick(['https://app.example', 'null', 'x'.repeat(500)]);
-  if (rng.chance(0.05)) headers.accept = rng.pick(['multipart/mixed', 'application/json', 'text/event-stream', '*/*']);
+  if (rng.chance(0.1)) headers.accept = rng.pick(['multipart/mixed', 'multipart/related', 'application/json', 'text/event-stream', '*/*']);
   if (rng.chance(0.03)) headers.destination = rng.pick(['copy-1', '', '_local/x']);
   if (method === 'OPTIONS') headers['access-control-request-headers'] = 'authorization, content-type';
   return headers;

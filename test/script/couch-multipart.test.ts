@@ -245,6 +245,17 @@ describe.each(DIALECTS)('CouchDB replicator dialect: multipart bodies and JSON-e
     expect(tooBig.json().error).toBe('bad_request');
   });
 
+  it('answers a document GET and HEAD with its revision as the ETag, and lists design documents in _design_docs', async () => {
+    const rev = (await couch('PUT', '/mpsource/etagged', { title: 'e' })).json().rev;
+    for (const method of ['GET', 'HEAD']) expect((await couch(method, '/mpsource/etagged')).headers.etag).toBe(`"${rev}"`);
+    expect((await couch('GET', '/mpsource/etagged?open_revs=all')).headers.etag).toBeUndefined();
+    for (const id of ['_design/b', '_design/a']) expect((await couch('PUT', `/mpsource/${id}`, { views: {} })).statusCode).toBe(201);
+    const design = (await couch('GET', '/mpsource/_design_docs')).json();
+    expect(design.rows.map((r: { id: string }) => r.id)).toEqual(['_design/a', '_design/b']);
+    const reversed = (await couch('GET', '/mpsource/_design_docs?descending=true&limit=1')).json();
+    expect(reversed.rows.map((r: { id: string }) => r.id)).toEqual(['_design/b']);
+  });
+
   it('reads the checkpointed sequence JSON-encoded, as CouchDB sends it, and still refuses a malformed one', async () => {
     const bare = (await couch('GET', '/mpsource/_changes?since=0&style=all_docs')).json();
     const quoted = (await couch('GET', `/mpsource/_changes?since=${encodeURIComponent('"0"')}&style=all_docs`)).json();

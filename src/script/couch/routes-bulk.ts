@@ -182,6 +182,14 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     return { total_rows, offset: skip, rows: out };
   };
   app.get<{ Params: DbParams }>('/:db/_all_docs', allDocs);
+  // The design documents alone: _all_docs over their key range.
+  app.get<{ Params: DbParams }>('/:db/_design_docs', (request) => {
+    const q = request.query as Query;
+    const descending = flag(q.descending);
+    const [first, last] = descending ? ['"_design0"', '"_design/"'] : ['"_design/"', '"_design0"'];
+    request.query = { ...q, startkey: q.startkey ?? q.start_key ?? first, endkey: q.endkey ?? q.end_key ?? last };
+    return allDocs(request);
+  });
   app.post<{ Params: DbParams }>('/:db/_all_docs', allDocs);
 
   const changes = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {

@@ -31,6 +31,9 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const { target } = await dbOf(sc, request);
       const answer = await readDoc(sc, target, idOf(request), request.query as Query, request.headers.accept);
       if ('multipart' in answer) return reply.type(answer.multipart.contentType).send(answer.multipart.stream);
+      // One revision: its rev as the ETag, which clients read from a HEAD to learn the current revision.
+      const rev = (answer.json as { _rev?: unknown })._rev;
+      if (typeof rev === 'string') reply.header('etag', `"${rev}"`);
       return reply.send(answer.json);
     });
     app.put(base, async (request, reply) => {

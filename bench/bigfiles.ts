@@ -65,8 +65,11 @@ export async function run(_dialects: DialectName[]): Promise<void> {
         const log = () => {};
         const before = peakRssMb(target);
         let t = Date.now();
-        await upload(file, 'bench/lab/big', { env, out: quiet, log });
+        const timed = timedFetch();
+        await upload(file, 'bench/lab/big', { env, out: quiet, log, fetch: timed.fetch });
         const upMs = Date.now() - t;
+        const completeMs = timed.ms('/multipart/complete');
+        const initAt = timed.firstAt('/multipart/init') - t;
         const afterUp = peakRssMb(target);
         t = Date.now();
         await download('bench/lab/big/big.bin', join(work, 'back.bin'), { env, out: quiet, log });
@@ -76,6 +79,7 @@ export async function run(_dialects: DialectName[]): Promise<void> {
         const line = (what: string, ms: number, rss: number) =>
           `${name.padEnd(11)} ${what.padEnd(34)} ${rate(ms).toFixed(0).padStart(6)} MB/s (${((100 * rate(ms)) / rate(cpMs)).toFixed(0)}% of cp)  server peak RSS ${rss} MB${rss < RSS_LIMIT_MB ? '' : ` (OVER ${RSS_LIMIT_MB} MB)`}`;
         console.log(line(`dreamlake upload ${MB} MiB`, upMs, afterUp));
+        console.log(`${''.padEnd(12)}↳ client hash before init ${(initAt / 1000).toFixed(1)} s; complete ${(completeMs / 1000).toFixed(1)} s`);
         console.log(line(`dreamlake download ${MB} MiB (4 parts)`, downMs, afterDown));
         console.log(`${''.padEnd(12)}↳ server peak RSS before: ${before} MB`);
       } finally {
@@ -85,6 +89,21 @@ export async function run(_dialects: DialectName[]): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** fetch that records when requests to a path started and how long they took (the phases of an upload). */
+function timedFetch() {
+  const calls: { url: string; at: number; ms: number }[] = [];
+  return {
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      const at = Date.now();
+      const res = await fetch(input, init);
+      calls.push({ url: String(input instanceof Request ? input.url : input), at, ms: Date.now() - at });
+      return res;
+    }) as typeof fetch,
+    ms: (path: string) => calls.filter((c) => c.url.includes(path)).reduce((sum, c) => sum + c.ms, 0),
+    firstAt: (path: string) => Math.min(...calls.filter((c) => c.url.includes(path)).map((c) => c.at)),
+  };
 }
 
 function peakRssMb(target: BenchTarget): number {

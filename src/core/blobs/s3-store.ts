@@ -22,12 +22,13 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
 import {
   isSha256Hex,
+  verifyContent,
   type BlobEntry,
   type BlobInfo,
   type BlobStore,
+  type CompleteChecks,
   type PartInfo,
   type PartRef,
-  type PutChecks,
 } from './store.js';
 
 export interface S3StoreOptions {
@@ -48,7 +49,6 @@ export interface S3StoreOptions {
   copyPartSize?: number;
 }
 
-type Checks = PutChecks & { expectedSha256Prefix?: string };
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -156,7 +156,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     }
   };
 
-  const put = async (source: AsyncIterable<Uint8Array>, checks: Checks = {}): Promise<BlobInfo> => {
+  const put = async (source: AsyncIterable<Uint8Array>, checks: CompleteChecks = {}): Promise<BlobInfo> => {
     const counted = hashing(source, checks);
     // A body that fits in one part is read whole first: its hash is then known, and it goes straight to its
     // content address (no temp object, no copy).
@@ -410,7 +410,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
         const counted = hashing(out.Body as Readable, {});
         for (;;) if ((await counted.next()).done) break;
         info = counted.finish();
-        verify(info, checks);
+        verifyContent(info, checks);
       } catch (err) {
         await deleteKey(Key).catch(() => undefined);
         throw err;
@@ -441,7 +441,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
  * Iterates `source` while hashing and counting; the size limit is enforced as bytes arrive, a broken source
  * becomes a 400 `upload_interrupted`. `finish()` runs the remaining checks and answers the digest.
  */
-function hashing(source: AsyncIterable<Uint8Array>, checks: Checks) {
+function hashing(source: AsyncIterable<Uint8Array>, checks: CompleteChecks) {
   const hash = createHash('sha256');
   const it = source[Symbol.asyncIterator]();
   let size = 0;
@@ -466,22 +466,10 @@ function hashing(source: AsyncIterable<Uint8Array>, checks: Checks) {
     failure: () => failed,
     finish(): BlobInfo {
       const info = { sha256: hash.digest('hex'), size };
-      verify(info, checks);
+      verifyContent(info, checks);
       return info;
     },
   };
-}
-
-function verify(info: BlobInfo, checks: Checks) {
-  if (checks.expectedSize !== undefined && info.size !== checks.expectedSize) {
-    throw badRequest(`Received ${info.size} bytes but ${checks.expectedSize} were announced.`, 'size_mismatch');
-  }
-  if (checks.expectedSha256 !== undefined && checks.expectedSha256 !== info.sha256) {
-    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${info.sha256}, not the announced ${checks.expectedSha256}.`);
-  }
-  if (checks.expectedSha256Prefix !== undefined && !info.sha256.startsWith(checks.expectedSha256Prefix.toLowerCase())) {
-    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${info.sha256}, which does not start with the announced ${checks.expectedSha256Prefix}.`);
-  }
 }
 
 async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError, badRequest, payloadTooLarge } from '../errors.js';
+import { collectingEvery } from '../memory.js';
 import type { PutChecks } from './store.js';
 
 /**
@@ -17,6 +18,7 @@ export async function copyDigesting(
   position?: number,
 ): Promise<{ digest: string; size: number }> {
   const hash = createHash(algorithm);
+  const collect = collectingEvery();
   let size = 0;
   // Iterated by hand so that a failed check does not destroy the request stream: the error response can
   // still reach the client before the connection closes.
@@ -36,6 +38,7 @@ export async function copyDigesting(
       throw payloadTooLarge(`The ${what} is larger than the limit of ${checks.maxBytes} bytes.`);
     }
     hash.update(chunk);
+    collect(chunk.length);
     await writeAll(fh, chunk, position === undefined ? undefined : position + size - chunk.length);
   }
   if (checks.expectedSize !== undefined && size !== checks.expectedSize) {

@@ -20,6 +20,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
+import { collectingEvery } from '../memory.js';
 import {
   isSha256Hex,
   verifyContent,
@@ -443,6 +444,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
  */
 function hashing(source: AsyncIterable<Uint8Array>, checks: CompleteChecks) {
   const hash = createHash('sha256');
+  const collect = collectingEvery();
   const it = source[Symbol.asyncIterator]();
   let size = 0;
   let failed: AppError | undefined;
@@ -461,6 +463,7 @@ function hashing(source: AsyncIterable<Uint8Array>, checks: CompleteChecks) {
         throw (failed = payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`));
       }
       hash.update(chunk);
+      collect(chunk.length);
       return { done: false, value: chunk };
     },
     failure: () => failed,

@@ -44,9 +44,9 @@ export interface S3StoreOptions {
   secretAccessKey?: string;
   /** Part size of the store's own multipart writes (put, copies); at least 5 MiB. Default 8 MiB. */
   partSize?: number;
-  /** Objects larger than this are copied with UploadPartCopy instead of one CopyObject (S3's limit: 5 GiB). */
+  /** Objects larger than this are copied as UploadPartCopy ranges, 4 at a time, not one CopyObject. Default 256 MiB, at most 5 GiB (S3's limit). */
   maxCopyObjectBytes?: number;
-  /** Part size of those part copies. Default 1 GiB. */
+  /** Part size of those part copies. Default 128 MiB. */
   copyPartSize?: number;
 }
 
@@ -55,6 +55,8 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const STAGING_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*){0,8}$/;
 const MAX_PART_NUMBER = 10_000;
+/** Part copies in flight: a server copies ranges in parallel faster than one object (Swift: 227 vs 182 MB/s for 5 GiB). */
+const PARALLEL_COPIES = 4;
 
 /**
  * Blobs in an S3 bucket (AWS, or any S3 API: Swift's s3api, Ceph, MinIO…). Keys under the configured prefix:
@@ -84,8 +86,8 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
   const Bucket = options.bucket;
   const prefix = options.prefix;
   const partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
-  const maxCopyObjectBytes = options.maxCopyObjectBytes ?? 5 * GiB;
-  const copyPartSize = Math.max(5 * MiB, options.copyPartSize ?? GiB);
+  const maxCopyObjectBytes = Math.min(5 * GiB, options.maxCopyObjectBytes ?? 256 * MiB);
+  const copyPartSize = Math.max(5 * MiB, options.copyPartSize ?? 128 * MiB);
 
   const blobKey = (sha256: string) => {
     if (!isSha256Hex(sha256)) throw badRequest('Not a sha256 digest.');
@@ -110,7 +112,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
 
   const deleteKey = (Key: string) => client.send(new DeleteObjectCommand({ Bucket, Key }));
 
-  /** Server-side copy; past the single-copy limit, a multipart upload of UploadPartCopy ranges. */
+  /** Server-side copy; past `maxCopyObjectBytes`, a multipart upload of UploadPartCopy ranges copied in parallel. */
   const copy = async (from: string, to: string, size: number) => {
     const CopySource = `${Bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
     if (size <= maxCopyObjectBytes) {
@@ -118,16 +120,19 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
       return;
     }
     const each = Math.max(copyPartSize, Math.ceil(size / MAX_PART_NUMBER));
+    const count = Math.ceil(size / each);
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: to, ContentType: 'application/octet-stream' }));
     try {
       const parts: CompletedPart[] = [];
-      for (let start = 0, n = 1; start < size; start += each, n++) {
-        const end = Math.min(size, start + each) - 1;
-        const out = await client.send(
-          new UploadPartCopyCommand({ Bucket, Key: to, UploadId, PartNumber: n, CopySource, CopySourceRange: `bytes=${start}-${end}` }),
-        );
-        parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
-      }
+      let next = 0;
+      const copier = async () => {
+        for (let i = next++; i < count; i = next++) {
+          const range = `bytes=${i * each}-${Math.min(size, (i + 1) * each) - 1}`;
+          const out = await client.send(new UploadPartCopyCommand({ Bucket, Key: to, UploadId, PartNumber: i + 1, CopySource, CopySourceRange: range }));
+          parts[i] = { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_COPIES, count) }, copier));
       await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (err) {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key: to, UploadId })).catch(() => undefined);

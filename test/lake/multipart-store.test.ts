@@ -95,6 +95,24 @@ describe('filesystem multipart layout', () => {
     expect(readFileSync(blobPath(root, content)).equals(content)).toBe(true);
   });
 
+  it('never renames a staging file that a part write may still reach: it copies instead, and a write during a complete gets its own file', async () => {
+    const { root, store } = fsStore();
+    const content = randomBytes(PART * 2);
+    const uploadId = await store.createMultipart('k', 'video/mp4', { partSize: PART });
+    const parts = [await send(store, uploadId, 1, content.subarray(0, PART)), await send(store, uploadId, 2, content.subarray(PART))];
+    const dir = join(root, 'staging', uploadId);
+    writeFileSync(join(dir, 's00003.lock'), ''); // part 3 being written
+    const { ino } = statSync(join(dir, 'data'));
+    expect((await store.completeMultipart('k', uploadId, parts)).sha256).toBe(sha256(content));
+    expect(statSync(blobPath(root, content)).ino).not.toBe(ino);
+    expect(readFileSync(blobPath(root, content)).equals(content)).toBe(true);
+
+    const other = await store.createMultipart('k', 'video/mp4', { partSize: PART });
+    writeFileSync(join(root, 'staging', other, 'completing.lock'), ''); // a complete in progress
+    await send(store, other, 1, content.subarray(0, PART));
+    expect(readdirSync(join(root, 'staging', other)).filter((f) => /^[ps]00001-/.test(f)).map((f) => f[0])).toEqual(['p']);
+  });
+
   it('takes a part re-sent with different bytes in place of the first, and refuses the first one\'s ETag', async () => {
     const { root, store } = fsStore();
     const content = randomBytes(PART + 10);

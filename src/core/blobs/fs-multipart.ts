@@ -13,6 +13,8 @@ type Adopt = (file: string, size: number, checks: CompleteChecks) => Promise<Blo
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const PART_FILE = /^p(\d{5})-([0-9a-f]{32})$/;
 const SLOT_MARK = /^s(\d{5})-([0-9a-f]{32})-(\d+)$/;
+const SLOT_LOCK = /^s\d{5}\.lock$/;
+const COMPLETING = 'completing.lock';
 export const MAX_PART_NUMBER = 10_000;
 
 interface Meta {
@@ -33,8 +35,9 @@ interface Staged extends PartInfo {
  * (longer, length unknown, or its slot busy with a concurrent write of the same number) goes to a file of its
  * own, `p<n>-<md5>`. ETags and sizes are in the names, so listing reads no content. A re-sent part replaces the
  * earlier one. When the parts completed are exactly slots 1..N, all but the last full, `data` already is the
- * file: completing hashes it once and renames it into its content address (no copy). Otherwise the parts are
- * streamed, in order, through `put`. Either way a failed check stores nothing and keeps the staged upload.
+ * file: completing hashes it once and renames it into its content address (no copy), holding `completing.lock`
+ * so that no slot write can reach the file that becomes a blob. Otherwise (or while slot writes are in flight) the
+ * parts are streamed, in order, through `put`. Either way a failed check stores nothing and keeps the staged upload.
  */
 export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt }): Omit<MultipartBlobs, 'presignPart' | 'presignGet'> & {
   sweepStaging(olderThan: Date): Promise<number>;
@@ -120,16 +123,28 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
     }
   };
 
-  /** Slot `n` for one writer at a time: a concurrent write of the same part number gets null (and its own file). */
+  /**
+   * Slot `n` for one writer at a time, and never while `data` is being completed: otherwise null (the part then
+   * goes to a file of its own). A writer and a complete each create their own lock file, then look for the
+   * other's, so at least one of them sees the other: no write can reach `data` once it is (about to be) a blob.
+   */
   const claimSlot = async (dir: string, n: number): Promise<(() => Promise<void>) | null> => {
-    const lock = join(dir, `s${pad(n)}.lock`);
-    try {
-      await (await open(lock, 'wx', 0o600)).close();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
-      throw err;
+    const release = await lock(join(dir, `s${pad(n)}.lock`));
+    if (release && (await exists(join(dir, COMPLETING)))) {
+      await release();
+      return null;
     }
-    return () => unlink(lock).catch(() => undefined);
+    return release;
+  };
+
+  /** `data` for completing in place: null while slot writes are in flight (or another complete holds it). */
+  const claimData = async (dir: string): Promise<(() => Promise<void>) | null> => {
+    const release = await lock(join(dir, COMPLETING));
+    if (release && (await readdir(dir)).some((name) => SLOT_LOCK.test(name))) {
+      await release();
+      return null;
+    }
+    return release;
   };
 
   return {
@@ -180,15 +195,20 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
         throw badRequest(`The parts hold ${size} bytes, not the announced ${checks.expectedSize}.`, 'size_mismatch');
       }
       const inPlace = chosen.every((p, i) => !p.file && p.partNumber === i + 1 && (i === chosen.length - 1 || p.size === partSize));
-      const info = await (inPlace
-        ? store.adopt(join(dir, 'data'), size, checks)
-        : store.put(concat(chosen.map((p) => (p.file ? { file: p.file, start: 0, size: p.size } : { file: join(dir, 'data'), start: (p.partNumber - 1) * partSize!, size: p.size }))), checks)
-      ).catch((err: unknown) => {
+      const release = inPlace ? await claimData(dir) : null;
+      try {
+        // Copying (and hashing the copy) is safe whatever writes still reach `data`; renaming it needs the claim.
+        const info = await (release
+          ? store.adopt(join(dir, 'data'), size, checks)
+          : store.put(concat(chosen.map((p) => (p.file ? { file: p.file, start: 0, size: p.size } : { file: join(dir, 'data'), start: (p.partNumber - 1) * partSize!, size: p.size }))), checks));
+        await rm(dir, { recursive: true, force: true });
+        return info;
+      } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changedWhileCompleting();
         throw err;
-      });
-      await rm(dir, { recursive: true, force: true });
-      return info;
+      } finally {
+        await release?.();
+      }
     },
 
     async abortMultipart(key, uploadId) {
@@ -217,6 +237,19 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
     },
   };
 }
+
+/** Creates `path` exclusively: its remover, or null when it exists already. */
+async function lock(path: string): Promise<(() => Promise<void>) | null> {
+  try {
+    await (await open(path, 'wx', 0o600)).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw err;
+  }
+  return () => unlink(path).catch(() => undefined);
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
 
 export const uploadGone = () => notFound('The staged upload does not exist (completed, aborted or expired).');
 

@@ -239,13 +239,24 @@ async function downloadFile(
             }
             if (!res.body) throw new RemoteError('empty answer');
             let position = start;
+            // The body comes in chunks of tens of KiB: written 1 MiB at a time, far fewer writes wait on the disk.
+            let pending: Uint8Array[] = [];
+            let pendingBytes = 0;
+            const flush = async () => {
+              await writeAt(fh, Buffer.concat(pending), position - pendingBytes);
+              pending = [];
+              pendingBytes = 0;
+            };
             for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
               if (position + chunk.length > end + 1) throw new RemoteError('the server sent more bytes than asked for');
-              await writeAt(fh, chunk, position);
+              pending.push(chunk);
+              pendingBytes += chunk.length;
               position += chunk.length;
+              if (pendingBytes >= MiB) await flush();
               got += chunk.length;
               progress.add(node.path, chunk.length);
             }
+            if (pendingBytes) await flush();
             if (position !== end + 1) throw new RemoteError(`part ${i + 1} ended after ${position - start} of ${end - start + 1} bytes`);
           }
           done.add(i);

@@ -131,6 +131,18 @@ describe('filesystem multipart layout', () => {
     expect(readFileSync(blobPath(root, content)).equals(content)).toBe(true);
   });
 
+  it('keeps a received part when a re-send of it breaks off', async () => {
+    const { store } = fsStore();
+    const uploadId = await store.createMultipart('k', 'video/mp4', { partSize: PART });
+    const first = await send(store, uploadId, 1, randomBytes(PART), false); // length unknown: a file of its own
+    async function* broken() {
+      yield randomBytes(100);
+      throw new Error('connection reset');
+    }
+    await expect(store.putPart('k', uploadId, 1, broken(), { expectedSize: PART })).rejects.toMatchObject({ status: 400 });
+    expect(await store.listParts('k', uploadId)).toEqual([first]);
+  });
+
   it('stores identical content once: a second upload of it replaces the blob with the same bytes', async () => {
     const { root, store } = fsStore();
     const content = randomBytes(PART + 1);

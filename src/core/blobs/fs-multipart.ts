@@ -74,9 +74,9 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
     return byNumber;
   };
 
-  /** Removes the records of part `n` other than `keep` (a re-sent part replaces the earlier one). */
-  const dropOthers = async (dir: string, n: number, keep?: string) => {
-    const prefixes = [`p${pad(n)}-`, `s${pad(n)}-`];
+  /** Removes the records of part `n` (only its slot's with `slotOnly`) other than `keep`: a re-sent part replaces the earlier one. */
+  const dropOthers = async (dir: string, n: number, keep?: string, slotOnly = false) => {
+    const prefixes = slotOnly ? [`s${pad(n)}-`] : [`p${pad(n)}-`, `s${pad(n)}-`];
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (name !== keep && prefixes.some((p) => name.startsWith(p)) && !name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined);
     }
@@ -84,7 +84,7 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
 
   /** Part `n` written in place into `data`; its marker appears only once its bytes are durable. */
   const putInSlot = async (dir: string, n: number, partSize: number, source: AsyncIterable<Uint8Array>, checks: PutChecks): Promise<PartInfo> => {
-    await dropOthers(dir, n); // its slot is about to change: until the marker is back, part n is not there
+    await dropOthers(dir, n, undefined, true); // its slot is about to change: until the marker is back, it holds no part
     const fh = await open(join(dir, 'data'), constants.O_RDWR | constants.O_CREAT, 0o600);
     let info: PartInfo;
     try {

@@ -12,6 +12,7 @@ import { download } from '../src/cli/client/download.js';
 import { saveCredentials } from '../src/cli/client/remote.js';
 import { upload } from '../src/cli/client/upload.js';
 import { startTarget, type BenchTarget, type DialectName } from './lib.js';
+import { measureS3Ceiling } from './s3-ceiling.js';
 
 const MB = Number(process.env.DREAMLAKE_BENCH_BIGFILE_MB ?? 1024);
 const BYTES = MB * 1024 * 1024;
@@ -50,6 +51,12 @@ export async function run(_dialects: DialectName[]): Promise<void> {
           DREAMLAKE_S3_SECRET_ACCESS_KEY: process.env.DREAMLAKE_TEST_S3_SECRET_ACCESS_KEY ?? 'testing',
         },
       ]);
+      const c = await measureS3Ceiling(file, BYTES, process.env);
+      console.log(
+        `Swift's own S3 API, without DreamLake (its ceiling): 10 MiB parts PUT 4 at a time ${rate(c.putMs).toFixed(0)} MB/s, ` +
+          `CompleteMultipartUpload ${(c.completeMs / 1000).toFixed(1)} s, one GET ${rate(c.getMs).toFixed(0)} MB/s, 4 ranged GETs ${rate(c.rangedGetMs).toFixed(0)} MB/s, ` +
+          `CopyObject ${rate(c.copyMs).toFixed(0)} MB/s, 4 UploadPartCopy ${rate(c.partCopyMs).toFixed(0)} MB/s`,
+      );
     } else {
       console.log('(S3 skipped: run `eval "$(scripts/s3-swift.sh start)"` to include Swift)');
     }
@@ -65,8 +72,11 @@ export async function run(_dialects: DialectName[]): Promise<void> {
         const log = () => {};
         const before = peakRssMb(target);
         let t = Date.now();
-        await upload(file, 'bench/lab/big', { env, out: quiet, log });
+        const timed = timedFetch();
+        await upload(file, 'bench/lab/big', { env, out: quiet, log, fetch: timed.fetch });
         const upMs = Date.now() - t;
+        const completeMs = timed.ms('/multipart/complete');
+        const initAt = timed.firstAt('/multipart/init') - t;
         const afterUp = peakRssMb(target);
         t = Date.now();
         await download('bench/lab/big/big.bin', join(work, 'back.bin'), { env, out: quiet, log });
@@ -76,6 +86,7 @@ export async function run(_dialects: DialectName[]): Promise<void> {
         const line = (what: string, ms: number, rss: number) =>
           `${name.padEnd(11)} ${what.padEnd(34)} ${rate(ms).toFixed(0).padStart(6)} MB/s (${((100 * rate(ms)) / rate(cpMs)).toFixed(0)}% of cp)  server peak RSS ${rss} MB${rss < RSS_LIMIT_MB ? '' : ` (OVER ${RSS_LIMIT_MB} MB)`}`;
         console.log(line(`dreamlake upload ${MB} MiB`, upMs, afterUp));
+        console.log(`${''.padEnd(12)}↳ client hash before init ${(initAt / 1000).toFixed(1)} s; complete ${(completeMs / 1000).toFixed(1)} s`);
         console.log(line(`dreamlake download ${MB} MiB (4 parts)`, downMs, afterDown));
         console.log(`${''.padEnd(12)}↳ server peak RSS before: ${before} MB`);
       } finally {
@@ -85,6 +96,21 @@ export async function run(_dialects: DialectName[]): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** fetch that records when requests to a path started and how long they took (the phases of an upload). */
+function timedFetch() {
+  const calls: { url: string; at: number; ms: number }[] = [];
+  return {
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      const at = Date.now();
+      const res = await fetch(input, init);
+      calls.push({ url: String(input instanceof Request ? input.url : input), at, ms: Date.now() - at });
+      return res;
+    }) as typeof fetch,
+    ms: (path: string) => calls.filter((c) => c.url.includes(path)).reduce((sum, c) => sum + c.ms, 0),
+    firstAt: (path: string) => Math.min(...calls.filter((c) => c.url.includes(path)).map((c) => c.at)),
+  };
 }
 
 function peakRssMb(target: BenchTarget): number {

@@ -83,8 +83,8 @@ export async function startTarget(dialect: DialectName, extraEnv: NodeJS.Process
 
 /** The real CLI server on core 0, with `env` (a target's, perhaps changed); resolves once it listens. */
 export async function spawnServer(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  // The same V8 flag as bin/dreamlake.js's shebang and `npm start`, so the figures are those users get.
-  const args = ['--max-semi-space-size=2', ...nodeArgs, 'bin/dreamlake.js', 'serve', '--port', '0'];
+  // The same V8 flags as bin/dreamlake.js's shebang and `npm start`, so the figures are those users get.
+  const args = ['--max-semi-space-size=2', '--expose-gc', ...nodeArgs, 'bin/dreamlake.js', 'serve', '--port', '0'];
   const child = hasTaskset
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// A small young generation keeps the server's memory flat while it streams large files (see README).
+#!/usr/bin/env -S node --max-semi-space-size=2 --expose-gc
+// A small young generation, and young collections while big files stream (core/memory.ts), keep the server's memory flat (see README).
 const entry = new URL('../dist/cli/main.js', import.meta.url);
 
 import(entry.href).then(

@@ -28,7 +28,7 @@ export function multipartContract(
   const partSize = options.minPartSize ?? 1024;
   const send = async (store: BlobStore, key: string, uploadId: string, n: number, bytes: Buffer) => {
     const url = await store.presignPart(key, uploadId, n, 600);
-    if (url === null) return store.putPart(key, uploadId, n, Readable.from([bytes]));
+    if (url === null) return store.putPart(key, uploadId, n, Readable.from([bytes]), { expectedSize: bytes.length });
     const res = await fetch(url, { method: 'PUT', body: new Uint8Array(bytes) });
     if (!res.ok) throw new Error(`part ${n}: ${res.status}`);
     return { partNumber: n, etag: String(res.headers.get('etag')).replace(/"/g, ''), size: bytes.length };
@@ -40,7 +40,7 @@ export function multipartContract(
       const content = randomBytes(partSize * 2 + 17);
       const pieces = [content.subarray(0, partSize), content.subarray(partSize, 2 * partSize), content.subarray(2 * partSize)];
       const key = `uploads/test/${randomBytes(8).toString('hex')}`;
-      const uploadId = await store.createMultipart(key, 'application/octet-stream');
+      const uploadId = await store.createMultipart(key, 'application/octet-stream', { partSize });
       await send(store, key, uploadId, 2, randomBytes(partSize)); // replaced below
       const sent = await Promise.all([3, 1, 2].map((n) => send(store, key, uploadId, n, pieces[n - 1])));
       for (const part of sent) expect(part.etag).toBe(md5(pieces[part.partNumber - 1]));
@@ -51,7 +51,7 @@ export function multipartContract(
       let staged = { uploadId, parts: listed as { partNumber: number; etag: string }[] };
       if (options.checksumMismatchDiscards) {
         await expect(store.listParts(key, uploadId)).rejects.toMatchObject({ status: 404 });
-        const again = await store.createMultipart(key, 'application/octet-stream');
+        const again = await store.createMultipart(key, 'application/octet-stream', { partSize });
         staged = { uploadId: again, parts: await Promise.all([1, 2, 3].map((n) => send(store, key, again, n, pieces[n - 1]))) };
       }
       const info = await store.completeMultipart(key, staged.uploadId, staged.parts, { expectedSha256Prefix: sha256(content).slice(0, 16), expectedSize: content.length });

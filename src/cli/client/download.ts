@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Progress, formatBytes, type ProgressSink } from './progress.js';
 import { configDir, errorOf, filesBelow, loadCredentials, lookup, parseTarget, Remote, RemoteError, type Fetch, type RemoteNode } from './remote.js';
@@ -101,9 +100,54 @@ async function alreadyThere(dest: string, node: RemoteNode): Promise<boolean> {
 }
 
 export async function hashFile(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    await hashRange(fh, hash, Buffer.allocUnsafe(MiB), 0, (await fh.stat()).size);
+    return hash.digest('hex');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Feeds `length` bytes of `fh` from `start` to `hash` through `buffer` (reused: gigabytes make no garbage). */
+async function hashRange(fh: FileHandle, hash: Hash, buffer: Buffer, start: number, length: number) {
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, length - done), start + done);
+    if (!bytesRead) throw new Error('the file ended early');
+    hash.update(buffer.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+}
+
+/**
+ * The sha256 of a file whose chunks arrive in any order: each time the chunks from the first unhashed one on are
+ * there, they are read back (from the page cache) and hashed, so hashing overlaps the download instead of
+ * following it.
+ */
+function inOrderHasher(fh: FileHandle, size: number, chunkSize: number, done: Set<number>) {
+  const chunks = Math.max(1, Math.ceil(size / chunkSize));
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const buffer = Buffer.allocUnsafe(Math.min(MiB, Math.max(1, size)));
+  let next = 0;
+  let running: Promise<void> = Promise.resolve();
+  const advance = () => {
+    running = running.then(async () => {
+      for (; next < chunks && done.has(next); next++) await hashRange(fh, hash, buffer, next * chunkSize, chunkBytes(next, chunkSize, size));
+    });
+    running.catch(() => undefined); // a failed read surfaces in digest()
+    return running;
+  };
+  return {
+    advance,
+    /** Waits for the reads in flight (before the file is closed), whatever became of them. */
+    settled: () => running.catch(() => undefined),
+    async digest() {
+      await advance();
+      if (next < chunks) throw new Error(`chunk ${next + 1} is missing`);
+      return hash.digest('hex');
+    },
+  };
 }
 
 /** Where the bytes come from: a signed URL when the server offers one (no header needed), else the content route. */
@@ -153,6 +197,8 @@ async function downloadFile(
   const chunks = Math.max(1, Math.ceil(size / state.chunkSize));
   const done = new Set(state.done);
   const fh = await open(state.tmp, (await stat(state.tmp).catch(() => null)) ? 'r+' : 'w+', 0o600);
+  const hasher = inOrderHasher(fh, size, state.chunkSize, done);
+  let actual: string;
   // Parts finish concurrently: saves are chained, and each replaces the file whole (temp file, rename).
   let saving: Promise<void> = Promise.resolve();
   const saveState = () =>
@@ -193,16 +239,28 @@ async function downloadFile(
             }
             if (!res.body) throw new RemoteError('empty answer');
             let position = start;
+            // The body comes in chunks of tens of KiB: written 1 MiB at a time, far fewer writes wait on the disk.
+            let pending: Uint8Array[] = [];
+            let pendingBytes = 0;
+            const flush = async () => {
+              await writeAt(fh, Buffer.concat(pending), position - pendingBytes);
+              pending = [];
+              pendingBytes = 0;
+            };
             for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
               if (position + chunk.length > end + 1) throw new RemoteError('the server sent more bytes than asked for');
-              await writeAt(fh, chunk, position);
+              pending.push(chunk);
+              pendingBytes += chunk.length;
               position += chunk.length;
+              if (pendingBytes >= MiB) await flush();
               got += chunk.length;
               progress.add(node.path, chunk.length);
             }
+            if (pendingBytes) await flush();
             if (position !== end + 1) throw new RemoteError(`part ${i + 1} ended after ${position - start} of ${end - start + 1} bytes`);
           }
           done.add(i);
+          void hasher.advance();
           await saveState();
         } catch (err) {
           progress.undo(node.path, got);
@@ -213,10 +271,11 @@ async function downloadFile(
     await Promise.all(Array.from({ length: Math.min(options.parallel ?? 4, todo.length || 1) }, worker));
     if (failure) throw failure;
     await fh.sync();
+    actual = await hasher.digest();
   } finally {
+    await hasher.settled();
     await fh.close();
   }
-  const actual = await hashFile(state.tmp);
   if (actual !== sha256) {
     await rm(state.tmp, { force: true });
     await rm(statePath, { force: true });
@@ -230,7 +289,7 @@ function chunkBytes(i: number, chunkSize: number, size: number): number {
   return Math.max(0, Math.min(size, (i + 1) * chunkSize) - i * chunkSize);
 }
 
-async function writeAt(fh: import('node:fs/promises').FileHandle, chunk: Uint8Array, position: number) {
+async function writeAt(fh: FileHandle, chunk: Uint8Array, position: number) {
   for (let offset = 0; offset < chunk.length; ) {
     const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset, position + offset);
     offset += bytesWritten;

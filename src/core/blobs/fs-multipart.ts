@@ -1,25 +1,45 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { copyDigesting } from './copy.js';
-import type { BlobInfo, MultipartBlobs, PartInfo, PartRef, PutChecks } from './store.js';
+import type { BlobInfo, CompleteChecks, MultipartBlobs, PartInfo, PartRef, PutChecks } from './store.js';
 
-type Put = (source: AsyncIterable<Uint8Array>, checks?: PutChecks & { expectedSha256Prefix?: string }) => Promise<BlobInfo>;
+type Put = (source: AsyncIterable<Uint8Array>, checks?: CompleteChecks) => Promise<BlobInfo>;
+/** Makes the first `size` bytes of `file` a blob without copying them (hashed, checked, renamed into place). */
+type Adopt = (file: string, size: number, checks: CompleteChecks) => Promise<BlobInfo>;
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const PART_FILE = /^p(\d{5})-([0-9a-f]{32})$/;
+const SLOT_MARK = /^s(\d{5})-([0-9a-f]{32})-(\d+)$/;
+const SLOT_LOCK = /^s\d{5}\.lock$/;
+const COMPLETING = 'completing.lock';
 export const MAX_PART_NUMBER = 10_000;
 
+interface Meta {
+  key: string;
+  partSize?: number;
+}
+
+/** A received part: in its slot of `data` (at (n-1)·partSize) or in a file of its own. */
+interface Staged extends PartInfo {
+  mtimeMs: number;
+  file?: string;
+}
+
 /**
- * Multipart staging on the filesystem: `<root>/staging/<uploadId>/` holds `meta.json` (the key it belongs to)
- * and one file per received part, named `p<number>-<md5>`: the ETag is in the name, so listing the parts reads
- * no content, and a re-sent part lands beside the old one (written to a temp file, renamed) before the old
- * one is removed. Completing streams the parts named by the client, in order, through `put` (which hashes,
- * checks and renames into the content address): nothing is held in memory, and a failed check stores nothing.
+ * Multipart staging on the filesystem: `<root>/staging/<uploadId>/` holds `meta.json` (the key it belongs to and
+ * the part size clients were told) and the parts. A part of at most that size, with a known length, is written
+ * in place into `data` at (n-1)·partSize and recorded by an empty marker `s<n>-<md5>-<size>`; any other part
+ * (longer, length unknown, or its slot busy with a concurrent write of the same number) goes to a file of its
+ * own, `p<n>-<md5>`. ETags and sizes are in the names, so listing reads no content. A re-sent part replaces the
+ * earlier one. When the parts completed are exactly slots 1..N, all but the last full, `data` already is the
+ * file: completing hashes it once and renames it into its content address (no copy), holding `completing.lock`
+ * so that no slot write can reach the file that becomes a blob. Otherwise (or while slot writes are in flight) the
+ * parts are streamed, in order, through `put`. Either way a failed check stores nothing and keeps the staged upload.
  */
-export function createFsMultipart(root: string, put: Put): Omit<MultipartBlobs, 'presignPart' | 'presignGet'> & {
+export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt }): Omit<MultipartBlobs, 'presignPart' | 'presignGet'> & {
   sweepStaging(olderThan: Date): Promise<number>;
 } {
   const stagingRoot = join(root, 'staging');
@@ -29,107 +49,185 @@ export function createFsMultipart(root: string, put: Put): Omit<MultipartBlobs, 
     return join(stagingRoot, uploadId);
   };
 
-  /** The staged upload's folder, checked to belong to `key` (anything else is as good as missing). */
-  const stagedDir = async (key: string, uploadId: string) => {
+  /** The staged upload's folder and meta, checked to belong to `key` (anything else is as good as missing). */
+  const staged = async (key: string, uploadId: string) => {
     const dir = dirOf(uploadId);
-    const meta = await readFile(join(dir, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as { key: string }, () => null);
+    const meta = await readFile(join(dir, 'meta.json'), 'utf8').then((t) => JSON.parse(t) as Meta, () => null);
     if (!meta || meta.key !== key) throw uploadGone();
-    return dir;
+    const partSize = Number.isSafeInteger(meta.partSize) && meta.partSize! > 0 ? meta.partSize : undefined;
+    return { dir, partSize };
   };
 
-  const partsIn = async (dir: string): Promise<Map<number, { etag: string; file: string }[]>> => {
-    const byNumber = new Map<number, { etag: string; file: string }[]>();
+  const partsIn = async (dir: string): Promise<Map<number, Staged[]>> => {
+    const byNumber = new Map<number, Staged[]>();
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const m = PART_FILE.exec(name);
+      const m = PART_FILE.exec(name) ?? SLOT_MARK.exec(name);
       if (!m) continue;
-      const n = Number(m[1]);
-      byNumber.set(n, [...(byNumber.get(n) ?? []), { etag: m[2], file: join(dir, name) }]);
+      const s = await stat(join(dir, name)).catch(() => null);
+      if (!s) continue;
+      const partNumber = Number(m[1]);
+      const part: Staged = m[3] === undefined
+        ? { partNumber, etag: m[2], size: s.size, mtimeMs: s.mtimeMs, file: join(dir, name) }
+        : { partNumber, etag: m[2], size: Number(m[3]), mtimeMs: s.mtimeMs };
+      byNumber.set(partNumber, [...(byNumber.get(partNumber) ?? []), part]);
     }
     return byNumber;
   };
 
+  /** Removes the records of part `n` (only its slot's with `slotOnly`) other than `keep`: a re-sent part replaces the earlier one. */
+  const dropOthers = async (dir: string, n: number, keep?: string, slotOnly = false) => {
+    const prefixes = slotOnly ? [`s${pad(n)}-`] : [`p${pad(n)}-`, `s${pad(n)}-`];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name !== keep && prefixes.some((p) => name.startsWith(p)) && !name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined);
+    }
+  };
+
+  /** Part `n` written in place into `data`; its marker appears only once its bytes are durable. */
+  const putInSlot = async (dir: string, n: number, partSize: number, source: AsyncIterable<Uint8Array>, checks: PutChecks): Promise<PartInfo> => {
+    await dropOthers(dir, n, undefined, true); // its slot is about to change: until the marker is back, it holds no part
+    const fh = await open(join(dir, 'data'), constants.O_RDWR | constants.O_CREAT, 0o600);
+    let info: PartInfo;
+    try {
+      const slotChecks = { ...checks, maxBytes: Math.min(checks.maxBytes ?? partSize, partSize) };
+      const { digest: etag, size } = await copyDigesting(source, fh, 'md5', slotChecks, 'part', (n - 1) * partSize);
+      await fh.datasync();
+      info = { partNumber: n, etag, size };
+    } finally {
+      await fh.close();
+    }
+    const mark = `s${pad(n)}-${info.etag}-${info.size}`;
+    await writeFile(join(dir, mark), '', { mode: 0o600 });
+    await dropOthers(dir, n, mark); // a copy of its own sent meanwhile by a concurrent re-send
+    return info;
+  };
+
+  /** Part `n` in a file of its own (written to a temp file, renamed). */
+  const putInFile = async (dir: string, n: number, source: AsyncIterable<Uint8Array>, checks: PutChecks): Promise<PartInfo> => {
+    const tmp = join(dir, `${randomUUID()}.tmp`);
+    const fh = await open(tmp, 'wx', 0o600);
+    let closed = false;
+    let kept = false;
+    try {
+      const { digest: etag, size } = await copyDigesting(source, fh, 'md5', checks, 'part');
+      await fh.sync();
+      await fh.close();
+      closed = true;
+      const name = `p${pad(n)}-${etag}`;
+      await rename(tmp, join(dir, name));
+      kept = true;
+      await dropOthers(dir, n, name);
+      return { partNumber: n, etag, size };
+    } finally {
+      if (!closed) await fh.close().catch(() => undefined);
+      if (!kept) await rm(tmp, { force: true });
+    }
+  };
+
+  /**
+   * Slot `n` for one writer at a time, and never while `data` is being completed: otherwise null (the part then
+   * goes to a file of its own). A writer and a complete each create their own lock file, then look for the
+   * other's, so at least one of them sees the other: no write can reach `data` once it is (about to be) a blob.
+   */
+  const claimSlot = async (dir: string, n: number): Promise<(() => Promise<void>) | null> => {
+    const release = await lock(join(dir, `s${pad(n)}.lock`));
+    if (release && (await exists(join(dir, COMPLETING)))) {
+      await release();
+      return null;
+    }
+    return release;
+  };
+
+  /** `data` for completing in place: null while slot writes are in flight (or another complete holds it). */
+  const claimData = async (dir: string): Promise<(() => Promise<void>) | null> => {
+    const release = await lock(join(dir, COMPLETING));
+    if (release && (await readdir(dir)).some((name) => SLOT_LOCK.test(name))) {
+      await release();
+      return null;
+    }
+    return release;
+  };
+
   return {
-    async createMultipart(key, contentType) {
+    async createMultipart(key, contentType, options = {}) {
       const uploadId = randomBytes(16).toString('hex');
       const dir = join(stagingRoot, uploadId);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'meta.json'), JSON.stringify({ key, contentType, createdAt: new Date().toISOString() }), { mode: 0o600 });
+      const meta = { key, contentType, partSize: options.partSize, createdAt: new Date().toISOString() };
+      await writeFile(join(dir, 'meta.json'), JSON.stringify(meta), { mode: 0o600 });
       return uploadId;
     },
 
     async putPart(key, uploadId, partNumber, source, checks = {}) {
       checkPartNumber(partNumber);
-      const dir = await stagedDir(key, uploadId);
-      const tmp = join(dir, `${randomUUID()}.tmp`);
-      const fh = await open(tmp, 'wx', 0o600);
-      let closed = false;
-      let kept = false;
+      const { dir, partSize } = await staged(key, uploadId);
       try {
-        const { digest: etag, size } = await copyDigesting(source, fh, 'md5', checks, 'part');
-        await fh.sync();
-        await fh.close();
-        closed = true;
-        const name = `p${String(partNumber).padStart(5, '0')}-${etag}`;
-        await rename(tmp, join(dir, name));
-        kept = true;
-        // A re-sent part replaces the earlier one: drop other contents of the same number.
-        for (const old of (await partsIn(dir)).get(partNumber) ?? []) {
-          if (old.etag !== etag) await unlink(old.file).catch(() => undefined);
+        const fits = partSize !== undefined && checks.expectedSize !== undefined && checks.expectedSize <= partSize;
+        const release = fits ? await claimSlot(dir, partNumber) : null;
+        if (!release) return await putInFile(dir, partNumber, source, checks);
+        try {
+          return await putInSlot(dir, partNumber, partSize!, source, checks);
+        } finally {
+          await release();
         }
-        return { partNumber, etag, size };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw uploadGone(); // aborted while it arrived
         throw err;
-      } finally {
-        if (!closed) await fh.close().catch(() => undefined);
-        if (!kept) await rm(tmp, { force: true });
       }
     },
 
     async listParts(key, uploadId) {
-      const dir = await stagedDir(key, uploadId);
+      const { dir } = await staged(key, uploadId);
       const parts: PartInfo[] = [];
-      for (const [partNumber, files] of await partsIn(dir)) {
-        // Two different contents of one number only while a re-send is being swapped in: take the newer.
-        let best: PartInfo | undefined;
-        let bestTime = -1;
-        for (const f of files) {
-          const s = await stat(f.file).catch(() => null);
-          if (s && s.mtimeMs > bestTime) {
-            best = { partNumber, etag: f.etag, size: s.size };
-            bestTime = s.mtimeMs;
-          }
-        }
-        if (best) parts.push(best);
+      for (const candidates of (await partsIn(dir)).values()) {
+        // Two records of one number only while a re-send is being swapped in: take the newer.
+        const { partNumber, etag, size } = candidates.reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+        parts.push({ partNumber, etag, size });
       }
       return parts.sort((a, b) => a.partNumber - b.partNumber);
     },
 
     async completeMultipart(key, uploadId, parts, checks = {}) {
-      const dir = await stagedDir(key, uploadId);
-      const files = await partFiles(dir, parts);
-      const info = await put(concat(files), checks);
-      await rm(dir, { recursive: true, force: true });
-      return info;
+      const { dir, partSize } = await staged(key, uploadId);
+      const chosen = choose(await partsIn(dir), parts);
+      const size = chosen.reduce((sum, p) => sum + p.size, 0);
+      if (checks.maxBytes !== undefined && size > checks.maxBytes) throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
+      if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
+        throw badRequest(`The parts hold ${size} bytes, not the announced ${checks.expectedSize}.`, 'size_mismatch');
+      }
+      const inPlace = chosen.every((p, i) => !p.file && p.partNumber === i + 1 && (i === chosen.length - 1 || p.size === partSize));
+      const release = inPlace ? await claimData(dir) : null;
+      try {
+        // Copying (and hashing the copy) is safe whatever writes still reach `data`; renaming it needs the claim.
+        const info = await (release
+          ? store.adopt(join(dir, 'data'), size, checks)
+          : store.put(concat(chosen.map((p) => (p.file ? { file: p.file, start: 0, size: p.size } : { file: join(dir, 'data'), start: (p.partNumber - 1) * partSize!, size: p.size }))), checks));
+        await rm(dir, { recursive: true, force: true });
+        return info;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changedWhileCompleting();
+        throw err;
+      } finally {
+        await release?.();
+      }
     },
 
     async abortMultipart(key, uploadId) {
       if (!UPLOAD_ID.test(uploadId)) return;
       try {
-        await stagedDir(key, uploadId);
+        await staged(key, uploadId);
       } catch {
         return;
       }
       await rm(dirOf(uploadId), { recursive: true, force: true });
     },
 
-    /** Temp files of part writes that were cut short (whole staged uploads expire through their owner's sweep). */
+    /** Temp files and slot claims of part writes that were cut short (whole staged uploads expire through their owner's sweep). */
     async sweepStaging(olderThan) {
       let removed = 0;
       for (const upload of await readdir(stagingRoot).catch(() => [] as string[])) {
         if (!UPLOAD_ID.test(upload)) continue;
         for (const name of await readdir(join(stagingRoot, upload)).catch(() => [] as string[])) {
-          if (!name.endsWith('.tmp')) continue;
+          if (!name.endsWith('.tmp') && !name.endsWith('.lock')) continue;
           const path = join(stagingRoot, upload, name);
           const s = await stat(path).catch(() => null);
           if (s && s.mtimeMs < olderThan.getTime() && (await unlink(path).then(() => true, () => false))) removed++;
@@ -140,7 +238,24 @@ export function createFsMultipart(root: string, put: Put): Omit<MultipartBlobs, 
   };
 }
 
+/** Creates `path` exclusively: its remover, or null when it exists already. */
+async function lock(path: string): Promise<(() => Promise<void>) | null> {
+  try {
+    await (await open(path, 'wx', 0o600)).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw err;
+  }
+  return () => unlink(path).catch(() => undefined);
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
 export const uploadGone = () => notFound('The staged upload does not exist (completed, aborted or expired).');
+
+const changedWhileCompleting = () => new AppError(409, 'conflict', 'The staged upload changed while it was being completed.');
+
+const pad = (n: number) => String(n).padStart(5, '0');
 
 function checkPartNumber(n: number) {
   if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw badRequest(`partNumber must be an integer from 1 to ${MAX_PART_NUMBER}.`, 'invalid_part');
@@ -151,33 +266,27 @@ export function bareEtag(etag: string): string {
   return etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
 }
 
-/** The staged files of `parts`, in ascending part order; an unknown part or ETag is a 400. */
-async function partFiles(dir: string, parts: PartRef[]): Promise<string[]> {
+/** The staged records of `parts`, in ascending part order; an unknown part or ETag is a 400. */
+function choose(staged: Map<number, Staged[]>, parts: PartRef[]): Staged[] {
   if (!parts.length) throw badRequest('parts must list at least one part.', 'invalid_part');
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-  const files: string[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const { partNumber } = sorted[i];
+  return sorted.map(({ partNumber, etag }, i) => {
     checkPartNumber(partNumber);
     if (i > 0 && sorted[i - 1].partNumber === partNumber) throw badRequest(`Part ${partNumber} is listed twice.`, 'invalid_part');
-    const etag = bareEtag(sorted[i].etag);
-    const file = join(dir, `p${String(partNumber).padStart(5, '0')}-${etag}`);
-    if (!/^[0-9a-f]{32}$/.test(etag) || !(await stat(file).then((s) => s.isFile(), () => false))) {
-      throw badRequest(`Part ${partNumber} with ETag ${sorted[i].etag} was not received.`, 'invalid_part');
-    }
-    files.push(file);
-  }
-  return files;
+    const found = staged.get(partNumber)?.find((p) => p.etag === bareEtag(etag));
+    if (!found) throw badRequest(`Part ${partNumber} with ETag ${etag} was not received.`, 'invalid_part');
+    return found;
+  });
 }
 
-async function* concat(files: string[]): AsyncIterable<Uint8Array> {
-  for (const file of files) {
+async function* concat(ranges: { file: string; start: number; size: number }[]): AsyncIterable<Uint8Array> {
+  for (const { file, start, size } of ranges) {
+    if (!size) continue;
     try {
-      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      for await (const chunk of createReadStream(file, { start, end: start + size - 1, highWaterMark: 1 << 20 })) yield chunk as Buffer;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError(409, 'conflict', 'The staged upload changed while it was being completed.');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changedWhileCompleting();
       throw err;
     }
   }
 }
-

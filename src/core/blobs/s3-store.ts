@@ -20,14 +20,16 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
+import { collectingEvery } from '../memory.js';
 import {
   isSha256Hex,
+  verifyContent,
   type BlobEntry,
   type BlobInfo,
   type BlobStore,
+  type CompleteChecks,
   type PartInfo,
   type PartRef,
-  type PutChecks,
 } from './store.js';
 
 export interface S3StoreOptions {
@@ -42,18 +44,19 @@ export interface S3StoreOptions {
   secretAccessKey?: string;
   /** Part size of the store's own multipart writes (put, copies); at least 5 MiB. Default 8 MiB. */
   partSize?: number;
-  /** Objects larger than this are copied with UploadPartCopy instead of one CopyObject (S3's limit: 5 GiB). */
+  /** Objects larger than this are copied as UploadPartCopy ranges, 4 at a time, not one CopyObject. Default 256 MiB, at most 5 GiB (S3's limit). */
   maxCopyObjectBytes?: number;
-  /** Part size of those part copies. Default 1 GiB. */
+  /** Part size of those part copies. Default 128 MiB. */
   copyPartSize?: number;
 }
 
-type Checks = PutChecks & { expectedSha256Prefix?: string };
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const STAGING_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*){0,8}$/;
 const MAX_PART_NUMBER = 10_000;
+/** Part copies in flight: a server copies ranges in parallel faster than one object (Swift: 227 vs 182 MB/s for 5 GiB). */
+const PARALLEL_COPIES = 4;
 
 /**
  * Blobs in an S3 bucket (AWS, or any S3 API: Swift's s3api, Ceph, MinIO…). Keys under the configured prefix:
@@ -83,8 +86,8 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
   const Bucket = options.bucket;
   const prefix = options.prefix;
   const partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
-  const maxCopyObjectBytes = options.maxCopyObjectBytes ?? 5 * GiB;
-  const copyPartSize = Math.max(5 * MiB, options.copyPartSize ?? GiB);
+  const maxCopyObjectBytes = Math.min(5 * GiB, options.maxCopyObjectBytes ?? 256 * MiB);
+  const copyPartSize = Math.max(5 * MiB, options.copyPartSize ?? 128 * MiB);
 
   const blobKey = (sha256: string) => {
     if (!isSha256Hex(sha256)) throw badRequest('Not a sha256 digest.');
@@ -109,7 +112,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
 
   const deleteKey = (Key: string) => client.send(new DeleteObjectCommand({ Bucket, Key }));
 
-  /** Server-side copy; past the single-copy limit, a multipart upload of UploadPartCopy ranges. */
+  /** Server-side copy; past `maxCopyObjectBytes`, a multipart upload of UploadPartCopy ranges copied in parallel. */
   const copy = async (from: string, to: string, size: number) => {
     const CopySource = `${Bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
     if (size <= maxCopyObjectBytes) {
@@ -117,16 +120,19 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
       return;
     }
     const each = Math.max(copyPartSize, Math.ceil(size / MAX_PART_NUMBER));
+    const count = Math.ceil(size / each);
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: to, ContentType: 'application/octet-stream' }));
     try {
       const parts: CompletedPart[] = [];
-      for (let start = 0, n = 1; start < size; start += each, n++) {
-        const end = Math.min(size, start + each) - 1;
-        const out = await client.send(
-          new UploadPartCopyCommand({ Bucket, Key: to, UploadId, PartNumber: n, CopySource, CopySourceRange: `bytes=${start}-${end}` }),
-        );
-        parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
-      }
+      let next = 0;
+      const copier = async () => {
+        for (let i = next++; i < count; i = next++) {
+          const range = `bytes=${i * each}-${Math.min(size, (i + 1) * each) - 1}`;
+          const out = await client.send(new UploadPartCopyCommand({ Bucket, Key: to, UploadId, PartNumber: i + 1, CopySource, CopySourceRange: range }));
+          parts[i] = { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_COPIES, count) }, copier));
       await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (err) {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key: to, UploadId })).catch(() => undefined);
@@ -156,7 +162,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     }
   };
 
-  const put = async (source: AsyncIterable<Uint8Array>, checks: Checks = {}): Promise<BlobInfo> => {
+  const put = async (source: AsyncIterable<Uint8Array>, checks: CompleteChecks = {}): Promise<BlobInfo> => {
     const counted = hashing(source, checks);
     // A body that fits in one part is read whole first: its hash is then known, and it goes straight to its
     // content address (no temp object, no copy).
@@ -410,7 +416,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
         const counted = hashing(out.Body as Readable, {});
         for (;;) if ((await counted.next()).done) break;
         info = counted.finish();
-        verify(info, checks);
+        verifyContent(info, checks);
       } catch (err) {
         await deleteKey(Key).catch(() => undefined);
         throw err;
@@ -441,8 +447,9 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
  * Iterates `source` while hashing and counting; the size limit is enforced as bytes arrive, a broken source
  * becomes a 400 `upload_interrupted`. `finish()` runs the remaining checks and answers the digest.
  */
-function hashing(source: AsyncIterable<Uint8Array>, checks: Checks) {
+function hashing(source: AsyncIterable<Uint8Array>, checks: CompleteChecks) {
   const hash = createHash('sha256');
+  const collect = collectingEvery();
   const it = source[Symbol.asyncIterator]();
   let size = 0;
   let failed: AppError | undefined;
@@ -461,27 +468,16 @@ function hashing(source: AsyncIterable<Uint8Array>, checks: Checks) {
         throw (failed = payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`));
       }
       hash.update(chunk);
+      collect(chunk.length);
       return { done: false, value: chunk };
     },
     failure: () => failed,
     finish(): BlobInfo {
       const info = { sha256: hash.digest('hex'), size };
-      verify(info, checks);
+      verifyContent(info, checks);
       return info;
     },
   };
-}
-
-function verify(info: BlobInfo, checks: Checks) {
-  if (checks.expectedSize !== undefined && info.size !== checks.expectedSize) {
-    throw badRequest(`Received ${info.size} bytes but ${checks.expectedSize} were announced.`, 'size_mismatch');
-  }
-  if (checks.expectedSha256 !== undefined && checks.expectedSha256 !== info.sha256) {
-    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${info.sha256}, not the announced ${checks.expectedSha256}.`);
-  }
-  if (checks.expectedSha256Prefix !== undefined && !info.sha256.startsWith(checks.expectedSha256Prefix.toLowerCase())) {
-    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${info.sha256}, which does not start with the announced ${checks.expectedSha256Prefix}.`);
-  }
 }
 
 async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {

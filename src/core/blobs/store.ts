@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { AppError, badRequest } from '../errors.js';
 
 /**
  * Content-addressed storage of file bytes. Blobs are named by the hex sha256 of their content, so identical
@@ -34,6 +35,9 @@ export interface PutChecks {
   maxBytes?: number;
 }
 
+/** What completing a multipart upload checks: the original clients announce only a prefix of the sha256. */
+export type CompleteChecks = PutChecks & { expectedSha256Prefix?: string };
+
 export interface BlobInfo {
   sha256: string;
   size: number;
@@ -49,6 +53,19 @@ export interface ByteRange {
   end: number;
 }
 
+/** The announced size and digest against what the store computed: 400 on any difference (every store's one rule). */
+export function verifyContent(info: BlobInfo, checks: CompleteChecks): void {
+  if (checks.expectedSize !== undefined && info.size !== checks.expectedSize) {
+    throw badRequest(`Received ${info.size} bytes but ${checks.expectedSize} were announced.`, 'size_mismatch');
+  }
+  if (checks.expectedSha256 !== undefined && checks.expectedSha256 !== info.sha256) {
+    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${info.sha256}, not the announced ${checks.expectedSha256}.`);
+  }
+  if (checks.expectedSha256Prefix !== undefined && !info.sha256.startsWith(checks.expectedSha256Prefix.toLowerCase())) {
+    throw new AppError(400, 'checksum_mismatch', `The content's sha256 is ${info.sha256}, which does not start with the announced ${checks.expectedSha256Prefix}.`);
+  }
+}
+
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export function isSha256Hex(value: string): boolean {
@@ -61,8 +78,11 @@ export function isSha256Hex(value: string): boolean {
  * filesystem). Parts may arrive in any order and be re-sent; nothing is content-addressed until completeMultipart.
  */
 export interface MultipartBlobs {
-  /** Starts a staged upload and answers the store's upload ID. */
-  createMultipart(key: string, contentType: string): Promise<string>;
+  /**
+   * Starts a staged upload and answers the store's upload ID. `partSize` is the size clients were told to use
+   * (part n then starts at (n-1)·partSize): a store may lay parts out by it, but must accept any other sizes.
+   */
+  createMultipart(key: string, contentType: string, options?: { partSize?: number }): Promise<string>;
   /**
    * Where a client sends part `partNumber` itself: an S3 presigned UploadPart URL. `null` when the server
    * receives the parts (filesystem): it then signs its own part URLs and calls putPart.
@@ -77,7 +97,7 @@ export interface MultipartBlobs {
    * memory). A failed check (size, sha256 prefix, unknown part or ETag) is a 400 and stores nothing; the staged
    * upload then stays as it was (it may be completed again or aborted). On success the staged parts are removed.
    */
-  completeMultipart(key: string, uploadId: string, parts: PartRef[], checks?: PutChecks & { expectedSha256Prefix?: string }): Promise<BlobInfo>;
+  completeMultipart(key: string, uploadId: string, parts: PartRef[], checks?: CompleteChecks): Promise<BlobInfo>;
   /** Discards a staged upload and its parts; a missing one is not an error. */
   abortMultipart(key: string, uploadId: string): Promise<void>;
   /**

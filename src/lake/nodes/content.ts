@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../../core/blobs/store.js';
 import type { AppContext } from '../../core/context.js';
 import { AppError, rangeNotSatisfiable } from '../../core/errors.js';
+import { collecting } from '../../core/memory.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { errors } from '../schemas.js';
 import { projectNodeFor } from './access.js';
@@ -82,7 +83,7 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
   }
   reply.header('content-length', range ? range.end - range.start + 1 : size);
   if (request.method === 'HEAD') return reply.send();
-  return reply.send(await blobs.get(sha256, range ?? undefined));
+  return reply.send(collecting(await blobs.get(sha256, range ?? undefined)));
 }
 
 /** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 8187). */

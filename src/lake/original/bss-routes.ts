@@ -42,6 +42,7 @@ export const bssRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       owner: request.body.owner,
       project: request.body.project,
       expirySeconds: config.lake.uploadExpiry,
+      partSize: config.lake.partSize,
     });
     return reply.status(created ? 201 : 200).send({ uploadId: row.id, key: row.key, partSize: config.lake.partSize, expiresAt: row.expires_at });
   });

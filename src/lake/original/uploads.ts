@@ -17,6 +17,8 @@ export interface StartUpload {
   owner: string;
   project: string;
   expirySeconds: number;
+  /** The part size clients are told (the store may lay parts out by it). */
+  partSize: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function startUpload(db: LakeDb, blobs: BlobStore, start: StartUplo
   if (live) return { row: live, created: false };
   const id = newId();
   const key = `uploads/${start.uploaderId}/${id}`;
-  const storeUploadId = await blobs.createMultipart(key, start.contentType);
+  const storeUploadId = await blobs.createMultipart(key, start.contentType, { partSize: start.partSize });
   const row: LakeUploadsTable = {
     id,
     uploader_id: start.uploaderId,

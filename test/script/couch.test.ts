@@ -131,6 +131,25 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(fork.changes.map((c: { rev: string }) => c.rev)).toEqual([a, expect.stringMatching(/^3-/)]);
     });
 
+    it("places every write at the end of the feed: a document's last_seq is its newest revision's seq", async () => {
+      // Revision seqs are taken before the rows are written (documents/commit.ts): check them against the rows.
+      const docs = Array.from({ length: 450 }, (_, i) => ({ _id: `seq-${i}`, _rev: `1-${String(i).padStart(32, 'a')}`, title: `s${i}` }));
+      expect((await couch('POST', '/docs/_bulk_docs', { new_edits: false, docs })).statusCode).toBe(201);
+      const updated = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'seq-7', _rev: docs[7]._rev, title: 'again' }, { _id: 'seq-new', title: 'new' }] })).json();
+      await couch('POST', '/docs/_bulk_docs', { new_edits: false, docs: [{ _id: 'seq-3', _rev: `2-${'b'.repeat(32)}`, _revisions: { start: 2, ids: ['b'.repeat(32), 'a'.repeat(29) + '003'] }, title: 'branch' }] });
+      await rest('POST', '/documents', { title: 'from REST' });
+      const rows = await t.db.selectFrom('script_documents as d').select(['d.couch_id', 'd.last_seq', (eb) => eb.selectFrom('script_revisions as r').select((e) => e.fn.max('r.seq').as('m')).whereRef('r.document_id', '=', 'd.id').as('newest')]).execute();
+      for (const row of rows) expect(Number(row.last_seq)).toBe(Number(row.newest));
+      const seqOf = (id: string) => Number(rows.find((r) => r.couch_id === id)!.last_seq);
+      expect(seqOf('seq-1')).toBeGreaterThan(seqOf('seq-0'));
+      expect(seqOf('seq-7')).toBeGreaterThan(seqOf('seq-449'));
+      expect(seqOf('seq-new')).toBeGreaterThan(seqOf('seq-7'));
+      expect(seqOf('seq-3')).toBeGreaterThan(seqOf('seq-new'));
+      expect(updated.every((r: { ok?: boolean }) => r.ok)).toBe(true);
+      const feed = (await couch('GET', '/docs/_changes')).json().results.map((c: { id: string }) => c.id);
+      expect(feed.slice(-3)).toEqual(['seq-7', 'seq-new', 'seq-3']);
+    });
+
     it('is one store with the REST API, both ways', async () => {
       const project = (await couch('GET', '/docs')).json();
       expect(project.db_name).toBe('docs');

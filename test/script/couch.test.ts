@@ -230,6 +230,15 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-1', last_seq: '6' })).json().rev).toBe('0-2');
       expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-1', last_seq: '7' })).statusCode).toBe(409);
       expect((await couch('GET', '/docs/_local/checkpoint')).json()).toEqual({ _id: '_local/checkpoint', _rev: '0-2', last_seq: '6' });
+      // Without a rev it is overwritten; "0-0" only creates; a rev of a document that is not there conflicts.
+      expect((await couch('PUT', '/docs/_local/checkpoint', { last_seq: '8' })).json().rev).toBe('0-3');
+      expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-0', last_seq: '9' })).statusCode).toBe(409);
+      expect((await couch('PUT', '/docs/_local/other', { _rev: '0-4', last_seq: '1' })).statusCode).toBe(409);
+      expect((await couch('PUT', '/docs/_local/other', { _rev: '0-0', last_seq: '1' })).json().rev).toBe('0-1');
+      expect((await couch('GET', '/docs/_local/checkpoint')).json()).toEqual({ _id: '_local/checkpoint', _rev: '0-3', last_seq: '8' });
+      expect((await couch('DELETE', '/docs/_local/other')).json()).toEqual({ ok: true, id: '_local/other', rev: '0-0' });
+      expect((await couch('GET', '/docs/_local/other')).statusCode).toBe(404);
+      expect((await couch('DELETE', '/docs/_local/other')).statusCode).toBe(404);
       const all = (await couch('GET', '/docs/_all_docs')).json();
       expect(all.rows.some((r: { id: string }) => r.id.startsWith('_local'))).toBe(false);
       const changes = (await couch('GET', '/docs/_changes')).json();

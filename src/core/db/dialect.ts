@@ -68,3 +68,13 @@ export async function nextAutoIds(db: Kysely<any>, table: string, column: string
   const first = Number(rows[0]?.id ?? 0) + 1;
   return Array.from({ length: count }, (_, i) => first + i);
 }
+
+/**
+ * Lets the current transaction commit without waiting for its WAL to reach the disk (PostgreSQL's
+ * `synchronous_commit = off`, for this transaction only): a crash of the database server may lose it, never
+ * corrupt anything. For writes that are cheap to lose. SQLite commits so already (WAL, synchronous=NORMAL).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function relaxedCommit(trx: Kysely<any>): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+}

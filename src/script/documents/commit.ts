@@ -156,20 +156,12 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
   // New documents: their winner is among the revisions added.
   const fresh = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.write.current);
   for (const part of chunks(fresh)) {
-    const inserted = await trx
-      .insertInto('script_documents')
-      .values(
-        part.map(({ p, i }) => ({
-          ...winnerColumns(p.winner!, p.write.projectId, p.branches, now),
-          ...lastSeq(i),
-          couch_id: p.write.couchId,
-          created_at: now,
-        })),
-      )
-      .returning(DOCUMENT_COLUMNS)
-      .execute();
-    // IDs are handed out in VALUES order; RETURNING order is not promised, so restore it by ID.
-    inserted.sort((a, b) => a.id - b.id).forEach((row, k) => (rows[part[k].i] = row));
+    const written = part.map(({ p }) => ({ ...winnerColumns(p.winner!, p.write.projectId, p.branches, now), couch_id: p.write.couchId, created_at: now }));
+    const values = written.map((w, k) => ({ ...w, ...lastSeq(part[k].i) }));
+    // Only the IDs come back (the rest is what was written, bodies included). They are handed out in VALUES
+    // order; RETURNING order is not promised, so restore it by ID.
+    const inserted = await trx.insertInto('script_documents').values(values).returning('id').execute();
+    inserted.sort((a, b) => a.id - b.id).forEach(({ id }, k) => (rows[part[k].i] = { id, ...written[k] }));
   }
 
   // Existing documents: a new winner (or the same one with another branch count).

@@ -129,6 +129,18 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       const changes = (await couch('GET', '/docs/_changes?style=all_docs')).json();
       const fork = changes.results.find((c: { id: string }) => c.id === 'fork');
       expect(fork.changes.map((c: { rev: string }) => c.rev)).toEqual([a, expect.stringMatching(/^3-/)]);
+      // The same page, with the documents and their conflicts (a live branch again), beside linear documents.
+      await push('2-cccccccccccccccccccccccccccccccc', 'from c');
+      await couch('PUT', '/docs/linear', { title: 'plain' });
+      const page = (await couch('GET', '/docs/_changes?style=all_docs&include_docs=true&conflicts=true')).json().results;
+      const forked = page.find((c: { id: string }) => c.id === 'fork');
+      expect(forked.changes.map((c: { rev: string }) => c.rev)).toEqual(['2-cccccccccccccccccccccccccccccccc', a, expect.stringMatching(/^3-/)]);
+      expect(forked.doc).toMatchObject({ _rev: '2-cccccccccccccccccccccccccccccccc', title: 'from c', _conflicts: [a] });
+      const linear = page.find((c: { id: string }) => c.id === 'linear');
+      expect(linear.doc).toMatchObject({ _id: 'linear', title: 'plain' });
+      expect(linear.doc._conflicts).toBeUndefined();
+      const light = (await couch('GET', '/docs/_changes')).json().results.find((c: { id: string }) => c.id === 'fork');
+      expect(light).toEqual({ seq: forked.seq, id: 'fork', changes: [{ rev: '2-cccccccccccccccccccccccccccccccc' }] });
     });
 
     it("places every write at the end of the feed: a document's last_seq is its newest revision's seq", async () => {

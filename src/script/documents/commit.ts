@@ -1,4 +1,5 @@
 import { nextAutoIds } from '../../core/db/dialect.js';
+import { insertRows } from '../../core/db/insert-rows.js';
 import { conflict } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
 import type { DocumentRow } from './present.js';
@@ -160,7 +161,7 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
     const values = written.map((w, k) => ({ ...w, ...lastSeq(part[k].i) }));
     // Only the IDs come back (the rest is what was written, bodies included). They are handed out in VALUES
     // order; RETURNING order is not promised, so restore it by ID.
-    const inserted = await trx.insertInto('script_documents').values(values).returning('id').execute();
+    const inserted = (await insertRows(trx, 'script_documents', values, 'id')) as { id: number }[];
     inserted.sort((a, b) => a.id - b.id).forEach(({ id }, k) => (rows[part[k].i] = { id, ...written[k] }));
   }
 
@@ -202,12 +203,12 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
       created_at: now,
     })),
   );
-  for (const part of chunks(revisions)) await trx.insertInto('script_revisions').values(part).execute();
+  for (const part of chunks(revisions)) await insertRows(trx, 'script_revisions', part);
 
   const refs = plans.flatMap((p, i) =>
     p.write.added.flatMap((r) => Object.values(r.attachments ?? {}).map((a) => ({ sha256: a.sha256, document_id: rows[i].id, rev: r.rev }))),
   );
-  for (const part of chunks(refs)) await trx.insertInto('script_attachment_refs').values(part).execute();
+  for (const part of chunks(refs)) await insertRows(trx, 'script_attachment_refs', part);
 
   // Stemming: only documents whose history may have grown past their limit pay for loading their tree.
   const long = plans

@@ -78,3 +78,10 @@ export async function nextAutoIds(db: Kysely<any>, table: string, column: string
 export async function relaxedCommit(trx: Kysely<any>): Promise<void> {
   if (dialectOf(trx) === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
 }
+
+/** Refreshes the planner's statistics of `tables` (PostgreSQL's ANALYZE; SQLite plans well without them). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function analyzeTables(db: Kysely<any>, tables: string[]): Promise<void> {
+  if (dialectOf(db) !== 'postgres') return;
+  await sql`analyze ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+}

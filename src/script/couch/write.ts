@@ -184,6 +184,7 @@ export async function writeCouchDocs(
       await writeRound(trx, target, round, newEdits, results);
     }
   });
+  sc.plannerStats.wrote(inputs.length);
   return results.filter((r): r is WriteResult => r !== undefined);
 }
 

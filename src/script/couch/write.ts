@@ -184,7 +184,7 @@ export async function writeCouchDocs(
       await writeRound(trx, target, round, newEdits, results);
     }
   });
-  sc.plannerStats.wrote(inputs.length);
+  sc.plannerStats.wrote(target.projectId, inputs.length);
   return results.filter((r): r is WriteResult => r !== undefined);
 }
 

@@ -2,12 +2,17 @@
 // in the same run, with the same client: stock `pouchdb` with the in-memory adapter, in this process (core 1),
 // the servers as child processes on core 0. Pull and push of 10,000 and 100,000 documents (docs/s and the
 // ratio), then the latency of a live change: a write on the server until a live PouchDB pull has it.
+// Two more figures put the end-to-end ones in proportion: the client's ceiling for a pull (PouchDB pulling
+// from a server that answers instantly, couch-ceiling.ts) and each server's own docs/s for the same requests
+// made with plain fetch (couch-replay.ts). Every server gets the same client, settings and requests.
 // DREAMSCRIPT_BENCH_COUCH_DOCS=10000 limits the sizes (comma-separated); DREAMSCRIPT_BENCH_POUCHDB=0 skips
 // pouchdb-server.
 import PouchDB from 'pouchdb';
 import memory from 'pouchdb-adapter-memory';
 import { scriptDb } from '../src/script/db.js';
 import { createKey } from '../src/script/keys/repo.js';
+import { clientCeiling } from './couch-ceiling.js';
+import { pushedDoc, replayPull, replayPush } from './couch-replay.js';
 import { startTarget, type DialectName } from './lib.js';
 import { startPouch } from './script.js';
 
@@ -89,6 +94,14 @@ async function measureSize(s: Server, n: number, source: Pouch, figures: Record<
   const push = await timed(() => source.replicate.to(s.pouch(`push${n}`), { batch_size: BATCH }), n);
   console.log(`${s.name.padEnd(20)} push ${String(n).padStart(7)} docs  ${Math.round(push).toString().padStart(6)} docs/s`);
   figures[`push ${n}`] = push;
+  const target = { url: s.url(`pull${n}`), headers: s.headers };
+  const replayedPull = await timed(async () => ({ docs_written: await replayPull(target, BATCH) }), n);
+  await fetch(s.url(`replay-push${n}`), { method: 'PUT', headers: s.headers });
+  const pushed = Array.from({ length: n }, (_, i) => pushedDoc(doc(i)));
+  const replayedPush = await timed(async () => ({ docs_written: await replayPush({ url: s.url(`replay-push${n}`), headers: s.headers }, pushed, BATCH) }), n);
+  console.log(`${s.name.padEnd(20)} server alone (plain fetch, PouchDB's requests): pull ${Math.round(replayedPull)} docs/s, push ${Math.round(replayedPush)} docs/s`);
+  figures[`server pull ${n}`] = replayedPull;
+  figures[`server push ${n}`] = replayedPush;
 }
 
 export async function run(dialects: DialectName[]): Promise<void> {
@@ -102,6 +115,7 @@ export async function run(dialects: DialectName[]): Promise<void> {
   // Every server up at once (idle ones cost nothing), then each scenario on each in turn, smallest first.
   const servers: Server[] = [];
   const results: Record<string, Record<string, number>> = {};
+  const ceilings: Record<string, number> = {};
   try {
     for (const dialect of dialects) {
       const target = await startTarget(dialect);
@@ -134,7 +148,12 @@ export async function run(dialects: DialectName[]): Promise<void> {
       console.log(`${s.name.padEnd(20)} live change → waiting PouchDB (${LIVE_CHANGES} writes): p50 ${live.p50} ms  p99 ${live.p99} ms`);
       results[s.label]['live p99 ms'] = live.p99;
     }
-    for (const n of SIZES) for (const s of servers) await measureSize(s, n, sources.get(n), results[s.label]);
+    for (const n of SIZES) {
+      const ceiling = await clientCeiling(Array.from({ length: n }, (_, i) => doc(i)), local, BATCH);
+      console.log(`client ceiling (PouchDB pulling from an instant server) ${String(n).padStart(7)} docs: ${Math.round(ceiling)} docs/s`);
+      ceilings[`pull ${n}`] = ceiling;
+      for (const s of servers) await measureSize(s, n, sources.get(n), results[s.label]);
+    }
   } finally {
     for (const s of servers) await s.close().catch(() => {});
   }
@@ -142,6 +161,8 @@ export async function run(dialects: DialectName[]): Promise<void> {
   console.log('\nDreamscript ÷ pouchdb-server, same client, same run (> 1: Dreamscript is faster; for latency, < 1 is better):');
   for (const scenario of Object.keys(results.pouchdb)) {
     const ratios = dialects.map((d) => `${d} ${(results[d][scenario] / results.pouchdb[scenario]).toFixed(2)}×`);
-    console.log(`  ${scenario.padEnd(14)} ${ratios.join('   ')}`);
+    // With PouchDB as the client, no server can do better than the client's ceiling.
+    const bound = ceilings[scenario] ? `   (client ceiling ÷ pouchdb-server: ${(ceilings[scenario] / results.pouchdb[scenario]).toFixed(2)}×)` : '';
+    console.log(`  ${scenario.padEnd(17)} ${ratios.join('   ')}${bound}`);
   }
 }

@@ -5,6 +5,7 @@ import { createCursorCodec, type CursorCodec } from '../core/pagination.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { ChangeFeed } from './changes/feed.js';
 import { CHANGES_CHANNEL, scriptDb, writeTransaction, type ScriptDb } from './db.js';
+import { PlannerStats } from './planner-stats.js';
 
 /** What the Dreamscript routes share, built once per app. */
 export interface ScriptContext {
@@ -16,6 +17,7 @@ export interface ScriptContext {
   limiter: RateLimiter | null;
   /** Signs and checks the `x-next` cursors (an HMAC keyed by the server's secret). */
   cursors: CursorCodec;
+  plannerStats: PlannerStats;
 }
 
 export function createScriptContext(ctx: AppContext): ScriptContext {
@@ -28,6 +30,7 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
     changes,
     limiter: rate > 0 ? new RateLimiter(rate) : null,
     cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),
+    plannerStats: new PlannerStats(scriptDb(ctx.database)),
   };
 }
 

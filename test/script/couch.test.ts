@@ -129,6 +129,37 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       const changes = (await couch('GET', '/docs/_changes?style=all_docs')).json();
       const fork = changes.results.find((c: { id: string }) => c.id === 'fork');
       expect(fork.changes.map((c: { rev: string }) => c.rev)).toEqual([a, expect.stringMatching(/^3-/)]);
+      // The same page, with the documents and their conflicts (a live branch again), beside linear documents.
+      await push('2-cccccccccccccccccccccccccccccccc', 'from c');
+      await couch('PUT', '/docs/linear', { title: 'plain' });
+      const page = (await couch('GET', '/docs/_changes?style=all_docs&include_docs=true&conflicts=true')).json().results;
+      const forked = page.find((c: { id: string }) => c.id === 'fork');
+      expect(forked.changes.map((c: { rev: string }) => c.rev)).toEqual(['2-cccccccccccccccccccccccccccccccc', a, expect.stringMatching(/^3-/)]);
+      expect(forked.doc).toMatchObject({ _rev: '2-cccccccccccccccccccccccccccccccc', title: 'from c', _conflicts: [a] });
+      const linear = page.find((c: { id: string }) => c.id === 'linear');
+      expect(linear.doc).toMatchObject({ _id: 'linear', title: 'plain' });
+      expect(linear.doc._conflicts).toBeUndefined();
+      const light = (await couch('GET', '/docs/_changes')).json().results.find((c: { id: string }) => c.id === 'fork');
+      expect(light).toEqual({ seq: forked.seq, id: 'fork', changes: [{ rev: '2-cccccccccccccccccccccccccccccccc' }] });
+    });
+
+    it("places every write at the end of the feed: a document's last_seq is its newest revision's seq", async () => {
+      // Revision seqs are taken before the rows are written (documents/commit.ts): check them against the rows.
+      const docs = Array.from({ length: 450 }, (_, i) => ({ _id: `seq-${i}`, _rev: `1-${String(i).padStart(32, 'a')}`, title: `s${i}` }));
+      expect((await couch('POST', '/docs/_bulk_docs', { new_edits: false, docs })).statusCode).toBe(201);
+      const updated = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'seq-7', _rev: docs[7]._rev, title: 'again' }, { _id: 'seq-new', title: 'new' }] })).json();
+      await couch('POST', '/docs/_bulk_docs', { new_edits: false, docs: [{ _id: 'seq-3', _rev: `2-${'b'.repeat(32)}`, _revisions: { start: 2, ids: ['b'.repeat(32), 'a'.repeat(29) + '003'] }, title: 'branch' }] });
+      await rest('POST', '/documents', { title: 'from REST' });
+      const rows = await t.db.selectFrom('script_documents as d').select(['d.couch_id', 'd.last_seq', (eb) => eb.selectFrom('script_revisions as r').select((e) => e.fn.max('r.seq').as('m')).whereRef('r.document_id', '=', 'd.id').as('newest')]).execute();
+      for (const row of rows) expect(Number(row.last_seq)).toBe(Number(row.newest));
+      const seqOf = (id: string) => Number(rows.find((r) => r.couch_id === id)!.last_seq);
+      expect(seqOf('seq-1')).toBeGreaterThan(seqOf('seq-0'));
+      expect(seqOf('seq-7')).toBeGreaterThan(seqOf('seq-449'));
+      expect(seqOf('seq-new')).toBeGreaterThan(seqOf('seq-7'));
+      expect(seqOf('seq-3')).toBeGreaterThan(seqOf('seq-new'));
+      expect(updated.every((r: { ok?: boolean }) => r.ok)).toBe(true);
+      const feed = (await couch('GET', '/docs/_changes')).json().results.map((c: { id: string }) => c.id);
+      expect(feed.slice(-3)).toEqual(['seq-7', 'seq-new', 'seq-3']);
     });
 
     it('is one store with the REST API, both ways', async () => {
@@ -211,6 +242,15 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-1', last_seq: '6' })).json().rev).toBe('0-2');
       expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-1', last_seq: '7' })).statusCode).toBe(409);
       expect((await couch('GET', '/docs/_local/checkpoint')).json()).toEqual({ _id: '_local/checkpoint', _rev: '0-2', last_seq: '6' });
+      // Without a rev it is overwritten; "0-0" only creates; a rev of a document that is not there conflicts.
+      expect((await couch('PUT', '/docs/_local/checkpoint', { last_seq: '8' })).json().rev).toBe('0-3');
+      expect((await couch('PUT', '/docs/_local/checkpoint', { _rev: '0-0', last_seq: '9' })).statusCode).toBe(409);
+      expect((await couch('PUT', '/docs/_local/other', { _rev: '0-4', last_seq: '1' })).statusCode).toBe(409);
+      expect((await couch('PUT', '/docs/_local/other', { _rev: '0-0', last_seq: '1' })).json().rev).toBe('0-1');
+      expect((await couch('GET', '/docs/_local/checkpoint')).json()).toEqual({ _id: '_local/checkpoint', _rev: '0-3', last_seq: '8' });
+      expect((await couch('DELETE', '/docs/_local/other')).json()).toEqual({ ok: true, id: '_local/other', rev: '0-0' });
+      expect((await couch('GET', '/docs/_local/other')).statusCode).toBe(404);
+      expect((await couch('DELETE', '/docs/_local/other')).statusCode).toBe(404);
       const all = (await couch('GET', '/docs/_all_docs')).json();
       expect(all.rows.some((r: { id: string }) => r.id.startsWith('_local'))).toBe(false);
       const changes = (await couch('GET', '/docs/_changes')).json();

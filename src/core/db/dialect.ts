@@ -48,3 +48,40 @@ export function lockClause(db: Kysely<any>, mode: LockMode | undefined): RawBuil
 export function bytewiseText(dialect: DialectName, expr: RawBuilder<unknown>) {
   return dialect === 'postgres' ? sql<string>`(${expr}) collate "C"` : sql<string>`${expr}`;
 }
+
+/**
+ * The next `count` values of an auto-incremented key (autoIdType), ascending, taken before the rows are
+ * inserted with them. Only for writers serialized with every other writer of the table (serializeWrites):
+ * on SQLite the next rowid is max + 1, as SQLite itself would hand out; on PostgreSQL a block of the
+ * column's sequence, taken with one nextval and one setval (no other writer can take values in between).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function nextAutoIds(db: Kysely<any>, table: string, column: string, count: number): Promise<number[]> {
+  if (count === 0) return [];
+  if (dialectOf(db) === 'postgres') {
+    const seq = sql`pg_get_serial_sequence(${table}, ${column})`;
+    const { rows } = await sql<{ last: number }>`select setval(${seq}, nextval(${seq}) + ${count - 1}) as last`.execute(db);
+    const first = Number(rows[0].last) - count + 1;
+    return Array.from({ length: count }, (_, i) => first + i);
+  }
+  const { rows } = await sql<{ id: number | null }>`select max(${sql.ref(column)}) as id from ${sql.table(table)}`.execute(db);
+  const first = Number(rows[0]?.id ?? 0) + 1;
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+/**
+ * Lets the current transaction commit without waiting for its WAL to reach the disk (PostgreSQL's
+ * `synchronous_commit = off`, for this transaction only): a crash of the database server may lose it, never
+ * corrupt anything. For writes that are cheap to lose. SQLite commits so already (WAL, synchronous=NORMAL).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function relaxedCommit(trx: Kysely<any>): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+}
+
+/** Refreshes the planner's statistics of `tables` (PostgreSQL's ANALYZE; SQLite plans well without them). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function analyzeTables(db: Kysely<any>, tables: string[]): Promise<void> {
+  if (dialectOf(db) !== 'postgres') return;
+  await sql`analyze ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+}

@@ -4,7 +4,7 @@ import type { ScriptDb } from '../db.js';
 import { loadLeaves } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
-import { sortLeaves } from '../documents/tree.js';
+import { sortLeaves, type Leaf } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
 import { boundedDepth } from './http.js';
@@ -104,9 +104,13 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
 }
 
 type Row = DocumentRow & { last_seq: number };
+/** What a change without its document needs (a replicator's _changes): no bodies read. */
+const HEAD_COLUMNS = ['id', 'couch_id', 'rev', 'deleted', 'branches', 'last_seq'] as const;
 
+/** The rows of a page; without include_docs or a selector, only their HEAD_COLUMNS. */
 async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, since: number, batch: number): Promise<Row[]> {
-  let q = db.selectFrom('script_documents').select([...DOCUMENT_COLUMNS, 'last_seq']).where('project_id', '=', target.projectId);
+  const columns = o.includeDocs || o.selector ? [...DOCUMENT_COLUMNS, 'last_seq' as const] : HEAD_COLUMNS;
+  let q = db.selectFrom('script_documents').select(columns).where('project_id', '=', target.projectId);
   if (!o.descending) q = q.where('last_seq', '>', since);
   if (o.docIds) {
     const ids = o.docIds;
@@ -134,11 +138,13 @@ export async function readCouchChanges(sc: ScriptContext, target: CouchDatabase,
   for (;;) {
     const rows = await scan(sc.db, target, o, seq, batch);
     const exhausted = rows.length < batch || o.descending;
+    const branched = o.allDocs || (o.includeDocs && o.conflicts) ? rows.filter((r) => r.branches > 0).map((r) => r.id) : [];
+    const leaves = branched.length ? await loadLeaves(sc.db, branched) : new Map<number, Leaf[]>();
     for (const row of rows) {
       if (results.length >= want) break;
       if (!o.descending) seq = row.last_seq;
       if (o.selector && !matches(presentSync(row), o.selector)) continue;
-      results.push(await changeOf(sc, row, o));
+      results.push(await changeOf(sc, row, leaves.get(row.id), o));
     }
     if (results.length >= want || exhausted) break;
   }
@@ -152,12 +158,13 @@ function presentSync(row: Row): Record<string, unknown> {
   return { _id: couchIdOf(row), _rev: row.rev, ...body, ...(w.deleted && { _deleted: true }) };
 }
 
-async function changeOf(sc: ScriptContext, row: Row, o: ChangesOptions): Promise<Record<string, unknown>> {
+/** One change; `unsorted` are the document's leaves when it has branches and they are asked for. */
+async function changeOf(sc: ScriptContext, row: Row, unsorted: Leaf[] | undefined, o: ChangesOptions): Promise<Record<string, unknown>> {
   const id = couchIdOf(row);
   let changes = [{ rev: row.rev }];
   let conflicts: string[] | undefined;
-  if (row.branches > 0 && (o.allDocs || (o.includeDocs && o.conflicts))) {
-    const leaves = sortLeaves((await loadLeaves(sc.db, [row.id])).get(row.id) ?? []);
+  if (unsorted) {
+    const leaves = sortLeaves(unsorted);
     if (o.allDocs) changes = leaves.map((l) => ({ rev: l.rev }));
     conflicts = leaves.filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev);
   }

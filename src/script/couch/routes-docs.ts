@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
-import { writeTransaction } from '../db.js';
 import { loadLeaves, loadRevision, loadTrees, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, missing, notSupported, updateConflict } from './errors.js';
 import { boundedDepth, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
 import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
 import { md5Digest, parseDoc, REV, validateRev, writeCouchDocs, type CouchInput } from './write.js';
@@ -152,41 +152,23 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
   const localParams = (request: FastifyRequest) => (request.params as DbParams & { '*': string })['*'];
   app.get('/:db/_local/*', async (request) => {
     const { target } = await dbOf(sc, request);
-    const id = localParams(request);
-    const row = await sc.db.selectFrom('script_local_docs').select(['rev', 'body']).where('project_id', '=', target.projectId).where('id', '=', id).executeTakeFirst();
-    if (!row) throw missing();
-    return { ...(JSON.parse(row.body) as object), _id: `_local/${id}`, _rev: row.rev };
+    return readLocalDoc(sc.db, target.projectId, localParams(request));
   });
   app.put('/:db/_local/*', async (request, reply) => {
     const { key, target } = await dbOf(sc, request);
     assertWritable(key);
     const id = localParams(request);
     if (!id) throw badRequest('A _local document needs an id.');
-    const body = objectBody(request);
-    const { _id, _rev, ...fields } = body;
+    const { _id, _rev, ...fields } = objectBody(request);
     if (_id !== undefined && _id !== `_local/${id}`) throw badRequest('Document id in the URL and in the body disagree.');
-    const rev = await writeTransaction(sc.db, async (trx) => {
-      const row = await trx.selectFrom('script_local_docs').select('rev').where('project_id', '=', target.projectId).where('id', '=', id).executeTakeFirst();
-      if (row && _rev !== undefined && _rev !== row.rev) throw updateConflict();
-      if (!row && _rev !== undefined && _rev !== '0-0') throw updateConflict();
-      const next = `0-${row ? Number(row.rev.slice(2)) + 1 : 1}`;
-      if (row) {
-        await trx.updateTable('script_local_docs').set({ rev: next, body: JSON.stringify(fields) }).where('project_id', '=', target.projectId).where('id', '=', id).execute();
-      } else {
-        await trx.insertInto('script_local_docs').values({ project_id: target.projectId, id, rev: next, body: JSON.stringify(fields) }).execute();
-      }
-      return next;
-    });
+    const rev = await writeLocalDoc(sc.db, target.projectId, id, _rev === undefined ? undefined : String(_rev), fields);
     return reply.status(201).send({ ok: true, id: `_local/${id}`, rev });
   });
   app.delete('/:db/_local/*', async (request) => {
     const { key, target } = await dbOf(sc, request);
     assertWritable(key);
     const id = localParams(request);
-    const result = await writeTransaction(sc.db, (trx) =>
-      trx.deleteFrom('script_local_docs').where('project_id', '=', target.projectId).where('id', '=', id).executeTakeFirst(),
-    );
-    if (result.numDeletedRows === 0n) throw missing();
+    await deleteLocalDoc(sc.db, target.projectId, id);
     return { ok: true, id: `_local/${id}`, rev: '0-0' };
   });
 };

@@ -185,6 +185,7 @@ export async function writeCouchDocs(
       await writeRound(trx, target, round, newEdits, results);
     }
   });
+  sc.plannerStats.wrote(target.projectId, inputs.length);
   return results.filter((r): r is WriteResult => r !== undefined);
 }
 

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { nextAutoIds } from '../../core/db/dialect.js';
+import { insertRows } from '../../core/db/insert-rows.js';
 import { conflict } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
 import type { DocumentRow } from './present.js';
@@ -146,23 +147,22 @@ function winnerColumns(w: NewRevision, projectId: number | null, branches: numbe
 export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: string): Promise<DocumentRow[]> {
   const plans = writes.map(plan);
   const rows: DocumentRow[] = new Array(writes.length);
+  // The revisions' seqs are taken first, so that each document row is written once, with its last_seq (the
+  // seq of its newest revision: these are the newest of all).
+  const seqs = await nextAutoIds(trx, 'script_revisions', 'seq', plans.reduce((n, p) => n + p.write.added.length, 0));
+  let taken = 0;
+  const seqsOf = plans.map((p) => seqs.slice(taken, (taken += p.write.added.length)));
+  const lastSeq = (i: number) => (seqsOf[i].length ? { last_seq: seqsOf[i][seqsOf[i].length - 1] } : {});
 
   // New documents: their winner is among the revisions added.
   const fresh = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.write.current);
   for (const part of chunks(fresh)) {
-    const inserted = await trx
-      .insertInto('script_documents')
-      .values(
-        part.map(({ p }) => ({
-          ...winnerColumns(p.winner!, p.write.projectId, p.branches, now),
-          couch_id: p.write.couchId,
-          created_at: now,
-        })),
-      )
-      .returning(DOCUMENT_COLUMNS)
-      .execute();
-    // IDs are handed out in VALUES order; RETURNING order is not promised, so restore it by ID.
-    inserted.sort((a, b) => a.id - b.id).forEach((row, k) => (rows[part[k].i] = row));
+    const written = part.map(({ p }) => ({ ...winnerColumns(p.winner!, p.write.projectId, p.branches, now), couch_id: p.write.couchId, created_at: now }));
+    const values = written.map((w, k) => ({ ...w, ...lastSeq(part[k].i) }));
+    // Only the IDs come back (the rest is what was written, bodies included). They are handed out in VALUES
+    // order; RETURNING order is not promised, so restore it by ID.
+    const inserted = (await insertRows(trx, 'script_documents', values, 'id')) as { id: number }[];
+    inserted.sort((a, b) => a.id - b.id).forEach(({ id }, k) => (rows[part[k].i] = { id, ...written[k] }));
   }
 
   // Existing documents: a new winner (or the same one with another branch count).
@@ -177,7 +177,7 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
       : { branches: p.branches, ...(p.write.projectId !== current.project_id && { project_id: p.write.projectId }), updated_at: now };
     const row = await trx
       .updateTable('script_documents')
-      .set(set)
+      .set({ ...set, ...lastSeq(i) })
       .where('id', '=', current.id)
       .where('rev', '=', current.rev)
       .returning(DOCUMENT_COLUMNS)
@@ -187,7 +187,8 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
   }
 
   const revisions = plans.flatMap((p, i) =>
-    p.write.added.map((r) => ({
+    p.write.added.map((r, k) => ({
+      seq: seqsOf[i][k],
       document_id: rows[i].id,
       generation: generationOf(r.rev),
       rev: r.rev,
@@ -202,21 +203,12 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
       created_at: now,
     })),
   );
-  for (const part of chunks(revisions)) await trx.insertInto('script_revisions').values(part).execute();
+  for (const part of chunks(revisions)) await insertRows(trx, 'script_revisions', part);
 
   const refs = plans.flatMap((p, i) =>
     p.write.added.flatMap((r) => Object.values(r.attachments ?? {}).map((a) => ({ sha256: a.sha256, document_id: rows[i].id, rev: r.rev }))),
   );
-  for (const part of chunks(refs)) await trx.insertInto('script_attachment_refs').values(part).execute();
-
-  const ids = [...new Set(rows.map((r) => r.id))];
-  for (const part of chunks(ids)) {
-    await trx
-      .updateTable('script_documents')
-      .set({ last_seq: sql`(select max(r.seq) from script_revisions r where r.document_id = script_documents.id)` })
-      .where('id', 'in', part)
-      .execute();
-  }
+  for (const part of chunks(refs)) await insertRows(trx, 'script_attachment_refs', part);
 
   // Stemming: only documents whose history may have grown past their limit pay for loading their tree.
   const long = plans

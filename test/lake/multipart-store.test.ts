@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -111,6 +111,34 @@ describe('filesystem multipart layout', () => {
     writeFileSync(join(root, 'staging', other, 'completing.lock'), ''); // a complete in progress
     await send(store, other, 1, content.subarray(0, PART));
     expect(readdirSync(join(root, 'staging', other)).filter((f) => /^[ps]00001-/.test(f)).map((f) => f[0])).toEqual(['p']);
+  });
+
+  it('answers a complete killed between its rename and its clean-up from the record it left, and only then', async () => {
+    const { root, store } = fsStore();
+    const content = randomBytes(PART * 2 + 7);
+    const uploadId = await store.createMultipart('k', 'video/mp4', { partSize: PART });
+    const parts = [];
+    for (let n = 1; n <= 3; n++) parts.push(await send(store, uploadId, n, content.subarray((n - 1) * PART, n * PART)));
+    const dir = join(root, 'staging', uploadId);
+    const staged = readdirSync(dir).filter((f) => f !== 'data').map((f) => [f, readFileSync(join(dir, f))] as const);
+    const checks = { expectedSha256Prefix: sha256(content).slice(0, 16), expectedSize: content.length };
+    const info = await store.completeMultipart('k', uploadId, parts, checks);
+    // What kill -9 right after the rename leaves: the staging folder without `data`, the complete's lock, its record.
+    const crashed = (record: boolean) => {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      for (const [f, bytes] of staged) writeFileSync(join(dir, f), bytes);
+      writeFileSync(join(dir, 'completing.lock'), '');
+      if (record) writeFileSync(join(dir, 'adopted.json'), JSON.stringify(info));
+    };
+    crashed(true);
+    expect(await store.completeMultipart('k', uploadId, parts, checks)).toEqual(info);
+    expect(readdirSync(join(root, 'staging'))).toEqual([]);
+    crashed(true);
+    await expect(store.completeMultipart('k', uploadId, parts, { ...checks, expectedSize: content.length + 1 })).rejects.toMatchObject({ status: 400 });
+    crashed(false);
+    await expect(store.completeMultipart('k', uploadId, parts, checks)).rejects.toMatchObject({ status: 409 });
+    expect(readFileSync(blobPath(root, content)).equals(content)).toBe(true);
   });
 
   it('takes a part re-sent with different bytes in place of the first, and refuses the first one\'s ETag', async () => {

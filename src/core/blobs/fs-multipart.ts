@@ -4,17 +4,18 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } f
 import { join } from 'node:path';
 import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { copyDigesting } from './copy.js';
-import type { BlobInfo, CompleteChecks, MultipartBlobs, PartInfo, PartRef, PutChecks } from './store.js';
+import { isSha256Hex, verifyContent, type BlobInfo, type CompleteChecks, type MultipartBlobs, type PartInfo, type PartRef, type PutChecks } from './store.js';
 
 type Put = (source: AsyncIterable<Uint8Array>, checks?: CompleteChecks) => Promise<BlobInfo>;
 /** Makes the first `size` bytes of `file` a blob without copying them (hashed, checked, renamed into place). */
-type Adopt = (file: string, size: number, checks: CompleteChecks) => Promise<BlobInfo>;
+type Adopt = (file: string, size: number, checks: CompleteChecks, beforeRename?: (info: BlobInfo) => Promise<void>) => Promise<BlobInfo>;
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const PART_FILE = /^p(\d{5})-([0-9a-f]{32})$/;
 const SLOT_MARK = /^s(\d{5})-([0-9a-f]{32})-(\d+)$/;
 const SLOT_LOCK = /^s\d{5}\.lock$/;
 const COMPLETING = 'completing.lock';
+const ADOPTED = 'adopted.json';
 export const MAX_PART_NUMBER = 10_000;
 
 interface Meta {
@@ -39,7 +40,7 @@ interface Staged extends PartInfo {
  * so that no slot write can reach the file that becomes a blob. Otherwise (or while slot writes are in flight) the
  * parts are streamed, in order, through `put`. Either way a failed check stores nothing and keeps the staged upload.
  */
-export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt }): Omit<MultipartBlobs, 'presignPart' | 'presignGet'> & {
+export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt; exists: (sha256: string) => Promise<boolean> }): Omit<MultipartBlobs, 'presignPart' | 'presignGet'> & {
   sweepStaging(olderThan: Date): Promise<number>;
 } {
   const stagingRoot = join(root, 'staging');
@@ -57,6 +58,8 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
     const partSize = Number.isSafeInteger(meta.partSize) && meta.partSize! > 0 ? meta.partSize : undefined;
     return { dir, partSize };
   };
+
+  const recorded = (dir: string) => recordedIn(dir, store.exists);
 
   const partsIn = async (dir: string): Promise<Map<number, Staged[]>> => {
     const byNumber = new Map<number, Staged[]>();
@@ -199,13 +202,20 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
       try {
         // Copying (and hashing the copy) is safe whatever writes still reach `data`; renaming it needs the claim.
         const info = await (release
-          ? store.adopt(join(dir, 'data'), size, checks)
+          ? store.adopt(join(dir, 'data'), size, checks, (hashed) => writeFile(join(dir, ADOPTED), JSON.stringify(hashed), { mode: 0o600 }))
           : store.put(concat(chosen.map((p) => (p.file ? { file: p.file, start: 0, size: p.size } : { file: join(dir, 'data'), start: (p.partNumber - 1) * partSize!, size: p.size }))), checks));
         await rm(dir, { recursive: true, force: true });
         return info;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changedWhileCompleting();
-        throw err;
+        const gone = (err as NodeJS.ErrnoException).code === 'ENOENT' || (err instanceof AppError && err.status === 409);
+        if (!gone) throw err;
+        // `data` is gone: renamed into its content address by a complete that ran concurrently, or by one that was
+        // killed before it could remove the staging folder. Its record answers for it; without one, it changed.
+        const adopted = await recorded(dir);
+        if (!adopted) throw changedWhileCompleting();
+        verifyContent(adopted, checks);
+        await rm(dir, { recursive: true, force: true });
+        return adopted;
       } finally {
         await release?.();
       }
@@ -236,6 +246,21 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt 
       return removed;
     },
   };
+}
+
+/**
+ * What an in-place complete recorded (in `ADOPTED`) just before it renamed `data` into its content address: null
+ * when there is no record or its blob is not there.
+ */
+async function recordedIn(dir: string, exists: (sha256: string) => Promise<boolean>): Promise<BlobInfo | null> {
+  const text = await readFile(join(dir, ADOPTED), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    const info = JSON.parse(text) as BlobInfo;
+    return isSha256Hex(info.sha256) && Number.isSafeInteger(info.size) && (await exists(info.sha256)) ? info : null;
+  } catch {
+    return null; // cut short while it was written: `data` was not renamed yet
+  }
 }
 
 /** Creates `path` exclusively: its remover, or null when it exists already. */

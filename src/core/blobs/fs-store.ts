@@ -52,7 +52,7 @@ export function createFsBlobStore(root: string): BlobStore {
     }
   };
 
-  const adopt = async (file: string, size: number, checks: CompleteChecks): Promise<BlobInfo> => {
+  const adopt = async (file: string, size: number, checks: CompleteChecks, beforeRename?: (info: BlobInfo) => Promise<void>): Promise<BlobInfo> => {
     const fh = await open(file, 'r+');
     let info: BlobInfo;
     try {
@@ -65,10 +65,12 @@ export function createFsBlobStore(root: string): BlobStore {
     } finally {
       await fh.close();
     }
+    await beforeRename?.(info);
     await settle(file, info.sha256);
     return info;
   };
-  const { sweepStaging, ...multipart } = createFsMultipart(root, { put, adopt });
+  const exists = (sha256: string) => stat(pathOf(sha256)).then((s) => s.isFile(), () => false);
+  const { sweepStaging, ...multipart } = createFsMultipart(root, { put, adopt, exists });
 
   return {
     put,
@@ -84,12 +86,7 @@ export function createFsBlobStore(root: string): BlobStore {
       return fh.createReadStream(range ? { start: range.start, end: range.end } : {}) as Readable;
     },
 
-    async exists(sha256) {
-      return stat(pathOf(sha256)).then(
-        (s) => s.isFile(),
-        () => false,
-      );
-    },
+    exists,
 
     async delete(sha256, options = {}) {
       const path = pathOf(sha256);

@@ -5,7 +5,7 @@
 // A failure is a 5xx, or a 4xx whose body is not CouchDB's {error, reason}. Waiting feeds (longpoll,
 // continuous, eventsource) always get a timeout of at most 50 ms. No test-runner imports (bench/fuzz.ts).
 
-import { deepText, EVIL_QUERY, EVIL_SEGMENTS, evilValue, mutate, prng, RAW_BODIES, type FuzzReport, type FuzzRequest, type Rng } from './fuzz.js';
+import { deepText, EVIL_QUERY, EVIL_SEGMENTS, evilValue, exchange, mutate, prng, RAW_BODIES, type FuzzReport, type FuzzRequest, type Rng } from './fuzz.js';
 
 export const COUCH = '/dreamscript/couch';
 
@@ -296,20 +296,9 @@ export async function fuzzCouch(target: CouchFuzzTarget, options: { runs: number
     const hasBody = ['PUT', 'POST'].includes(method) || rng.chance(0.03);
     const request: FuzzRequest = { method, url: COUCH + path + query(rng, s), headers: headersFor(rng, s, template, method, hasBody) };
     if (hasBody) request.payload = bodyFor(rng, template, method, s);
-    let res: { statusCode: number; body: string };
-    try {
-      res = await target.send(request);
-    } catch {
-      continue; // e.g. a header value the HTTP layer itself refuses to send
-    }
-    report.requests++;
-    report.byStatus[res.statusCode] = (report.byStatus[res.statusCode] ?? 0) + 1;
-    const badShape = res.statusCode >= 400 && res.statusCode < 500 && method !== 'HEAD' && namesEndpoint(request.url) && !isCouchError(res.body);
-    if (res.statusCode >= 500 || badShape) {
-      const payload = request.payload === undefined ? '' : ` ${String(request.payload).slice(0, 300)}`;
-      const headers = JSON.stringify(request.headers).slice(0, 200);
-      report.failures.push({ request: `${request.method} ${request.url.slice(0, 300)} ${headers}${payload}`, status: res.statusCode, body: res.body.slice(0, 300) });
-    }
+    const badShape = (res: { statusCode: number; body: string }) =>
+      res.statusCode >= 400 && res.statusCode < 500 && method !== 'HEAD' && namesEndpoint(request.url) && !isCouchError(res.body);
+    await exchange(target, request, report, (res) => res.statusCode >= 500 || badShape(res), true);
   }
   return report;
 }

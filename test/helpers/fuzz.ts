@@ -29,6 +29,33 @@ export interface FuzzReport {
   byStatus: Record<number, number>;
 }
 
+type Answer = { statusCode: number; body: string };
+
+/**
+ * One fuzz request: sent, its status counted, and recorded as a failure when `failed` says so (with its headers when
+ * `withHeaders`). A request the HTTP layer itself refuses to send (e.g. a header value) is skipped.
+ */
+export async function exchange(
+  target: { send(request: FuzzRequest): Promise<Answer> },
+  request: FuzzRequest,
+  report: FuzzReport,
+  failed: (res: Answer) => boolean,
+  withHeaders = false,
+): Promise<void> {
+  let res: Answer;
+  try {
+    res = await target.send(request);
+  } catch {
+    return;
+  }
+  report.requests++;
+  report.byStatus[res.statusCode] = (report.byStatus[res.statusCode] ?? 0) + 1;
+  if (!failed(res)) return;
+  const payload = request.payload === undefined ? '' : ` ${String(request.payload).slice(0, 300)}`;
+  const headers = withHeaders ? ` ${JSON.stringify(request.headers).slice(0, 200)}` : '';
+  report.failures.push({ request: `${request.method} ${request.url.slice(0, 300)}${headers}${payload}`, status: res.statusCode, body: res.body.slice(0, 300) });
+}
+
 type Api = 'lake' | 'script' | 'space';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Schema = any;
@@ -294,18 +321,7 @@ export async function fuzz(target: FuzzTarget, options: { runs: number; seed: nu
     const hasBody = ['POST', 'PUT', 'PATCH'].includes(op.method) || rng.chance(0.05);
     const request: FuzzRequest = { method: op.method, url, headers: headersFor(rng, api, setup, hasBody) };
     if (hasBody) request.payload = bodyFor(rng, op.body);
-    let res: { statusCode: number; body: string };
-    try {
-      res = await target.send(request);
-    } catch {
-      continue; // e.g. a header value the HTTP layer itself refuses to send
-    }
-    report.requests++;
-    report.byStatus[res.statusCode] = (report.byStatus[res.statusCode] ?? 0) + 1;
-    if (res.statusCode >= 500) {
-      const payload = request.payload === undefined ? '' : ` ${String(request.payload).slice(0, 300)}`;
-      report.failures.push({ request: `${request.method} ${request.url.slice(0, 300)}${payload}`, status: res.statusCode, body: res.body.slice(0, 300) });
-    }
+    await exchange(target, request, report, (res) => res.statusCode >= 500);
   }
   return report;
 }

@@ -59,7 +59,20 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
     return { dir, partSize };
   };
 
-  const recorded = (dir: string) => recordedIn(dir, store.exists);
+  /**
+   * What an in-place complete recorded (in `ADOPTED`) just before it renamed `data` into its content address: null
+   * when there is no record or its blob is not there.
+   */
+  const recorded = async (dir: string): Promise<BlobInfo | null> => {
+    const text = await readFile(join(dir, ADOPTED), 'utf8').catch(() => null);
+    if (text === null) return null;
+    try {
+      const info = JSON.parse(text) as BlobInfo;
+      return isSha256Hex(info.sha256) && Number.isSafeInteger(info.size) && (await store.exists(info.sha256)) ? info : null;
+    } catch {
+      return null; // cut short while it was written: `data` was not renamed yet
+    }
+  };
 
   const partsIn = async (dir: string): Promise<Map<number, Staged[]>> => {
     const byNumber = new Map<number, Staged[]>();
@@ -246,21 +259,6 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
       return removed;
     },
   };
-}
-
-/**
- * What an in-place complete recorded (in `ADOPTED`) just before it renamed `data` into its content address: null
- * when there is no record or its blob is not there.
- */
-async function recordedIn(dir: string, exists: (sha256: string) => Promise<boolean>): Promise<BlobInfo | null> {
-  const text = await readFile(join(dir, ADOPTED), 'utf8').catch(() => null);
-  if (text === null) return null;
-  try {
-    const info = JSON.parse(text) as BlobInfo;
-    return isSha256Hex(info.sha256) && Number.isSafeInteger(info.size) && (await exists(info.sha256)) ? info : null;
-  } catch {
-    return null; // cut short while it was written: `data` was not renamed yet
-  }
 }
 
 /** Creates `path` exclusively: its remover, or null when it exists already. */

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { BlobStore } from '../../core/blobs/store.js';
@@ -6,6 +6,8 @@ import type { Attachments } from '../documents/commit.js';
 import { ancestry, generationOf, type RevNode } from '../documents/tree.js';
 import { badRequest, couchError } from './errors.js';
 import { boundedDepth } from './http.js';
+import { readBlob } from './read.js';
+import { md5Digest } from './write.js';
 
 // CouchDB's multipart document bodies, which CouchDB's own replicator speaks (PouchDB never does):
 // it reads revisions with `GET /{db}/{doc}?open_revs=…` and `Accept: multipart/mixed` (one part per revision,
@@ -102,9 +104,7 @@ export async function inlineFollows(doc: Record<string, unknown>, follows: Multi
   const atts = doc._attachments as Record<string, Record<string, unknown>>;
   for (const a of follows) {
     const { follows: _f, length: _l, ...rest } = atts[a.name];
-    const chunks: Buffer[] = [];
-    for await (const chunk of await blobs.get(a.sha256)) chunks.push(chunk as Buffer);
-    atts[a.name] = { ...rest, data: Buffer.concat(chunks).toString('base64') };
+    atts[a.name] = { ...rest, data: (await readBlob(blobs, a.sha256)).toString('base64') };
   }
   return doc;
 }
@@ -157,8 +157,6 @@ export function splitMultipart(contentType: string, body: Buffer): Part[] {
     at = next + 2;
   }
 }
-
-const md5 = (data: Buffer) => `md5-${createHash('md5').update(data).digest('base64')}`;
 
 function decoded(name: string, data: Buffer, encoding: unknown): Buffer {
   if (encoding === undefined || encoding === null || encoding === 'identity') return data;
@@ -213,7 +211,7 @@ export function documentFromMultipart(contentType: string, body: Buffer): Record
     const { follows: _f, length: _l, encoding: _e, encoded_length: _el, digest, ...kept } = a;
     // A digest of the encoded bytes (as a gzip-storing CouchDB may send it) is checked here; otherwise it is
     // passed on and checked against the data like an inline attachment's.
-    const encodedMatches = digest !== undefined && data !== part.data && digest === md5(part.data);
+    const encodedMatches = digest !== undefined && data !== part.data && digest === md5Digest(part.data);
     out[name] = { ...kept, ...(digest !== undefined && !encodedMatches && { digest }), data: data.toString('base64') };
   }
   if (next < rest.length && byName.size === 0) throw badRequest('The multipart body has more parts than attachments that follow.');

@@ -10,7 +10,7 @@ import { boundedDepth, dbOf, flag, jsonParam, objectBody, throwIfFailed, type Db
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
 import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
-import { md5Digest, parseDoc, REV, validateRev, writeCouchDocs, type CouchInput } from './write.js';
+import { isRevList, md5Digest, parseDoc, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
 type DocParams = DbParams & { docid: string; '*'?: string; ddoc?: string };
 
@@ -200,8 +200,8 @@ async function revisionOrNull(sc: ScriptContext, row: DocumentRow, rev: string):
 function attsSinceOf(q: Query): string[] | undefined {
   const v = jsonParam(q, 'atts_since');
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || !v.every((r) => typeof r === 'string' && REV.test(r))) throw badRequest('atts_since must be a JSON array of revisions.');
-  return v as string[];
+  if (!isRevList(v)) throw badRequest('atts_since must be a JSON array of revisions.');
+  return v;
 }
 
 type DocAnswer = { json: unknown } | { multipart: { contentType: string; stream: NodeJS.ReadableStream } };
@@ -236,8 +236,8 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
       } catch {
         throw badRequest('open_revs must be "all" or a JSON array of revisions.');
       }
-      if (!Array.isArray(parsed) || !parsed.every((r) => typeof r === 'string' && REV.test(r))) throw badRequest('Invalid rev format');
-      wanted = parsed as string[];
+      if (!isRevList(parsed)) throw badRequest('Invalid rev format');
+      wanted = parsed;
       if (flag(q.latest)) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
     }
     const multipart = wantsMultipart(accept, 'multipart/mixed');

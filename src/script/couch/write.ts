@@ -50,6 +50,9 @@ export function validateDocId(id: unknown): string {
   return id;
 }
 
+/** A JSON array of revisions (open_revs, atts_since). */
+export const isRevList = (v: unknown): v is string[] => Array.isArray(v) && v.every((r) => typeof r === 'string' && REV.test(r));
+
 export function validateRev(rev: unknown): string {
   if (typeof rev !== 'string' || !REV.test(rev)) throw badRequest('Invalid rev format');
   return rev;

@@ -9,6 +9,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, fsyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { download } from '../src/cli/client/download.js';
+import { httpFetch } from '../src/cli/client/http-fetch.js';
 import { saveCredentials } from '../src/cli/client/remote.js';
 import { upload } from '../src/cli/client/upload.js';
 import { startTarget, type BenchTarget, type DialectName } from './lib.js';
@@ -98,13 +99,13 @@ export async function run(_dialects: DialectName[]): Promise<void> {
   }
 }
 
-/** fetch that records when requests to a path started and how long they took (the phases of an upload). */
+/** A fetch that records when requests to a path started and how long they took (the phases of an upload). */
 function timedFetch() {
   const calls: { url: string; at: number; ms: number }[] = [];
   return {
     fetch: (async (input: string | URL | Request, init?: RequestInit) => {
       const at = Date.now();
-      const res = await fetch(input, init);
+      const res = await httpFetch(input, init); // the client's own transport for bytes (not undici's web streams)
       calls.push({ url: String(input instanceof Request ? input.url : input), at, ms: Date.now() - at });
       return res;
     }) as typeof fetch,

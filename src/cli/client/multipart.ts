@@ -156,7 +156,7 @@ export async function uploadMultipart(
             }
             // No Authorization: the URL is signed (and may point at another host, e.g. S3).
             const res = await remote
-              .fetchImpl(url, {
+              .bytesFetch(url, {
                 method: 'PUT',
                 headers: { 'content-type': contentType, 'content-length': String(length) },
                 body: body() as unknown as BodyInit,

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { httpFetch } from './http-fetch.js';
 
 /** What `dreamlake login` keeps: the server and the Bearer token to use with it. */
 export interface Credentials {
@@ -63,12 +64,17 @@ export const encodePath = (path: string) =>
 /** The server's routes of one project, with the Bearer header on each request. */
 export class Remote {
   readonly base: string;
+  readonly fetchImpl: Fetch;
+  /** For the requests that carry file bytes: node:http unless a fetch was given (tests give one to cut connections). */
+  readonly bytesFetch: Fetch;
 
   constructor(
     readonly credentials: Credentials,
-    readonly fetchImpl: Fetch = fetch,
+    fetchImpl?: Fetch,
   ) {
     this.base = credentials.server.replace(/\/+$/, '');
+    this.fetchImpl = fetchImpl ?? fetch;
+    this.bytesFetch = fetchImpl ?? httpFetch;
   }
 
   projectUrl(namespace: string, project: string, rest = ''): string {

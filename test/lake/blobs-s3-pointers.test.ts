@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { CompleteMultipartUploadCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/core/blobs/gc.js';
 import { createS3BlobStore } from '../../src/core/blobs/s3-store.js';
@@ -127,6 +127,31 @@ describe.skipIf(!S3_TEST)('S3 blob store: pointer blobs', () => {
     expect(await objects()).toEqual([]);
   });
 
+  it('deletes its own object when another writer of the same content lands its pointer last (no create-if-absent on S3)', async () => {
+    const content = randomBytes(5 * MiB + 11);
+    const first = await upload(content);
+    // The other writer: its object is verified and its pointer is about to be written (here: right after ours).
+    await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: `${prefix}blobs/${first.info.sha256}` }));
+    const racing = createS3BlobStore({ ...S3_TEST!, prefix });
+    racing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { Key?: string; Metadata?: Record<string, string> };
+        if (context.commandName === 'PutObjectCommand' && input.Key === `${prefix}blobs/${first.info.sha256}`) {
+          await put(`blobs/${first.info.sha256}`, new Uint8Array(0), { location: first.location, size: String(content.length) });
+        }
+        return result;
+      },
+      { step: 'initialize' },
+    );
+    const s = await stage(content);
+    expect(await racing.completeMultipart(s.key, s.uploadId, s.parts, { expectedSha256Prefix: sha256(content).slice(0, 16) })).toEqual(first.info);
+    racing.client.destroy();
+    expect(await objects()).toEqual([`blobs/${first.info.sha256}`, first.location]);
+    expect((await readAll(await store.get(first.info.sha256))).equals(content)).toBe(true);
+    await store.delete(first.info.sha256);
+  });
+
   it('refuses content that is not what was announced (same size, other bytes): a 400, and nothing left anywhere', async () => {
     const content = randomBytes(5 * MiB + 9);
     const announced = Buffer.from(content);
@@ -158,6 +183,23 @@ describe.skipIf(!S3_TEST)('S3 blob store: pointer blobs', () => {
     expect(await objects()).toEqual([`blobs/${info.sha256}`, s.location]);
     expect((await readAll(await store.get(info.sha256, { start: 5 * MiB, end: 5 * MiB + 2 }))).equals(content.subarray(5 * MiB))).toBe(true);
     await store.delete(info.sha256);
+  });
+
+  it('never lets a second complete of the same upload (Swift assembles it again) change the bytes behind a pointer', async () => {
+    const content = randomBytes(10 * MiB + 5);
+    const s = await stage(content);
+    const firstTwo = content.subarray(0, 10 * MiB);
+    const [whole, partial] = await Promise.allSettled([
+      store.completeMultipart(s.key, s.uploadId, s.parts, { expectedSha256Prefix: sha256(content).slice(0, 16) }),
+      store.completeMultipart(s.key, s.uploadId, s.parts.slice(0, 2), { expectedSha256Prefix: sha256(firstTwo).slice(0, 16) }),
+    ]);
+    expect(whole).toMatchObject({ status: 'fulfilled', value: { sha256: sha256(content), size: content.length } });
+    // The second found the upload assembled (by the first) and checked those bytes against what it announced.
+    expect(partial).toMatchObject({ status: 'rejected', reason: { status: 400 } });
+    expect(await store.exists(sha256(firstTwo))).toBe(false);
+    expect((await readAll(await store.get(sha256(content)))).equals(content)).toBe(true);
+    expect(await objects()).toEqual([`blobs/${sha256(content)}`, s.location]);
+    await store.delete(sha256(content));
   });
 
   it('sweeps what a crash left (an object not yet verified, or verified but never pointed to), never an object a pointer names', async () => {

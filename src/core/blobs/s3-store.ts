@@ -20,7 +20,7 @@ import { badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { collectingEvery } from '../memory.js';
 import { bareEtag, checkPartNumber, contentDisposition, hashing, ignoreMissing, isMissing, readAll, uploadGone } from './s3-helpers.js';
 import { readRanges, type RangedReadOptions } from './s3-read.js';
-import { isSha256Hex, verifyContent, type BlobEntry, type BlobInfo, type BlobStore, type CompleteChecks, type PartInfo } from './store.js';
+import { isSha256Hex, verifyContent, type BlobEntry, type BlobInfo, type BlobStore, type CompleteChecks, type PartInfo, type PartRef } from './store.js';
 
 export { contentDisposition } from './s3-helpers.js';
 
@@ -143,7 +143,9 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
    * already stored (dedup), nothing but a fresher touch marker, and the new object is deleted.
    * S3 (and Swift) offer no create-if-absent that every server honours, so two uploads of the same content that
    * finish together may both write the pointer: each reads it back, and the one it does not name deletes its own
-   * object (both hold the same verified bytes; a reader that followed the overwritten pointer retries once).
+   * object (both hold the same verified bytes; a reader that followed the overwritten pointer retries once). Should
+   * the other write land only after this read-back (both within a request's time of each other), this object is
+   * left unreferenced: wasted space, never wrong bytes.
    */
   const adopt = async (location: string, info: BlobInfo): Promise<BlobInfo> => {
     await mark(location, info.sha256);
@@ -262,6 +264,85 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
       collect(chunk.length);
     }
     return { sha256: hash.digest('hex'), size };
+  };
+
+  /**
+   * Swift accepts CompleteMultipartUpload again for a completed upload, even with other parts, and rewrites the
+   * object: two completes of one upload at once could change the bytes behind a verified pointer. They run one
+   * after the other here (the second then finds the object assembled, and verifies it again); the upload routes
+   * answer a completed upload from its row, so only a client sending one complete to two replicas at once
+   * escapes this.
+   */
+  const completing = new Map<string, Promise<unknown>>();
+  const oneAtATime = async <T>(id: string, task: () => Promise<T>): Promise<T> => {
+    const run = (completing.get(id) ?? Promise.resolve()).catch(() => undefined).then(task);
+    const tail = run.catch(() => undefined);
+    completing.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (completing.get(id) === tail) completing.delete(id);
+    }
+  };
+
+  const complete = async (key: string, uploadId: string, parts: PartRef[], checks: CompleteChecks): Promise<BlobInfo> => {
+    const { location, Key, UploadId } = staged(key, uploadId);
+    const wanted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    for (let i = 1; i < wanted.length; i++) {
+      if (wanted[i].partNumber === wanted[i - 1].partNumber) throw badRequest(`Part ${wanted[i].partNumber} is named twice.`, 'invalid_part');
+    }
+    if (!wanted.length) throw badRequest('No parts to assemble.', 'invalid_part');
+    let size = 0;
+    let assembled = false;
+    try {
+      const stored = new Map((await allParts(key, uploadId)).map((p) => [p.partNumber, p]));
+      for (const p of wanted) {
+        const have = stored.get(p.partNumber);
+        if (!have || have.etag !== bareEtag(p.etag)) throw badRequest(`Part ${p.partNumber} was not received with ETag ${p.etag}.`, 'invalid_part');
+        size += have.size;
+      }
+    } catch (err) {
+      const found = (err as { status?: number }).status === 404 ? await head(Key) : null;
+      if (!found) throw err;
+      size = found.size;
+      assembled = true;
+    }
+    if (checks.maxBytes !== undefined && size > checks.maxBytes) throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
+    if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
+      throw badRequest(`The parts hold ${size} bytes, not the announced ${checks.expectedSize}.`, 'size_mismatch');
+    }
+    if (!assembled) {
+      await mark(location);
+      try {
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key,
+            UploadId,
+            MultipartUpload: { Parts: wanted.map((p) => ({ PartNumber: p.partNumber, ETag: `"${bareEtag(p.etag)}"` })) },
+          }),
+        );
+      } catch (err) {
+        // (Any other failure may have assembled it after all: the marker stays, for a retry or the sweep.)
+        if (isMissing(err)) throw uploadGone();
+        const name = (err as { name?: string }).name ?? '';
+        if (['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML'].includes(name)) {
+          await deleteKey(markerKey(location)).catch(() => undefined);
+          throw badRequest(`The object store refused the parts: ${name}${name === 'EntityTooSmall' ? ' (every part but the last must be at least 5 MiB)' : ''}.`, 'invalid_part');
+        }
+        throw err;
+      }
+    }
+    // A failed read leaves the assembled object and its marker: the client's retry verifies it again (above).
+    const info = await hashObject(Key, size);
+    try {
+      verifyContent(info, checks);
+    } catch (err) {
+      // Unless a concurrent complete of this same upload (with other checks) made it its blob already.
+      if ((await resolve(info.sha256))?.location !== location) await discard(location);
+      throw err;
+    }
+    return adopt(location, info);
   };
 
   return {
@@ -430,63 +511,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
      * CompleteMultipartUpload is finished by the next one: the upload is gone, its assembled object is verified.
      */
     async completeMultipart(key, uploadId, parts, checks = {}) {
-      const { location, Key, UploadId } = staged(key, uploadId);
-      const wanted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-      for (let i = 1; i < wanted.length; i++) {
-        if (wanted[i].partNumber === wanted[i - 1].partNumber) throw badRequest(`Part ${wanted[i].partNumber} is named twice.`, 'invalid_part');
-      }
-      if (!wanted.length) throw badRequest('No parts to assemble.', 'invalid_part');
-      let size = 0;
-      let assembled = false;
-      try {
-        const stored = new Map((await allParts(key, uploadId)).map((p) => [p.partNumber, p]));
-        for (const p of wanted) {
-          const have = stored.get(p.partNumber);
-          if (!have || have.etag !== bareEtag(p.etag)) throw badRequest(`Part ${p.partNumber} was not received with ETag ${p.etag}.`, 'invalid_part');
-          size += have.size;
-        }
-      } catch (err) {
-        const found = (err as { status?: number }).status === 404 ? await head(Key) : null;
-        if (!found) throw err;
-        size = found.size;
-        assembled = true;
-      }
-      if (checks.maxBytes !== undefined && size > checks.maxBytes) throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
-      if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
-        throw badRequest(`The parts hold ${size} bytes, not the announced ${checks.expectedSize}.`, 'size_mismatch');
-      }
-      if (!assembled) {
-        await mark(location);
-        try {
-          await client.send(
-            new CompleteMultipartUploadCommand({
-              Bucket,
-              Key,
-              UploadId,
-              MultipartUpload: { Parts: wanted.map((p) => ({ PartNumber: p.partNumber, ETag: `"${bareEtag(p.etag)}"` })) },
-            }),
-          );
-        } catch (err) {
-          // (Any other failure may have assembled it after all: the marker stays, for a retry or the sweep.)
-          if (isMissing(err)) throw uploadGone();
-          const name = (err as { name?: string }).name ?? '';
-          if (['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML'].includes(name)) {
-            await deleteKey(markerKey(location)).catch(() => undefined);
-            throw badRequest(`The object store refused the parts: ${name}${name === 'EntityTooSmall' ? ' (every part but the last must be at least 5 MiB)' : ''}.`, 'invalid_part');
-          }
-          throw err;
-        }
-      }
-      // A failed read leaves the assembled object and its marker: the client's retry verifies it again (above).
-      const info = await hashObject(Key, size);
-      try {
-        verifyContent(info, checks);
-      } catch (err) {
-        // Unless a concurrent complete of this same upload (with other checks) made it its blob already.
-        if ((await resolve(info.sha256))?.location !== location) await discard(location);
-        throw err;
-      }
-      return adopt(location, info);
+      return oneAtATime(staged(key, uploadId).location, () => complete(key, uploadId, parts, checks));
     },
 
     async abortMultipart(key, uploadId) {

@@ -1,7 +1,8 @@
 // The S3 server's own throughput, without DreamLake: what `dreamlake upload`/`download` on the S3 store can at
 // best reach. The same file goes up as 10 MiB parts, 4 at a time, straight to presigned UploadPart URLs, then is
-// read back with one GET (what `complete` does to verify the SHA-256) and with 4 ranged GETs at a time (what
-// `dreamlake download` does); last, the server-side copies `complete` may need, timed.
+// read back with one GET and with 4 ranged GETs at a time (what `complete` does to verify the SHA-256, and what
+// `dreamlake download` does); last, server-side copies, timed (what `complete` did before blobs/<sha256> could
+// be a pointer to the assembled object).
 import { open } from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,

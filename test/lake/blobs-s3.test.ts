@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createS3BlobStore } from '../../src/core/blobs/s3-store.js';
 import { main } from '../../src/cli/main.js';
 import type { DialectName } from '../../src/core/db/database.js';
@@ -88,10 +89,14 @@ describe.skipIf(!S3_TEST)('S3 blob store: multipart staging and presigned URLs',
     );
     expect(info).toEqual({ sha256: sha256(content), size: content.length });
     expect((await readAll(await store.get(info.sha256))).equals(content)).toBe(true);
-    // The staged upload and its assembled object are gone; only the blob stays.
+    // The staged upload is gone; the assembled object stayed where it was (no copy), named by the blob's pointer.
     await expect(store.listParts(key, uploadId)).rejects.toMatchObject({ status: 404 });
-    expect((await s3Contents(prefix)).objects).toEqual([`blobs/${info.sha256}`]);
+    const nonce = uploadId.slice(0, uploadId.indexOf('.'));
+    expect((await s3Contents(prefix)).objects).toEqual([`blobs/${info.sha256}`, `data/mp/${key}/${nonce}`]);
     expect((await s3Contents(prefix)).uploads).toEqual([]);
+    const pointer = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: `${prefix}blobs/${info.sha256}` }));
+    expect(pointer.ContentLength).toBe(0);
+    expect(pointer.Metadata).toEqual({ location: `data/mp/${key}/${nonce}`, size: String(content.length) });
   });
 
   it('answers 403 from the S3 server for a tampered or expired part URL', async () => {
@@ -139,7 +144,7 @@ describe.skipIf(!S3_TEST)('S3 blob store: multipart staging and presigned URLs',
     ).rejects.toMatchObject({ status: 400, code: 'checksum_mismatch' });
     expect(await store.exists(sha256(other))).toBe(false);
     expect(await s3Contents(prefix)).toMatchObject({ uploads: [] });
-    expect((await s3Contents(prefix)).objects.filter((k) => !k.startsWith('blobs/'))).toEqual([]);
+    expect((await s3Contents(prefix)).objects.filter((k) => k.includes('/wrong/') || k.startsWith('pending/'))).toEqual([]);
   });
 
   it('takes parts the server received itself (putPart), and aborts', async () => {
@@ -173,7 +178,9 @@ describe.skipIf(!S3_TEST)('S3 blob store: multipart staging and presigned URLs',
     const { objects } = await s3Contents(prefix);
     expect(objects.filter((k) => k === `blobs/${info.sha256}`)).toHaveLength(1);
     expect(objects).toContain(`touch/${info.sha256}`);
-    expect(objects.filter((k) => k.startsWith('staging/'))).toEqual([]);
+    // The new assembled object was deleted: the pointer still names the first one.
+    expect(objects.filter((k) => k.startsWith('data/mp/uploads/carol/') || k.startsWith('pending/'))).toEqual([]);
+    expect((await readAll(await store.get(info.sha256, { start: 5 * MiB - 3, end: 5 * MiB + 2 }))).equals(content.subarray(5 * MiB - 3, 5 * MiB + 3))).toBe(true);
   });
 
   it('presignGet: a plain HTTP client gets the bytes, a range, the file name and the content type', async () => {
@@ -188,17 +195,20 @@ describe.skipIf(!S3_TEST)('S3 blob store: multipart staging and presigned URLs',
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 5242870-5242889/${content.length}`);
     expect(Buffer.from(await part.arrayBuffer()).equals(content.subarray(5242870, 5242890))).toBe(true);
-    expect((await fetch(url.replace(info.sha256, sha256('another blob')))).status).toBe(403);
+    // This content's blob is a pointer (to the first test's upload, or to this put): the URL names its object, signed.
+    expect(url).toMatch(/\/data\/(mp\/uploads\/alice\/one|put)\/[0-9a-f-]{36}\?/);
+    expect((await fetch(url.replace(/[0-9a-f]\?X-Amz-/, (m) => `${m[0] === '0' ? '1' : '0'}${m.slice(1)}`))).status).toBe(403);
   });
 
-  it('copies past the single-copy limit with UploadPartCopy', async () => {
-    const small = createS3BlobStore({ ...S3_TEST!, prefix, partSize: 5 * MiB, maxCopyObjectBytes: 6 * MiB, copyPartSize: 5 * MiB });
+  it('a big put streams into data/ and becomes a pointer blob: no copy', async () => {
     const data = randomBytes(11 * MiB + 7);
-    const info = await small.put(Readable.from([data]));
+    const info = await store.put(Readable.from([data]));
     expect(info).toEqual({ sha256: sha256(data), size: data.length });
-    expect((await readAll(await small.get(info.sha256))).equals(data)).toBe(true);
-    expect((await s3Contents(prefix)).uploads).toEqual([]);
-    small.client.destroy();
+    expect((await readAll(await store.get(info.sha256))).equals(data)).toBe(true);
+    const { objects, uploads } = await s3Contents(prefix);
+    expect(uploads).toEqual([]);
+    expect(objects.filter((k) => k.startsWith('data/put/'))).toHaveLength(1);
+    expect(objects.filter((k) => k.startsWith('pending/') || k.startsWith('tmp/'))).toEqual([]);
   });
 });
 
@@ -295,7 +305,7 @@ describe.skipIf(!S3_TEST).each(DIALECTS)('the original clients\' multipart flow 
   it('parts go straight to S3 through presigned URLs, out of order; parts-done resumes; complete and POST /files register it', async () => {
     const up = await start(content);
     const urls = await urlsFor(up, [1, 2, 3]);
-    for (const url of Object.values(urls)) expect(url.startsWith(`${S3_TEST!.endpoint}/${S3_TEST!.bucket}/${prefix}staging/`)).toBe(true);
+    for (const url of Object.values(urls)) expect(url.startsWith(`${S3_TEST!.endpoint}/${S3_TEST!.bucket}/${prefix}data/mp/`)).toBe(true);
     const etags: Record<number, string> = {};
     await Promise.all([3, 1].map(async (n) => (etags[n] = await send(urls[String(n)], pieces[n - 1]))));
     // The client died here; the re-run asks what is done and sends only part 2.
@@ -306,7 +316,9 @@ describe.skipIf(!S3_TEST).each(DIALECTS)('the original clients\' multipart flow 
     const completed = await t.inject({ method: 'POST', url: '/files/upload/multipart/complete', headers: lab.alice, payload: { ...up, parts } });
     expect(completed.statusCode).toBe(200);
     expect(completed.json()).toMatchObject({ sha256: sha256(content), size: content.length });
-    expect((await s3Contents(prefix)).objects).toEqual([`blobs/${sha256(content)}`]);
+    const { objects } = await s3Contents(prefix);
+    expect(objects.filter((k) => !k.startsWith(`data/mp/${up.key}/`))).toEqual([`blobs/${sha256(content)}`]);
+    expect(objects.filter((k) => k.startsWith(`data/mp/${up.key}/`))).toHaveLength(1);
 
     const registered = await t.inject({
       method: 'POST',
@@ -332,7 +344,7 @@ describe.skipIf(!S3_TEST).each(DIALECTS)('the original clients\' multipart flow 
     const completed = await t.inject({ method: 'POST', url: '/files/upload/multipart/complete', headers: lab.alice, payload: { ...up, parts } });
     expect(completed.statusCode).toBe(400);
     expect((await s3Contents(prefix)).objects).not.toContain(`blobs/${sha256(other)}`);
-    expect((await s3Contents(prefix)).objects.filter((k) => k.startsWith('staging/'))).toEqual([]);
+    expect((await s3Contents(prefix)).objects.filter((k) => k.startsWith(`data/mp/${up.key}/`) || k.startsWith('pending/'))).toEqual([]);
   });
 
   it('GET …/nodes/:id/download answers a presigned S3 URL that a plain client reads with a range, without the server', async () => {

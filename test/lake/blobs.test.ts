@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readdir as readdirAsync } from 'node:fs/promises';
-import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -252,13 +252,26 @@ if (S3_TEST) {
       const store = createS3BlobStore({ ...S3_TEST!, prefix, partSize: 5 * MiB });
       return {
         store,
+        // Objects under data/ are blobs' bytes when a pointer names them; a marker under pending/ goes with its object.
         leftovers: async () => {
           const { objects, uploads } = await s3Contents(prefix);
-          return [...objects.filter((k) => !k.startsWith('blobs/') && !k.startsWith('touch/')), ...uploads.map((u) => `upload:${u}`)].sort();
+          const named = new Set<string>();
+          for (const k of objects.filter((o) => o.startsWith('blobs/'))) {
+            const out = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: prefix + k }));
+            if (out.Metadata?.location) named.add(out.Metadata.location);
+          }
+          const left = objects.filter((k) => !k.startsWith('blobs/') && !k.startsWith('touch/') && !named.has(k));
+          return [...left.filter((k) => !k.startsWith('pending/') || !left.includes(`data/${k.slice(8)}`)), ...uploads.map((u) => `upload:${u}`)].sort();
         },
+        // Earlier versions' leftovers (tmp/), a big put cut short, a complete cut short after CompleteMultipartUpload.
         crash: async () => {
+          const put = (Key: string, Body: string) => store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: prefix + Key, Body }));
           await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: `${prefix}tmp/crashed-upload` }));
-          await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: `${prefix}tmp/crashed-object`, Body: 'half' }));
+          await put('tmp/crashed-object', 'half');
+          await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: `${prefix}data/put/${randomUUID()}` }));
+          const assembled = `mp/uploads/u/${randomUUID()}`;
+          await put(`data/${assembled}`, 'assembled, never verified');
+          await put(`pending/${assembled}`, '');
         },
         close: async () => {
           await emptyS3Prefix(prefix);

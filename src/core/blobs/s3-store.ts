@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -14,23 +13,16 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
-  UploadPartCopyCommand,
-  type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { AppError, badRequest, notFound, payloadTooLarge } from '../errors.js';
+import { badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { collectingEvery } from '../memory.js';
-import {
-  isSha256Hex,
-  verifyContent,
-  type BlobEntry,
-  type BlobInfo,
-  type BlobStore,
-  type CompleteChecks,
-  type PartInfo,
-  type PartRef,
-} from './store.js';
+import { bareEtag, checkPartNumber, contentDisposition, hashing, ignoreMissing, isMissing, readAll, uploadGone } from './s3-helpers.js';
+import { readRanges, type RangedReadOptions } from './s3-read.js';
+import { isSha256Hex, verifyContent, type BlobEntry, type BlobInfo, type BlobStore, type CompleteChecks, type PartInfo, type PartRef } from './store.js';
+
+export { contentDisposition } from './s3-helpers.js';
 
 export interface S3StoreOptions {
   /** e.g. `http://127.0.0.1:18080`; unset means AWS itself. */
@@ -42,33 +34,43 @@ export interface S3StoreOptions {
   forcePathStyle: boolean;
   accessKeyId?: string;
   secretAccessKey?: string;
-  /** Part size of the store's own multipart writes (put, copies); at least 5 MiB. Default 8 MiB. */
+  /** Part size of the store's own multipart writes (`put`); at least 5 MiB. Default 8 MiB. */
   partSize?: number;
-  /** Objects larger than this are copied as UploadPartCopy ranges, 4 at a time, not one CopyObject. Default 256 MiB, at most 5 GiB (S3's limit). */
-  maxCopyObjectBytes?: number;
-  /** Part size of those part copies. Default 128 MiB. */
-  copyPartSize?: number;
+  /** How `completeMultipart` reads the assembled object back to hash it. Default 4 ranged GETs of 8 MiB. */
+  verifyRead?: RangedReadOptions;
 }
-
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const STAGING_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*){0,8}$/;
-const MAX_PART_NUMBER = 10_000;
-/** Part copies in flight: a server copies ranges in parallel faster than one object (Swift: 227 vs 182 MB/s for 5 GiB). */
-const PARALLEL_COPIES = 4;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Where assembled objects live, relative to the prefix (what a pointer names). */
+const DATA_LOCATION = /^data\/(mp|put)\/[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*){0,10}$/;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Blobs in an S3 bucket (AWS, or any S3 API: Swift's s3api, Ceph, MinIO…). Keys under the configured prefix:
- * - `blobs/<sha256>`: the content-addressed blobs (never rewritten once there);
- * - `touch/<sha256>`: an empty marker re-written whenever an upload finds its content already stored (the
- *   blob's own LastModified cannot be refreshed cheaply past 5 GiB); its age counts as the blob's age for `delete`;
- * - `tmp/<uuid>`: bodies of `put` while they stream in (multipart, via lib-storage) before the hash is known;
- * - `staging/<key>`: the BSS multipart uploads of clients, and, between CompleteMultipartUpload and the copy
- *   into its content address, the assembled object.
+ * - `blobs/<sha256>`: the content address. Either the bytes themselves (small `put`s, and every blob written
+ *   before pointers existed), or a pointer: an empty object whose user metadata names where the verified bytes
+ *   are (`location`, a `data/…` key) and their `size`. Never rewritten once there (but see `adopt`).
+ * - `data/mp/<key>/<uuid>`: clients' multipart uploads (BSS), and the object CompleteMultipartUpload assembles
+ *   there; `data/put/<uuid>`: a big `put` while it streams in. Such an object is only ever served through a
+ *   pointer, which is written after its SHA-256 and size were verified.
+ * - `pending/<…>` (the `data/…` location without `data/`): a marker written before an object at that location
+ *   may exist unreferenced (before CompleteMultipartUpload, before a `put` streams, before a pointer blob is
+ *   deleted), with the sha256 as metadata once known; removed once the object is referenced or deleted. `sweep`
+ *   settles the markers a crash left: it deletes their object unless the pointer of their sha256 names it.
+ * - `touch/<sha256>`: an empty marker re-written whenever an upload finds its content already stored (a blob's
+ *   LastModified cannot be refreshed without rewriting it); its age counts as the blob's age for `delete`;
+ * - `tmp/`, `staging/`: earlier versions' uploads; `sweep` still clears their leftovers.
  *
- * Nothing is ever held whole in memory: `put` buffers at most a couple of parts, `completeMultipart` hashes
- * the assembled object as it streams back, and copies are server-side.
+ * Why pointers: CompleteMultipartUpload cannot name the object by a hash it does not know yet, and a server-side
+ * copy into `blobs/<sha256>` cost as much as reading it (Swift, 5 GiB: verify 23 s + copy 24 s + delete, 58 s in
+ * all, against the original CLI's 60 s timeout for `complete`). A pointer costs one small PUT; `get`, `exists`,
+ * `presignGet`, `list` and `delete` follow it (a HEAD first: a Range on the empty pointer would be a 416).
+ *
+ * Nothing is ever held whole in memory: `put` buffers at most a couple of parts, `completeMultipart` hashes the
+ * assembled object as a few ranged GETs bring it back in order.
  */
 export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client: S3Client; bucket: string; prefix: string } {
   const client = new S3Client({
@@ -86,86 +88,83 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
   const Bucket = options.bucket;
   const prefix = options.prefix;
   const partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
-  const maxCopyObjectBytes = Math.min(5 * GiB, options.maxCopyObjectBytes ?? 256 * MiB);
-  const copyPartSize = Math.max(5 * MiB, options.copyPartSize ?? 128 * MiB);
+  const verifyRead = options.verifyRead ?? { width: 4, rangeSize: 8 * MiB };
 
   const blobKey = (sha256: string) => {
     if (!isSha256Hex(sha256)) throw badRequest('Not a sha256 digest.');
     return `${prefix}blobs/${sha256}`;
   };
   const touchKey = (sha256: string) => `${prefix}touch/${sha256}`;
-  const stagingKey = (key: string) => {
+  const markerKey = (location: string) => `${prefix}pending/${location.slice('data/'.length)}`;
+  /** A client's staged upload: the store's upload ID is `<uuid>.<S3 UploadId>`, the uuid making its object's key unique. */
+  const staged = (key: string, uploadId: string) => {
     if (!STAGING_KEY.test(key) || key.length > 512) throw badRequest('Not a staging key.');
-    return `${prefix}staging/${key}`;
+    const dot = uploadId.indexOf('.');
+    const nonce = uploadId.slice(0, Math.max(0, dot));
+    if (!UUID.test(nonce)) throw uploadGone();
+    const location = `data/mp/${key}/${nonce}`;
+    return { location, Key: prefix + location, UploadId: uploadId.slice(dot + 1) };
   };
 
-  /** HEAD: size and LastModified, or null when the object is missing. */
+  /** HEAD: size, LastModified and user metadata, or null when the object is missing. */
   const head = async (Key: string) => {
     try {
       const out = await client.send(new HeadObjectCommand({ Bucket, Key }));
-      return { size: out.ContentLength ?? 0, modifiedAt: out.LastModified ?? new Date(0) };
+      return { size: out.ContentLength ?? 0, modifiedAt: out.LastModified ?? new Date(0), metadata: out.Metadata ?? {} };
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;
     }
   };
 
-  const deleteKey = (Key: string) => client.send(new DeleteObjectCommand({ Bucket, Key }));
+  /** Where blob `sha256`'s bytes are: its own key, or the location its pointer names; null when it is missing. */
+  const resolve = async (sha256: string) => {
+    const Key = blobKey(sha256);
+    const found = await head(Key);
+    if (!found) return null;
+    const location = found.metadata.location;
+    if (found.size === 0 && location !== undefined && DATA_LOCATION.test(location)) {
+      return { Key: prefix + location, location, size: Number(found.metadata.size), modifiedAt: found.modifiedAt };
+    }
+    return { Key, location: undefined, size: found.size, modifiedAt: found.modifiedAt };
+  };
 
-  /** Server-side copy; past `maxCopyObjectBytes`, a multipart upload of UploadPartCopy ranges copied in parallel. */
-  const copy = async (from: string, to: string, size: number) => {
-    const CopySource = `${Bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
-    if (size <= maxCopyObjectBytes) {
-      await client.send(new CopyObjectCommand({ Bucket, Key: to, CopySource, ContentType: 'application/octet-stream', MetadataDirective: 'REPLACE' }));
-      return;
-    }
-    const each = Math.max(copyPartSize, Math.ceil(size / MAX_PART_NUMBER));
-    const count = Math.ceil(size / each);
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: to, ContentType: 'application/octet-stream' }));
-    try {
-      const parts: CompletedPart[] = [];
-      let next = 0;
-      const copier = async () => {
-        for (let i = next++; i < count; i = next++) {
-          const range = `bytes=${i * each}-${Math.min(size, (i + 1) * each) - 1}`;
-          const out = await client.send(new UploadPartCopyCommand({ Bucket, Key: to, UploadId, PartNumber: i + 1, CopySource, CopySourceRange: range }));
-          parts[i] = { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL_COPIES, count) }, copier));
-      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
-    } catch (err) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket, Key: to, UploadId })).catch(() => undefined);
-      throw err;
-    }
+  const deleteKey = (Key: string) => client.send(new DeleteObjectCommand({ Bucket, Key }));
+  const putEmpty = (Key: string, Metadata?: Record<string, string>) =>
+    client.send(new PutObjectCommand({ Bucket, Key, Body: EMPTY, ContentLength: 0, ContentType: 'application/octet-stream', Metadata }));
+  const mark = (location: string, sha256?: string) => putEmpty(markerKey(location), sha256 ? { sha256 } : undefined);
+  const discard = async (location: string) => {
+    await deleteKey(prefix + location).catch(() => undefined);
+    await deleteKey(markerKey(location)).catch(() => undefined);
   };
 
   /**
-   * Moves verified bytes at `from` into the content address (dedup: when the blob is already there, only its
-   * touch marker is refreshed), then removes `from`.
+   * Makes the verified bytes at `location` the blob `info.sha256`: a pointer to them, or, when the content is
+   * already stored (dedup), nothing but a fresher touch marker, and the new object is deleted.
+   * S3 (and Swift) offer no create-if-absent that every server honours, so two uploads of the same content that
+   * finish together may both write the pointer: each reads it back, and the one it does not name deletes its own
+   * object (both hold the same verified bytes; a reader that followed the overwritten pointer retries once). Should
+   * the other write land only after this read-back (both within a request's time of each other), this object is
+   * left unreferenced: wasted space, never wrong bytes.
    */
-  const settle = async (from: string, info: BlobInfo): Promise<BlobInfo> => {
-    try {
-      await storeAt(info.sha256, () => copy(from, blobKey(info.sha256), info.size));
-    } finally {
-      await deleteKey(from).catch(() => undefined);
-    }
+  const adopt = async (location: string, info: BlobInfo): Promise<BlobInfo> => {
+    await mark(location, info.sha256);
+    const stored = await resolve(info.sha256);
+    if (!stored) {
+      await putEmpty(blobKey(info.sha256), { location, size: String(info.size) });
+      if ((await resolve(info.sha256))?.location !== location) await deleteKey(prefix + location);
+    } else if (stored.location !== location) {
+      await deleteKey(prefix + location);
+      await putEmpty(touchKey(info.sha256));
+    } // else: a concurrent complete of this very upload adopted it already
+    await deleteKey(markerKey(location)).catch(() => undefined);
     return info;
-  };
-
-  /** Writes a blob through `write` unless it is already stored; either way the blob counts as young again. */
-  const storeAt = async (sha256: string, write: () => Promise<unknown>) => {
-    if (await head(blobKey(sha256))) {
-      await client.send(new PutObjectCommand({ Bucket, Key: touchKey(sha256), Body: new Uint8Array(0), ContentLength: 0 }));
-    } else {
-      await write();
-    }
   };
 
   const put = async (source: AsyncIterable<Uint8Array>, checks: CompleteChecks = {}): Promise<BlobInfo> => {
     const counted = hashing(source, checks);
     // A body that fits in one part is read whole first: its hash is then known, and it goes straight to its
-    // content address (no temp object, no copy).
+    // content address as itself (no pointer).
     const first: Buffer[] = [];
     let firstBytes = 0;
     let ended = false;
@@ -182,13 +181,16 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     if (ended) {
       const info = counted.finish();
       const body = Buffer.concat(first);
-      await storeAt(info.sha256, () =>
-        client.send(new PutObjectCommand({ Bucket, Key: blobKey(info.sha256), Body: body, ContentLength: body.length, ContentType: 'application/octet-stream' })),
-      );
+      if (await head(blobKey(info.sha256))) {
+        await putEmpty(touchKey(info.sha256));
+      } else {
+        await client.send(new PutObjectCommand({ Bucket, Key: blobKey(info.sha256), Body: body, ContentLength: body.length, ContentType: 'application/octet-stream' }));
+      }
       return info;
     }
 
-    const tmp = `${prefix}tmp/${randomUUID()}`;
+    const location = `data/put/${randomUUID()}`;
+    await mark(location);
     async function* rest() {
       yield* first;
       for (;;) {
@@ -199,7 +201,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     }
     const upload = new Upload({
       client,
-      params: { Bucket, Key: tmp, Body: Readable.from(rest()), ContentType: 'application/octet-stream' },
+      params: { Bucket, Key: prefix + location, Body: Readable.from(rest()), ContentType: 'application/octet-stream' },
       partSize,
       queueSize: 2,
       leavePartsOnError: false,
@@ -207,27 +209,31 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     try {
       await upload.done();
     } catch (err) {
-      await deleteKey(tmp).catch(() => undefined);
+      await discard(location);
       throw counted.failure() ?? err;
     }
     let info: BlobInfo;
     try {
       info = counted.finish();
     } catch (err) {
-      await deleteKey(tmp).catch(() => undefined);
+      await discard(location);
       throw err;
     }
-    return settle(tmp, info);
+    return adopt(location, info);
   };
 
-  /** Staged upload's parts as S3 lists them (paged), or a 404 when the upload is gone. */
+  /**
+   * Staged upload's parts as S3 lists them (paged), or a 404 when the upload is gone: also once it is assembled
+   * (Swift still lists a completed upload's parts, and accepts its CompleteMultipartUpload again; AWS does neither).
+   */
   const allParts = async (key: string, uploadId: string): Promise<PartInfo[]> => {
-    const Key = stagingKey(key);
+    const { Key, UploadId } = staged(key, uploadId);
+    if (await head(Key)) throw uploadGone();
     const parts: PartInfo[] = [];
     let marker: string | undefined;
     try {
       for (;;) {
-        const out = await client.send(new ListPartsCommand({ Bucket, Key, UploadId: uploadId, PartNumberMarker: marker }));
+        const out = await client.send(new ListPartsCommand({ Bucket, Key, UploadId, PartNumberMarker: marker }));
         for (const p of out.Parts ?? []) parts.push({ partNumber: p.PartNumber ?? 0, etag: bareEtag(p.ETag ?? ''), size: p.Size ?? 0 });
         if (!out.IsTruncated || !out.NextPartNumberMarker) break;
         marker = String(out.NextPartNumberMarker);
@@ -239,6 +245,106 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   };
 
+  /** Every object under `Prefix` (paged). */
+  async function* listed(Prefix: string) {
+    let ContinuationToken: string | undefined;
+    do {
+      const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
+      yield* out.Contents ?? [];
+      ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  /** The SHA-256 and size of the object at `Key`, read back as ranged GETs in parallel and hashed in order. */
+  const hashObject = async (Key: string, size: number): Promise<BlobInfo> => {
+    const hash = createHash('sha256');
+    const collect = collectingEvery();
+    for await (const chunk of readRanges(client, Bucket, Key, size, verifyRead)) {
+      hash.update(chunk);
+      collect(chunk.length);
+    }
+    return { sha256: hash.digest('hex'), size };
+  };
+
+  /**
+   * Swift accepts CompleteMultipartUpload again for a completed upload, even with other parts, and rewrites the
+   * object: two completes of one upload at once could change the bytes behind a verified pointer. They run one
+   * after the other here (the second then finds the object assembled, and verifies it again); the upload routes
+   * answer a completed upload from its row, so only a client sending one complete to two replicas at once
+   * escapes this.
+   */
+  const completing = new Map<string, Promise<unknown>>();
+  const oneAtATime = async <T>(id: string, task: () => Promise<T>): Promise<T> => {
+    const run = (completing.get(id) ?? Promise.resolve()).catch(() => undefined).then(task);
+    const tail = run.catch(() => undefined);
+    completing.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (completing.get(id) === tail) completing.delete(id);
+    }
+  };
+
+  const complete = async (key: string, uploadId: string, parts: PartRef[], checks: CompleteChecks): Promise<BlobInfo> => {
+    const { location, Key, UploadId } = staged(key, uploadId);
+    const wanted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    for (let i = 1; i < wanted.length; i++) {
+      if (wanted[i].partNumber === wanted[i - 1].partNumber) throw badRequest(`Part ${wanted[i].partNumber} is named twice.`, 'invalid_part');
+    }
+    if (!wanted.length) throw badRequest('No parts to assemble.', 'invalid_part');
+    let size = 0;
+    let assembled = false;
+    try {
+      const stored = new Map((await allParts(key, uploadId)).map((p) => [p.partNumber, p]));
+      for (const p of wanted) {
+        const have = stored.get(p.partNumber);
+        if (!have || have.etag !== bareEtag(p.etag)) throw badRequest(`Part ${p.partNumber} was not received with ETag ${p.etag}.`, 'invalid_part');
+        size += have.size;
+      }
+    } catch (err) {
+      const found = (err as { status?: number }).status === 404 ? await head(Key) : null;
+      if (!found) throw err;
+      size = found.size;
+      assembled = true;
+    }
+    if (checks.maxBytes !== undefined && size > checks.maxBytes) throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
+    if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
+      throw badRequest(`The parts hold ${size} bytes, not the announced ${checks.expectedSize}.`, 'size_mismatch');
+    }
+    if (!assembled) {
+      await mark(location);
+      try {
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key,
+            UploadId,
+            MultipartUpload: { Parts: wanted.map((p) => ({ PartNumber: p.partNumber, ETag: `"${bareEtag(p.etag)}"` })) },
+          }),
+        );
+      } catch (err) {
+        // (Any other failure may have assembled it after all: the marker stays, for a retry or the sweep.)
+        if (isMissing(err)) throw uploadGone();
+        const name = (err as { name?: string }).name ?? '';
+        if (['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML'].includes(name)) {
+          await deleteKey(markerKey(location)).catch(() => undefined);
+          throw badRequest(`The object store refused the parts: ${name}${name === 'EntityTooSmall' ? ' (every part but the last must be at least 5 MiB)' : ''}.`, 'invalid_part');
+        }
+        throw err;
+      }
+    }
+    // A failed read leaves the assembled object and its marker: the client's retry verifies it again (above).
+    const info = await hashObject(Key, size);
+    try {
+      verifyContent(info, checks);
+    } catch (err) {
+      // Unless a concurrent complete of this same upload (with other checks) made it its blob already.
+      if ((await resolve(info.sha256))?.location !== location) await discard(location);
+      throw err;
+    }
+    return adopt(location, info);
+  };
+
   return {
     client,
     bucket: Bucket,
@@ -246,120 +352,147 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     put,
 
     async get(sha256, range) {
-      try {
-        const out = await client.send(
-          new GetObjectCommand({ Bucket, Key: blobKey(sha256), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
-        );
-        return out.Body as Readable;
-      } catch (err) {
-        if (isMissing(err)) throw notFound('The content of this file is missing from the blob store.');
-        throw err;
+      const Range = range ? `bytes=${range.start}-${range.end}` : undefined;
+      for (let attempt = 0; ; attempt++) {
+        const at = await resolve(sha256);
+        if (!at) throw notFound('The content of this file is missing from the blob store.');
+        try {
+          const out = await client.send(new GetObjectCommand({ Bucket, Key: at.Key, Range }));
+          return out.Body as Readable;
+        } catch (err) {
+          // A pointer overwritten by a concurrent identical upload (see adopt) names other bytes now: follow it again.
+          if (isMissing(err) && at.location && attempt === 0) continue;
+          if (isMissing(err)) throw notFound('The content of this file is missing from the blob store.');
+          throw err;
+        }
       }
     },
 
     async exists(sha256) {
-      return (await head(blobKey(sha256))) !== null;
+      return (await resolve(sha256)) !== null;
     },
 
     /**
-     * With `olderThan`: the blob is kept when it, or its touch marker (re-written by every upload that found
-     * this content already stored), is at least that young. S3 has no conditional delete that Swift or Ceph
-     * honour, so a race remains between these HEADs and the DELETE: an identical upload that finds the blob in
-     * exactly those milliseconds loses it. It is narrow (the blob must already be past the grace period and
-     * unreferenced, and the upload must dedup onto it at that instant); `dreamlake gc` is an operator's command
-     * and the grace period keeps every upload that started before the collector looked.
+     * With `olderThan`: the blob is kept when it (the pointer, for a pointer blob), or its touch marker (re-written
+     * by every upload that found this content already stored), is at least that young. S3 has no conditional
+     * delete that Swift or Ceph honour, so a race remains between these HEADs and the DELETE: an identical upload
+     * that finds the blob in exactly those milliseconds loses it. It is narrow (the blob must already be past the
+     * grace period and unreferenced, and the upload must dedup onto it at that instant); `dreamlake gc` is an
+     * operator's command and the grace period keeps every upload that started before the collector looked.
+     * A pointer blob's object is marked first, so that a crash between the two deletes leaves it to `sweep`.
      */
     async delete(sha256, options = {}) {
-      const Key = blobKey(sha256);
-      const blob = await head(Key);
-      if (!blob) return false;
+      const at = await resolve(sha256);
+      if (!at) return false;
       if (options.olderThan) {
         const touched = await head(touchKey(sha256));
-        const youngest = Math.max(blob.modifiedAt.getTime(), touched?.modifiedAt.getTime() ?? 0);
+        const youngest = Math.max(at.modifiedAt.getTime(), touched?.modifiedAt.getTime() ?? 0);
         if (youngest >= options.olderThan.getTime()) return false;
       }
-      await deleteKey(Key);
+      if (at.location) await mark(at.location, sha256);
+      await deleteKey(blobKey(sha256));
+      if (at.location) await discard(at.location);
       await deleteKey(touchKey(sha256)).catch(() => undefined);
       return true;
     },
 
+    /** Pointer blobs are listed with the size of their bytes (a HEAD each), and the age of the pointer. */
     async *list(): AsyncIterable<BlobEntry> {
       const Prefix = `${prefix}blobs/`;
-      let ContinuationToken: string | undefined;
-      do {
-        const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
-        for (const o of out.Contents ?? []) {
-          const sha256 = (o.Key ?? '').slice(Prefix.length);
-          if (isSha256Hex(sha256)) yield { sha256, size: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) };
+      for await (const o of listed(Prefix)) {
+        const sha256 = (o.Key ?? '').slice(Prefix.length);
+        if (!isSha256Hex(sha256)) continue;
+        let size = o.Size ?? 0;
+        if (size === 0) {
+          const at = await resolve(sha256);
+          if (!at) continue;
+          size = at.size;
         }
-        ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
-      } while (ContinuationToken);
+        yield { sha256, size, modifiedAt: o.LastModified ?? new Date(0) };
+      }
     },
 
     /**
-     * Aborts the multipart uploads of `put`s cut short (under `tmp/`), deletes their temp objects and the
-     * assembled objects a crash left between CompleteMultipartUpload and the copy (under `staging/`), all
-     * older than `olderThan`. Clients' staged multipart uploads are not touched: they expire through their
-     * owner (the upload routes abort them after the configured expiry).
+     * Settles the markers older than `olderThan` (see the key layout above): the object a marker names is kept
+     * only when the pointer of the marker's sha256 names it. Also aborts the multipart uploads of `put`s cut short
+     * (`data/put/`, and earlier versions' `tmp/`) and deletes earlier versions' leftover objects under `tmp/` and
+     * `staging/`. Clients' staged multipart uploads are not touched: they expire through their owner (the upload
+     * routes abort them after the configured expiry). A complete or put that takes longer than the grace period
+     * (minutes at most, against the hour the server's own sweep uses) may be cut short by it, never made to serve
+     * wrong bytes.
      */
     async sweep(olderThan) {
       let removed = 0;
       const cutoff = olderThan.getTime();
-      let KeyMarker: string | undefined;
-      let UploadIdMarker: string | undefined;
-      do {
-        const out = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: `${prefix}tmp/`, KeyMarker, UploadIdMarker }));
-        for (const u of out.Uploads ?? []) {
-          if (u.Key && u.UploadId && (u.Initiated?.getTime() ?? 0) < cutoff) {
-            await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId })).catch(ignoreMissing);
-            removed++;
-          }
-        }
-        KeyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
-        UploadIdMarker = out.IsTruncated ? out.NextUploadIdMarker : undefined;
-      } while (KeyMarker);
-      for (const Prefix of [`${prefix}tmp/`, `${prefix}staging/`]) {
-        let ContinuationToken: string | undefined;
+      for (const Prefix of [`${prefix}tmp/`, `${prefix}data/put/`]) {
+        let KeyMarker: string | undefined;
+        let UploadIdMarker: string | undefined;
         do {
-          const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
-          for (const o of out.Contents ?? []) {
-            if (o.Key && (o.LastModified?.getTime() ?? 0) < cutoff) {
-              await deleteKey(o.Key);
+          const out = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix, KeyMarker, UploadIdMarker }));
+          for (const u of out.Uploads ?? []) {
+            if (u.Key && u.UploadId && (u.Initiated?.getTime() ?? 0) < cutoff) {
+              await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId })).catch(ignoreMissing);
               removed++;
             }
           }
-          ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
-        } while (ContinuationToken);
+          KeyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+          UploadIdMarker = out.IsTruncated ? out.NextUploadIdMarker : undefined;
+        } while (KeyMarker);
+      }
+      for (const Prefix of [`${prefix}tmp/`, `${prefix}staging/`]) {
+        for await (const o of listed(Prefix)) {
+          if (o.Key && (o.LastModified?.getTime() ?? 0) < cutoff) {
+            await deleteKey(o.Key);
+            removed++;
+          }
+        }
+      }
+      const markers = `${prefix}pending/`;
+      for await (const o of listed(markers)) {
+        if (!o.Key || (o.LastModified?.getTime() ?? 0) >= cutoff) continue;
+        const marker = await head(o.Key); // afresh: its owner may have re-written it since the listing
+        if (!marker || marker.modifiedAt.getTime() >= cutoff) continue;
+        const location = `data/${o.Key.slice(markers.length)}`;
+        if (!DATA_LOCATION.test(location)) continue;
+        const object = await head(prefix + location);
+        if (object) {
+          // Without a sha256 the marker was left before its object was verified (a crash, or a failed read): the
+          // object's bytes say which blob could name it (rare, and the only way to be sure).
+          const sha256 = marker.metadata.sha256 ?? (await hashObject(prefix + location, object.size)).sha256;
+          if (!isSha256Hex(sha256) || (await resolve(sha256))?.location !== location) {
+            await deleteKey(prefix + location);
+            removed++;
+          }
+        }
+        await deleteKey(o.Key);
       }
       return removed;
     },
 
     async createMultipart(key, contentType) {
-      const out = await client.send(
-        new CreateMultipartUploadCommand({ Bucket, Key: stagingKey(key), ContentType: contentType || 'application/octet-stream' }),
-      );
+      const nonce = randomUUID();
+      const { Key } = staged(key, `${nonce}.`);
+      const out = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType || 'application/octet-stream' }));
       if (!out.UploadId) throw new Error('The S3 server answered no UploadId.');
-      return out.UploadId;
+      return `${nonce}.${out.UploadId}`;
     },
 
     async presignPart(key, uploadId, partNumber, expiresInSeconds) {
       checkPartNumber(partNumber);
-      return getSignedUrl(client, new UploadPartCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId, PartNumber: partNumber }), {
-        expiresIn: expiresInSeconds,
-      });
+      const { Key, UploadId } = staged(key, uploadId);
+      return getSignedUrl(client, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: partNumber }), { expiresIn: expiresInSeconds });
     },
 
     // Parts the server receives itself are small (one part): read whole, so S3 gets its Content-Length.
     async putPart(key, uploadId, partNumber, source, checks = {}) {
       checkPartNumber(partNumber);
+      const { Key, UploadId } = staged(key, uploadId);
       const body = await readAll(source, checks.maxBytes ?? 5 * GiB);
       if (checks.expectedSize !== undefined && body.length !== checks.expectedSize) {
         throw badRequest(`Received ${body.length} bytes but Content-Length announced ${checks.expectedSize}.`, 'size_mismatch');
       }
       try {
-        const out = await client.send(
-          new UploadPartCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }),
-        );
+        const out = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }));
         return { partNumber, etag: bareEtag(out.ETag ?? ''), size: body.length };
       } catch (err) {
         if (isMissing(err)) throw uploadGone();
@@ -371,147 +504,36 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
 
     /**
      * The parts named by the client are checked against ListParts first (unknown part, wrong ETag, size and
-     * limit: a 400/413 that leaves the staged upload as it was). Then S3 assembles them, and the assembled
-     * object is read back once, streaming, to hash it: a sha256 that does not match is a 400 and the assembled
-     * object is deleted (on S3 the staged upload is then consumed: it cannot be completed again).
+     * limit: a 400/413 that leaves the staged upload as it was). Then S3 assembles them where the upload lives,
+     * and the assembled object is read back once to hash it: a sha256 or size that does not match is a 400 and the
+     * object is deleted (on S3 the staged upload is then consumed: it cannot be completed again). A verified
+     * object stays where it is and becomes its blob through a pointer (see adopt). A complete cut short after
+     * CompleteMultipartUpload is finished by the next one: the upload is gone, its assembled object is verified.
      */
     async completeMultipart(key, uploadId, parts, checks = {}) {
-      const Key = stagingKey(key);
-      const wanted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-      for (let i = 1; i < wanted.length; i++) {
-        if (wanted[i].partNumber === wanted[i - 1].partNumber) throw badRequest(`Part ${wanted[i].partNumber} is named twice.`, 'invalid_part');
-      }
-      if (!wanted.length) throw badRequest('No parts to assemble.', 'invalid_part');
-      const stored = new Map((await allParts(key, uploadId)).map((p) => [p.partNumber, p]));
-      let size = 0;
-      for (const p of wanted) {
-        const have = stored.get(p.partNumber);
-        if (!have || have.etag !== bareEtag(p.etag)) throw badRequest(`Part ${p.partNumber} was not received with ETag ${p.etag}.`, 'invalid_part');
-        size += have.size;
-      }
-      if (checks.maxBytes !== undefined && size > checks.maxBytes) throw payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`);
-      if (checks.expectedSize !== undefined && size !== checks.expectedSize) {
-        throw badRequest(`The parts hold ${size} bytes, not the announced ${checks.expectedSize}.`, 'size_mismatch');
-      }
-      try {
-        await client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket,
-            Key,
-            UploadId: uploadId,
-            MultipartUpload: { Parts: wanted.map((p) => ({ PartNumber: p.partNumber, ETag: `"${bareEtag(p.etag)}"` })) },
-          }),
-        );
-      } catch (err) {
-        if (isMissing(err)) throw uploadGone();
-        const name = (err as { name?: string }).name ?? '';
-        if (['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML'].includes(name)) {
-          throw badRequest(`The object store refused the parts: ${name}${name === 'EntityTooSmall' ? ' (every part but the last must be at least 5 MiB)' : ''}.`, 'invalid_part');
-        }
-        throw err;
-      }
-      let info: BlobInfo;
-      try {
-        const out = await client.send(new GetObjectCommand({ Bucket, Key }));
-        const counted = hashing(out.Body as Readable, {});
-        for (;;) if ((await counted.next()).done) break;
-        info = counted.finish();
-        verifyContent(info, checks);
-      } catch (err) {
-        await deleteKey(Key).catch(() => undefined);
-        throw err;
-      }
-      return settle(Key, info);
+      return oneAtATime(staged(key, uploadId).location, () => complete(key, uploadId, parts, checks));
     },
 
     async abortMultipart(key, uploadId) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket, Key: stagingKey(key), UploadId: uploadId })).catch(ignoreMissing);
+      let at: { Key: string; UploadId: string };
+      try {
+        at = staged(key, uploadId);
+      } catch (err) {
+        if ((err as { status?: number }).status !== 404) throw err;
+        // An upload begun by an earlier version (a bare S3 UploadId, under staging/): it can no longer be
+        // completed (its client starts over), but its parts are discarded when it expires.
+        at = { Key: `${prefix}staging/${key}`, UploadId: uploadId };
+      }
+      await client.send(new AbortMultipartUploadCommand({ Bucket, Key: at.Key, UploadId: at.UploadId })).catch(ignoreMissing);
     },
 
     async presignGet(sha256, { filename, contentType, expiresInSeconds }) {
+      const Key = (await resolve(sha256))?.Key ?? blobKey(sha256);
       return getSignedUrl(
         client,
-        new GetObjectCommand({
-          Bucket,
-          Key: blobKey(sha256),
-          ResponseContentDisposition: contentDisposition(filename),
-          ResponseContentType: contentType,
-        }),
+        new GetObjectCommand({ Bucket, Key, ResponseContentDisposition: contentDisposition(filename), ResponseContentType: contentType }),
         { expiresIn: expiresInSeconds },
       );
     },
   };
-}
-
-/**
- * Iterates `source` while hashing and counting; the size limit is enforced as bytes arrive, a broken source
- * becomes a 400 `upload_interrupted`. `finish()` runs the remaining checks and answers the digest.
- */
-function hashing(source: AsyncIterable<Uint8Array>, checks: CompleteChecks) {
-  const hash = createHash('sha256');
-  const collect = collectingEvery();
-  const it = source[Symbol.asyncIterator]();
-  let size = 0;
-  let failed: AppError | undefined;
-  return {
-    async next(): Promise<IteratorResult<Buffer>> {
-      let next: IteratorResult<Uint8Array>;
-      try {
-        next = await it.next();
-      } catch {
-        throw (failed = badRequest('The upload was interrupted before the end of the body.', 'upload_interrupted'));
-      }
-      if (next.done) return { done: true, value: undefined };
-      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.length);
-      size += chunk.length;
-      if (checks.maxBytes !== undefined && size > checks.maxBytes) {
-        throw (failed = payloadTooLarge(`The file is larger than the limit of ${checks.maxBytes} bytes.`));
-      }
-      hash.update(chunk);
-      collect(chunk.length);
-      return { done: false, value: chunk };
-    },
-    failure: () => failed,
-    finish(): BlobInfo {
-      const info = { sha256: hash.digest('hex'), size };
-      verifyContent(info, checks);
-      return info;
-    },
-  };
-}
-
-async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const counted = hashing(source, { maxBytes });
-  for (;;) {
-    const next = await counted.next();
-    if (next.done) return Buffer.concat(chunks);
-    chunks.push(next.value);
-  }
-}
-
-/** `attachment` with the file name, as RFC 6266 wants it: an ASCII fallback and the UTF-8 name. */
-export function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
-}
-
-function checkPartNumber(n: number) {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw badRequest(`partNumber must be an integer from 1 to ${MAX_PART_NUMBER}.`, 'invalid_part');
-}
-
-const uploadGone = () => notFound('The staged upload does not exist (completed, aborted or expired).');
-
-/** ETags as S3 and clients spell them (quoted or not, any case), reduced to the bare lower-case value. */
-function bareEtag(etag: string): string {
-  return etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
-}
-
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchUpload' || e?.$metadata?.httpStatusCode === 404;
-}
-
-function ignoreMissing(err: unknown): void {
-  if (!isMissing(err)) throw err;
 }

@@ -72,6 +72,9 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     pool.on('connect', preparedByName);
+    // An idle connection that PostgreSQL closed (a restart, pg_terminate_backend, an idle timeout) is dropped by
+    // the pool, which opens another when needed; unheard, its 'error' event would end the process.
+    pool.on('error', () => {});
     const db = new Kysely({ dialect: new PostgresDialect({ pool }), log });
     observed = db;
     // Kysely's connection provider and logging cost about as much CPU as pg itself on a point read.

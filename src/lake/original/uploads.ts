@@ -1,4 +1,5 @@
 import type { BlobInfo, BlobStore, PartRef } from '../../core/blobs/store.js';
+import { runExclusively } from '../../core/db/exclusive.js';
 import { AppError, badRequest, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { nowIso } from '../../core/time.js';
@@ -89,6 +90,23 @@ export function ensureOpen(row: LakeUploadsTable): void {
  * upload completed with what the server computed. Completing a completed upload again answers the same result.
  */
 export async function completeUpload(
+  db: LakeDb,
+  blobs: BlobStore,
+  row: LakeUploadsTable,
+  parts: PartRef[],
+  checks: { expectedSize?: number; maxBytes: number },
+): Promise<BlobInfo> {
+  // One complete of an upload at a time, across servers: a second one (a client's retry sent to another replica)
+  // waits and answers the first one's result, instead of assembling the parts again while the first one verifies
+  // them (an object store may re-assemble a completed upload from other parts).
+  return runExclusively(db, `lake.upload:${row.id}`, async () => {
+    const current = await findUpload(db, row.id); // as the previous holder left it
+    if (!current) throw uploadNotFound(); // aborted meanwhile
+    return completeOnce(db, blobs, current, parts, checks);
+  });
+}
+
+async function completeOnce(
   db: LakeDb,
   blobs: BlobStore,
   row: LakeUploadsTable,

@@ -46,4 +46,14 @@ describe.each(['sqlite', ...(PG_URL ? ['postgres' as const] : [])] as const)('in
     const [after] = await insertRows(d.db, 't', [{ name: 'later', n: 0 }], 'id');
     expect(Number(after.id)).toBe(7);
   });
+
+  it('stores any text exactly, and more rows than one statement of either dialect takes at once', async () => {
+    const d = databases.at(-1)!;
+    const tricky = ['', 'NULL', 'null', '"', '\\', '\\"', '{a,b}', ' spaced ', 'a,b', '{"json": ["x", "y\\"z"]}', 'é ☃ 𝄞', "it's", '\n\t'];
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ name: i < tricky.length ? tricky[i] : `row ${i}`, n: i % 7 === 0 ? null : i }));
+    const ids = (await insertRows(d.db, 't', rows, 'id')).map((r) => Number(r.id)).sort((a, b) => a - b);
+    expect(ids).toHaveLength(1000);
+    const stored = await sql<{ name: string; n: number | null }>`select name, n from t where id >= ${ids[0]} order by id`.execute(d.db);
+    expect(stored.rows.map((r) => [r.name, r.n === null ? null : Number(r.n)])).toEqual(rows.map((r) => [r.name, r.n]));
+  });
 });

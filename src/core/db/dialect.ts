@@ -85,3 +85,17 @@ export async function analyzeTables(db: Kysely<any>, tables: string[]): Promise<
   if (dialectOf(db) !== 'postgres') return;
   await sql`analyze ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
 }
+
+/**
+ * `expr in (…values)`. On PostgreSQL `expr = any($1::type[])`: one parameter whatever the count, so one text
+ * (prepared once per connection, see database.ts) and no need to split a long list (listChunk).
+ */
+export function inList(dialect: DialectName, expr: RawBuilder<unknown>, values: readonly (string | number)[], type: 'text' | 'bigint'): RawBuilder<boolean> {
+  if (dialect === 'postgres') return sql<boolean>`${expr} = any(${values as unknown}::${sql.raw(type)}[])`;
+  return sql<boolean>`${expr} in (${sql.join(values)})`;
+}
+
+/** How many values one inList takes: all of them on PostgreSQL, a few hundred on SQLite (its parameter limit). */
+export function listChunk(dialect: DialectName): number {
+  return dialect === 'postgres' ? Number.MAX_SAFE_INTEGER : 400;
+}

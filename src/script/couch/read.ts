@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { BlobStore } from '../../core/blobs/store.js';
+import { dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import type { ScriptDb } from '../db.js';
 import { revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
@@ -19,18 +20,16 @@ export function couchIdOf(row: { id: number; couch_id: string | null }): string 
 export async function findDocs(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentRow>> {
   const out = new Map<string, DocumentRow>();
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 400) {
-    const part = unique.slice(i, i + 400);
+  const dialect = dialectOf(db);
+  for (let i = 0; i < unique.length; i += listChunk(dialect)) {
+    const part = unique.slice(i, i + listChunk(dialect));
     const numeric = part.filter((id) => NUMERIC_ID.test(id)).map(Number);
+    const byCouchId = inList(dialect, sql.ref('couch_id'), part, 'text');
     const rows = await db
       .selectFrom('script_documents')
       .select(DOCUMENT_COLUMNS)
       .where('project_id', '=', projectId)
-      .where((eb) =>
-        numeric.length
-          ? eb.or([eb('couch_id', 'in', part), eb.and([eb('couch_id', 'is', null), eb('id', 'in', numeric)])])
-          : eb('couch_id', 'in', part),
-      )
+      .where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId))
       .execute();
     // A pushed _id wins over a REST document's ID that happens to read the same.
     for (const row of rows) if (row.couch_id === null && !out.has(couchIdOf(row))) out.set(couchIdOf(row), row);
@@ -62,13 +61,15 @@ const revKey = (documentId: number, rev: string) => `${documentId} ${rev}`;
 /** Stored revisions (with their bodies) by document and rev; pruned ones come back flagged. */
 export async function loadRevisions(db: ScriptDb, wanted: { documentId: number; rev: string }[]): Promise<Map<string, NewRevision>> {
   const out = new Map<string, NewRevision>();
-  for (let i = 0; i < wanted.length; i += 300) {
-    const part = wanted.slice(i, i + 300);
+  const dialect = dialectOf(db);
+  const chunk = listChunk(dialect);
+  for (let i = 0; i < wanted.length; i += chunk) {
+    const part = wanted.slice(i, i + chunk);
     const rows = await db
       .selectFrom('script_revisions')
       .select(['document_id', 'rev', 'parent', 'deleted', 'title', 'content', 'body', 'attachments', 'pruned'])
-      .where('document_id', 'in', [...new Set(part.map((w) => w.documentId))])
-      .where('rev', 'in', [...new Set(part.map((w) => w.rev))])
+      .where(inList(dialect, sql.ref('document_id'), [...new Set(part.map((w) => w.documentId))], 'bigint'))
+      .where(inList(dialect, sql.ref('rev'), [...new Set(part.map((w) => w.rev))], 'text'))
       .execute();
     for (const row of rows) out.set(revKey(row.document_id, row.rev), revisionOfRow(row));
   }

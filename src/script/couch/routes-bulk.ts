@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { bytewiseText, dialectOf } from '../../core/db/dialect.js';
+import { sql } from 'kysely';
+import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
@@ -95,13 +96,14 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       return row ? revs.filter((r) => r !== row.rev && REV.test(r)).map((rev) => ({ documentId: row.id, rev })) : [];
     });
     const known = new Set<string>();
-    for (let i = 0; i < unsure.length; i += 300) {
-      const part = unsure.slice(i, i + 300);
+    const dialect = dialectOf(sc.db);
+    for (let i = 0; i < unsure.length; i += listChunk(dialect)) {
+      const part = unsure.slice(i, i + listChunk(dialect));
       const found = await sc.db
         .selectFrom('script_revisions')
         .select(['document_id', 'rev'])
-        .where('document_id', 'in', [...new Set(part.map((p) => p.documentId))])
-        .where('rev', 'in', [...new Set(part.map((p) => p.rev))])
+        .where(inList(dialect, sql.ref('document_id'), [...new Set(part.map((p) => p.documentId))], 'bigint'))
+        .where(inList(dialect, sql.ref('rev'), [...new Set(part.map((p) => p.rev))], 'text'))
         .execute();
       for (const f of found) known.add(`${f.document_id} ${f.rev}`);
     }

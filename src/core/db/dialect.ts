@@ -70,13 +70,15 @@ export async function nextAutoIds(db: Kysely<any>, table: string, column: string
 }
 
 /**
- * Lets the current transaction commit without waiting for its WAL to reach the disk (PostgreSQL's
- * `synchronous_commit = off`, for this transaction only): a crash of the database server may lose it, never
- * corrupt anything. For writes that are cheap to lose. SQLite commits so already (WAL, synchronous=NORMAL).
+ * Selections to add to the RETURNING of a single-statement write run outside any transaction: on PostgreSQL,
+ * `set_config('synchronous_commit', 'off', true)` makes the statement's own implicit transaction commit
+ * without waiting for its WAL to reach the disk: a crash of the database server may lose the write, never
+ * corrupt anything. For writes that are cheap to lose; one round trip instead of BEGIN, SET, the write and
+ * COMMIT. Nothing on SQLite, which commits so already (WAL, synchronous=NORMAL).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function relaxedCommit(trx: Kysely<any>): Promise<void> {
-  if (dialectOf(trx) === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+export function relaxedCommitReturning(db: Kysely<any>) {
+  return dialectOf(db) === 'postgres' ? [sql<string>`set_config('synchronous_commit', 'off', true)`.as('relaxed_commit')] : [];
 }
 
 /** Refreshes the planner's statistics of `tables` (PostgreSQL's ANALYZE; SQLite plans well without them). */

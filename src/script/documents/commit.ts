@@ -160,12 +160,48 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
   // New documents: their winner is among the revisions added.
   const fresh = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.write.current);
   if (fresh.length) {
-    const written = fresh.map(({ p }) => ({ ...winnerColumns(p.winner!, p.write.projectId, p.branches, now), couch_id: p.write.couchId, created_at: now }));
-    const values = written.map((w, k) => ({ ...w, ...lastSeq(fresh[k].i) }));
+    // Plain literals, no spreads: for a bulk of a thousand documents, spreading these objects cost more than
+    // building the insert's parameters.
+    const values = fresh.map(({ p, i }) => {
+      const w = p.winner!;
+      return {
+        project_id: p.write.projectId,
+        title: w.title,
+        content: w.content,
+        body: json(w.body),
+        attachments: json(w.attachments),
+        generation: generationOf(w.rev),
+        rev: w.rev,
+        deleted: w.deleted ? 1 : 0,
+        branches: p.branches,
+        updated_at: now,
+        couch_id: p.write.couchId,
+        created_at: now,
+        last_seq: seqsOf[i][seqsOf[i].length - 1],
+      };
+    });
     // Only the IDs come back (the rest is what was written, bodies included). They are handed out in row
     // order; RETURNING order is not promised, so restore it by ID.
     const inserted = (await insertRows(trx, 'script_documents', values, 'id')) as { id: number }[];
-    inserted.sort((a, b) => a.id - b.id).forEach(({ id }, k) => (rows[fresh[k].i] = { id, ...written[k] }));
+    inserted.sort((a, b) => a.id - b.id);
+    for (let k = 0; k < fresh.length; k++) {
+      const v = values[k];
+      rows[fresh[k].i] = {
+        id: inserted[k].id,
+        project_id: v.project_id,
+        title: v.title,
+        content: v.content,
+        body: v.body,
+        attachments: v.attachments,
+        generation: v.generation,
+        rev: v.rev,
+        deleted: v.deleted,
+        branches: v.branches,
+        updated_at: now,
+        couch_id: v.couch_id,
+        created_at: now,
+      };
+    }
   }
 
   // Existing documents: a new winner (or the same one with another branch count).

@@ -104,6 +104,17 @@ export async function readBlob(blobs: BlobStore, sha256: string): Promise<Buffer
   return Buffer.concat(parts);
 }
 
+/** Attachment stubs as CouchDB lists them (no data). */
+function attachmentStubs(attachments: Attachments): Record<string, unknown> {
+  const atts: Record<string, unknown> = {};
+  for (const [name, a] of Object.entries(attachments)) atts[name] = { content_type: a.content_type, digest: a.digest, length: a.length, revpos: a.revpos, stub: true };
+  return atts;
+}
+
+function revisionsOf(rev: string, tree: RevNode[] | undefined) {
+  return revisionsField(tree ? ancestry(new Map(tree.map((n) => [n.rev, n])), rev) : [rev]);
+}
+
 /** A revision as CouchDB answers it. */
 export async function presentDoc(blobs: BlobStore, id: string, rev: NewRevision, options: PresentOptions = {}): Promise<Record<string, unknown>> {
   const doc: Record<string, unknown> = { _id: id, _rev: rev.rev, ...(rev.deleted ? {} : bodyOf(rev)) };
@@ -112,22 +123,36 @@ export async function presentDoc(blobs: BlobStore, id: string, rev: NewRevision,
     doc._deleted = true;
   }
   if (rev.attachments && Object.keys(rev.attachments).length) {
-    const atts: Record<string, unknown> = {};
-    for (const [name, a] of Object.entries(rev.attachments)) {
-      atts[name] = options.attachments
-        ? { content_type: a.content_type, digest: a.digest, revpos: a.revpos, data: (await readBlob(blobs, a.sha256)).toString('base64') }
-        : { content_type: a.content_type, digest: a.digest, length: a.length, revpos: a.revpos, stub: true };
-    }
-    doc._attachments = atts;
+    if (options.attachments) {
+      const atts: Record<string, unknown> = {};
+      for (const [name, a] of Object.entries(rev.attachments)) {
+        atts[name] = { content_type: a.content_type, digest: a.digest, revpos: a.revpos, data: (await readBlob(blobs, a.sha256)).toString('base64') };
+      }
+      doc._attachments = atts;
+    } else doc._attachments = attachmentStubs(rev.attachments);
   }
   if (options.conflicts?.length) doc._conflicts = options.conflicts;
-  if (options.revs && options.tree) {
-    const byRev = new Map(options.tree.map((n) => [n.rev, n]));
-    doc._revisions = revisionsField(ancestry(byRev, rev.rev));
-  } else if (options.revs) {
-    doc._revisions = revisionsField([rev.rev]);
-  }
+  if (options.revs) doc._revisions = revisionsOf(rev.rev, options.tree);
   return doc;
+}
+
+/**
+ * The winning revision of a stored document as JSON text, with attachment stubs and, if asked, `_revisions`
+ * (from `tree`, or the revision alone): the members of presentDoc's answer, but with the stored body spliced in
+ * as it was stored (JSON of an object, without `_` members), instead of parsed and serialized again.
+ */
+export function winnerJson(id: string, row: DocumentRow, revs: boolean, tree?: RevNode[]): string {
+  const deleted = row.deleted === 1;
+  let out = `{"_id":${JSON.stringify(id)},"_rev":${JSON.stringify(row.rev)}`;
+  const body = row.body ?? (deleted ? null : JSON.stringify(bodyOf({ body: null, title: row.title, content: row.content })));
+  if (body !== null && body.length > 2) out += `,${body.slice(1, -1)}`;
+  if (deleted) out += ',"_deleted":true';
+  if (row.attachments !== null) {
+    const attachments = JSON.parse(row.attachments) as Attachments;
+    if (Object.keys(attachments).length) out += `,"_attachments":${JSON.stringify(attachmentStubs(attachments))}`;
+  }
+  if (revs) out += `,"_revisions":${JSON.stringify(revisionsOf(row.rev, tree))}`;
+  return `${out}}`;
 }
 
 /** `coalesce(couch_id, id as text)`: the _id as the database sees it. */

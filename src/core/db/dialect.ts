@@ -89,11 +89,14 @@ export async function analyzeTables(db: Kysely<any>, tables: string[]): Promise<
 }
 
 /**
- * `expr in (…values)`. On PostgreSQL `expr = any($1::type[])`: one parameter whatever the count, so one text
- * (prepared once per connection, see database.ts) and no need to split a long list (listChunk).
+ * `expr in (…values)`. On PostgreSQL `expr in (select unnest($1::type[]))`: one parameter whatever the count, so
+ * one text (prepared once per connection, see database.ts) and no need to split a long list (listChunk). Not
+ * `expr = any($1)`: once PostgreSQL settles on a generic plan for that, it checks every row it scans against the
+ * whole array (measured: 100–500 ms instead of 3–15 ms for 1,000 _ids in a project not yet analyzed), where the
+ * semi-join looks each value up in the index.
  */
 export function inList(dialect: DialectName, expr: RawBuilder<unknown>, values: readonly (string | number)[], type: 'text' | 'bigint'): RawBuilder<boolean> {
-  if (dialect === 'postgres') return sql<boolean>`${expr} = any(${values as unknown}::${sql.raw(type)}[])`;
+  if (dialect === 'postgres') return sql<boolean>`${expr} in (select unnest(${values as unknown}::${sql.raw(type)}[]))`;
   return sql<boolean>`${expr} in (${sql.join(values)})`;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startCheckpointer } from '../src/core/db/checkpointer.js';
 import { createDatabase } from '../src/core/db/database.js';
 
 // backgroundCheckpoint: the server's SQLite connection commits without checkpointing, and a worker thread moves
@@ -40,5 +41,13 @@ describe('SQLite background checkpoint', () => {
     const rows = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(d.db);
     expect(rows.rows[0].wal_autocheckpoint).toBe(1000);
     await d.close();
+  });
+
+  it('gives the checkpoint back to the connection when the worker fails', async () => {
+    const calls: string[] = [];
+    const c = startCheckpointer(join(dir, 'no such dir', 'x.sqlite'), () => calls.push('off'), () => calls.push('on'));
+    await until(() => calls.includes('on'));
+    expect(calls).toEqual(['off', 'on']);
+    await c.close();
   });
 });

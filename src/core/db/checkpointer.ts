@@ -57,13 +57,19 @@ export function startCheckpointer(file: string, disableAuto: () => void, enableA
     running = true;
     disableAuto();
   });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.on('error', () => {
-    if (running) enableAuto();
-    running = false;
-  });
+  let closing = false;
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      // Ended by an error or otherwise before close(): the connection checkpoints for itself again.
+      if (running && !closing) enableAuto();
+      running = false;
+      resolve();
+    }),
+  );
+  worker.on('error', () => {});
   return {
     async close() {
+      closing = true;
       // Kept alive until it has closed its connection.
       worker.ref();
       worker.postMessage('close');

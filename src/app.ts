@@ -40,7 +40,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const nextRequestId = requestIdGenerator();
   const database =
     deps.database ??
-    createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize, sqliteSynchronous: config.sqliteSynchronous });
+    createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize, sqliteSynchronous: config.sqliteSynchronous, backgroundCheckpoint: true });
   try {
     await migrateToLatest(database.db);
   } catch (err) {

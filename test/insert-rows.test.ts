@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/core/db/database.js';
-import { nextAutoIds } from '../src/core/db/dialect.js';
+import { inList, nextAutoIds } from '../src/core/db/dialect.js';
 import { insertRows } from '../src/core/db/insert-rows.js';
 import { createTestSchema, PG_URL } from './helpers/pg.js';
 
@@ -45,5 +45,30 @@ describe.each(['sqlite', ...(PG_URL ? ['postgres' as const] : [])] as const)('in
     expect(taken).toEqual([4, 5, 6]);
     const [after] = await insertRows(d.db, 't', [{ name: 'later', n: 0 }], 'id');
     expect(Number(after.id)).toBe(7);
+  });
+
+  it('stores any text exactly, and more rows than one statement of either dialect takes at once', async () => {
+    const d = databases.at(-1)!;
+    const tricky = ['', 'NULL', 'null', '"', '\\', '\\"', '{a,b}', ' spaced ', 'a,b', '{"json": ["x", "y\\"z"]}', 'é ☃ 𝄞', "it's", '\n\t'];
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ name: i < tricky.length ? tricky[i] : `row ${i}`, n: i % 7 === 0 ? null : i }));
+    const ids = (await insertRows(d.db, 't', rows, 'id')).map((r) => Number(r.id)).sort((a, b) => a - b);
+    expect(ids).toHaveLength(1000);
+    const stored = await sql<{ name: string; n: number | null }>`select name, n from t where id >= ${ids[0]} order by id`.execute(d.db);
+    expect(stored.rows.map((r) => [r.name, r.n === null ? null : Number(r.n)])).toEqual(rows.map((r) => [r.name, r.n]));
+  });
+
+  it('inList finds the rows whose column is among many values, as text or as numbers', async () => {
+    const d = databases.at(-1)!;
+    const names = Array.from({ length: 1000 }, (_, i) => `row ${i}`);
+    const wanted = [...names.filter((_, i) => i % 3 === 0), 'no such row', '"', 'NULL'];
+    const byName = await sql<{ name: string }>`select name from t where ${inList(dialect, sql.ref('name'), wanted, 'text')}`.execute(d.db);
+    const all = (await sql<{ name: string }>`select name from t`.execute(d.db)).rows.map((r) => r.name);
+    const expected = all.filter((name) => wanted.includes(name)).sort();
+    expect(expected).toContain('"');
+    expect(expected.length).toBeGreaterThan(300);
+    expect(byName.rows.map((r) => r.name).sort()).toEqual(expected);
+    const ids = (await sql<{ id: number }>`select id from t order by id limit 5`.execute(d.db)).rows.map((r) => Number(r.id));
+    const byId = await sql<{ id: number }>`select id from t where ${inList(dialect, sql.ref('id'), [ids[1], ids[3], 10 ** 12], 'bigint')}`.execute(d.db);
+    expect(byId.rows.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual([ids[1], ids[3]]);
   });
 });

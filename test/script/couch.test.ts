@@ -236,6 +236,16 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await couch('GET', '/docs/baddigest')).statusCode).toBe(404);
     });
 
+    it('applies items of one _bulk_docs that name the same _id one after the other', async () => {
+      const res = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'dup', title: 'a' }, { _id: 'other', title: 'o' }, { _id: 'dup', title: 'b' }] })).json();
+      expect(res.map((r: { id: string; ok?: boolean; error?: string }) => [r.id, r.ok ?? r.error])).toEqual([['dup', true], ['other', true], ['dup', 'conflict']]);
+      const rev = res[0].rev as string;
+      const again = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'dup', _rev: rev, title: 'c' }, { _id: 'dup', _rev: rev, title: 'd' }] })).json();
+      expect(again.map((r: { ok?: boolean; error?: string }) => r.ok ?? r.error)).toEqual([true, 'conflict']);
+      const doc = (await couch('GET', '/docs/dup')).json();
+      expect(doc).toMatchObject({ _rev: again[0].rev, title: 'c' });
+    });
+
     it('keeps _local documents out of _changes and _all_docs', async () => {
       const first = (await couch('PUT', '/docs/_local/checkpoint', { last_seq: '5' })).json();
       expect(first).toEqual({ ok: true, id: '_local/checkpoint', rev: '0-1' });

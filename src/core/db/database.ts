@@ -5,6 +5,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl } from '../config.js';
+import { startCheckpointer } from './checkpointer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -36,6 +37,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** SQLite `PRAGMA synchronous` (default `normal`; `full` also survives a power loss, at a cost in writes). */
   sqliteSynchronous?: 'normal' | 'full';
+  /** SQLite file: checkpoint the WAL in a worker thread instead of in commits (see checkpointer.ts). The server's. */
+  backgroundCheckpoint?: boolean;
 }
 
 const queryObservers = new WeakMap<object, (durationMs: number) => void>();
@@ -123,6 +126,14 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     observe(performance.now() - started);
     return rows;
   });
+  const checkpointer =
+    options.backgroundCheckpoint && url !== ':memory:'
+      ? startCheckpointer(
+          url,
+          () => sqlite.pragma('wal_autocheckpoint = 0'),
+          () => sqlite.pragma('wal_autocheckpoint = 1000'),
+        )
+      : null;
   return {
     db,
     dialect: 'sqlite',
@@ -133,7 +144,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       statements.count++;
       return `${localWrites}.${otherCommits.get() as number}`;
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import { dialectOf, inList } from '../../core/db/dialect.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { loadLeaves } from '../documents/commit.js';
@@ -116,7 +118,9 @@ async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, sinc
     const ids = o.docIds;
     if (!ids.length) return [];
     const numeric = ids.filter((i) => NUMERIC_ID.test(i)).map(Number);
-    q = q.where((eb) => (numeric.length ? eb.or([eb('couch_id', 'in', ids), eb.and([eb('couch_id', 'is', null), eb('id', 'in', numeric)])]) : eb('couch_id', 'in', ids)));
+    const dialect = dialectOf(db);
+    const byCouchId = inList(dialect, sql.ref('couch_id'), ids, 'text');
+    q = q.where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId));
   }
   if (o.designOnly) q = q.where('couch_id', 'like', '\\_design/%' as string);
   return q.orderBy('last_seq', o.descending ? 'desc' : 'asc').limit(batch).execute() as Promise<Row[]>;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { BlobStore } from '../../core/blobs/store.js';
+import { dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import type { ScriptDb } from '../db.js';
 import { revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
@@ -19,18 +20,16 @@ export function couchIdOf(row: { id: number; couch_id: string | null }): string 
 export async function findDocs(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentRow>> {
   const out = new Map<string, DocumentRow>();
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 400) {
-    const part = unique.slice(i, i + 400);
+  const dialect = dialectOf(db);
+  for (let i = 0; i < unique.length; i += listChunk(dialect)) {
+    const part = unique.slice(i, i + listChunk(dialect));
     const numeric = part.filter((id) => NUMERIC_ID.test(id)).map(Number);
+    const byCouchId = inList(dialect, sql.ref('couch_id'), part, 'text');
     const rows = await db
       .selectFrom('script_documents')
       .select(DOCUMENT_COLUMNS)
       .where('project_id', '=', projectId)
-      .where((eb) =>
-        numeric.length
-          ? eb.or([eb('couch_id', 'in', part), eb.and([eb('couch_id', 'is', null), eb('id', 'in', numeric)])])
-          : eb('couch_id', 'in', part),
-      )
+      .where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId))
       .execute();
     // A pushed _id wins over a REST document's ID that happens to read the same.
     for (const row of rows) if (row.couch_id === null && !out.has(couchIdOf(row))) out.set(couchIdOf(row), row);
@@ -62,13 +61,15 @@ const revKey = (documentId: number, rev: string) => `${documentId} ${rev}`;
 /** Stored revisions (with their bodies) by document and rev; pruned ones come back flagged. */
 export async function loadRevisions(db: ScriptDb, wanted: { documentId: number; rev: string }[]): Promise<Map<string, NewRevision>> {
   const out = new Map<string, NewRevision>();
-  for (let i = 0; i < wanted.length; i += 300) {
-    const part = wanted.slice(i, i + 300);
+  const dialect = dialectOf(db);
+  const chunk = listChunk(dialect);
+  for (let i = 0; i < wanted.length; i += chunk) {
+    const part = wanted.slice(i, i + chunk);
     const rows = await db
       .selectFrom('script_revisions')
       .select(['document_id', 'rev', 'parent', 'deleted', 'title', 'content', 'body', 'attachments', 'pruned'])
-      .where('document_id', 'in', [...new Set(part.map((w) => w.documentId))])
-      .where('rev', 'in', [...new Set(part.map((w) => w.rev))])
+      .where(inList(dialect, sql.ref('document_id'), [...new Set(part.map((w) => w.documentId))], 'bigint'))
+      .where(inList(dialect, sql.ref('rev'), [...new Set(part.map((w) => w.rev))], 'text'))
       .execute();
     for (const row of rows) out.set(revKey(row.document_id, row.rev), revisionOfRow(row));
   }
@@ -103,6 +104,17 @@ export async function readBlob(blobs: BlobStore, sha256: string): Promise<Buffer
   return Buffer.concat(parts);
 }
 
+/** Attachment stubs as CouchDB lists them (no data). */
+function attachmentStubs(attachments: Attachments): Record<string, unknown> {
+  const atts: Record<string, unknown> = {};
+  for (const [name, a] of Object.entries(attachments)) atts[name] = { content_type: a.content_type, digest: a.digest, length: a.length, revpos: a.revpos, stub: true };
+  return atts;
+}
+
+function revisionsOf(rev: string, tree: RevNode[] | undefined) {
+  return revisionsField(tree ? ancestry(new Map(tree.map((n) => [n.rev, n])), rev) : [rev]);
+}
+
 /** A revision as CouchDB answers it. */
 export async function presentDoc(blobs: BlobStore, id: string, rev: NewRevision, options: PresentOptions = {}): Promise<Record<string, unknown>> {
   const doc: Record<string, unknown> = { _id: id, _rev: rev.rev, ...(rev.deleted ? {} : bodyOf(rev)) };
@@ -111,22 +123,36 @@ export async function presentDoc(blobs: BlobStore, id: string, rev: NewRevision,
     doc._deleted = true;
   }
   if (rev.attachments && Object.keys(rev.attachments).length) {
-    const atts: Record<string, unknown> = {};
-    for (const [name, a] of Object.entries(rev.attachments)) {
-      atts[name] = options.attachments
-        ? { content_type: a.content_type, digest: a.digest, revpos: a.revpos, data: (await readBlob(blobs, a.sha256)).toString('base64') }
-        : { content_type: a.content_type, digest: a.digest, length: a.length, revpos: a.revpos, stub: true };
-    }
-    doc._attachments = atts;
+    if (options.attachments) {
+      const atts: Record<string, unknown> = {};
+      for (const [name, a] of Object.entries(rev.attachments)) {
+        atts[name] = { content_type: a.content_type, digest: a.digest, revpos: a.revpos, data: (await readBlob(blobs, a.sha256)).toString('base64') };
+      }
+      doc._attachments = atts;
+    } else doc._attachments = attachmentStubs(rev.attachments);
   }
   if (options.conflicts?.length) doc._conflicts = options.conflicts;
-  if (options.revs && options.tree) {
-    const byRev = new Map(options.tree.map((n) => [n.rev, n]));
-    doc._revisions = revisionsField(ancestry(byRev, rev.rev));
-  } else if (options.revs) {
-    doc._revisions = revisionsField([rev.rev]);
-  }
+  if (options.revs) doc._revisions = revisionsOf(rev.rev, options.tree);
   return doc;
+}
+
+/**
+ * The winning revision of a stored document as JSON text, with attachment stubs and, if asked, `_revisions`
+ * (from `tree`, or the revision alone): the members of presentDoc's answer, but with the stored body spliced in
+ * as it was stored (JSON of an object, without `_` members), instead of parsed and serialized again.
+ */
+export function winnerJson(id: string, row: DocumentRow, revs: boolean, tree?: RevNode[]): string {
+  const deleted = row.deleted === 1;
+  let out = `{"_id":${JSON.stringify(id)},"_rev":${JSON.stringify(row.rev)}`;
+  const body = row.body ?? (deleted ? null : JSON.stringify(bodyOf({ body: null, title: row.title, content: row.content })));
+  if (body !== null && body.length > 2) out += `,${body.slice(1, -1)}`;
+  if (deleted) out += ',"_deleted":true';
+  if (row.attachments !== null) {
+    const attachments = JSON.parse(row.attachments) as Attachments;
+    if (Object.keys(attachments).length) out += `,"_attachments":${JSON.stringify(attachmentStubs(attachments))}`;
+  }
+  if (revs) out += `,"_revisions":${JSON.stringify(revisionsOf(row.rev, tree))}`;
+  return `${out}}`;
 }
 
 /** `coalesce(couch_id, id as text)`: the _id as the database sees it. */

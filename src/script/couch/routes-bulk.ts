@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { bytewiseText, dialectOf } from '../../core/db/dialect.js';
+import { sql } from 'kysely';
+import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
@@ -7,7 +8,7 @@ import { generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '.
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
-import { couchIdOf, couchIdSql, findDocs, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
+import { couchIdOf, couchIdSql, findDocs, loadRevisions, presentDoc, revisionFrom, winnerJson, winnerOfRow } from './read.js';
 import { parseDoc, REV, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
 
 /** What replicators call in bulk: _bulk_docs, _bulk_get, _revs_diff, _all_docs and _changes. */
@@ -31,7 +32,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     return reply.status(201).send(await writeCouchDocs(sc, key, target, inputs, newEdits));
   });
 
-  app.post<{ Params: DbParams }>('/:db/_bulk_get', async (request) => {
+  app.post<{ Params: DbParams }>('/:db/_bulk_get', async (request, reply) => {
     const { target } = await dbOf(sc, request);
     const q = request.query as Query;
     const body = objectBody(request);
@@ -65,20 +66,27 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const older = plans.flatMap((p) => (p.row ? p.wanted.filter((r) => r !== p.row!.rev).map((rev) => ({ documentId: p.row!.id, rev: rev! })) : []));
     const bodies = older.length ? await loadRevisions(sc.db, older) : new Map();
 
-    const results = [];
+    // The answer is written as JSON text: a replicator's pull is mostly winning revisions, whose stored bodies
+    // go into it as they are (winnerJson).
+    const results: string[] = [];
     for (const p of plans) {
-      const docs = [];
+      const docs: string[] = [];
       for (const rev of p.wanted) {
+        const tree = p.row ? trees.get(p.row.id) : undefined;
+        if (p.row && rev === p.row.rev && !attachments) {
+          docs.push(`{"ok":${winnerJson(p.id, p.row, revs, tree)}}`);
+          continue;
+        }
         const found = p.row && (rev === p.row.rev ? winnerOfRow(p.row) : revisionFrom(bodies, p.row.id, rev!));
         if (!found || found.pruned) {
-          docs.push({ error: { id: p.id, rev: rev ?? 'undefined', error: 'not_found', reason: 'missing' } });
+          docs.push(JSON.stringify({ error: { id: p.id, rev: rev ?? 'undefined', error: 'not_found', reason: 'missing' } }));
         } else {
-          docs.push({ ok: await presentDoc(sc.blobs, p.id, found, { tree: p.row ? trees.get(p.row.id) : undefined, revs, attachments }) });
+          docs.push(JSON.stringify({ ok: await presentDoc(sc.blobs, p.id, found, { tree, revs, attachments }) }));
         }
       }
-      results.push({ id: p.id, docs });
+      results.push(`{"id":${JSON.stringify(p.id)},"docs":[${docs.join(',')}]}`);
     }
-    return { results };
+    return reply.type('application/json').send(`{"results":[${results.join(',')}]}`);
   });
 
   app.post<{ Params: DbParams }>('/:db/_revs_diff', async (request) => {
@@ -95,13 +103,14 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       return row ? revs.filter((r) => r !== row.rev && REV.test(r)).map((rev) => ({ documentId: row.id, rev })) : [];
     });
     const known = new Set<string>();
-    for (let i = 0; i < unsure.length; i += 300) {
-      const part = unsure.slice(i, i + 300);
+    const dialect = dialectOf(sc.db);
+    for (let i = 0; i < unsure.length; i += listChunk(dialect)) {
+      const part = unsure.slice(i, i + listChunk(dialect));
       const found = await sc.db
         .selectFrom('script_revisions')
         .select(['document_id', 'rev'])
-        .where('document_id', 'in', [...new Set(part.map((p) => p.documentId))])
-        .where('rev', 'in', [...new Set(part.map((p) => p.rev))])
+        .where(inList(dialect, sql.ref('document_id'), [...new Set(part.map((p) => p.documentId))], 'bigint'))
+        .where(inList(dialect, sql.ref('rev'), [...new Set(part.map((p) => p.rev))], 'text'))
         .execute();
       for (const f of found) known.add(`${f.document_id} ${f.rev}`);
     }

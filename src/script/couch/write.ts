@@ -183,8 +183,16 @@ export async function writeCouchDocs(
   await writeDocuments(sc, async (trx) => {
     while (pending.length) {
       const seen = new Set<string>();
-      const round = pending.filter((p) => (seen.has(p.input.id) ? false : (seen.add(p.input.id), true)));
-      pending = pending.filter((p) => !round.includes(p));
+      const round: typeof pending = [];
+      const later: typeof pending = [];
+      for (const p of pending) {
+        if (seen.has(p.input.id)) later.push(p);
+        else {
+          seen.add(p.input.id);
+          round.push(p);
+        }
+      }
+      pending = later;
       await writeRound(trx, target, round, newEdits, results);
     }
   });

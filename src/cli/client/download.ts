@@ -231,7 +231,7 @@ async function downloadFile(
             const headers: Record<string, string> = { range: `bytes=${start}-${end}` };
             const res = source.auth
               ? await remote.request(source.url, { headers })
-              : await remote.bytesFetch(source.url, { headers }).catch((err: Error) => {
+              : await remote.fetchImpl(source.url, { headers }).catch((err: Error) => {
                   throw new RemoteError(`cannot reach ${new URL(source.url).host}: ${err.message}`);
                 });
             if (res.status !== 206 && !(res.status === 200 && start === 0 && end === size - 1)) {

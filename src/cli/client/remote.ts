@@ -65,7 +65,7 @@ export const encodePath = (path: string) =>
 export class Remote {
   readonly base: string;
   readonly fetchImpl: Fetch;
-  /** For the requests that carry file bytes: node:http unless a fetch was given (tests give one to cut connections). */
+  /** For part PUTs: node:http unless a fetch was given (tests give one to cut connections). */
   readonly bytesFetch: Fetch;
 
   constructor(

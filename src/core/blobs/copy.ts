@@ -51,10 +51,10 @@ export async function copyDigesting(
   return { digest: hash.digest('hex'), size };
 }
 
-const BATCH = 1024 * 1024;
+const BATCH = 512 * 1024;
 
 /**
- * Writes chunks as they come, copied into one of two 1 MiB buffers: one is written while the other fills. A
+ * Writes chunks as they come, copied into one of two 512 KiB buffers: one is written while the other fills. A
  * socket delivers 16–64 KiB at a time, and a write per chunk costs the event loop (and the kernel, with several
  * parts writing into one staging file) several times more than the bytes; copying (instead of holding the chunks
  * in a list) lets each chunk die young, so the collector has nothing to promote. `position` undefined: at the
@@ -100,11 +100,11 @@ function batchedWriter(fh: FileHandle, position?: number) {
 }
 
 /**
- * Batch buffers are reused: a fresh 1 MiB Buffer per part is external memory V8 counts towards its next full
- * collection, and a gigabyte of parts then costs seconds of collector threads.
+ * Batch buffers are reused (as many as 4 parts in flight need): fresh ones for every part are external memory
+ * that V8 counts towards its next full collection, and a gigabyte of parts then costs seconds of collector threads.
  */
 const spare: Buffer[] = [];
-const SPARE_LIMIT = 16;
+const SPARE_LIMIT = 8;
 const takeBuffer = () => spare.pop() ?? Buffer.allocUnsafeSlow(BATCH);
 const giveBack = (buffer: Buffer) => {
   if (spare.length < SPARE_LIMIT) spare.push(buffer);

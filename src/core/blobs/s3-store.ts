@@ -18,6 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { collectingEvery } from '../memory.js';
+import { turnsByKey } from '../turns.js';
 import { bareEtag, checkPartNumber, contentDisposition, hashing, ignoreMissing, isMissing, readAll, uploadGone } from './s3-helpers.js';
 import { readRanges, type RangedReadOptions } from './s3-read.js';
 import { isSha256Hex, verifyContent, type BlobEntry, type BlobInfo, type BlobStore, type CompleteChecks, type PartInfo, type PartRef } from './store.js';
@@ -270,20 +271,9 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
    * Swift accepts CompleteMultipartUpload again for a completed upload, even with other parts, and rewrites the
    * object: two completes of one upload at once could change the bytes behind a verified pointer. They run one
    * after the other here (the second then finds the object assembled, and verifies it again); the upload routes
-   * answer a completed upload from its row, so only a client sending one complete to two replicas at once
-   * escapes this.
+   * answer a completed upload from its row, and take turns across servers too (lake/original/uploads.ts).
    */
-  const completing = new Map<string, Promise<unknown>>();
-  const oneAtATime = async <T>(id: string, task: () => Promise<T>): Promise<T> => {
-    const run = (completing.get(id) ?? Promise.resolve()).catch(() => undefined).then(task);
-    const tail = run.catch(() => undefined);
-    completing.set(id, tail);
-    try {
-      return await run;
-    } finally {
-      if (completing.get(id) === tail) completing.delete(id);
-    }
-  };
+  const oneAtATime = turnsByKey();
 
   const complete = async (key: string, uploadId: string, parts: PartRef[], checks: CompleteChecks): Promise<BlobInfo> => {
     const { location, Key, UploadId } = staged(key, uploadId);

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { turnsByKey } from '../turns.js';
 import { dialectOf } from './dialect.js';
 
-const local = new Map<string, Promise<unknown>>();
+const local = turnsByKey();
 
 /**
  * Runs `task` while no other holder of `name` runs, in this process or (on PostgreSQL) in any server sharing the
@@ -12,15 +13,7 @@ const local = new Map<string, Promise<unknown>>();
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function runExclusively<T>(db: Kysely<any>, name: string, task: () => Promise<T>): Promise<T> {
-  const before = local.get(name) ?? Promise.resolve();
-  const turn = before.catch(() => undefined).then(() => acrossServers(db, name, task));
-  const tail = turn.catch(() => undefined);
-  local.set(name, tail);
-  try {
-    return await turn;
-  } finally {
-    if (local.get(name) === tail) local.delete(name);
-  }
+  return local(name, () => acrossServers(db, name, task));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

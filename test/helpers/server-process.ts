@@ -1,5 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
+import type { DialectName } from '../../src/core/db/database.js';
+import { createTestSchema, urlWithSchema } from './pg.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,4 +79,15 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
     });
   });
   return { ...cli, url };
+}
+
+/**
+ * A data folder of its own for a server process (removed when the test ends) and its database: a SQLite file in
+ * that folder, or a fresh PostgreSQL schema.
+ */
+export async function serverStorage(dialect: DialectName, name: string): Promise<{ dataDir: string; database: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), `dreamlake-${name}-`));
+  onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
+  const database = dialect === 'sqlite' ? join(dataDir, 'dreamlake.sqlite') : urlWithSchema(await createTestSchema());
+  return { dataDir, database };
 }

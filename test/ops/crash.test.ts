@@ -1,27 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DialectName } from '../../src/core/db/database.js';
 import { DIALECTS } from '../helpers/app.js';
 import { runCrashDrill } from '../helpers/crash-drill.js';
-import { createTestSchema, urlWithSchema } from '../helpers/pg.js';
+import { serverStorage } from '../helpers/server-process.js';
 
 // kill -9 of the real server under writes on all three APIs (DreamLake files, Dreamscript documents, Dreamspace
 // users, CouchDB _bulk_docs), three times on the same data: it starts again every time, every acknowledged write
 // is there with its content, and no request got a 5xx. `npm run bench -- crash` runs many more cycles.
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
 describe.each(DIALECTS)('kill -9 under write traffic (%s)', (dialect: DialectName) => {
   it('restarts after each kill with every acknowledged write intact and no 5xx', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-crash-'));
-    dirs.push(dataDir);
-    const database = dialect === 'sqlite' ? join(dataDir, 'dreamlake.sqlite') : urlWithSchema(await createTestSchema());
+    const { dataDir, database } = await serverStorage(dialect, 'crash');
     const report = await runCrashDrill({ dataDir, database, cycles: 3 });
 
     expect(report.cycles).toBe(3);

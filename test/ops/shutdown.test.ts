@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signToken } from '../../src/core/auth/jwt.js';
 import { drainOf } from '../../src/core/drain.js';
 import { createDatabase, type DialectName } from '../../src/core/db/database.js';
 import { createTestApp, DIALECTS, TEST_JWT_SECRET } from '../helpers/app.js';
-import { createTestSchema, urlWithSchema } from '../helpers/pg.js';
-import { runCli, startServerProcess } from '../helpers/server-process.js';
+import { runCli, serverStorage, startServerProcess } from '../helpers/server-process.js';
 
 interface Answer {
   status: number;
@@ -45,22 +42,9 @@ function send(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function databaseFor(dialect: DialectName, dataDir: string): Promise<string> {
-  if (dialect === 'sqlite') return join(dataDir, 'dreamlake.sqlite');
-  const url = new URL(urlWithSchema(await createTestSchema()));
-  return url.toString();
-}
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
 describe.each(DIALECTS)('SIGTERM under keep-alive traffic (%s)', (dialect: DialectName) => {
   it('answers every in-flight request with Connection: close, closes idle sockets, exits 0 with the database closed', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-shutdown-'));
-    dirs.push(dataDir);
-    const database = await databaseFor(dialect, dataDir);
+    const { dataDir, database } = await serverStorage(dialect, 'shutdown');
     const common = ['--data', dataDir, '--database', database];
     // A deadline far beyond what the drain needs: exit 0 and "stopped cleanly" prove nothing waited for it.
     const env = { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET, DREAMLAKE_SHUTDOWN_TIMEOUT: '60', DREAMSCRIPT_RATE_LIMIT: '0' };
@@ -146,9 +130,7 @@ describe.each(DIALECTS)('SIGTERM under keep-alive traffic (%s)', (dialect: Diale
   }, 180_000);
 
   it('cuts a request that outlives shutdown_timeout, still closes the database, and exits 1', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dreamlake-shutdown-'));
-    dirs.push(dataDir);
-    const database = await databaseFor(dialect, dataDir);
+    const { dataDir, database } = await serverStorage(dialect, 'shutdown');
     const server = await startServerProcess(['--data', dataDir, '--database', database], {
       DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET,
       DREAMLAKE_SHUTDOWN_TIMEOUT: '1',

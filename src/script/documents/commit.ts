@@ -127,6 +127,8 @@ function plan(write: DocumentWrite): Planned {
   return { write, winner: added, winnerRev: winner.rev, winnerDeleted: winner.deleted, branches: leaves.size - 1 };
 }
 
+type NewDocumentColumns = ReturnType<typeof winnerColumns> & { couch_id?: string | null; created_at?: string; last_seq?: number };
+
 function winnerColumns(w: NewRevision, projectId: number | null, branches: number, now: string) {
   return {
     project_id: projectId,
@@ -160,25 +162,14 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
   // New documents: their winner is among the revisions added.
   const fresh = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.write.current);
   if (fresh.length) {
-    // Plain literals, no spreads: for a bulk of a thousand documents, spreading these objects cost more than
-    // building the insert's parameters.
+    // No spreads: for a bulk of a thousand documents, spreading these objects cost more than building the
+    // insert's parameters. The three columns of a new row are set on winnerColumns' literal instead.
     const values = fresh.map(({ p, i }) => {
-      const w = p.winner!;
-      return {
-        project_id: p.write.projectId,
-        title: w.title,
-        content: w.content,
-        body: json(w.body),
-        attachments: json(w.attachments),
-        generation: generationOf(w.rev),
-        rev: w.rev,
-        deleted: w.deleted ? 1 : 0,
-        branches: p.branches,
-        updated_at: now,
-        couch_id: p.write.couchId,
-        created_at: now,
-        last_seq: seqsOf[i][seqsOf[i].length - 1],
-      };
+      const row: NewDocumentColumns = winnerColumns(p.winner!, p.write.projectId, p.branches, now);
+      row.couch_id = p.write.couchId;
+      row.created_at = now;
+      row.last_seq = seqsOf[i][seqsOf[i].length - 1];
+      return row as Required<NewDocumentColumns>;
     });
     // Only the IDs come back (the rest is what was written, bodies included). They are handed out in row
     // order; RETURNING order is not promised, so restore it by ID.

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CompleteMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/core/blobs/gc.js';
 import { createS3BlobStore } from '../../src/core/blobs/s3-store.js';
 import type { PartInfo } from '../../src/core/blobs/store.js';
@@ -20,13 +20,15 @@ const readAll = async (stream: AsyncIterable<unknown>) => {
 if (!S3_TEST) console.log(`\n*** ${S3_SKIP_REASON} ***\n`);
 
 describe.skipIf(!S3_TEST)('S3 blob store: pointer blobs', () => {
-  const prefix = testPrefix();
+  // A prefix of each test's own: what one test leaves behind never shows in another's listing.
+  let prefix: string;
   let store: ReturnType<typeof createS3BlobStore>;
-  beforeAll(() => {
+  beforeEach(() => {
+    prefix = testPrefix();
     // Small ranges, so that verifying 10 MiB takes several ranged GETs in flight.
     store = createS3BlobStore({ ...S3_TEST!, prefix, verifyRead: { width: 3, rangeSize: MiB + 1 } });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await emptyS3Prefix(prefix);
     store.client.destroy();
   });
@@ -125,6 +127,40 @@ describe.skipIf(!S3_TEST)('S3 blob store: pointer blobs', () => {
     expect((await readAll(await store.get(sha256(content)))).equals(content)).toBe(true);
     await store.delete(sha256(content));
     expect(await objects()).toEqual([]);
+  });
+
+  it('leaves no unreferenced object when two completes of the same content on one server both find no pointer yet', async () => {
+    // The interleaving that once left an orphan: both look for the pointer before either wrote it, the first reads
+    // its own pointer back, and only then does the second's pointer land over it.
+    const content = randomBytes(5 * MiB + 3);
+    const pointerKey = `${prefix}blobs/${sha256(content)}`;
+    let waitingHeads = 0;
+    let release = () => {};
+    const bothLooked = new Promise<void>((resolve) => (release = resolve));
+    let pointerPuts = 0;
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: string }).Key;
+        if (key === pointerKey && context.commandName === 'HeadObjectCommand' && waitingHeads < 2) {
+          if (++waitingHeads === 2) release();
+          await Promise.race([bothLooked, new Promise((r) => setTimeout(r, 1500))]);
+        }
+        if (key === pointerKey && context.commandName === 'PutObjectCommand' && pointerPuts++ > 0) {
+          await new Promise((r) => setTimeout(r, 400));
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const staged = await Promise.all([stage(content), stage(content)]);
+    const checks = { expectedSha256Prefix: sha256(content).slice(0, 16), expectedSize: content.length };
+    await Promise.all(staged.map((s) => store.completeMultipart(s.key, s.uploadId, s.parts, checks)));
+    const pointer = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: pointerKey }));
+    const all = await objects();
+    expect(all.filter((k) => k.startsWith('data/'))).toEqual([pointer.Metadata!.location]);
+    expect(all.filter((k) => k.startsWith('pending/'))).toEqual([]);
+    expect(pointerPuts).toBe(1);
+    expect((await readAll(await store.get(sha256(content)))).equals(content)).toBe(true);
   });
 
   it('deletes its own object when another writer of the same content lands its pointer last (no create-if-absent on S3)', async () => {

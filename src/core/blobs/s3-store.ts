@@ -145,10 +145,13 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
    * S3 (and Swift) offer no create-if-absent that every server honours, so two uploads of the same content that
    * finish together may both write the pointer: each reads it back, and the one it does not name deletes its own
    * object (both hold the same verified bytes; a reader that followed the overwritten pointer retries once). Should
-   * the other write land only after this read-back (both within a request's time of each other), this object is
-   * left unreferenced: wasted space, never wrong bytes.
+   * the other write land only after this read-back (two servers, both within a request's time of each other), this
+   * object is left unreferenced: wasted space, never wrong bytes. Within one server adopts of the same content take
+   * turns, so there the second always finds the first's pointer.
    */
-  const adopt = async (location: string, info: BlobInfo): Promise<BlobInfo> => {
+  const adoptTurns = turnsByKey();
+  const adopt = (location: string, info: BlobInfo): Promise<BlobInfo> => adoptTurns(info.sha256, () => adoptNow(location, info));
+  const adoptNow = async (location: string, info: BlobInfo): Promise<BlobInfo> => {
     await mark(location, info.sha256);
     const stored = await resolve(info.sha256);
     if (!stored) {

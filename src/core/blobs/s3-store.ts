@@ -74,6 +74,9 @@ const EMPTY = new Uint8Array(0);
  * assembled object as a few ranged GETs bring it back in order.
  */
 export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client: S3Client; bucket: string; prefix: string } {
+  // The pinned SDK release supports Node 20; its notice that later releases will not is for whoever upgrades the
+  // dependency, not for an operator reading the server's log at every start (set the variable to see it).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = new S3Client({
     region: options.region,
     endpoint: options.endpoint,

@@ -27,7 +27,7 @@ export function multipartContract(
 ) {
   const partSize = options.minPartSize ?? 1024;
   const send = async (store: BlobStore, key: string, uploadId: string, n: number, bytes: Buffer) => {
-    const url = await store.presignPart(key, uploadId, n, 600);
+    const url = await store.presignParts(key, uploadId, [n], 600).then((urls) => urls?.get(n) ?? null);
     if (url === null) return store.putPart(key, uploadId, n, Readable.from([bytes]), { expectedSize: bytes.length });
     const res = await fetch(url, { method: 'PUT', body: new Uint8Array(bytes) });
     if (!res.ok) throw new Error(`part ${n}: ${res.status}`);

@@ -40,7 +40,7 @@ interface Staged extends PartInfo {
  * so that no slot write can reach the file that becomes a blob. Otherwise (or while slot writes are in flight) the
  * parts are streamed, in order, through `put`. Either way a failed check stores nothing and keeps the staged upload.
  */
-export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt; exists: (sha256: string) => Promise<boolean> }): Omit<MultipartBlobs, 'presignPart' | 'presignGet'> & {
+export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt; exists: (sha256: string) => Promise<boolean> }): Omit<MultipartBlobs, 'presignParts' | 'presignGet'> & {
   sweepStaging(olderThan: Date): Promise<number>;
 } {
   const stagingRoot = join(root, 'staging');

@@ -121,7 +121,7 @@ export function createFsBlobStore(root: string): BlobStore {
 
     ...multipart,
     // The server receives parts and serves downloads itself: it signs its own URLs.
-    async presignPart() {
+    async presignParts() {
       return null;
     },
     async presignGet() {

@@ -20,6 +20,7 @@ import { badRequest, notFound, payloadTooLarge } from '../errors.js';
 import { collectingEvery } from '../memory.js';
 import { turnsByKey } from '../turns.js';
 import { bareEtag, checkPartNumber, contentDisposition, hashing, ignoreMissing, isMissing, readAll, uploadGone } from './s3-helpers.js';
+import { presignUploadParts } from './s3-presign-parts.js';
 import { readRanges, type RangedReadOptions } from './s3-read.js';
 import { isSha256Hex, verifyContent, type BlobEntry, type BlobInfo, type BlobStore, type CompleteChecks, type PartInfo, type PartRef } from './store.js';
 
@@ -473,10 +474,10 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
       return `${nonce}.${out.UploadId}`;
     },
 
-    async presignPart(key, uploadId, partNumber, expiresInSeconds) {
-      checkPartNumber(partNumber);
+    async presignParts(key, uploadId, partNumbers, expiresInSeconds) {
+      partNumbers.forEach(checkPartNumber);
       const { Key, UploadId } = staged(key, uploadId);
-      return getSignedUrl(client, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: partNumber }), { expiresIn: expiresInSeconds });
+      return presignUploadParts(client, { Bucket, Key, UploadId }, partNumbers, expiresInSeconds);
     },
 
     // Parts the server receives itself are small (one part): read whole, so S3 gets its Content-Length.

@@ -84,10 +84,10 @@ export interface MultipartBlobs {
    */
   createMultipart(key: string, contentType: string, options?: { partSize?: number }): Promise<string>;
   /**
-   * Where a client sends part `partNumber` itself: an S3 presigned UploadPart URL. `null` when the server
+   * Where a client sends parts `partNumbers` itself: S3 presigned UploadPart URLs, by part number. `null` when the server
    * receives the parts (filesystem): it then signs its own part URLs and calls putPart.
    */
-  presignPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string | null>;
+  presignParts(key: string, uploadId: string, partNumbers: number[], expiresInSeconds: number): Promise<Map<number, string> | null>;
   /** Stores one part received by the server (a re-sent part replaces the earlier one); answers its ETag and size. */
   putPart(key: string, uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, checks?: PutChecks): Promise<PartInfo>;
   /** The parts received so far, by ascending number. Throws a 404 AppError when the staged upload is gone. */

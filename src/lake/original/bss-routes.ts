@@ -55,10 +55,9 @@ export const bssRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
     const expires = Math.min(unixNow() + config.lake.partUrlTtl, Math.floor(Date.parse(row.expires_at) / 1000));
     const ttl = Math.max(1, expires - unixNow());
     const base = baseOf(request);
+    const presigned = await blobs.presignParts(row.key, row.store_upload_id, request.body.partNumbers, ttl);
     const parts: Record<string, string> = {};
-    for (const n of request.body.partNumbers) {
-      parts[String(n)] = (await blobs.presignPart(row.key, row.store_upload_id, n, ttl)) ?? partUrl(base, signer, row.id, n, expires);
-    }
+    for (const n of request.body.partNumbers) parts[String(n)] = presigned?.get(n) ?? partUrl(base, signer, row.id, n, expires);
     return { parts, expiresAt: new Date(expires * 1000).toISOString() };
   });
 

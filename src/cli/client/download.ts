@@ -103,20 +103,30 @@ export async function hashFile(path: string): Promise<string> {
   const fh = await open(path, 'r');
   try {
     const hash = createHash('sha256');
-    await hashRange(fh, hash, Buffer.allocUnsafe(MiB), 0, (await fh.stat()).size);
+    await hashRange(fh, hash, readBuffers(MiB), 0, (await fh.stat()).size);
     return hash.digest('hex');
   } finally {
     await fh.close();
   }
 }
 
-/** Feeds `length` bytes of `fh` from `start` to `hash` through `buffer` (reused: gigabytes make no garbage). */
-async function hashRange(fh: FileHandle, hash: Hash, buffer: Buffer, start: number, length: number) {
-  for (let done = 0; done < length; ) {
-    const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, length - done), start + done);
+/** Two reused read buffers (gigabytes make no garbage): one is hashed while the next read fills the other. */
+const readBuffers = (size: number): [Buffer, Buffer] => [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+
+/** Feeds `length` bytes of `fh` from `start` to `hash`, each read overlapping the hashing of the bytes before it. */
+async function hashRange(fh: FileHandle, hash: Hash, buffers: [Buffer, Buffer], start: number, length: number) {
+  const readInto = (i: number, done: number) => fh.read(buffers[i], 0, Math.min(buffers[i].length, length - done), start + done);
+  let current = 0;
+  let done = 0;
+  let reading = length > 0 ? readInto(current, 0) : null;
+  while (reading) {
+    const { bytesRead } = await reading;
     if (!bytesRead) throw new Error('the file ended early');
-    hash.update(buffer.subarray(0, bytesRead));
+    const chunk = buffers[current].subarray(0, bytesRead);
     done += bytesRead;
+    current ^= 1;
+    reading = done < length ? readInto(current, done) : null;
+    hash.update(chunk);
   }
 }
 
@@ -128,12 +138,12 @@ async function hashRange(fh: FileHandle, hash: Hash, buffer: Buffer, start: numb
 function inOrderHasher(fh: FileHandle, size: number, chunkSize: number, done: Set<number>) {
   const chunks = Math.max(1, Math.ceil(size / chunkSize));
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(Math.min(MiB, Math.max(1, size)));
+  const buffers = readBuffers(Math.min(MiB, Math.max(1, size)));
   let next = 0;
   let running: Promise<void> = Promise.resolve();
   const advance = () => {
     running = running.then(async () => {
-      for (; next < chunks && done.has(next); next++) await hashRange(fh, hash, buffer, next * chunkSize, chunkBytes(next, chunkSize, size));
+      for (; next < chunks && done.has(next); next++) await hashRange(fh, hash, buffers, next * chunkSize, chunkBytes(next, chunkSize, size));
     });
     running.catch(() => undefined); // a failed read surfaces in digest()
     return running;

@@ -12,8 +12,12 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** One part's presigned URL, or null when the store receives parts itself (presignParts answers null). */
+export const presignedPartUrl = async (store: BlobStore, key: string, uploadId: string, n: number, expiresInSeconds: number) =>
+  (await store.presignParts(key, uploadId, [n], expiresInSeconds))?.get(n) ?? null;
+
 /**
- * What every BlobStore's multipart staging must do, for any store that receives parts itself (presignPart
+ * What every BlobStore's multipart staging must do, for any store that receives parts itself (presignParts
  * answers null) or through presigned URLs (`sendPart` does the PUT). Call it from a test file with a factory.
  */
 export function multipartContract(
@@ -27,7 +31,7 @@ export function multipartContract(
 ) {
   const partSize = options.minPartSize ?? 1024;
   const send = async (store: BlobStore, key: string, uploadId: string, n: number, bytes: Buffer) => {
-    const url = await store.presignParts(key, uploadId, [n], 600).then((urls) => urls?.get(n) ?? null);
+    const url = await presignedPartUrl(store, key, uploadId, n, 600);
     if (url === null) return store.putPart(key, uploadId, n, Readable.from([bytes]), { expectedSize: bytes.length });
     const res = await fetch(url, { method: 'PUT', body: new Uint8Array(bytes) });
     if (!res.ok) throw new Error(`part ${n}: ${res.status}`);

@@ -1,15 +1,10 @@
 import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { formatUrl } from '@aws-sdk/core/util';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 
-/** What of the SDK's HTTP request and handler context is used here (their types live in a transitive package). */
-interface Request {
-  protocol: string;
-  hostname: string;
-  port?: number;
-  path: string;
-  headers: Record<string, string>;
-  query: Record<string, string | string[] | null>;
-}
+/** The SDK's HTTP request (what getSignedUrl signs and formats), as far as it is read or changed here. */
+type Request = Parameters<S3RequestPresigner['presign']>[0] & { query: Record<string, string | string[] | null> };
+/** What of the SDK's handler context is read here (its type lives in a transitive package). */
 interface Context {
   endpointV2?: { properties?: { authSchemes?: { signingRegion?: string; signingName?: string }[] } };
   signing_region?: string;
@@ -42,8 +37,7 @@ export async function presignUploadParts(
   };
   for (const n of partNumbers) {
     const one = { ...request, headers: { ...request.headers }, query: { ...request.query, partNumber: String(n) } };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    urls.set(n, formatUrl((await presigner.presign(one as any, options)) as unknown as Request));
+    urls.set(n, formatUrl(await presigner.presign(one, options)));
   }
   return urls;
 }
@@ -67,12 +61,4 @@ async function resolveRequest(client: S3Client, command: UploadPartCommand): Pro
   await handler({ input: command.input });
   if (!captured) throw new Error('The S3 client did not build an UploadPart request.');
   return captured;
-}
-
-function formatUrl(request: Request): string {
-  const query = Object.entries(request.query)
-    .flatMap(([k, v]) => (v === null ? [encodeURIComponent(k)] : (Array.isArray(v) ? v : [v]).map((one) => `${encodeURIComponent(k)}=${encodeURIComponent(one)}`)))
-    .join('&');
-  const port = request.port ? `:${request.port}` : '';
-  return `${request.protocol}//${request.hostname}${port}${request.path}${query ? `?${query}` : ''}`;
 }

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { AppError, badRequest, notFound } from '../errors.js';
+import { FileRangeStream } from './file-range-stream.js';
 import { createFsMultipart } from './fs-multipart.js';
 import { copyDigesting } from './copy.js';
 import { isSha256Hex, verifyContent, type BlobEntry, type BlobInfo, type BlobStore, type CompleteChecks } from './store.js';
@@ -83,7 +83,7 @@ export function createFsBlobStore(root: string): BlobStore {
         if (isMissing(err)) throw notFound('The content of this file is missing from the blob store.');
         throw err;
       }
-      return fh.createReadStream(range ? { start: range.start, end: range.end } : {}) as Readable;
+      return new FileRangeStream(fh, range?.start ?? 0, range?.end ?? Infinity);
     },
 
     exists,

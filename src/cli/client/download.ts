@@ -249,11 +249,12 @@ async function downloadFile(
             }
             if (!res.body) throw new RemoteError('empty answer');
             let position = start;
-            // The body comes in chunks of tens of KiB: written 1 MiB at a time, far fewer writes wait on the disk.
+            // The body comes in chunks of tens of KiB: written 1 MiB at a time (one writev, no copy into a
+            // bigger buffer), far fewer writes wait on the disk.
             let pending: Uint8Array[] = [];
             let pendingBytes = 0;
             const flush = async () => {
-              await writeAt(fh, Buffer.concat(pending), position - pendingBytes);
+              await writeAllAt(fh, pending, position - pendingBytes);
               pending = [];
               pendingBytes = 0;
             };
@@ -299,10 +300,15 @@ function chunkBytes(i: number, chunkSize: number, size: number): number {
   return Math.max(0, Math.min(size, (i + 1) * chunkSize) - i * chunkSize);
 }
 
-async function writeAt(fh: FileHandle, chunk: Uint8Array, position: number) {
-  for (let offset = 0; offset < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset, position + offset);
-    offset += bytesWritten;
+/** Writes `chunks` back to back from `position`, with one writev when the file takes them all at once. */
+export async function writeAllAt(fh: FileHandle, chunks: Uint8Array[], position: number) {
+  const total = chunks.reduce((sum, c) => sum + c.length, 0);
+  let written = (await fh.writev(chunks, position)).bytesWritten;
+  if (written === total) return;
+  const rest = Buffer.concat(chunks).subarray(written); // a short write (a full disk, a signal): the rest, one by one
+  while (written < total) {
+    const { bytesWritten } = await fh.write(rest, written - (total - rest.length), total - written, position + written);
+    written += bytesWritten;
   }
 }
 

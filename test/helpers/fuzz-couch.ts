@@ -200,7 +200,7 @@ function bodyFor(rng: Rng, path: string, method: string, s: CouchFuzzSetup): str
   }
   if (path.endsWith('/_all_docs')) return JSON.stringify({ keys: rng.chance(0.8) ? [...s.docIds.slice(0, 2), 'missing', 1, null] : evilValue(rng), limit: rng.pick<unknown>([1, -1, 'x', undefined]), include_docs: rng.chance(0.5) });
   if (path.endsWith('/_changes')) {
-    return JSON.stringify(rng.pick<unknown>([{ doc_ids: s.docIds }, { doc_ids: [1, 2] }, { selector: { title: 't' } }, { selector: { $or: [{ n: { $gt: 1 } }, { title: { $regex: '(a+)+$' } }] } }, { selector: { n: { $bogus: 1 } } }, { selector: 'x' }, { since: 'x' }, {}]));
+    return JSON.stringify(rng.pick<unknown>([{ doc_ids: s.docIds }, { doc_ids: [1, 2] }, { selector: { title: 't' } }, { selector: { $or: [{ n: { $gt: 1 } }, { title: { $regex: '(a+)+$' } }] } }, { selector: { n: { $bogus: 1 } } }, { selector: { $and: [{ _id: { $gt: '' } }, { n: { $mod: 'x' } }] } }, { selector: 'x' }, { since: 'x' }, {}]));
   }
   if (path.endsWith('/_revs_limit')) return rng.pick(['1', '1000', '0', '-1', '"x"', '1.5', '99999999999999999999']);
   if (path.includes('{att}') && method === 'PUT') return rng.chance(0.5) ? Buffer.from('attachment bytes') : Buffer.alloc(rng.int(3) * 70_000, 7);

@@ -10,7 +10,7 @@ import { sortLeaves, type Leaf } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
 import { boundedDepth } from './http.js';
-import { checkSelector, matches, type Selector } from './mango.js';
+import { compileSelector, type Matcher } from './mango.js';
 import { couchIdOf, NUMERIC_ID, presentDoc, winnerOfRow } from './read.js';
 
 // CouchDB's _changes over the same feed as the REST /changes: script_documents.last_seq. Each document
@@ -29,7 +29,7 @@ export interface ChangesOptions {
   attachments: boolean;
   allDocs: boolean;
   docIds: string[] | null;
-  selector: Selector | null;
+  selector: Matcher | null;
   designOnly: boolean;
   feed: 'normal' | 'longpoll' | 'continuous' | 'eventsource';
   heartbeat: number | null;
@@ -62,7 +62,7 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
   if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) throw badRequest(`Invalid feed: ${feed}`);
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   let docIds: string[] | null = null;
-  let selector: Selector | null = null;
+  let selector: Matcher | null = null;
   let designOnly = false;
   const filter = query.filter as string | undefined;
   if (filter === '_doc_ids') {
@@ -78,7 +78,7 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
     if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) throw badRequest('filter=_doc_ids needs doc_ids: a JSON array of strings.');
     docIds = ids as string[];
   } else if (filter === '_selector') {
-    selector = checkSelector(b.selector);
+    selector = compileSelector(b.selector);
   } else if (filter === '_design') {
     designOnly = true;
   } else if (filter === '_view') {
@@ -147,7 +147,7 @@ export async function readCouchChanges(sc: ScriptContext, target: CouchDatabase,
     for (const row of rows) {
       if (results.length >= want) break;
       if (!o.descending) seq = row.last_seq;
-      if (o.selector && !matches(presentSync(row), o.selector)) continue;
+      if (o.selector && !o.selector(presentSync(row))) continue;
       results.push(await changeOf(sc, row, leaves.get(row.id), o));
     }
     if (results.length >= want || exhausted) break;

@@ -123,4 +123,15 @@ describe.each(DIALECTS)('filter=_selector over HTTP (%s)', (dialect) => {
     const regex = await couch('POST', '/mango/_changes?filter=_selector&feed=longpoll', { selector: { text: { $regex: '(?<=a)b' } } });
     expect(regex.statusCode).toBe(400);
   });
+
+  it('filter=_design lists design documents only (an underscore in their prefix is not a LIKE wildcard)', async () => {
+    await couch('PUT', '/designs');
+    const written = await couch('POST', '/designs/_bulk_docs', {
+      docs: [{ _id: '_design/app', views: {} }, { _id: 'xdesign/app' }, { _id: 'a_design/x' }, { _id: '_designer' }, { _id: '_design/b' }],
+    });
+    expect(written.statusCode).toBe(201);
+    const feed = await couch('GET', '/designs/_changes?filter=_design');
+    expect(feed.statusCode).toBe(200);
+    expect(feed.json().results.map((r: { id: string }) => r.id)).toEqual(['_design/app', '_design/b']);
+  });
 });

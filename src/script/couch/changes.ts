@@ -122,7 +122,8 @@ async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, sinc
     const byCouchId = inList(dialect, sql.ref('couch_id'), ids, 'text');
     q = q.where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId));
   }
-  if (o.designOnly) q = q.where('couch_id', 'like', '\\_design/%' as string);
+  // Not LIKE '\_design/%': SQLite's LIKE has no escape character unless told, so there the pattern matched nothing.
+  if (o.designOnly) q = q.where(sql<string>`substr(couch_id, 1, 8)`, '=', '_design/');
   return q.orderBy('last_seq', o.descending ? 'desc' : 'asc').limit(batch).execute() as Promise<Row[]>;
 }
 

@@ -3,6 +3,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
 import { secretsEqual } from './auth/api-keys.js';
+import { FileRangeStream } from './blobs/file-range-stream.js';
 import type { BlobStore } from './blobs/store.js';
 import type { Config } from './config.js';
 import { observeQueries, type Database } from './db/database.js';
@@ -204,6 +205,10 @@ function countingBlobs(store: BlobStore, bytesIn: Counter, bytesOut: Counter): B
 }
 
 function countStream(source: Readable, counter: Counter): Readable {
+  if (source instanceof FileRangeStream) {
+    source.onBytes = (bytes) => counter.inc(bytes);
+    return source;
+  }
   const counting = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       counter.inc(chunk.length);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { signToken } from '../../src/core/auth/jwt.js';
 import { createDatabase, type DialectName } from '../../src/core/db/database.js';
@@ -141,6 +141,27 @@ describe.each(DIALECTS)('GET /metrics (%s)', (dialect: DialectName) => {
     expect(m.get('dreamlake_longpoll_waiters')).toBe(0);
     expect(m.get('dreamlake_db_pool_connections{state="total"}')).toBeGreaterThanOrEqual(1);
     expect(m.has('dreamlake_process_cpu_seconds_total')).toBe(true);
+  });
+
+  it('counts download bytes without giving up the filesystem store\'s reused buffers', async () => {
+    const headers = await t.auth('bob');
+    expect((await t.inject({ method: 'POST', url: '/namespaces/bob/projects', headers, payload: { name: 'Big' } })).statusCode).toBe(201);
+    const content = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    const put = await t.inject({ method: 'PUT', url: '/namespaces/bob/projects/big/files/big.bin', headers, payload: content });
+    expect(put.statusCode).toBe(201);
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const get = async () => Buffer.from(await (await fetch(`${base}/namespaces/bob/projects/big/nodes/${put.json().id}/content`, { headers })).arrayBuffer());
+    const before = (await scrape()).get('dreamlake_blob_bytes_out_total') ?? 0;
+    expect((await get()).equals(content)).toBe(true); // warms the pool
+    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      expect((await get()).equals(content)).toBe(true);
+      // A counting Transform around the stream would make it read each 256 KiB chunk into a fresh buffer.
+      expect(allocate.mock.calls.filter(([size]) => size === 256 * 1024)).toEqual([]);
+    } finally {
+      allocate.mockRestore();
+    }
+    expect((await scrape()).get('dreamlake_blob_bytes_out_total')).toBe(before + 2 * content.length);
   });
 
   it('has every metric that docs/grafana-dashboard.json queries', async () => {

@@ -27,6 +27,8 @@ const giveBack = (buffer: Buffer) => {
 export class FileRangeStream extends Readable {
   #position: number;
   #stop: (() => void) | null = null;
+  /** Told the size of every chunk read (byte counters: wrapping this stream in a Transform would undo the pool). */
+  onBytes: ((bytes: number) => void) | null = null;
 
   constructor(
     private readonly file: FileHandle,
@@ -80,6 +82,7 @@ export class FileRangeStream extends Readable {
       throw new Error('The stored file is shorter than the range asked of it.');
     }
     this.#position += bytesRead;
+    this.onBytes?.(bytesRead);
     return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
   }
 

@@ -78,6 +78,32 @@ describe('FileRangeStream', () => {
     expect(allocate).not.toHaveBeenCalled();
   });
 
+  it('holds fewer buffers for a client that stops reading than for a fast one (it waits for the socket to drain)', async () => {
+    vi.resetModules(); // a module of its own: an empty pool, so each buffer it holds at once is one allocation
+    const { FileRangeStream: Fresh } = await import('../../src/core/blobs/file-range-stream.js');
+    const big = join(dir, 'big');
+    writeFileSync(big, randomBytes(48 * 1024 * KiB)); // more than loopback's socket buffers take in
+    const slow = createServer(async (_req, res) => {
+      res.writeHead(200);
+      new Fresh(await open(big, 'r'), 0, Infinity).pipe(res);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      const req = request(`http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, (res) => res.pause());
+      req.end();
+      await new Promise((r) => setTimeout(r, 500)); // the kernel's buffers fill, then the server waits
+      const held = allocate.mock.calls.filter(([size]) => size === 256 * KiB).length;
+      req.destroy();
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThanOrEqual(2);
+    } finally {
+      allocate.mockRestore();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it('closes the file when the client goes away half way', async () => {
     const before = opened.length;
     const got = await get(undefined, 300 * KiB);

@@ -19,7 +19,9 @@ const giveBack = (buffer: Buffer) => {
  *
  * Piped into an HTTP response (as a Fastify reply pipes a stream payload), it reads into buffers of a pool
  * shared by all responses and reuses each one once the response's write callback says the socket has taken
- * it, so serving files allocates no memory per chunk, nor per request once the pool is warm. A stream like `fs.createReadStream` allocates a fresh Buffer per read,
+ * it, so serving files allocates no memory per chunk, nor per request once the pool is warm. It also waits for the
+ * response's 'drain' when a write says the socket is full, so a client that reads slowly holds one or two chunks
+ * of the pool, not IN_FLIGHT. A stream like `fs.createReadStream` allocates a fresh Buffer per read,
  * freed only at V8's next collection: at a few hundred MB/s, enough of them outlive young collections to grow
  * the old generation by tens of MB until a full collection. Any other destination (a Transform, a hash) may
  * keep the chunks it is given, so it gets ordinary fresh buffers through `_read`.
@@ -88,41 +90,55 @@ export class FileRangeStream extends Readable {
 
   async #pump(response: Writable, end: boolean): Promise<void> {
     let lent = 0; // buffers taken from the pool and not yet given back
+    let full = false; // the response said to wait for 'drain' (a slow client: hold one chunk, not IN_FLIGHT)
     let wake: (() => void) | null = null;
     const wakeUp = () => {
       const resume = wake;
       wake = null;
       resume?.();
     };
+    const drained = () => {
+      full = false;
+      wakeUp();
+    };
     this.#stop = wakeUp;
-    while (!this.destroyed) {
-      const want = this.#remaining(CHUNK);
-      if (want === 0) break;
-      while (lent === IN_FLIGHT && !this.destroyed) await new Promise<void>((resolve) => (wake = resolve));
-      if (this.destroyed) return;
-      const buffer = takeBuffer();
-      lent++;
-      let chunk: Buffer | null;
-      try {
-        chunk = await this.#readInto(want === CHUNK ? buffer : buffer.subarray(0, want));
-      } catch (err) {
-        giveBack(buffer);
-        throw err;
+    response.on('drain', drained);
+    response.once('close', wakeUp);
+    try {
+      while (!this.destroyed) {
+        const want = this.#remaining(CHUNK);
+        if (want === 0) break;
+        while ((lent === IN_FLIGHT || full) && !this.destroyed && !response.destroyed) {
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+        if (this.destroyed || response.destroyed) return;
+        const buffer = takeBuffer();
+        let chunk: Buffer | null;
+        try {
+          chunk = await this.#readInto(want === CHUNK ? buffer : buffer.subarray(0, want));
+        } catch (err) {
+          giveBack(buffer);
+          throw err;
+        }
+        if (this.destroyed || chunk === null) {
+          giveBack(buffer);
+          if (chunk === null) break;
+          return;
+        }
+        // A response's write callback runs once the socket has handed the chunk to the kernel (or failed):
+        // only then may the buffer be read into again. A buffer whose write failed may still be referenced by
+        // the response, so it is left to the collector; Fastify destroys this stream after such a failure.
+        lent++;
+        full = !response.write(chunk, (err) => {
+          lent--;
+          if (!err) giveBack(buffer);
+          wakeUp();
+        });
       }
-      if (this.destroyed || chunk === null) {
-        giveBack(buffer);
-        if (chunk === null) break;
-        return;
-      }
-      // A response's write callback runs once the socket has handed the chunk to the kernel (or failed):
-      // only then may the buffer be read into again. A buffer whose write failed may still be referenced by
-      // the response, so it is left to the collector; Fastify destroys this stream after such a failure.
-      response.write(chunk, (err) => {
-        lent--;
-        if (!err) giveBack(buffer);
-        wakeUp();
-      });
+      if (end && !this.destroyed) response.end();
+    } finally {
+      response.off('drain', drained);
+      response.off('close', wakeUp);
     }
-    if (end && !this.destroyed) response.end();
   }
 }

@@ -143,6 +143,41 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(light).toEqual({ seq: forked.seq, id: 'fork', changes: [{ rev: '2-cccccccccccccccccccccccccccccccc' }] });
     });
 
+    it('answers revs_info, deleted_conflicts and meta as CouchDB does', async () => {
+      const root = '1-' + 'd'.repeat(32);
+      const branch = (rev: string, extra: object = {}) =>
+        couch('POST', '/docs/_bulk_docs', { new_edits: false, docs: [{ _id: 'meta', _rev: rev, _revisions: { start: 2, ids: [rev.slice(2), root.slice(2)] }, title: rev, ...extra }] });
+      const [x, y, z] = ['2-' + 'e'.repeat(32), '2-' + 'f'.repeat(32), '2-' + 'a'.repeat(32)];
+      for (const rev of [x, y]) expect((await branch(rev)).statusCode).toBe(201);
+      expect((await branch(z, { _deleted: true })).statusCode).toBe(201); // a deleted leaf
+      const plain = (await couch('GET', '/docs/meta')).json();
+      expect(plain._rev).toBe(y);
+      expect(plain).not.toHaveProperty('_revs_info');
+      expect(plain).not.toHaveProperty('_deleted_conflicts');
+
+      const info = (await couch('GET', '/docs/meta?revs_info=true')).json();
+      // The root was only named by _revisions: its id is known, its body is not.
+      expect(info._revs_info).toEqual([{ rev: y, status: 'available' }, { rev: root, status: 'missing' }]);
+      expect((await couch('GET', `/docs/meta?rev=${z}&revs_info=true`)).json()._revs_info).toEqual([{ rev: z, status: 'deleted' }, { rev: root, status: 'missing' }]);
+      expect((await couch('GET', '/docs/meta?deleted_conflicts=true')).json()).toMatchObject({ _deleted_conflicts: [z] });
+      expect((await couch('GET', '/docs/meta?deleted_conflicts=true')).json()).not.toHaveProperty('_conflicts');
+      const meta = (await couch('GET', '/docs/meta?meta=true')).json();
+      expect(meta).toMatchObject({ _rev: y, _conflicts: [x], _deleted_conflicts: [z], _revs_info: info._revs_info });
+
+      // Compaction keeps only the leaves' bodies: an edited document's older revision becomes missing.
+      const first = (await couch('PUT', '/docs/edited', { title: 'v1' })).json().rev;
+      const second = (await couch('PUT', '/docs/edited', { _rev: first, title: 'v2' })).json().rev;
+      expect((await couch('GET', '/docs/edited?revs_info=true')).json()._revs_info).toEqual([{ rev: second, status: 'available' }, { rev: first, status: 'available' }]);
+      await couch('POST', '/docs/_compact', undefined, { 'content-type': 'application/json' });
+      expect((await couch('GET', '/docs/edited?revs_info=true')).json()._revs_info).toEqual([{ rev: second, status: 'available' }, { rev: first, status: 'missing' }]);
+      // Read back and written again, the fields are not part of the document.
+      const put = await couch('PUT', '/docs/meta', { ...meta, title: 'resolved' });
+      expect(put.statusCode).toBe(201);
+      const after = (await couch('GET', '/docs/meta')).json();
+      expect(after).toMatchObject({ title: 'resolved' });
+      expect(after).not.toHaveProperty('_revs_info');
+    });
+
     it("places every write at the end of the feed: a document's last_seq is its newest revision's seq", async () => {
       // Revision seqs are taken before the rows are written (documents/commit.ts): check them against the rows.
       const docs = Array.from({ length: 450 }, (_, i) => ({ _id: `seq-${i}`, _rev: `1-${String(i).padStart(32, 'a')}`, title: `s${i}` }));

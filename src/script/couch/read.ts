@@ -56,6 +56,30 @@ export function winnerOfRow(row: DocumentRow): NewRevision {
   };
 }
 
+export interface RevInfo {
+  rev: string;
+  status: 'available' | 'deleted' | 'missing';
+}
+
+/**
+ * CouchDB's `_revs_info` for `rev`: its path back to the oldest revision kept, newest first, each revision
+ * `available`, `deleted` (a deletion), or `missing` (only its id is kept: compacted, or known only as an ancestor).
+ */
+export async function loadRevsInfo(db: ScriptDb, documentId: number, rev: string): Promise<RevInfo[]> {
+  const rows = await db
+    .selectFrom('script_revisions')
+    .select(['rev', 'parent', 'deleted', 'pruned'])
+    .where('document_id', '=', documentId)
+    .execute();
+  const byRev = new Map(rows.map((r) => [r.rev, r]));
+  const tree = new Map(rows.map((r) => [r.rev, { rev: r.rev, parent: r.parent, deleted: r.deleted === 1 }]));
+  return ancestry(tree, rev).map((at) => {
+    const row = byRev.get(at);
+    const status = !row || row.pruned === 1 ? 'missing' : row.deleted === 1 ? 'deleted' : 'available';
+    return { rev: at, status };
+  });
+}
+
 const revKey = (documentId: number, rev: string) => `${documentId} ${rev}`;
 
 /** Stored revisions (with their bodies) by document and rev; pruned ones come back flagged. */
@@ -85,6 +109,8 @@ export interface PresentOptions {
   tree?: RevNode[];
   revs?: boolean;
   conflicts?: string[];
+  deletedConflicts?: string[];
+  revsInfo?: RevInfo[];
   /** Attachment bodies inline (base64) instead of stubs. */
   attachments?: boolean;
 }
@@ -132,6 +158,8 @@ export async function presentDoc(blobs: BlobStore, id: string, rev: NewRevision,
     } else doc._attachments = attachmentStubs(rev.attachments);
   }
   if (options.conflicts?.length) doc._conflicts = options.conflicts;
+  if (options.deletedConflicts?.length) doc._deleted_conflicts = options.deletedConflicts;
+  if (options.revsInfo) doc._revs_info = options.revsInfo;
   if (options.revs) doc._revisions = revisionsOf(rev.rev, options.tree);
   return doc;
 }

@@ -9,7 +9,7 @@ import { badRequest, missing, notSupported, updateConflict } from './errors.js';
 import { boundedDepth, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
-import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionFrom, winnerOfRow } from './read.js';
+import { bodyOf, bytes, findDoc, loadRevisions, loadRevsInfo, presentDoc, revisionFrom, winnerOfRow, type PresentOptions } from './read.js';
 import { isRevList, md5Digest, parseDoc, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
 type DocParams = DbParams & { docid: string; '*'?: string; ddoc?: string };
@@ -207,8 +207,9 @@ function attsSinceOf(q: Query): string[] | undefined {
 type DocAnswer = { json: unknown } | { multipart: { contentType: string; stream: NodeJS.ReadableStream } };
 
 /**
- * GET /{db}/{docid} with CouchDB's options: rev, revs, open_revs, conflicts, latest, attachments, atts_since; as
- * JSON, or as multipart (attachments following the JSON) when the client accepts it, as CouchDB's replicator does.
+ * GET /{db}/{docid} with CouchDB's options: rev, revs, revs_info, open_revs, conflicts, deleted_conflicts, meta,
+ * latest, attachments, atts_since; as JSON, or as multipart (attachments following the JSON) when the client accepts
+ * it, as CouchDB's replicator does.
  */
 async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: Query, accept: unknown): Promise<DocAnswer> {
   const row = await findDoc(sc.db, target.projectId, id);
@@ -217,8 +218,8 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
   const attsSince = attsSinceOf(q);
   const attachments = flag(q.attachments) || attsSince !== undefined;
   // One revision as answered: stubs, with the attachments the client lacks marked `follows` (multipart) or inline.
-  const present = async (r: NewRevision, tree: RevNode[] | undefined, multipart: boolean, conflicts?: string[]): Promise<MultipartRevision> => {
-    const doc = await presentDoc(sc.blobs, id, r, { tree, revs, conflicts });
+  const present = async (r: NewRevision, tree: RevNode[] | undefined, multipart: boolean, more: Partial<PresentOptions> = {}): Promise<MultipartRevision> => {
+    const doc = await presentDoc(sc.blobs, id, r, { tree, revs, ...more });
     const follows = multipart || attachments ? markFollows(doc, r.attachments, attsSinceGeneration(tree, r.rev, attsSince)) : [];
     if (!multipart) await inlineFollows(doc, follows, sc.blobs);
     return { doc, follows: multipart ? follows : [] };
@@ -267,13 +268,19 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
     if (row.deleted) throw missing('deleted');
     rev = winnerOfRow(row);
   }
-  let conflicts: string[] | undefined;
-  if ((flag(q.conflicts) || flag(q.deleted_conflicts)) && row.branches > 0) {
-    const leaves = (await loadLeaves(sc.db, [row.id])).get(row.id) ?? [];
-    conflicts = sortLeaves(leaves).filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev);
+  // meta=true is conflicts, deleted_conflicts and revs_info together, as in CouchDB.
+  const meta = flag(q.meta);
+  const more: Partial<PresentOptions> = {};
+  const wantConflicts = meta || flag(q.conflicts);
+  const wantDeleted = meta || flag(q.deleted_conflicts);
+  if ((wantConflicts || wantDeleted) && row.branches > 0) {
+    const others = sortLeaves((await loadLeaves(sc.db, [row.id])).get(row.id) ?? []).filter((l) => l.rev !== row.rev);
+    if (wantConflicts) more.conflicts = others.filter((l) => !l.deleted).map((l) => l.rev);
+    if (wantDeleted) more.deletedConflicts = others.filter((l) => l.deleted).map((l) => l.rev);
   }
+  if (meta || flag(q.revs_info)) more.revsInfo = await loadRevsInfo(sc.db, row.id, rev.rev);
   const multipart = attachments && wantsMultipart(accept, 'multipart/related');
-  const answer = await present(rev, tree, multipart, flag(q.conflicts) ? conflicts : undefined);
+  const answer = await present(rev, tree, multipart, more);
   if (multipart && answer.follows.length) return { multipart: documentMultipart(answer, sc.blobs) };
   return { json: answer.doc };
 }

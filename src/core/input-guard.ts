@@ -5,7 +5,8 @@ import { AppError, badRequest, notFound, validationError } from './errors.js';
 
 // One guard every request passes, on all three APIs and both databases, before anything recursive runs or
 // anything reaches SQL:
-// - JSON bodies nest at most MAX_JSON_DEPTH levels (checked on the text, without recursion, before parsing);
+// - JSON bodies nest at most MAX_JSON_DEPTH levels and hold at most MAX_JSON_VALUES values (checked on the text,
+//   without recursion, before parsing);
 // - no string a client sends holds U+0000, which PostgreSQL text cannot store and SQLite would keep: not in
 //   body values or keys, not in query names or values, not in a path segment (404: no such thing exists).
 
@@ -14,10 +15,19 @@ export const MAX_JSON_DEPTH = 64;
 
 const NUL = '\u0000';
 
-/** True when the JSON text opens more than `limit` objects/arrays at once. Linear, no recursion, no parse. */
-export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
-  if (text.length <= limit) return false;
+/**
+ * How many values (objects, arrays, members, elements) a JSON body may hold. Parsed, each costs tens of bytes of
+ * heap and the parse blocks the event loop: 32 MiB of `{},` parse into 11 million objects, 714 MB, in seconds, and
+ * the CouchDB endpoint takes bodies of up to 256 MiB (inline attachments). A million is far more than any batch
+ * a client sends (PouchDB pushes 100 documents at a time, CouchDB's replicator 500).
+ */
+export const MAX_JSON_VALUES = 1_000_000;
+
+/** What is wrong with the shape of a JSON text (too deep, too many values), or undefined. Linear, no parse. */
+export function jsonShapeProblem(text: string, depthLimit = MAX_JSON_DEPTH, valueLimit = MAX_JSON_VALUES): 'depth' | 'values' | undefined {
+  if (text.length <= depthLimit) return undefined;
   let depth = 0;
+  let values = 1;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -26,10 +36,25 @@ export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean 
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
+      if (++depth > depthLimit) return 'depth';
+      if (++values > valueLimit) return 'values';
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && ++values > valueLimit) return 'values';
   }
-  return false;
+  return undefined;
+}
+
+/** True when the JSON text opens more than `limit` objects/arrays at once. Linear, no recursion, no parse. */
+export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
+  return jsonShapeProblem(text, limit, Infinity) === 'depth';
+}
+
+/** The error for a JSON text whose shape the server refuses to parse, or undefined. */
+export function jsonShapeError(text: string): AppError | undefined {
+  const problem = jsonShapeProblem(text);
+  if (problem === 'depth') return tooDeep();
+  if (problem === 'values') return tooManyValues();
+  return undefined;
 }
 
 /** True when a parsed JSON value holds more than `limit` levels of objects/arrays (iterative). */
@@ -42,6 +67,10 @@ export function valueDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boole
     for (const child of Object.values(item)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
+}
+
+export function tooManyValues(): AppError {
+  return new AppError(413, 'payload_too_large', `The JSON body holds more than ${MAX_JSON_VALUES.toLocaleString('en')} values; send it in smaller batches.`);
 }
 
 export function tooDeep(): AppError {
@@ -81,9 +110,10 @@ export function nulInBody(path: string): AppError {
   return validationError(`Field ${path || 'body'} contains a NUL character, which text fields cannot hold.`);
 }
 
-/** Depth and NUL checks of a JSON text and its parsed value: the error to answer, or undefined. */
+/** Shape (depth, value count) and NUL checks of a JSON text and its parsed value: the error to answer, or undefined. */
 export function checkJson(text: string, parse: (text: string) => unknown): { value?: unknown; error?: Error } {
-  if (jsonDepthExceeds(text)) return { error: tooDeep() };
+  const shape = jsonShapeError(text);
+  if (shape) return { error: shape };
   let value: unknown;
   try {
     value = parse(text);
@@ -98,11 +128,12 @@ export function checkJson(text: string, parse: (text: string) => unknown): { val
   return { value };
 }
 
-/** Wraps a string JSON body parser (Fastify's own, or a family's) with the depth and NUL checks. */
+/** Wraps a string JSON body parser (Fastify's own, or a family's) with the shape and NUL checks. */
 export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyParser<string> {
   return function (this: unknown, request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) {
     const text = typeof body === 'string' ? body : String(body);
-    if (jsonDepthExceeds(text)) return done(tooDeep());
+    const shape = jsonShapeError(text);
+    if (shape) return done(shape);
     (base as (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void).call(
       this,
       request,

@@ -2,7 +2,7 @@ import { NoResultError } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { retryTransaction } from '../../src/core/db/errors.js';
 import { toAppError } from '../../src/core/errors.js';
-import { findNul, jsonDepthExceeds, nulInUrl, valueDepthExceeds } from '../../src/core/input-guard.js';
+import { findNul, jsonDepthExceeds, jsonShapeProblem, nulInUrl, valueDepthExceeds } from '../../src/core/input-guard.js';
 
 describe('database errors a route did not map are never a 5xx', () => {
   it.each([
@@ -50,6 +50,12 @@ describe('input guard helpers', () => {
     expect(jsonDepthExceeds('{"a":'.repeat(65) + '1' + '}'.repeat(65))).toBe(true);
     expect(jsonDepthExceeds('['.repeat(1_000_000))).toBe(true);
     expect(jsonDepthExceeds(JSON.stringify({ s: '[[[[{{{{\\"'.repeat(50) }))).toBe(false);
+    // Values: the array, plus one per comma; commas inside strings are not values.
+    expect(jsonShapeProblem(`[${'0,'.repeat(999_998)}0]`)).toBeUndefined();
+    expect(jsonShapeProblem(`[${'0,'.repeat(999_999)}0]`)).toBe('values');
+    expect(jsonShapeProblem(`[${'{},'.repeat(600_000)}{}]`)).toBe('values');
+    expect(jsonShapeProblem(JSON.stringify({ s: ','.repeat(3_000_000) }))).toBeUndefined();
+    expect(jsonShapeProblem('{"a":'.repeat(65) + '1' + '}'.repeat(65))).toBe('depth');
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(valueDepthExceeds(deep)).toBe(true);

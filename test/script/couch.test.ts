@@ -258,6 +258,9 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         ['PUT', '/docs/deep', `{"x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 400, 'bad_request'],
         ['POST', '/docs/_bulk_docs', `{"docs":[{"_id":"deep2","x":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}]}`, 400, 'bad_request'],
         ['PUT', '/Bad_Name', undefined, 400, 'illegal_database_name'],
+        // More values than the server parses (parsed, 1.1 million `{}` would cost ~70 MB of heap): refused unparsed.
+        ['POST', '/docs/_bulk_docs', `{"docs":[${'{"_id":"many"},'.repeat(1_100_000)}{}]}`, 413, 'too_large'],
+        ['POST', '/docs/_revs_diff', `{"x":[${'{},'.repeat(1_100_000)}{}]}`, 413, 'too_large'],
       ];
       for (const [method, url, payload, status, error] of cases) {
         const res = await couch(method, url, payload, typeof payload === 'string' ? { 'content-type': 'application/json' } : {});

@@ -9,7 +9,7 @@ import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { sortLeaves, type Leaf } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
-import { boundedDepth } from './http.js';
+import { boundedJson } from './http.js';
 import { compileSelector, type Matcher } from './mango.js';
 import { couchIdOf, NUMERIC_ID, presentDoc, winnerOfRow } from './read.js';
 
@@ -69,7 +69,7 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
     let ids = b.doc_ids;
     if (ids === undefined && typeof query.doc_ids === 'string') {
       try {
-        boundedDepth(query.doc_ids);
+        boundedJson(query.doc_ids);
         ids = JSON.parse(query.doc_ids);
       } catch {
         throw badRequest('doc_ids must be a JSON array of strings.');

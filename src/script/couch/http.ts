@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../core/input-guard.js';
+import { jsonShapeProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../core/input-guard.js';
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -18,7 +18,7 @@ export function jsonBody(request: FastifyRequest): unknown {
   if (raw === undefined || raw === null) return undefined;
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
   if (text.trim() === '') return undefined;
-  boundedDepth(text);
+  boundedJson(text);
   try {
     return JSON.parse(text);
   } catch {
@@ -27,11 +27,15 @@ export function jsonBody(request: FastifyRequest): unknown {
 }
 
 /**
- * The same nesting bound as every other JSON body of the server (core/input-guard.ts), checked on the text before
- * parsing: this endpoint parses its own bodies, so the app-wide JSON parser never sees them.
+ * The same bounds as every other JSON body of the server (core/input-guard.ts: nesting, number of values), checked
+ * on the text before parsing: this endpoint parses its own bodies, so the app-wide JSON parser never sees them.
  */
-export function boundedDepth(text: string): void {
-  if (jsonDepthExceeds(text)) throw couchError(400, 'bad_request', `JSON nesting is too deep: at most ${MAX_JSON_DEPTH} levels of objects and arrays.`);
+export function boundedJson(text: string): void {
+  const problem = jsonShapeProblem(text);
+  if (problem === 'depth') throw couchError(400, 'bad_request', `JSON nesting is too deep: at most ${MAX_JSON_DEPTH} levels of objects and arrays.`);
+  if (problem === 'values') {
+    throw couchError(413, 'too_large', `The JSON holds more than ${MAX_JSON_VALUES.toLocaleString('en')} values; send it in smaller batches.`);
+  }
 }
 
 export function objectBody(request: FastifyRequest): Record<string, unknown> {
@@ -47,7 +51,7 @@ export function jsonParam(q: Query, ...names: string[]): unknown {
   for (const name of names) {
     const v = q[name];
     if (v === undefined) continue;
-    boundedDepth(v);
+    boundedJson(v);
     try {
       return JSON.parse(v);
     } catch {

@@ -5,7 +5,7 @@ import type { BlobStore } from '../../core/blobs/store.js';
 import type { Attachments } from '../documents/commit.js';
 import { ancestry, generationOf, type RevNode } from '../documents/tree.js';
 import { badRequest, couchError } from './errors.js';
-import { boundedDepth } from './http.js';
+import { boundedJson } from './http.js';
 import { readBlob } from './read.js';
 import { md5Digest } from './write.js';
 
@@ -177,7 +177,7 @@ export function documentFromMultipart(contentType: string, body: Buffer): Record
   const [first, ...rest] = splitMultipart(contentType, body);
   if (!first) throw badRequest('The multipart body has no part.');
   const text = first.data.toString('utf8');
-  boundedDepth(text);
+  boundedJson(text);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

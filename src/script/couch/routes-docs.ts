@@ -6,7 +6,7 @@ import type { DocumentRow } from '../documents/present.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, missing, notSupported, updateConflict } from './errors.js';
-import { boundedDepth, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
 import { bodyOf, bytes, findDoc, loadRevisions, loadRevsInfo, presentDoc, revisionFrom, winnerOfRow, type PresentOptions } from './read.js';
@@ -232,7 +232,7 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
     else {
       let parsed: unknown;
       try {
-        boundedDepth(q.open_revs);
+        boundedJson(q.open_revs);
         parsed = JSON.parse(q.open_revs);
       } catch {
         throw badRequest('open_revs must be "all" or a JSON array of revisions.');

@@ -44,7 +44,8 @@ export interface Config {
     uploadExpiry: number;
   };
   /** corsOrigins: origins allowed to call the CouchDB endpoint from a browser (`*` for any); empty: none. */
-  script: { rateLimit: number; corsOrigins: string[] };
+  /** couchBodyBudget: bytes of large CouchDB request bodies held in memory at once (core/body-budget.ts). */
+  script: { rateLimit: number; corsOrigins: string[]; couchBodyBudget: number };
   space: { apiToken: string };
   logLevel: string;
   /** How many hot read answers to keep (SQLite only); 0 turns the cache off. */
@@ -243,6 +244,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         .split(',')
         .map((o) => o.trim())
         .filter(Boolean),
+      couchBodyBudget: parseInteger(
+        'couch_body_budget_bytes',
+        firstDefined(env.DREAMSCRIPT_COUCH_BODY_BUDGET_BYTES, script.couch_body_budget_bytes),
+        512 * 1024 * 1024,
+      ),
     },
     space: { apiToken: firstDefined(env.DREAMSPACE_APITOKEN, api.APITOKEN, api.apitoken) ?? DEFAULT_SPACE_TOKEN },
     logLevel: firstDefined(flags.logLevel, env.DREAMLAKE_LOG_LEVEL, server.log_level) ?? 'info',

@@ -18,6 +18,8 @@ export interface ScriptContext {
   /** Signs and checks the `x-next` cursors (an HMAC keyed by the server's secret). */
   cursors: CursorCodec;
   plannerStats: PlannerStats;
+  /** Bytes of large CouchDB request bodies held at once ([dreamscript] couch_body_budget_bytes). */
+  couchBodyBudget: number;
 }
 
 export function createScriptContext(ctx: AppContext): ScriptContext {
@@ -31,6 +33,7 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
     limiter: rate > 0 ? new RateLimiter(rate) : null,
     cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),
     plannerStats: new PlannerStats(scriptDb(ctx.database)),
+    couchBodyBudget: ctx.config.script.couchBodyBudget,
   };
 }
 

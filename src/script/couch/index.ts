@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ScriptContext } from '../context.js';
+import { createBodyBudget } from '../../core/body-budget.js';
 import { authenticate } from './auth.js';
 import { couchErrorHandler, couchError } from './errors.js';
 import { bulkRoutes } from './routes-bulk.js';
@@ -15,6 +16,8 @@ export const COUCH_PATH = '/couch';
 
 /** Largest request body: a _bulk_docs batch with inline (base64) attachments. */
 export const COUCH_BODY_LIMIT = 256 * 1024 * 1024;
+/** Bodies above this size take their bytes from the body budget before they are read. */
+const LARGE_BODY = 1024 * 1024;
 
 export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
   // CouchDB's own API documentation describes these routes; the OpenAPI document leaves them out.
@@ -26,6 +29,19 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app
   // Bodies arrive as bytes: JSON is parsed by the routes (so that a bad one is CouchDB's 400), attachments stay bytes.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: COUCH_BODY_LIMIT }, (_request, body, done) => done(null, body));
+  // Large bodies wait for room in the process's body budget before they are read, and give it back when their
+  // response is over: a burst of 256 MiB batches queues (then 503s) instead of exhausting the heap.
+  const budget = createBodyBudget(sc.couchBodyBudget);
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const declared = request.headers['content-length'];
+    const chunked = declared === undefined && request.headers['transfer-encoding'] !== undefined;
+    const bytes = chunked ? COUCH_BODY_LIMIT : Number(declared ?? 0); // chunked: as much as it may be
+    if (!(bytes > LARGE_BODY)) return payload;
+    const giveBack = await budget.take(Math.min(bytes, COUCH_BODY_LIMIT));
+    reply.raw.once('finish', giveBack);
+    reply.raw.once('close', giveBack);
+    return payload;
+  });
 
   // CORS headers come from the app-wide mechanism (core/cors.ts, with this endpoint's options from cors.ts);
   // an OPTIONS it does not answer (an origin not allowed) is still a 204, as CouchDB's.

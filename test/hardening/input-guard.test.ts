@@ -55,6 +55,14 @@ for (const dialect of DIALECTS) {
       expect((await space('GET', '/users')).json()).toEqual([]);
     });
 
+    it('refuses a body of more than a million JSON values with a 413 before parsing it (Dreamspace takes 16 MiB bodies)', async () => {
+      const many = `{"twitch_id":"2","name":"x","preferences":{"list":[${'{},'.repeat(1_100_000)}{}]}}`; // 3.3 MB
+      const res = await space('POST', '/users', many);
+      expect(res.statusCode).toBe(413);
+      expect(res.body).toContain('1,000,000 values');
+      expect((await space('GET', '/users')).json()).toEqual([]);
+    });
+
     it('takes 64 levels of metadata, and counts brackets inside strings as text', async () => {
       const ok = await lake('POST', '/namespaces/alice/projects', `{"name":"d63","metadata":${nested(63)}}`);
       expect(ok.statusCode).toBe(201);

@@ -44,8 +44,11 @@ export interface Config {
     uploadExpiry: number;
   };
   /** corsOrigins: origins allowed to call the CouchDB endpoint from a browser (`*` for any); empty: none. */
-  /** couchBodyBudget: bytes of large CouchDB request bodies held in memory at once (core/body-budget.ts). */
-  script: { rateLimit: number; corsOrigins: string[]; couchBodyBudget: number };
+  /**
+   * couchBodyBudget: bytes of large CouchDB request bodies held in memory at once (core/body-budget.ts);
+   * couchBodyIdle: seconds a large body may go without a byte before its connection is closed.
+   */
+  script: { rateLimit: number; corsOrigins: string[]; couchBodyBudget: number; couchBodyIdle: number };
   space: { apiToken: string };
   logLevel: string;
   /** How many hot read answers to keep (SQLite only); 0 turns the cache off. */
@@ -249,6 +252,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         firstDefined(env.DREAMSCRIPT_COUCH_BODY_BUDGET_BYTES, script.couch_body_budget_bytes),
         512 * 1024 * 1024,
       ),
+      couchBodyIdle: parseDuration('couch_body_idle_timeout', firstDefined(env.DREAMSCRIPT_COUCH_BODY_IDLE_TIMEOUT, script.couch_body_idle_timeout), 60),
     },
     space: { apiToken: firstDefined(env.DREAMSPACE_APITOKEN, api.APITOKEN, api.apitoken) ?? DEFAULT_SPACE_TOKEN },
     logLevel: firstDefined(flags.logLevel, env.DREAMLAKE_LOG_LEVEL, server.log_level) ?? 'info',

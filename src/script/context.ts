@@ -20,6 +20,8 @@ export interface ScriptContext {
   plannerStats: PlannerStats;
   /** Bytes of large CouchDB request bodies held at once ([dreamscript] couch_body_budget_bytes). */
   couchBodyBudget: number;
+  /** Seconds a large body may stall ([dreamscript] couch_body_idle_timeout). */
+  couchBodyIdle: number;
 }
 
 export function createScriptContext(ctx: AppContext): ScriptContext {
@@ -34,6 +36,7 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
     cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),
     plannerStats: new PlannerStats(scriptDb(ctx.database)),
     couchBodyBudget: ctx.config.script.couchBodyBudget,
+    couchBodyIdle: ctx.config.script.couchBodyIdle,
   };
 }
 

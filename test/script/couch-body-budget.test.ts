@@ -10,7 +10,11 @@ describe.each(DIALECTS)('CouchDB body budget (%s)', (dialect) => {
   let base: string;
   beforeAll(async () => {
     // Room for one 2 MiB body at a time.
-    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0', DREAMSCRIPT_COUCH_BODY_BUDGET_BYTES: String(3 * MiB) });
+    t = await createScriptTestApp(dialect, {
+      DREAMSCRIPT_RATE_LIMIT: '0',
+      DREAMSCRIPT_COUCH_BODY_BUDGET_BYTES: String(3 * MiB),
+      DREAMSCRIPT_COUCH_BODY_IDLE_TIMEOUT: '1s',
+    });
     key = await t.key();
     base = `${await t.app.listen({ port: 0, host: '127.0.0.1' })}/dreamscript/couch`;
     expect((await fetch(`${base}/budget`, { method: 'PUT', headers: { 'x-api-key': key } })).status).toBe(201);
@@ -59,5 +63,39 @@ describe.each(DIALECTS)('CouchDB body budget (%s)', (dialect) => {
       expect(got.status, id).toBe(200);
       expect((await got.arrayBuffer()).byteLength).toBe(2 * MiB);
     }
+  });
+
+  it('closes the connection of a large body that stops arriving, and its share of the budget comes back', async () => {
+    const url = new URL(`${base}/budget/stalled/file.bin`);
+    const stalled = connect(Number(url.port), url.hostname);
+    await new Promise((r) => stalled.once('connect', r));
+    const closed = new Promise<number>((resolve) => stalled.once('close', () => resolve(Date.now())));
+    stalled.on('error', () => {});
+    stalled.write(`PUT ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${2 * MiB}\r\n\r\n`);
+    stalled.write(Buffer.alloc(MiB, 3));
+    const sentAt = Date.now();
+    const closedAt = await closed; // the server hangs up after a second of silence
+    expect(closedAt - sentAt).toBeGreaterThanOrEqual(900);
+    expect((await attachment('next')).status).toBe(201); // not queued behind the stalled body
+    expect((await fetch(`${base}/budget/stalled`, { headers: { 'x-api-key': key } })).status).toBe(404);
+    // A body that keeps arriving, slower than the idle timeout in total, is not cut.
+    const slowUrl = new URL(`${base}/budget/steady/file.bin`);
+    const steady = connect(Number(slowUrl.port), slowUrl.hostname);
+    await new Promise((r) => steady.once('connect', r));
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      steady.on('data', (c) => {
+        text += c.toString();
+        if (text.includes('\r\n\r\n')) resolve(text);
+      });
+      steady.on('close', () => resolve(text));
+    });
+    steady.write(`PUT ${slowUrl.pathname} HTTP/1.1\r\nHost: ${slowUrl.host}\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${2 * MiB}\r\n\r\n`);
+    for (let i = 0; i < 4; i++) {
+      steady.write(Buffer.alloc(MiB / 2, 4));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await answer).toMatch(/^HTTP\/1\.1 201/);
+    steady.destroy();
   });
 });

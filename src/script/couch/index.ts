@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ScriptContext } from '../context.js';
 import { createBodyBudget } from '../../core/body-budget.js';
 import { authenticate } from './auth.js';
@@ -32,6 +33,7 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app
   // Large bodies wait for room in the process's body budget before they are read, and give it back when their
   // response is over: a burst of 256 MiB batches queues (then 503s) instead of exhausting the heap.
   const budget = createBodyBudget(sc.couchBodyBudget);
+  const idleWatch = new WeakMap<Socket, () => void>();
   app.addHook('preParsing', async (request, reply, payload) => {
     const declared = request.headers['content-length'];
     const chunked = declared === undefined && request.headers['transfer-encoding'] !== undefined;
@@ -40,8 +42,27 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app
     const giveBack = await budget.take(Math.min(bytes, COUCH_BODY_LIMIT));
     reply.raw.once('finish', giveBack);
     reply.raw.once('close', giveBack);
+    // A body that stops arriving would keep its share of the budget for good: while it is read, its connection
+    // may stay silent at most couch_body_idle_timeout (the server has no overall request timeout: big transfers
+    // over slow links must be able to take hours).
+    const socket = request.raw.socket as Socket | undefined;
+    if (typeof socket?.setTimeout !== 'function') return payload; // an injected request (app.inject): no socket
+    const onIdle = () => socket.destroy();
+    idleWatch.set(socket, onIdle);
+    socket.setTimeout(sc.couchBodyIdle * 1000);
+    socket.on('timeout', onIdle);
     return payload;
   });
+  const endWatch = async (request: FastifyRequest) => {
+    const socket = request.raw.socket;
+    const onIdle = idleWatch.get(socket);
+    if (!onIdle) return;
+    idleWatch.delete(socket);
+    socket.off('timeout', onIdle);
+    socket.setTimeout(0);
+  };
+  app.addHook('preValidation', endWatch); // the whole body is in
+  app.addHook('onResponse', endWatch); // or it never was (a refused or failed body)
 
   // CORS headers come from the app-wide mechanism (core/cors.ts, with this endpoint's options from cors.ts);
   // an OPTIONS it does not answer (an origin not allowed) is still a 204, as CouchDB's.

@@ -27,20 +27,29 @@ describe.each(DIALECTS)('CouchDB body budget (%s)', (dialect) => {
   const attachment = (name: string) =>
     fetch(`${base}/budget/${name}/file.bin`, { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(2 * MiB, 1) });
 
-  it('makes a large body wait while another holds the budget, then serves it; the budget comes back', async () => {
-    // A client that announces 2 MiB and sends only half of it holds the budget.
-    const url = new URL(`${base}/budget/slow/file.bin`);
-    const slow = connect(Number(url.port), url.hostname);
-    await new Promise((r) => slow.once('connect', r));
-    const answered = new Promise<string>((resolve) => {
+  /** A PUT of a 2 MiB attachment over a raw socket, whose body the test sends itself (or not): the socket, its
+   * answer (the status line and headers, or '' if the server hung up), and when the server closed it. */
+  const rawPut = async (id: string) => {
+    const url = new URL(`${base}/budget/${id}/file.bin`);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    const answer = new Promise<string>((resolve) => {
       let text = '';
-      slow.on('data', (c) => {
+      socket.on('data', (c) => {
         text += c.toString();
         if (text.includes('\r\n\r\n')) resolve(text);
       });
-      slow.on('close', () => resolve(text));
+      socket.on('close', () => resolve(text));
     });
-    slow.write(`PUT ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${2 * MiB}\r\nConnection: close\r\n\r\n`);
+    socket.write(`PUT ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${2 * MiB}\r\n\r\n`);
+    return { socket, answer, closed };
+  };
+
+  it('makes a large body wait while another holds the budget, then serves it; the budget comes back', async () => {
+    // A client that announces 2 MiB and sends only half of it holds the budget.
+    const { socket: slow, answer: answered } = await rawPut('slow');
     slow.write(Buffer.alloc(MiB, 2));
     await new Promise((r) => setTimeout(r, 200));
 
@@ -66,12 +75,7 @@ describe.each(DIALECTS)('CouchDB body budget (%s)', (dialect) => {
   });
 
   it('closes the connection of a large body that stops arriving, and its share of the budget comes back', async () => {
-    const url = new URL(`${base}/budget/stalled/file.bin`);
-    const stalled = connect(Number(url.port), url.hostname);
-    await new Promise((r) => stalled.once('connect', r));
-    const closed = new Promise<number>((resolve) => stalled.once('close', () => resolve(Date.now())));
-    stalled.on('error', () => {});
-    stalled.write(`PUT ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${2 * MiB}\r\n\r\n`);
+    const { socket: stalled, closed } = await rawPut('stalled');
     stalled.write(Buffer.alloc(MiB, 3));
     const sentAt = Date.now();
     const closedAt = await closed; // the server hangs up after a second of silence
@@ -79,18 +83,7 @@ describe.each(DIALECTS)('CouchDB body budget (%s)', (dialect) => {
     expect((await attachment('next')).status).toBe(201); // not queued behind the stalled body
     expect((await fetch(`${base}/budget/stalled`, { headers: { 'x-api-key': key } })).status).toBe(404);
     // A body that keeps arriving, slower than the idle timeout in total, is not cut.
-    const slowUrl = new URL(`${base}/budget/steady/file.bin`);
-    const steady = connect(Number(slowUrl.port), slowUrl.hostname);
-    await new Promise((r) => steady.once('connect', r));
-    const answer = new Promise<string>((resolve) => {
-      let text = '';
-      steady.on('data', (c) => {
-        text += c.toString();
-        if (text.includes('\r\n\r\n')) resolve(text);
-      });
-      steady.on('close', () => resolve(text));
-    });
-    steady.write(`PUT ${slowUrl.pathname} HTTP/1.1\r\nHost: ${slowUrl.host}\r\nX-API-Key: ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${2 * MiB}\r\n\r\n`);
+    const { socket: steady, answer } = await rawPut('steady');
     for (let i = 0; i < 4; i++) {
       steady.write(Buffer.alloc(MiB / 2, 4));
       await new Promise((r) => setTimeout(r, 500));

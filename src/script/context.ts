@@ -18,10 +18,6 @@ export interface ScriptContext {
   /** Signs and checks the `x-next` cursors (an HMAC keyed by the server's secret). */
   cursors: CursorCodec;
   plannerStats: PlannerStats;
-  /** Bytes of large CouchDB request bodies held at once ([dreamscript] couch_body_budget_bytes). */
-  couchBodyBudget: number;
-  /** Seconds a large body may stall ([dreamscript] couch_body_idle_timeout). */
-  couchBodyIdle: number;
 }
 
 export function createScriptContext(ctx: AppContext): ScriptContext {
@@ -35,8 +31,6 @@ export function createScriptContext(ctx: AppContext): ScriptContext {
     limiter: rate > 0 ? new RateLimiter(rate) : null,
     cursors: createCursorCodec(loadOrCreateSecret(ctx.config)),
     plannerStats: new PlannerStats(scriptDb(ctx.database)),
-    couchBodyBudget: ctx.config.script.couchBodyBudget,
-    couchBodyIdle: ctx.config.script.couchBodyIdle,
   };
 }
 

@@ -33,5 +33,5 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     await rest.register(changeRoutes, { sc });
     await rest.register(keyRoutes, { sc });
   });
-  await app.register(couchPlugin, { prefix: COUCH_PATH, sc });
+  await app.register(couchPlugin, { prefix: COUCH_PATH, sc, settings: ctx.config.script });
 };

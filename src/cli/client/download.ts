@@ -305,11 +305,8 @@ export async function writeAllAt(fh: FileHandle, chunks: Uint8Array[], position:
   const total = chunks.reduce((sum, c) => sum + c.length, 0);
   let written = (await fh.writev(chunks, position)).bytesWritten;
   if (written === total) return;
-  const rest = Buffer.concat(chunks).subarray(written); // a short write (a full disk, a signal): the rest, one by one
-  while (written < total) {
-    const { bytesWritten } = await fh.write(rest, written - (total - rest.length), total - written, position + written);
-    written += bytesWritten;
-  }
+  const all = Buffer.concat(chunks); // a short write (a full disk, a signal): the rest from one buffer
+  while (written < total) written += (await fh.write(all, written, total - written, position + written)).bytesWritten;
 }
 
 export const defaultDownloadName = (node: RemoteNode) => basename(node.path) || node.name;

@@ -17,7 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { badRequest, notFound, payloadTooLarge } from '../errors.js';
-import { collectingEvery } from '../memory.js';
+import { collecting, collectingEvery } from '../memory.js';
 import { turnsByKey } from '../turns.js';
 import { bareEtag, checkPartNumber, contentDisposition, hashing, ignoreMissing, isMissing, readAll, uploadGone } from './s3-helpers.js';
 import { presignUploadParts } from './s3-presign-parts.js';
@@ -355,7 +355,8 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
         if (!at) throw notFound('The content of this file is missing from the blob store.');
         try {
           const out = await client.send(new GetObjectCommand({ Bucket, Key: at.Key, Range }));
-          return out.Body as Readable;
+          // The SDK reads each chunk into a fresh Buffer (the filesystem store's streams reuse theirs).
+          return collecting(out.Body as Readable);
         } catch (err) {
           // A pointer overwritten by a concurrent identical upload (see adopt) names other bytes now: follow it again.
           if (isMissing(err) && at.location && attempt === 0) continue;

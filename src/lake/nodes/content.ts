@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FileRangeStream } from '../../core/blobs/file-range-stream.js';
 import type { BlobStore } from '../../core/blobs/store.js';
 import type { AppContext } from '../../core/context.js';
 import { AppError, rangeNotSatisfiable } from '../../core/errors.js';
-import { collecting } from '../../core/memory.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { errors } from '../schemas.js';
 import { projectNodeFor } from './access.js';
@@ -84,9 +82,7 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
   }
   reply.header('content-length', range ? range.end - range.start + 1 : size);
   if (request.method === 'HEAD') return reply.send();
-  const bytes = await blobs.get(sha256, range ?? undefined);
-  // A file of the filesystem store reuses its buffers when piped into the reply: nothing to collect.
-  return reply.send(bytes instanceof FileRangeStream ? bytes : collecting(bytes));
+  return reply.send(await blobs.get(sha256, range ?? undefined));
 }
 
 /** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 8187). */

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { jsonShapeProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../core/input-guard.js';
+import { jsonShapeError } from '../../core/input-guard.js';
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -31,11 +31,9 @@ export function jsonBody(request: FastifyRequest): unknown {
  * on the text before parsing: this endpoint parses its own bodies, so the app-wide JSON parser never sees them.
  */
 export function boundedJson(text: string): void {
-  const problem = jsonShapeProblem(text);
-  if (problem === 'depth') throw couchError(400, 'bad_request', `JSON nesting is too deep: at most ${MAX_JSON_DEPTH} levels of objects and arrays.`);
-  if (problem === 'values') {
-    throw couchError(413, 'too_large', `The JSON holds more than ${MAX_JSON_VALUES.toLocaleString('en')} values; send it in smaller batches.`);
-  }
+  const refused = jsonShapeError(text);
+  // In CouchDB's words, keeping the core's reason (the error handler would word an invalid_json as a parse error).
+  if (refused) throw couchError(refused.status, refused.status === 413 ? 'too_large' : 'bad_request', refused.message);
 }
 
 export function objectBody(request: FastifyRequest): Record<string, unknown> {

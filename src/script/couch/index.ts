@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ScriptContext } from '../context.js';
 import { createBodyBudget } from '../../core/body-budget.js';
+import type { Config } from '../../core/config.js';
 import { authenticate } from './auth.js';
 import { couchErrorHandler, couchError } from './errors.js';
 import { bulkRoutes } from './routes-bulk.js';
@@ -20,7 +21,7 @@ export const COUCH_BODY_LIMIT = 256 * 1024 * 1024;
 /** Bodies above this size take their bytes from the body budget before they are read. */
 const LARGE_BODY = 1024 * 1024;
 
-export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
+export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Config['script'] }> = async (app, { sc, settings }) => {
   // CouchDB's own API documentation describes these routes; the OpenAPI document leaves them out.
   app.addHook('onRoute', (route) => {
     route.schema = { ...(route.schema ?? {}), hide: true };
@@ -32,7 +33,7 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: COUCH_BODY_LIMIT }, (_request, body, done) => done(null, body));
   // Large bodies wait for room in the process's body budget before they are read, and give it back when their
   // response is over: a burst of 256 MiB batches queues (then 503s) instead of exhausting the heap.
-  const budget = createBodyBudget(sc.couchBodyBudget);
+  const budget = createBodyBudget(settings.couchBodyBudget);
   const idleWatch = new WeakMap<Socket, () => void>();
   app.addHook('preParsing', async (request, reply, payload) => {
     const declared = request.headers['content-length'];
@@ -49,7 +50,7 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext }> = async (app
     if (typeof socket?.setTimeout !== 'function') return payload; // an injected request (app.inject): no socket
     const onIdle = () => socket.destroy();
     idleWatch.set(socket, onIdle);
-    socket.setTimeout(sc.couchBodyIdle * 1000);
+    socket.setTimeout(settings.couchBodyIdle * 1000);
     socket.on('timeout', onIdle);
     return payload;
   });

@@ -92,18 +92,19 @@ function regex(arg: unknown): Matcher {
   return (value) => typeof value === 'string' && re.test(value);
 }
 
+/** `cond` applied to the field at the dotted path `key` of a value. */
+function fieldMatcher(key: string, cond: unknown, depth: number): Matcher {
+  const path = key.split('.');
+  const inner = compileCondition(cond, depth);
+  return (value) => inner(fieldOf(value, path));
+}
+
 /** A condition on one field's value: `{"$op": arg, …}`, nested fields `{"sub": cond}`, or a value to equal. */
 function compileCondition(cond: unknown, depth: number): Matcher {
   const at = deeper(depth);
   if (!isObject(cond)) return (value) => equal(value, cond);
   const keys = Object.keys(cond);
-  if (!keys.some((k) => k.startsWith('$'))) {
-    return all(keys.map((k) => {
-      const path = k.split('.');
-      const inner = compileCondition(cond[k], at);
-      return (value: unknown) => inner(fieldOf(value, path));
-    }));
-  }
+  if (!keys.some((k) => k.startsWith('$'))) return all(keys.map((k) => fieldMatcher(k, cond[k], at)));
   return all(keys.map((op) => compileOperator(op, cond[op], at)));
 }
 
@@ -190,12 +191,9 @@ function compileAt(selector: Record<string, unknown>, depth: number): Matcher {
         const inner = compileAt(objectArg(cond, key), at);
         return (doc) => !inner(doc);
       }
-      default: {
+      default:
         if (key.startsWith('$')) throw badRequest(`Unsupported selector operator ${key}.`);
-        const path = key.split('.');
-        const inner = compileCondition(cond, at);
-        return (doc) => inner(fieldOf(doc, path));
-      }
+        return fieldMatcher(key, cond, at);
     }
   }));
 }

@@ -71,12 +71,10 @@ export async function loadRevsInfo(db: ScriptDb, documentId: number, rev: string
     .select(['rev', 'parent', 'deleted', 'pruned'])
     .where('document_id', '=', documentId)
     .execute();
-  const byRev = new Map(rows.map((r) => [r.rev, r]));
-  const tree = new Map(rows.map((r) => [r.rev, { rev: r.rev, parent: r.parent, deleted: r.deleted === 1 }]));
-  return ancestry(tree, rev).map((at) => {
+  const byRev = new Map(rows.map((r) => [r.rev, { ...r, deleted: r.deleted === 1 }]));
+  return ancestry(byRev, rev).map((at) => {
     const row = byRev.get(at);
-    const status = !row || row.pruned === 1 ? 'missing' : row.deleted === 1 ? 'deleted' : 'available';
-    return { rev: at, status };
+    return { rev: at, status: !row || row.pruned === 1 ? 'missing' : row.deleted ? 'deleted' : 'available' };
   });
 }
 

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createTokenVerifier } from './core/auth/jwt.js';
+import { installBodyIdleWatch } from './core/body-idle.js';
 import { createBlobStore } from './core/blobs/create.js';
 import type { BlobStore } from './core/blobs/store.js';
 import type { Config } from './core/config.js';
@@ -85,6 +86,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // No NUL reaches a route, on any API (core/input-guard.ts): 404 in the path (400 for a PUT), 400 in the query.
     done(nulInUrl(request.method, request.url));
   });
+  // A body that stops arriving mid-way has its connection closed (core/body-idle.ts), on every route.
+  installBodyIdleWatch(app, config.bodyIdleSeconds);
   // Every JSON body is depth-bounded and NUL-free before a route sees it (the families reuse the wrapper).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

@@ -1,7 +1,7 @@
-import type { Socket } from 'node:net';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ScriptContext } from '../context.js';
 import { createBodyBudget } from '../../core/body-budget.js';
+import { unwatchBody, watchBody } from '../../core/body-idle.js';
 import type { Config } from '../../core/config.js';
 import { authenticate } from './auth.js';
 import { couchErrorHandler, couchError } from './errors.js';
@@ -34,36 +34,21 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Conf
   // Large bodies wait for room in the process's body budget before they are read, and give it back when their
   // response is over: a burst of 256 MiB batches queues (then 503s) instead of exhausting the heap.
   const budget = createBodyBudget(settings.couchBodyBudget);
-  const idleWatch = new WeakMap<Socket, () => void>();
   app.addHook('preParsing', async (request, reply, payload) => {
     const declared = request.headers['content-length'];
     const chunked = declared === undefined && request.headers['transfer-encoding'] !== undefined;
     const bytes = chunked ? COUCH_BODY_LIMIT : Number(declared ?? 0); // chunked: as much as it may be
     if (!(bytes > LARGE_BODY)) return payload;
+    // While it waits its turn the body is not read, so its silence is ours, not the client's (core/body-idle.ts).
+    unwatchBody(request);
     const giveBack = await budget.take(Math.min(bytes, COUCH_BODY_LIMIT));
     reply.raw.once('finish', giveBack);
     reply.raw.once('close', giveBack);
     // A body that stops arriving would keep its share of the budget for good: while it is read, its connection
-    // may stay silent at most couch_body_idle_timeout (the server has no overall request timeout: big transfers
-    // over slow links must be able to take hours).
-    const socket = request.raw.socket as Socket | undefined;
-    if (typeof socket?.setTimeout !== 'function') return payload; // an injected request (app.inject): no socket
-    const onIdle = () => socket.destroy();
-    idleWatch.set(socket, onIdle);
-    socket.setTimeout(settings.couchBodyIdle * 1000);
-    socket.on('timeout', onIdle);
+    // may stay silent at most couch_body_idle_timeout.
+    watchBody(request, reply, settings.couchBodyIdle);
     return payload;
   });
-  const endWatch = async (request: FastifyRequest) => {
-    const socket = request.raw.socket;
-    const onIdle = idleWatch.get(socket);
-    if (!onIdle) return;
-    idleWatch.delete(socket);
-    socket.off('timeout', onIdle);
-    socket.setTimeout(0);
-  };
-  app.addHook('preValidation', endWatch); // the whole body is in
-  app.addHook('onResponse', endWatch); // or it never was (a refused or failed body)
 
   // CORS headers come from the app-wide mechanism (core/cors.ts, with this endpoint's options from cors.ts);
   // an OPTIONS it does not answer (an origin not allowed) is still a 204, as CouchDB's.

@@ -2,7 +2,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createTokenVerifier } from './core/auth/jwt.js';
-import { installBodyIdleWatch } from './core/body-idle.js';
 import { createBlobStore } from './core/blobs/create.js';
 import type { BlobStore } from './core/blobs/store.js';
 import type { Config } from './core/config.js';
@@ -16,6 +15,7 @@ import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
 import { requestIdGenerator } from './core/ids.js';
 import { closingClientErrorHandler, guardedJsonParser, nulInUrl } from './core/input-guard.js';
 import { registerOpenApi } from './core/openapi.js';
+import { installStallGuard } from './core/stall-guard.js';
 import { createResponseCache } from './core/response-cache.js';
 import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
@@ -86,8 +86,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // No NUL reaches a route, on any API (core/input-guard.ts): 404 in the path (400 for a PUT), 400 in the query.
     done(nulInUrl(request.method, request.url));
   });
-  // A body that stops arriving mid-way has its connection closed (core/body-idle.ts), on every route.
-  installBodyIdleWatch(app, config.bodyIdleSeconds);
+  // A transfer that stalls (a body that stops arriving, a response the client stops reading) is cut, on every route.
+  installStallGuard(app, config.stallSeconds);
   // Every JSON body is depth-bounded and NUL-free before a route sees it (the families reuse the wrapper).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

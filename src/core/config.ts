@@ -55,8 +55,8 @@ export interface Config {
   responseCacheEntries: number;
   /** Seconds a SIGTERM/SIGINT waits for in-flight requests before cutting them (`[server] shutdown_timeout`). */
   shutdownTimeoutSeconds: number;
-  /** Seconds a request body may go without a byte before its connection is closed (`[server] body_idle_timeout`). */
-  bodyIdleSeconds: number;
+  /** Seconds a request body or a response may make no progress before its connection is closed (`[server] stall_timeout`). */
+  stallSeconds: number;
   /** SQLite `PRAGMA synchronous`: `normal` survives a process crash, `full` also a power loss (slower writes). */
   sqliteSynchronous: 'normal' | 'full';
   /** Origins allowed to call the APIs from a browser (CORS); empty: none. */
@@ -269,7 +269,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       10,
       'shutdown',
     ),
-    bodyIdleSeconds: parseDuration('body_idle_timeout', firstDefined(env.DREAMLAKE_BODY_IDLE_TIMEOUT, server.body_idle_timeout), 60),
+    stallSeconds: parseDuration('stall_timeout', firstDefined(env.DREAMLAKE_STALL_TIMEOUT, server.stall_timeout), 60),
     sqliteSynchronous: parseSynchronous(firstDefined(env.DREAMLAKE_SQLITE_SYNCHRONOUS, database.sqlite_synchronous)),
     corsOrigins: (firstDefined<string>(env.DREAMLAKE_CORS_ORIGINS, server.cors_origins) ?? '')
       .split(',')

@@ -16,19 +16,19 @@ function iniFile(text: string) {
 describe('operations settings', () => {
   it('have the documented defaults: 10 s drain, synchronous normal, no CORS, metrics off', () => {
     const c = loadConfig({ config: iniFile('') }, {});
-    expect(c).toMatchObject({ shutdownTimeoutSeconds: 10, bodyIdleSeconds: 60, sqliteSynchronous: 'normal', corsOrigins: [] });
+    expect(c).toMatchObject({ shutdownTimeoutSeconds: 10, stallSeconds: 60, sqliteSynchronous: 'normal', corsOrigins: [] });
     expect(c.metricsToken).toBeUndefined();
     expect(c.metricsPort).toBeUndefined();
   });
 
   it('are read from the INI file, and the environment wins over it', () => {
     const path = iniFile(
-      '[server]\nshutdown_timeout = 30\nbody_idle_timeout = 2m\ncors_origins = https://a.example, https://b.example\nmetrics_token = t1\nmetrics_port = 9464\n' +
+      '[server]\nshutdown_timeout = 30\nstall_timeout = 2m\ncors_origins = https://a.example, https://b.example\nmetrics_token = t1\nmetrics_port = 9464\n' +
         '[database]\nsqlite_synchronous = FULL\n',
     );
     expect(loadConfig({ config: path }, {})).toMatchObject({
       shutdownTimeoutSeconds: 30,
-      bodyIdleSeconds: 120,
+      stallSeconds: 120,
       corsOrigins: ['https://a.example', 'https://b.example'],
       metricsToken: 't1',
       metricsPort: 9464,
@@ -39,14 +39,14 @@ describe('operations settings', () => {
         { config: path },
         {
           DREAMLAKE_SHUTDOWN_TIMEOUT: '2.5',
-          DREAMLAKE_BODY_IDLE_TIMEOUT: '15',
+          DREAMLAKE_STALL_TIMEOUT: '15',
           DREAMLAKE_CORS_ORIGINS: '*',
           DREAMLAKE_METRICS_TOKEN: 't2',
           DREAMLAKE_METRICS_PORT: '9000',
           DREAMLAKE_SQLITE_SYNCHRONOUS: 'normal',
         },
       ),
-    ).toMatchObject({ shutdownTimeoutSeconds: 2.5, bodyIdleSeconds: 15, corsOrigins: ['*'], metricsToken: 't2', metricsPort: 9000, sqliteSynchronous: 'normal' });
+    ).toMatchObject({ shutdownTimeoutSeconds: 2.5, stallSeconds: 15, corsOrigins: ['*'], metricsToken: 't2', metricsPort: 9000, sqliteSynchronous: 'normal' });
   });
 
   it('read durations with the one duration parser: shutdown_timeout from 0, fractions included; lifetimes in whole seconds', () => {
@@ -62,7 +62,7 @@ describe('operations settings', () => {
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_UPLOAD_EXPIRY: '2.5' })).toThrow(/upload_expiry must be a duration/);
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_UPLOAD_EXPIRY: '0' })).toThrow(/upload_expiry/);
     expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_METRICS_PORT: '70000' })).toThrow(/metrics_port/);
-    expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_BODY_IDLE_TIMEOUT: '0' })).toThrow(/body_idle_timeout must be a duration/);
+    expect(() => loadConfig({ config: iniFile('') }, { DREAMLAKE_STALL_TIMEOUT: '0' })).toThrow(/stall_timeout must be a duration/);
   });
 
   it('record which setting each database URL came from (for start-up errors)', () => {

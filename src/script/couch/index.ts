@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ScriptContext } from '../context.js';
 import { createBodyBudget } from '../../core/body-budget.js';
-import { unwatchBody, watchBody } from '../../core/body-idle.js';
+import { guardTransfer, holdBody } from '../../core/stall-guard.js';
 import type { Config } from '../../core/config.js';
 import { authenticate } from './auth.js';
 import { couchErrorHandler, couchError } from './errors.js';
@@ -39,14 +39,14 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Conf
     const chunked = declared === undefined && request.headers['transfer-encoding'] !== undefined;
     const bytes = chunked ? COUCH_BODY_LIMIT : Number(declared ?? 0); // chunked: as much as it may be
     if (!(bytes > LARGE_BODY)) return payload;
-    // While it waits its turn the body is not read, so its silence is ours, not the client's (core/body-idle.ts).
-    unwatchBody(request);
+    // While it waits its turn the body is not read, so its silence is ours, not the client's (core/stall-guard.ts).
+    holdBody(request);
     const giveBack = await budget.take(Math.min(bytes, COUCH_BODY_LIMIT));
     reply.raw.once('finish', giveBack);
     reply.raw.once('close', giveBack);
     // A body that stops arriving would keep its share of the budget for good: while it is read, its connection
     // may stay silent at most couch_body_idle_timeout.
-    watchBody(request, reply, settings.couchBodyIdle);
+    guardTransfer(request, reply, settings.couchBodyIdle);
     return payload;
   });
 

@@ -6,11 +6,12 @@ import { signToken } from '../../src/core/auth/jwt.js';
 import { DIALECTS, TEST_JWT_SECRET } from '../helpers/app.js';
 import { createScriptTestApp, type ScriptTestApp } from '../script/helpers.js';
 
-// Every request body on every API may go at most [server] body_idle_timeout without a byte (1 s here); then its
-// connection is closed and nothing is stored. Over real sockets: an injected request has no connection to close.
+// On every API, a request body that gets no byte and a response whose bytes the client does not take for
+// [server] stall_timeout (1 s here) have their connection closed, and nothing of a cut body is stored; a server that
+// is only waiting (a long-poll) is no stall. Over real sockets: an injected request has no connection to close.
 const SPACE_KEY = 'space-key';
 
-describe.each(DIALECTS)('request bodies that stop arriving (%s)', (dialect) => {
+describe.each(DIALECTS)('transfers that stall (%s)', (dialect) => {
   let t: ScriptTestApp;
   let origin: URL;
   let bearer: string;
@@ -18,7 +19,7 @@ describe.each(DIALECTS)('request bodies that stop arriving (%s)', (dialect) => {
   let dataDir: string;
   let lakeJson: Record<string, string>;
   beforeAll(async () => {
-    t = await createScriptTestApp(dialect, { DREAMLAKE_BODY_IDLE_TIMEOUT: '1s', DREAMSPACE_APITOKEN: SPACE_KEY, DREAMSCRIPT_RATE_LIMIT: '0' });
+    t = await createScriptTestApp(dialect, { DREAMLAKE_STALL_TIMEOUT: '1s', DREAMSPACE_APITOKEN: SPACE_KEY, DREAMSCRIPT_RATE_LIMIT: '0' });
     dataDir = t.config.dataDir;
     origin = new URL(await t.app.listen({ port: 0, host: '127.0.0.1' }));
     bearer = `Bearer ${await signToken(TEST_JWT_SECRET, 'alice', 1)}`;
@@ -113,4 +114,55 @@ describe.each(DIALECTS)('request bodies that stop arriving (%s)', (dialect) => {
     await expect.poll(() => answer().slice(before), { timeout: 3000 }).toMatch(/^HTTP\/1\.1 200/);
     socket.destroy();
   }, 15_000);
+  /** GETs a file's content over a raw socket; the test decides when (or whether) to read what arrives. */
+  const rawDownload = async (nodeId: string) => {
+    const socket = connect(Number(origin.port), origin.hostname);
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    socket.pause();
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`GET /namespaces/alice/projects/lab/nodes/${nodeId}/content HTTP/1.1\r\nhost: ${origin.host}\r\nauthorization: ${bearer}\r\n\r\n`);
+    let received = 0;
+    socket.on('data', (chunk) => {
+      received += chunk.length;
+    });
+    return { socket, closed, received: () => received };
+  };
+  const SIZE = 48 * 1024 * 1024; // far more than loopback's socket buffers hold
+  let bigId: string;
+  const bigFile = async () => {
+    if (bigId) return bigId;
+    const put = await fetch(new URL('/namespaces/alice/projects/lab/files/big.bin', origin), { method: 'PUT', headers: { authorization: bearer, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(SIZE, 5) });
+    expect(put.status).toBe(201);
+    bigId = ((await put.json()) as { id: string }).id;
+    return bigId;
+  };
+
+  it('closes a download whose client stops reading', async () => {
+    const { socket, closed, received } = await rawDownload(await bigFile());
+    await new Promise((r) => setTimeout(r, 3000)); // three times the allowance without reading
+    socket.resume(); // what was in flight arrives, then the end: the server has hung up
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+    socket.destroy();
+    expect(received(), 'the whole file arrived: the unread download was not cut').toBeLessThan(SIZE);
+  });
+
+  it('does not cut a download whose client pauses for less than the allowance', async () => {
+    const { socket, closed, received } = await rawDownload(await bigFile());
+    await new Promise((r) => setTimeout(r, 600));
+    socket.resume();
+    await expect.poll(() => received(), { timeout: 10_000 }).toBeGreaterThan(SIZE); // the body and the head
+    socket.destroy();
+    await closed;
+  });
+
+  it('keeps a long-poll that waits longer than the allowance for a change', async () => {
+    const db = await fetch(new URL('/dreamscript/couch/waiting', origin), { method: 'PUT', headers: { 'x-api-key': scriptKey } });
+    expect(db.status).toBe(201);
+    const started = Date.now();
+    const feed = await fetch(new URL('/dreamscript/couch/waiting/_changes?feed=longpoll&since=now&timeout=2500', origin), { headers: { 'x-api-key': scriptKey } });
+    expect(feed.status).toBe(200);
+    expect(await feed.json()).toMatchObject({ results: [] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
+  });
 });

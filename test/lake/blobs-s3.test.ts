@@ -220,6 +220,21 @@ describe.skipIf(!S3_TEST)('S3 blob store: multipart staging and presigned URLs',
     expect(objects.filter((k) => k.startsWith('data/put/'))).toHaveLength(1);
     expect(objects.filter((k) => k.startsWith('pending/') || k.startsWith('tmp/'))).toEqual([]);
   });
+  it('downloads nobody reads do not starve the store: 60 paused streams, and every other request still goes', async () => {
+    const data = randomBytes(4 * MiB); // more than a socket's buffers: each stream keeps its S3 connection busy
+    const info = await store.put(Readable.from([data]));
+    const paused = await Promise.all(Array.from({ length: 60 }, () => store.get(info.sha256)));
+    try {
+      // The SDK's pool holds 50 sockets: on it, these waited for a paused stream to give its socket back (never).
+      const within = <T>(p: Promise<T>) => Promise.race([p, sleep(15_000).then(() => 'still waiting after 15 s')]);
+      expect(await within(store.exists(info.sha256))).toBe(true);
+      const other = randomBytes(1000);
+      expect(await within(store.put(Readable.from([other])))).toEqual({ sha256: sha256(other), size: 1000 });
+      expect(await within(store.get(info.sha256, { start: 0, end: 9 }).then(readAll))).toEqual(data.subarray(0, 10));
+    } finally {
+      for (const stream of paused) (stream as Readable).destroy();
+    }
+  });
 });
 
 describe.skipIf(!S3_TEST).each(DIALECTS)('the app on the S3 store (%s)', (dialect: DialectName) => {

@@ -78,7 +78,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
   // The pinned SDK release supports Node 20; its notice that later releases will not is for whoever upgrades the
   // dependency, not for an operator reading the server's log at every start (set the variable to see it).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const client = new S3Client({
+  const clientConfig = {
     region: options.region,
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
@@ -89,7 +89,13 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     // Non-AWS S3 servers (Swift, Ceph) reject the SDK's default aws-chunked trailing checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  } as const;
+  const client = new S3Client(clientConfig);
+  // Bytes relayed to HTTP clients (`get`) hold their S3 connection for as long as the client takes to read them,
+  // up to [server] stall_timeout when it stops. On the SDK's shared pool (50 sockets) 50 stalled downloads
+  // blocked every other S3 request of the server, uploads included: they get their own pool, one connection per
+  // download in progress, as many as the server's own connections.
+  const relayClient = new S3Client({ ...clientConfig, requestHandler: { httpAgent: { maxSockets: Infinity }, httpsAgent: { maxSockets: Infinity } } });
   const Bucket = options.bucket;
   const prefix = options.prefix;
   const partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
@@ -354,7 +360,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
         const at = await resolve(sha256);
         if (!at) throw notFound('The content of this file is missing from the blob store.');
         try {
-          const out = await client.send(new GetObjectCommand({ Bucket, Key: at.Key, Range }));
+          const out = await relayClient.send(new GetObjectCommand({ Bucket, Key: at.Key, Range }));
           // The SDK reads each chunk into a fresh Buffer (the filesystem store's streams reuse theirs).
           return collecting(out.Body as Readable);
         } catch (err) {

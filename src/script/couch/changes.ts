@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { dialectOf, inList } from '../../core/db/dialect.js';
@@ -216,8 +217,9 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
   let sent = 0;
   try {
     for (;;) {
-      const left = o.limit === null ? null : o.limit - sent;
-      const page = await readCouchChanges(sc, target, { ...o, limit: left }, seq);
+      // A streamed feed goes in pages of a bounded size, each sent before the next is read (of documents: 100).
+      const left = o.limit === null ? Infinity : o.limit - sent;
+      const page = await readCouchChanges(sc, target, { ...o, limit: o.feed === 'longpoll' ? o.limit : Math.min(left, feedPage(o)) }, seq);
       seq = page.seq;
       if (o.feed === 'longpoll') {
         if (page.results.length || Date.now() >= deadline || gone.signal.aborted) {
@@ -229,6 +231,9 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
           raw.write(o.feed === 'eventsource' ? `data: ${JSON.stringify(change)}\nid: ${change.seq as string}\n\n` : JSON.stringify(change) + '\n');
         }
         sent += page.results.length;
+        // The next page waits until the client has taken this one: a reader that stops (or reads slowly) must
+        // not make the server buffer a whole database of changes (the stall guard ends one that never reads).
+        if (raw.writableNeedDrain) await drained(raw, gone.signal);
         if ((o.limit !== null && sent >= o.limit) || Date.now() >= deadline || gone.signal.aborted) break;
       }
       if (page.results.length) continue;
@@ -248,4 +253,22 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
     raw.off('close', onClose);
     waiter.dispose();
   }
+}
+
+function feedPage(o: ChangesOptions): number {
+  return o.includeDocs ? 100 : 1000;
+}
+
+/** Resolves when `raw` can take more, or when the client has gone. */
+function drained(raw: ServerResponse, gone: AbortSignal): Promise<void> {
+  if (gone.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      gone.removeEventListener('abort', done);
+      resolve();
+    };
+    raw.once('drain', done);
+    gone.addEventListener('abort', done, { once: true });
+  });
 }

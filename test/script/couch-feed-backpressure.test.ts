@@ -2,12 +2,12 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
 
-// A continuous _changes feed sends the next page of changes only once the client has taken the last one: a reader
-// that pauses must not make the server queue the whole database in memory.
+// A _changes feed of more than a page (continuous, or normal without a small limit) reads and sends the next page only
+// once the client has taken the last one: a reader that pauses must not make the server hold the whole database.
 const DOCS = 6000;
 const FILLER = 'x'.repeat(5000); // ~30 MB of changes with include_docs; a page (1,000 changes) is ~5 MB
 
-describe.each(DIALECTS)('continuous _changes and a client that stops reading (%s)', (dialect) => {
+describe.each(DIALECTS)('_changes feeds and a client that stops reading (%s)', (dialect) => {
   let t: ScriptTestApp;
   let key: string;
   let origin: URL;
@@ -30,24 +30,52 @@ describe.each(DIALECTS)('continuous _changes and a client that stops reading (%s
     await t.close();
   });
 
-  it('queues about one page for a paused reader, and delivers every change once it reads again', async () => {
+  /** Starts a GET over a raw socket whose client reads nothing until `read()` is called. */
+  const pausedGet = async (path: string) => {
     const client = connect(Number(origin.port), origin.hostname);
     client.on('error', () => {});
     await new Promise((r) => client.once('connect', r));
     client.pause();
-    const path = '/dreamscript/couch/feed/_changes?feed=continuous&include_docs=true&since=0&timeout=20000';
-    client.write(`GET ${path} HTTP/1.1\r\nhost: ${origin.host}\r\nx-api-key: ${key}\r\n\r\n`);
-    await new Promise((r) => setTimeout(r, 2000));
-    const queued = Math.max(...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
-    // Without the wait for 'drain' the whole feed (~30 MB) sat in the server's socket queue by now.
-    expect(queued).toBeGreaterThan(0);
-    expect(queued).toBeLessThan(12 * 1024 * 1024);
-
+    client.write(`GET ${path} HTTP/1.1\r\nhost: ${origin.host}\r\nx-api-key: ${key}\r\nconnection: close\r\n\r\n`);
     let text = '';
-    client.setEncoding('utf8');
-    client.on('data', (chunk: string) => (text += chunk));
-    client.resume();
-    await expect.poll(() => (text.match(/"id":"doc-/g) ?? []).length, { timeout: 20_000 }).toBe(DOCS);
-    client.destroy();
+    const ended = new Promise<void>((r) => client.once('close', () => r()));
+    const read = () => {
+      client.setEncoding('utf8');
+      client.on('data', (chunk: string) => (text += chunk));
+      client.resume();
+    };
+    return { client, read, text: () => text, ended };
+  };
+  /** Bytes the server has queued for its clients right now (its sockets' write queues). */
+  const queued = () => Math.max(0, ...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
+  // Without the wait for the client the whole feed (~30 MB) sat in the server's socket queue within 2 s.
+  const ONE_PAGE_AND_SOME = 12 * 1024 * 1024;
+
+  it('continuous: queues about one page for a paused reader, and delivers every change once it reads again', async () => {
+    const feed = await pausedGet('/dreamscript/couch/feed/_changes?feed=continuous&include_docs=true&since=0&timeout=20000');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(queued()).toBeGreaterThan(0);
+    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
+    feed.read();
+    await expect.poll(() => (feed.text().match(/"id":"doc-/g) ?? []).length, { timeout: 20_000 }).toBe(DOCS);
+    feed.client.destroy();
+  }, 40_000);
+
+  it('normal, no limit: streamed as the client reads, one valid JSON answer with every change', async () => {
+    const feed = await pausedGet('/dreamscript/couch/feed/_changes?include_docs=true&since=0');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(queued()).toBeGreaterThan(0);
+    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
+    feed.read();
+    await feed.ended;
+    const [head, ...rest] = feed.text().split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    const bodyText = rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, '');
+    const body = JSON.parse(bodyText) as { results: { id: string; doc: { filler: string } }[]; last_seq: string; pending: number };
+    expect(body.results).toHaveLength(DOCS);
+    expect(body.results.map((r) => r.id)).toEqual(Array.from({ length: DOCS }, (_, i) => `doc-${String(i).padStart(5, '0')}`));
+    expect(body.results.every((r) => r.doc.filler === FILLER)).toBe(true);
+    expect(body.last_seq).toBe(body.results.at(-1)!.seq);
+    expect(body.pending).toBe(0);
   }, 40_000);
 });

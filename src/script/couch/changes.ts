@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { dialectOf, inList } from '../../core/db/dialect.js';
@@ -194,8 +195,12 @@ async function lastSeqOf(db: ScriptDb, target: CouchDatabase): Promise<number> {
 export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, request: FastifyRequest, reply: FastifyReply) {
   const since = o.since === 'now' ? await lastSeqOf(sc.db, target) : o.since;
   if (o.feed === 'normal' || o.descending) {
-    const page = await readCouchChanges(sc, target, o, since);
-    return reply.send({ results: page.results, last_seq: page.last_seq, pending: 0 });
+    // One page fits in memory; more (no limit: the whole database) is streamed page by page as the client reads.
+    if (o.descending || (o.limit !== null && o.limit <= feedPage(o))) {
+      const page = await readCouchChanges(sc, target, o, since);
+      return reply.send({ results: page.results, last_seq: page.last_seq, pending: 0 });
+    }
+    return reply.type('application/json; charset=utf-8').send(Readable.from(streamedChanges(sc, target, o, since)));
   }
 
   // Watch before reading, so that a change committed in between is not missed.
@@ -255,8 +260,26 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
   }
 }
 
+/** Changes per page of a streamed feed: a page is held in memory whole (with inline attachments: one document). */
 function feedPage(o: ChangesOptions): number {
-  return o.includeDocs ? 100 : 1000;
+  return o.includeDocs && o.attachments ? 1 : o.includeDocs ? 100 : 1000;
+}
+
+/** A normal feed's JSON, a page at a time; a Readable over it reads the next page when the client has taken this one. */
+async function* streamedChanges(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, since: number): AsyncGenerator<string> {
+  yield '{"results":[';
+  let seq = since;
+  let sent = 0;
+  for (;;) {
+    const want = Math.min(o.limit === null ? Infinity : o.limit - sent, feedPage(o));
+    if (want <= 0) break;
+    const page = await readCouchChanges(sc, target, { ...o, limit: want }, seq);
+    seq = page.seq;
+    if (page.results.length) yield (sent ? ',' : '') + page.results.map((c) => JSON.stringify(c)).join(',');
+    sent += page.results.length;
+    if (page.results.length < want) break; // the database has no more
+  }
+  yield `],"last_seq":${JSON.stringify(String(seq))},"pending":0}\n`;
 }
 
 /** Resolves when `raw` can take more, or when the client has gone. */

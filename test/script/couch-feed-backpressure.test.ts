@@ -2,12 +2,13 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
 
-// A _changes feed of more than a page (continuous, or normal without a small limit) reads and sends the next page only
-// once the client has taken the last one: a reader that pauses must not make the server hold the whole database.
+// A _changes feed or an _all_docs answer of more than a page (continuous, or without a small limit) reads and sends
+// the next page only once the client has taken the last one: a reader that pauses must not make the server hold the
+// whole database.
 const DOCS = 6000;
 const FILLER = 'x'.repeat(5000); // ~30 MB of changes with include_docs; a page (1,000 changes) is ~5 MB
 
-describe.each(DIALECTS)('_changes feeds and a client that stops reading (%s)', (dialect) => {
+describe.each(DIALECTS)('_changes, _all_docs and a client that stops reading (%s)', (dialect) => {
   let t: ScriptTestApp;
   let key: string;
   let origin: URL;
@@ -71,11 +72,43 @@ describe.each(DIALECTS)('_changes feeds and a client that stops reading (%s)', (
     const [head, ...rest] = feed.text().split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 200/);
     const bodyText = rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, '');
-    const body = JSON.parse(bodyText) as { results: { id: string; doc: { filler: string } }[]; last_seq: string; pending: number };
+    const body = JSON.parse(bodyText) as { results: { id: string; seq: string; doc: { filler: string } }[]; last_seq: string; pending: number };
     expect(body.results).toHaveLength(DOCS);
     expect(body.results.map((r) => r.id)).toEqual(Array.from({ length: DOCS }, (_, i) => `doc-${String(i).padStart(5, '0')}`));
     expect(body.results.every((r) => r.doc.filler === FILLER)).toBe(true);
     expect(body.last_seq).toBe(body.results.at(-1)!.seq);
     expect(body.pending).toBe(0);
   }, 40_000);
+  /** The JSON body of a chunked HTTP/1.1 answer read off a raw socket. */
+  const chunkedJson = (raw: string) => {
+    const [head, ...rest] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    return JSON.parse(rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, ''));
+  };
+  const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `doc-${String(from + i).padStart(5, '0')}`);
+
+  it('_all_docs without a limit: streamed as the client reads, every row in order', async () => {
+    const all = await pausedGet('/dreamscript/couch/feed/_all_docs?include_docs=true');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(queued()).toBeGreaterThan(0);
+    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
+    all.read();
+    await all.ended;
+    const body = chunkedJson(all.text()) as { total_rows: number; offset: number; rows: { id: string; key: string; doc: { _id: string; filler: string } }[] };
+    expect(body.total_rows).toBe(DOCS);
+    expect(body.offset).toBe(0);
+    expect(body.rows.map((r) => r.id)).toEqual(ids(0, DOCS));
+    expect(body.rows.every((r) => r.key === r.id && r.doc._id === r.id && r.doc.filler === FILLER)).toBe(true);
+  }, 40_000);
+
+  it('_all_docs over many pages keeps its bounds, skip, order and limit', async () => {
+    const q = new URLSearchParams({ include_docs: 'true', descending: 'true', startkey: '"doc-05000"', endkey: '"doc-00100"', inclusive_end: 'false', skip: '50', limit: '2500' });
+    const res = await fetch(new URL(`/dreamscript/couch/feed/_all_docs?${q}`, origin), { headers: { 'x-api-key': key } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { total_rows: number; offset: number; rows: { id: string }[] };
+    expect(body).toMatchObject({ total_rows: DOCS, offset: 50 });
+    expect(body.rows.map((r) => r.id)).toEqual(ids(2451, 4951).reverse());
+    const rest = await fetch(new URL(`/dreamscript/couch/feed/_all_docs?${new URLSearchParams({ startkey: '"doc-00100"', endkey: '"doc-05000"', inclusive_end: 'false', skip: '10' })}`, origin), { headers: { 'x-api-key': key } });
+    expect(((await rest.json()) as { rows: { id: string }[] }).rows.map((r) => r.id)).toEqual(ids(110, 5000));
+  }, 20_000);
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
@@ -134,7 +135,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     return out;
   });
 
-  const allDocs = async (request: import('fastify').FastifyRequest) => {
+  const allDocs = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const { target } = await dbOf(sc, request);
     const q = request.query as Query;
     const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
@@ -173,31 +174,58 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     if (key !== undefined) start = end = key;
     const inclusiveEnd = q.inclusive_end !== 'false';
     const id = bytewiseText(dialectOf(sc.db), couchIdSql);
-    let query = sc.db.selectFrom('script_documents').select(DOCUMENT_COLUMNS).where('project_id', '=', target.projectId).where('deleted', '=', 0);
     const [lo, hi] = descending ? ['<=', inclusiveEnd ? '>=' : '>'] as const : ['>=', inclusiveEnd ? '<=' : '<'] as const;
-    if (typeof start === 'string') query = query.where(id, lo, start);
-    if (typeof end === 'string') query = query.where(id, hi, end);
-    query = query.orderBy(id, descending ? 'desc' : 'asc');
-    // SQLite takes no OFFSET without a LIMIT.
-    if (limit !== undefined || skip) query = query.limit(limit ?? Number.MAX_SAFE_INTEGER);
-    if (skip) query = query.offset(skip);
-    if (limit === 0) return { total_rows, offset: skip, rows: [] };
-    const rows = await query.execute();
-    const out = [];
-    for (const row of rows) {
+    /** The rows in key order, from after the key `after` (a keyset page) or from the start. */
+    const rowsFrom = (after: string | undefined) => {
+      let query = sc.db.selectFrom('script_documents').select(DOCUMENT_COLUMNS).where('project_id', '=', target.projectId).where('deleted', '=', 0);
+      if (typeof start === 'string') query = query.where(id, lo, start);
+      if (typeof end === 'string') query = query.where(id, hi, end);
+      if (after !== undefined) query = query.where(id, descending ? '<' : '>', after);
+      return query.orderBy(id, descending ? 'desc' : 'asc');
+    };
+    const present = async (row: Awaited<ReturnType<ReturnType<typeof rowsFrom>['execute']>>[number]) => {
       const docId = couchIdOf(row);
-      out.push({ id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments }) }) });
+      return { id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments }) }) };
+    };
+    if (limit === 0) return { total_rows, offset: skip, rows: [] };
+    // More than a page (no limit: the whole database) is streamed a page at a time as the client reads.
+    const page = includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
+    if (limit === undefined || limit > page) {
+      async function* streamed(): AsyncGenerator<string> {
+        yield `{"total_rows":${total_rows},"offset":${skip},"rows":[`;
+        let after: string | undefined;
+        let sent = 0;
+        for (;;) {
+          const want = Math.min(limit === undefined ? Infinity : limit - sent, page);
+          if (want <= 0) break;
+          let query = rowsFrom(after).limit(want);
+          if (after === undefined && skip) query = query.offset(skip);
+          const rows = await query.execute();
+          const out: string[] = [];
+          for (const row of rows) out.push(JSON.stringify(await present(row)));
+          if (out.length) yield (sent ? ',' : '') + out.join(',');
+          sent += rows.length;
+          if (rows.length < want) break;
+          after = couchIdOf(rows[rows.length - 1]);
+        }
+        yield ']}\n';
+      }
+      return reply.type('application/json; charset=utf-8').send(Readable.from(streamed()));
     }
+    let query = rowsFrom(undefined).limit(limit);
+    if (skip) query = query.offset(skip);
+    const out = [];
+    for (const row of await query.execute()) out.push(await present(row));
     return { total_rows, offset: skip, rows: out };
   };
   app.get<{ Params: DbParams }>('/:db/_all_docs', allDocs);
   // The design documents alone: _all_docs over their key range.
-  app.get<{ Params: DbParams }>('/:db/_design_docs', (request) => {
+  app.get<{ Params: DbParams }>('/:db/_design_docs', (request, reply) => {
     const q = request.query as Query;
     const descending = flag(q.descending);
     const [first, last] = descending ? ['"_design0"', '"_design/"'] : ['"_design/"', '"_design0"'];
     request.query = { ...q, startkey: q.startkey ?? q.start_key ?? first, endkey: q.endkey ?? q.end_key ?? last };
-    return allDocs(request);
+    return allDocs(request, reply);
   });
   app.post<{ Params: DbParams }>('/:db/_all_docs', allDocs);
 

@@ -2,13 +2,13 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
 
-// A _changes feed or an _all_docs answer of more than a page (continuous, or without a small limit) reads and sends
-// the next page only once the client has taken the last one: a reader that pauses must not make the server hold the
-// whole database.
+// Answers of more than a page (a _changes feed, _all_docs, _bulk_get, whose bodies may name a document any number of
+// times) read and send the next page only once the client has taken the last one: a reader that pauses must not make
+// the server hold the whole database, or a thousand copies of a document, in memory.
 const DOCS = 6000;
 const FILLER = 'x'.repeat(5000); // ~30 MB of changes with include_docs; a page (1,000 changes) is ~5 MB
 
-describe.each(DIALECTS)('_changes, _all_docs and a client that stops reading (%s)', (dialect) => {
+describe.each(DIALECTS)('large CouchDB answers and a client that stops reading (%s)', (dialect) => {
   let t: ScriptTestApp;
   let key: string;
   let origin: URL;
@@ -31,13 +31,15 @@ describe.each(DIALECTS)('_changes, _all_docs and a client that stops reading (%s
     await t.close();
   });
 
-  /** Starts a GET over a raw socket whose client reads nothing until `read()` is called. */
-  const pausedGet = async (path: string) => {
+  /** Starts a request over a raw socket whose client reads nothing until `read()` is called. */
+  const pausedRequest = async (method: string, path: string, body?: unknown) => {
     const client = connect(Number(origin.port), origin.hostname);
     client.on('error', () => {});
     await new Promise((r) => client.once('connect', r));
     client.pause();
-    client.write(`GET ${path} HTTP/1.1\r\nhost: ${origin.host}\r\nx-api-key: ${key}\r\nconnection: close\r\n\r\n`);
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const head = `${method} ${path} HTTP/1.1\r\nhost: ${origin.host}\r\nx-api-key: ${key}\r\nconnection: close\r\n`;
+    client.write(`${head}${payload ? `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` : ''}\r\n${payload}`);
     let text = '';
     const ended = new Promise<void>((r) => client.once('close', () => r()));
     const read = () => {
@@ -47,6 +49,7 @@ describe.each(DIALECTS)('_changes, _all_docs and a client that stops reading (%s
     };
     return { client, read, text: () => text, ended };
   };
+  const pausedGet = (path: string) => pausedRequest('GET', path);
   /** Bytes the server has queued for its clients right now (its sockets' write queues). */
   const queued = () => Math.max(0, ...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
   // Without the wait for the client the whole feed (~30 MB) sat in the server's socket queue within 2 s.
@@ -111,4 +114,38 @@ describe.each(DIALECTS)('_changes, _all_docs and a client that stops reading (%s
     const rest = await fetch(new URL(`/dreamscript/couch/feed/_all_docs?${new URLSearchParams({ startkey: '"doc-00100"', endkey: '"doc-05000"', inclusive_end: 'false', skip: '10' })}`, origin), { headers: { 'x-api-key': key } });
     expect(((await rest.json()) as { rows: { id: string }[] }).rows.map((r) => r.id)).toEqual(ids(110, 5000));
   }, 20_000);
+  it('_bulk_get naming documents thousands of times: streamed as the client reads, every result in order', async () => {
+    const docs = [...Array.from({ length: DOCS }, (_, i) => ({ id: `doc-${String(i % 7).padStart(5, '0')}` })), { id: 'missing' }];
+    const bulk = await pausedRequest('POST', '/dreamscript/couch/feed/_bulk_get?revs=true', { docs });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(queued()).toBeGreaterThan(0);
+    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
+    bulk.read();
+    await bulk.ended;
+    const body = chunkedJson(bulk.text()) as { results: { id: string; docs: { ok?: { _id: string; filler: string; _revisions: unknown }; error?: { error: string } }[] }[] };
+    expect(body.results.map((r) => r.id)).toEqual(docs.map((d) => d.id));
+    expect(body.results.slice(0, -1).every((r) => r.docs[0].ok?._id === r.id && r.docs[0].ok.filler === FILLER && r.docs[0].ok._revisions)).toBe(true);
+    expect(body.results.at(-1)!.docs[0].error?.error).toBe('not_found');
+  }, 40_000);
+
+  it('_all_docs with keys beyond a page: streamed as the client reads; descending, skip and limit over the keys', async () => {
+    const keys = [...ids(0, DOCS), 'missing'];
+    const all = await pausedRequest('POST', '/dreamscript/couch/feed/_all_docs?include_docs=true', { keys });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(queued()).toBeGreaterThan(0);
+    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
+    all.read();
+    await all.ended;
+    const body = chunkedJson(all.text()) as { total_rows: number; rows: { key: string; id?: string; error?: string; doc?: { filler: string } }[] };
+    expect(body.total_rows).toBe(DOCS);
+    expect(body.rows.map((r) => r.key)).toEqual(keys);
+    expect(body.rows.slice(0, -1).every((r) => r.id === r.key && r.doc?.filler === FILLER)).toBe(true);
+    expect(body.rows.at(-1)).toEqual({ key: 'missing', error: 'not_found' });
+
+    const q = new URLSearchParams({ descending: 'true', skip: '10', limit: '2000' });
+    const res = await fetch(new URL(`/dreamscript/couch/feed/_all_docs?${q}`, origin), { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ keys }) });
+    const paged = (await res.json()) as { offset: number; rows: { key: string }[] };
+    expect(paged.offset).toBe(10);
+    expect(paged.rows.map((r) => r.key)).toEqual([...keys].reverse().slice(10, 2010));
+  }, 40_000);
 });

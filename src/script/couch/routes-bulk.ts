@@ -43,51 +43,27 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       if (typeof item !== 'object' || item === null || typeof item.id !== 'string') throw badRequest('Each of docs needs an id.');
       if (item.rev !== undefined && (typeof item.rev !== 'string' || !REV.test(item.rev))) throw badRequest('Invalid rev format');
     }
-    const revs = flag(q.revs);
-    const latest = flag(q.latest);
-    const attachments = flag(q.attachments);
-    const rows = await findDocs(sc.db, target.projectId, items.map((i) => i.id as string));
-    // A first revision without branches is its own history: no tree to load for it.
-    const needTrees = [...rows.values()].filter((r) => r.branches > 0 || ((revs || latest) && r.generation > 1)).map((r) => r.id);
-    const trees = needTrees.length ? await loadTrees(sc.db, needTrees) : new Map<number, RevNode[]>();
-
-    const plans = items.map((item) => {
-      const id = item.id as string;
-      const row = rows.get(id);
-      if (!row) return { id, row, wanted: [item.rev as string | undefined] };
-      const tree = trees.get(row.id);
-      let wanted: string[];
-      if (item.rev !== undefined) wanted = [item.rev as string];
-      else if (item.open_revs === 'all' && tree) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
-      else if (Array.isArray(item.open_revs)) wanted = item.open_revs.filter((r): r is string => typeof r === 'string');
-      else wanted = [row.rev];
-      if (latest && tree) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
-      return { id, row, wanted };
-    });
-    const older = plans.flatMap((p) => (p.row ? p.wanted.filter((r) => r !== p.row!.rev).map((rev) => ({ documentId: p.row!.id, rev: rev! })) : []));
-    const bodies = older.length ? await loadRevisions(sc.db, older) : new Map();
-
-    // The answer is written as JSON text: a replicator's pull is mostly winning revisions, whose stored bodies
-    // go into it as they are (winnerJson).
-    const results: string[] = [];
-    for (const p of plans) {
-      const docs: string[] = [];
-      for (const rev of p.wanted) {
-        const tree = p.row ? trees.get(p.row.id) : undefined;
-        if (p.row && rev === p.row.rev && !attachments) {
-          docs.push(`{"ok":${winnerJson(p.id, p.row, revs, tree)}}`);
-          continue;
-        }
-        const found = p.row && (rev === p.row.rev ? winnerOfRow(p.row) : revisionFrom(bodies, p.row.id, rev!));
-        if (!found || found.pruned) {
-          docs.push(JSON.stringify({ error: { id: p.id, rev: rev ?? 'undefined', error: 'not_found', reason: 'missing' } }));
-        } else {
-          docs.push(JSON.stringify({ ok: await presentDoc(sc.blobs, p.id, found, { tree, revs, attachments }) }));
+    const options = { revs: flag(q.revs), latest: flag(q.latest), attachments: flag(q.attachments) };
+    // A replicator's batch is one page, answered at once. More (a body may name a document any number of times) is
+    // streamed a page at a time as the client reads, so the answer never has to fit in memory.
+    const page = options.attachments ? 1 : BULK_GET_PAGE;
+    if (items.length <= page) {
+      const results: string[] = [];
+      for await (const result of bulkGetResults(sc, target.projectId, items, options)) results.push(result);
+      return reply.type('application/json').send(`{"results":[${results.join(',')}]}`);
+    }
+    async function* streamed(): AsyncGenerator<string> {
+      yield '{"results":[';
+      for (let at = 0; at < items.length; at += page) {
+        let first = at === 0;
+        for await (const result of bulkGetResults(sc, target.projectId, items.slice(at, at + page), options)) {
+          yield first ? result : `,${result}`;
+          first = false;
         }
       }
-      results.push(`{"id":${JSON.stringify(p.id)},"docs":[${docs.join(',')}]}`);
+      yield ']}';
     }
-    return reply.type('application/json').send(`{"results":[${results.join(',')}]}`);
+    return reply.type('application/json').send(Readable.from(streamed()));
   });
 
   app.post<{ Params: DbParams }>('/:db/_revs_diff', async (request) => {
@@ -155,17 +131,31 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
 
     if (keys !== undefined) {
       if (!Array.isArray(keys)) throw badRequest('`keys` must be an array.');
-      const found = await findDocs(sc.db, target.projectId, keys.filter((k): k is string => typeof k === 'string'));
-      let rows = [];
-      for (const k of keys) {
-        const row = typeof k === 'string' ? found.get(k) : undefined;
-        if (!row) rows.push({ key: k, error: 'not_found' });
-        else if (row.deleted) rows.push({ id: k, key: k, value: { rev: row.rev, deleted: true }, ...(includeDocs && { doc: null }) });
-        else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row), { attachments }) }) });
+      let wanted = descending ? [...keys].reverse() : keys;
+      wanted = wanted.slice(skip, limit === undefined ? undefined : skip + limit);
+      /** The rows of a page of keys, in their order: one read of their documents. */
+      const rowsOf = async (part: unknown[]) => {
+        const found = await findDocs(sc.db, target.projectId, part.filter((k): k is string => typeof k === 'string'));
+        const rows = [];
+        for (const k of part) {
+          const row = typeof k === 'string' ? found.get(k) : undefined;
+          if (!row || typeof k !== 'string') rows.push({ key: k, error: 'not_found' });
+          else if (row.deleted) rows.push({ id: k, key: k, value: { rev: row.rev, deleted: true }, ...(includeDocs && { doc: null }) });
+          else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row), { attachments }) }) });
+        }
+        return rows;
+      };
+      const keysPage = includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
+      if (wanted.length <= keysPage) return { total_rows, offset: skip, rows: await rowsOf(wanted) };
+      // Keys may name a document any number of times: more than a page is streamed as the client reads.
+      async function* streamedKeys(): AsyncGenerator<string> {
+        yield `{"total_rows":${total_rows},"offset":${skip},"rows":[`;
+        for (let at = 0; at < wanted.length; at += keysPage) {
+          yield (at ? ',' : '') + (await rowsOf(wanted.slice(at, at + keysPage))).map((r) => JSON.stringify(r)).join(',');
+        }
+        yield ']}\n';
       }
-      if (descending) rows = rows.reverse();
-      rows = rows.slice(skip, limit === undefined ? undefined : skip + limit);
-      return { total_rows, offset: skip, rows };
+      return reply.type('application/json; charset=utf-8').send(Readable.from(streamedKeys()));
     }
 
     const key = jsonParam(q, 'key');
@@ -238,3 +228,57 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   app.get<{ Params: DbParams }>('/:db/_changes', changes);
   app.post<{ Params: DbParams }>('/:db/_changes', changes);
 };
+
+/** Items of a _bulk_get answered per page (one with inline attachments); a replicator's batch fits in one. */
+const BULK_GET_PAGE = 500;
+
+type BulkGetItem = { id?: unknown; rev?: unknown; open_revs?: unknown };
+
+/** The `results` entries (JSON text) for one page of _bulk_get items: one read of their rows, trees and bodies. */
+async function* bulkGetResults(
+  sc: ScriptContext,
+  projectId: number,
+  items: BulkGetItem[],
+  { revs, latest, attachments }: { revs: boolean; latest: boolean; attachments: boolean },
+): AsyncGenerator<string> {
+  const rows = await findDocs(sc.db, projectId, items.map((i) => i.id as string));
+  // A first revision without branches is its own history: no tree to load for it.
+  const needTrees = [...rows.values()].filter((r) => r.branches > 0 || ((revs || latest) && r.generation > 1)).map((r) => r.id);
+  const trees = needTrees.length ? await loadTrees(sc.db, needTrees) : new Map<number, RevNode[]>();
+
+  const plans = items.map((item) => {
+    const id = item.id as string;
+    const row = rows.get(id);
+    if (!row) return { id, row, wanted: [item.rev as string | undefined] };
+    const tree = trees.get(row.id);
+    let wanted: string[];
+    if (item.rev !== undefined) wanted = [item.rev as string];
+    else if (item.open_revs === 'all' && tree) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
+    else if (Array.isArray(item.open_revs)) wanted = [...new Set(item.open_revs.filter((r): r is string => typeof r === 'string'))];
+    else wanted = [row.rev];
+    if (latest && tree) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
+    return { id, row, wanted };
+  });
+  const older = plans.flatMap((p) => (p.row ? p.wanted.filter((r) => r !== p.row!.rev).map((rev) => ({ documentId: p.row!.id, rev: rev! })) : []));
+  const bodies = older.length ? await loadRevisions(sc.db, older) : new Map();
+
+  // The answer is written as JSON text: a replicator's pull is mostly winning revisions, whose stored bodies
+  // go into it as they are (winnerJson).
+  for (const p of plans) {
+    const docs: string[] = [];
+    for (const rev of p.wanted) {
+      const tree = p.row ? trees.get(p.row.id) : undefined;
+      if (p.row && rev === p.row.rev && !attachments) {
+        docs.push(`{"ok":${winnerJson(p.id, p.row, revs, tree)}}`);
+        continue;
+      }
+      const found = p.row && (rev === p.row.rev ? winnerOfRow(p.row) : revisionFrom(bodies, p.row.id, rev!));
+      if (!found || found.pruned) {
+        docs.push(JSON.stringify({ error: { id: p.id, rev: rev ?? 'undefined', error: 'not_found', reason: 'missing' } }));
+      } else {
+        docs.push(JSON.stringify({ ok: await presentDoc(sc.blobs, p.id, found, { tree, revs, attachments }) }));
+      }
+    }
+    yield `{"id":${JSON.stringify(p.id)},"docs":[${docs.join(',')}]}`;
+  }
+}

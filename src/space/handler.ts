@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sql, type SqlBool } from 'kysely';
+import { Readable } from 'node:stream';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { retryTransaction } from '../core/db/errors.js';
 import { AppError, notFound } from '../core/errors.js';
 import type { SpaceKysely } from './db.js';
@@ -21,11 +22,46 @@ export function spaceHandler(db: SpaceKysely, prefix: string) {
       target.kind === 'collection'
         ? await onCollection(db, target, method, query, request.body)
         : await onObject(db, target, method, query, request.body);
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(result));
+    reply.type('application/json; charset=utf-8');
+    return reply.send(result instanceof LongList ? Readable.from(result.json()) : JSON.stringify(result));
   };
 }
 
 type Collection = Extract<Target, { kind: 'collection' }>;
+
+/** Objects per page of a list (documents, which carry images, say fewer). */
+const LIST_PAGE = 1000;
+
+/**
+ * A list longer than a page: its JSON array is streamed a page at a time, each read (by ID, after the last one
+ * sent) when the client has taken the previous one, so that a list of any length never sits in memory whole.
+ */
+class LongList {
+  constructor(
+    private readonly db: SpaceKysely,
+    private readonly model: Model,
+    private readonly conditions: RawBuilder<SqlBool>[],
+    private readonly limit: number | undefined,
+    private readonly first: unknown[],
+    private readonly page: number,
+  ) {}
+
+  async *json(): AsyncGenerator<string> {
+    let rows = this.first;
+    let sent = 0;
+    yield '[';
+    for (;;) {
+      yield (sent ? ',' : '') + rows.map((r) => JSON.stringify(r)).join(',');
+      sent += rows.length;
+      const left = (this.limit ?? Infinity) - sent;
+      if (rows.length < this.page || left <= 0) break;
+      const after = Number((rows[rows.length - 1] as Record<string, unknown>)[this.model.pk]);
+      rows = await this.model.repo.list(this.db, this.conditions, { after, limit: Math.min(left, this.page) });
+      if (rows.length === 0) break;
+    }
+    yield ']';
+  }
+}
 type One = Extract<Target, { kind: 'object' }>;
 
 async function onCollection(db: SpaceKysely, target: Collection, method: string, query: Record<string, unknown>, body: unknown) {
@@ -34,9 +70,11 @@ async function onCollection(db: SpaceKysely, target: Collection, method: string,
   if (method === 'GET') {
     const parsed = parseQuery(repo.filters, query, scope ? [scope.column] : []);
     const conditions = scope ? [equal(model, scope.column, idOf(scope.parent)), ...parsed.conditions] : parsed.conditions;
-    const rows = await repo.list(db, conditions, parsed);
+    const page = repo.listPage ?? LIST_PAGE;
+    const rows = await repo.list(db, conditions, { after: parsed.after, limit: Math.min(parsed.limit ?? Infinity, page) });
     if (rows.length === 0 && scope) await resolve(db, scope.parent); // a missing parent is a 404, not []
-    return rows;
+    if (rows.length < page || (parsed.limit !== undefined && parsed.limit <= page)) return rows;
+    return new LongList(db, model, conditions, parsed.limit, rows, page);
   }
   if (method === 'POST') {
     const input = validateBody(scope ? repo.schemas.createScoped : repo.schemas.create, body, repo.readOnly);

@@ -60,6 +60,8 @@ async function patch(trx: SpaceKysely, id: number, body: Static<typeof DocumentP
 
 export const documents: Repo = {
   alias: 'd',
+  // A document carries its image (up to 16 MiB of base64): a page of 16 stays within a few hundred MiB at worst.
+  listPage: 16,
   filters: {
     document_id: equals('d.document_id'),
     seal: equals('d.seal'),

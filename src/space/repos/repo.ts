@@ -27,6 +27,8 @@ export interface Repo {
     bulkScoped?: TSchema;
   };
   list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions): Promise<unknown[]>;
+  /** Objects per page when a long list is streamed (default 1,000). */
+  listPage?: number;
   create(trx: SpaceKysely, body: never, scope: Scope | undefined): Promise<number>;
   patch?(trx: SpaceKysely, id: number, body: never): Promise<void>;
   remove?(trx: SpaceKysely, id: number): Promise<void>;

@@ -13,7 +13,7 @@ import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
 import { boundedJson } from './http.js';
 import { compileSelector, type Matcher } from './mango.js';
-import { couchIdOf, NUMERIC_ID, presentDoc, winnerOfRow } from './read.js';
+import { couchIdOf, NUMERIC_ID, presentDoc, selectorDoc, winnerOfRow } from './read.js';
 
 // CouchDB's _changes over the same feed as the REST /changes: script_documents.last_seq. Each document
 // appears once, at its latest change, with its winning revision (or every leaf, style=all_docs).
@@ -150,19 +150,13 @@ export async function readCouchChanges(sc: ScriptContext, target: CouchDatabase,
     for (const row of rows) {
       if (results.length >= want) break;
       if (!o.descending) seq = row.last_seq;
-      if (o.selector && !o.selector(presentSync(row))) continue;
+      if (o.selector && !o.selector(selectorDoc(row))) continue;
       results.push(await changeOf(sc, row, leaves.get(row.id), o));
     }
     if (results.length >= want || exhausted) break;
   }
   if (o.descending && results.length) seq = Number(results[0].seq);
   return { results, seq, last_seq: String(seq) };
-}
-
-function presentSync(row: Row): Record<string, unknown> {
-  const w = winnerOfRow(row);
-  const body = w.body ?? { title: w.title, ...(w.content !== null && { content: w.content }) };
-  return { _id: couchIdOf(row), _rev: row.rev, ...body, ...(w.deleted && { _deleted: true }) };
 }
 
 /** One change; `unsorted` are the document's leaves when it has branches and they are asked for. */

@@ -8,6 +8,7 @@ import { couchErrorHandler, couchError } from './errors.js';
 import { bulkRoutes } from './routes-bulk.js';
 import { databaseRoutes } from './routes-db.js';
 import { documentRoutes } from './routes-docs.js';
+import { findRoutes } from './find.js';
 
 // The CouchDB replication endpoint (/dreamscript/couch): every database is a Dreamscript project, and
 // every route translates CouchDB's protocol onto the same revision store, keys and policies as the REST
@@ -64,6 +65,7 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Conf
   await app.register(databaseRoutes, { sc });
   await app.register(documentRoutes, { sc });
   await app.register(bulkRoutes, { sc });
+  await app.register(findRoutes, { sc });
 };
 
 export { couchError };

@@ -53,7 +53,7 @@ const equal = (a: unknown, b: unknown) => rank(a) === rank(b) && collate(a, b) =
 /** Equal to `arg`, or (for an array field) holding an element equal to it. */
 const holds = (value: unknown, arg: unknown) => (Array.isArray(value) ? value.some((v) => equal(v, arg)) : equal(value, arg));
 
-function fieldOf(doc: unknown, path: string[]): unknown {
+export function fieldOf(doc: unknown, path: string[]): unknown {
   let at: unknown = doc;
   for (const part of path) {
     if (!isObject(at) && !Array.isArray(at)) return undefined;

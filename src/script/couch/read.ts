@@ -56,6 +56,13 @@ export function winnerOfRow(row: DocumentRow): NewRevision {
   };
 }
 
+/** The winning revision as a Mango selector sees it: its body with `_id` and `_rev` (no attachments read). */
+export function selectorDoc(row: DocumentRow): Record<string, unknown> {
+  const w = winnerOfRow(row);
+  const body = w.body ?? { title: w.title, ...(w.content !== null && { content: w.content }) };
+  return { _id: couchIdOf(row), _rev: row.rev, ...body, ...(w.deleted && { _deleted: true }) };
+}
+
 export interface RevInfo {
   rev: string;
   status: 'available' | 'deleted' | 'missing';

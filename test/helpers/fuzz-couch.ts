@@ -46,6 +46,10 @@ const ROUTES: [string, string[]][] = [
   ['/{db}/_all_docs', ['GET', 'POST']],
   ['/{db}/_changes', ['GET', 'POST']],
   ['/{db}/_find', ['POST']],
+  ['/{db}/_explain', ['POST']],
+  ['/{db}/_index', ['GET', 'POST']],
+  ['/{db}/_index/{ddoc}/json/{att}', ['DELETE']],
+  ['/{db}/_index/_design/{ddoc}/json/{att}', ['DELETE']],
   ['/{db}/_purge', ['POST']],
   ['/{db}/{doc}', ['GET', 'HEAD', 'PUT', 'DELETE', 'COPY']],
   ['/{db}/_design/{ddoc}', ['GET', 'PUT', 'DELETE']],
@@ -201,6 +205,26 @@ function bodyFor(rng: Rng, path: string, method: string, s: CouchFuzzSetup): str
   if (path.endsWith('/_all_docs')) return JSON.stringify({ keys: rng.chance(0.8) ? [...s.docIds.slice(0, 2), 'missing', 1, null] : evilValue(rng), limit: rng.pick<unknown>([1, -1, 'x', undefined]), include_docs: rng.chance(0.5) });
   if (path.endsWith('/_changes')) {
     return JSON.stringify(rng.pick<unknown>([{ doc_ids: s.docIds }, { doc_ids: [1, 2] }, { selector: { title: 't' } }, { selector: { $or: [{ n: { $gt: 1 } }, { title: { $regex: '(a+)+$' } }] } }, { selector: { n: { $bogus: 1 } } }, { selector: { $and: [{ _id: { $gt: '' } }, { n: { $mod: 'x' } }] } }, { selector: 'x' }, { since: 'x' }, {}]));
+  }
+  if (path.endsWith('/_find') || path.endsWith('/_explain')) {
+    const selector = rng.pick<unknown>([{ n: { $gt: 1 } }, { title: 't', n: { $in: [1, 2, 'x'] } }, { $or: [{ n: 1 }, { 'a.b': { $exists: true } }] }, { n: { $bogus: 1 } }, {}, 'x', null, evilValue(rng)]);
+    const query: Record<string, unknown> = { selector };
+    if (rng.chance(0.4)) query.sort = rng.pick<unknown>([['n'], [{ n: 'desc' }], [{ n: 'asc' }, { title: 'desc' }], [{ n: 'up' }], 'n', [{}], [1]]);
+    if (rng.chance(0.4)) query.fields = rng.pick<unknown>([['_id', 'n'], ['a.b.c'], [1], 'x', []]);
+    if (rng.chance(0.4)) query.limit = rng.pick<unknown>([0, 1, 25, -1, 'x', 1e300, 2 ** 53]);
+    if (rng.chance(0.3)) query.skip = rng.pick<unknown>([0, 3, -1, 'x']);
+    if (rng.chance(0.3)) query.bookmark = rng.pick<unknown>(['nil', 'eyJvIjoxfQ', 'eyJvIjotMX0', '!!', 1, null]);
+    if (rng.chance(0.2)) query.use_index = rng.pick<unknown>(['fz', ['fz', 'n'], ['a', 'b', 'c'], 1]);
+    if (rng.chance(0.2)) query.conflicts = rng.pick<unknown>([true, 'yes']);
+    if (rng.chance(0.2)) query.execution_stats = true;
+    if (rng.chance(0.1)) delete query.selector;
+    return JSON.stringify(rng.chance(0.15) ? mutate(rng, query) : query);
+  }
+  if (path.endsWith('/_index')) {
+    const index = rng.pick<unknown>([{ fields: ['n'] }, { fields: [{ n: 'desc' }, 'title'] }, { fields: [] }, { fields: 'n' }, { fields: ['n'], partial_filter_selector: { title: 't' } }, { fields: ['n'], partial_filter_selector: { n: { $bogus: 1 } } }, null]);
+    const body: Record<string, unknown> = { index, ...(rng.chance(0.5) && { ddoc: rng.pick<unknown>(['fz', '_design/fz', '', 1, 'js']) }), ...(rng.chance(0.5) && { name: rng.pick<unknown>(['n', '', 2]) }) };
+    if (rng.chance(0.1)) body.type = rng.pick<unknown>(['text', 'json', 1]);
+    return JSON.stringify(rng.chance(0.15) ? mutate(rng, body) : body);
   }
   if (path.endsWith('/_revs_limit')) return rng.pick(['1', '1000', '0', '-1', '"x"', '1.5', '99999999999999999999']);
   if (path.includes('{att}') && method === 'PUT') return rng.chance(0.5) ? Buffer.from('attachment bytes') : Buffer.alloc(rng.int(3) * 70_000, 7);

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { retryTransaction } from '../core/db/errors.js';
 import { AppError, notFound } from '../core/errors.js';
+import { jsonPages } from '../core/json-stream.js';
 import type { SpaceKysely } from './db.js';
 import { parseQuery } from './filters.js';
 import type { Model } from './models.js';
@@ -23,7 +24,7 @@ export function spaceHandler(db: SpaceKysely, prefix: string) {
         ? await onCollection(db, target, method, query, request.body)
         : await onObject(db, target, method, query, request.body);
     reply.type('application/json; charset=utf-8');
-    return reply.send(result instanceof LongList ? Readable.from(result.json()) : JSON.stringify(result));
+    return reply.send(result instanceof LongList ? result.json() : JSON.stringify(result));
   };
 }
 
@@ -46,20 +47,22 @@ class LongList {
     private readonly page: number,
   ) {}
 
-  async *json(): AsyncGenerator<string> {
+  json(): Readable {
+    return jsonPages('[', this.pages(), () => ']');
+  }
+
+  private async *pages(): AsyncGenerator<string[]> {
     let rows = this.first;
     let sent = 0;
-    yield '[';
     for (;;) {
-      yield (sent ? ',' : '') + rows.map((r) => JSON.stringify(r)).join(',');
+      yield rows.map((r) => JSON.stringify(r));
       sent += rows.length;
       const left = (this.limit ?? Infinity) - sent;
-      if (rows.length < this.page || left <= 0) break;
+      if (rows.length < this.page || left <= 0) return;
       const after = Number((rows[rows.length - 1] as Record<string, unknown>)[this.model.pk]);
       rows = await this.model.repo.list(this.db, this.conditions, { after, limit: Math.min(left, this.page) });
-      if (rows.length === 0) break;
+      if (rows.length === 0) return;
     }
-    yield ']';
   }
 }
 type One = Extract<Target, { kind: 'object' }>;

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { dialectOf, inList } from '../../core/db/dialect.js';
+import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { loadLeaves } from '../documents/commit.js';
@@ -194,7 +194,9 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
       const page = await readCouchChanges(sc, target, o, since);
       return reply.send({ results: page.results, last_seq: page.last_seq, pending: 0 });
     }
-    return reply.type('application/json; charset=utf-8').send(Readable.from(streamedChanges(sc, target, o, since)));
+    const at = { seq: since };
+    const body = jsonPages('{"results":[', changePages(sc, target, o, at), () => `],"last_seq":${JSON.stringify(String(at.seq))},"pending":0}\n`);
+    return reply.type('application/json; charset=utf-8').send(body);
   }
 
   // Watch before reading, so that a change committed in between is not missed.
@@ -259,21 +261,18 @@ function feedPage(o: ChangesOptions): number {
   return o.includeDocs && o.attachments ? 1 : o.includeDocs ? 100 : 1000;
 }
 
-/** A normal feed's JSON, a page at a time; a Readable over it reads the next page when the client has taken this one. */
-async function* streamedChanges(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, since: number): AsyncGenerator<string> {
-  yield '{"results":[';
-  let seq = since;
+/** A normal feed's results, a page at a time (the next read when the client has taken this one). */
+async function* changePages(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, at: { seq: number }): AsyncGenerator<string[]> {
   let sent = 0;
   for (;;) {
     const want = Math.min(o.limit === null ? Infinity : o.limit - sent, feedPage(o));
-    if (want <= 0) break;
-    const page = await readCouchChanges(sc, target, { ...o, limit: want }, seq);
-    seq = page.seq;
-    if (page.results.length) yield (sent ? ',' : '') + page.results.map((c) => JSON.stringify(c)).join(',');
+    if (want <= 0) return;
+    const page = await readCouchChanges(sc, target, { ...o, limit: want }, at.seq);
+    at.seq = page.seq;
+    yield page.results.map((c) => JSON.stringify(c));
     sent += page.results.length;
-    if (page.results.length < want) break; // the database has no more
+    if (page.results.length < want) return; // the database has no more
   }
-  yield `],"last_seq":${JSON.stringify(String(seq))},"pending":0}\n`;
 }
 
 /** Resolves when `raw` can take more, or when the client has gone. */

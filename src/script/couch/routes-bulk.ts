@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
+import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
@@ -52,18 +52,13 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       for await (const result of bulkGetResults(sc, target.projectId, items, options)) results.push(result);
       return reply.type('application/json').send(`{"results":[${results.join(',')}]}`);
     }
-    async function* streamed(): AsyncGenerator<string> {
-      yield '{"results":[';
+    // Each page is one read of the database; its results go out one by one (one may be a large document).
+    async function* itemPages(): AsyncGenerator<string[]> {
       for (let at = 0; at < items.length; at += page) {
-        let first = at === 0;
-        for await (const result of bulkGetResults(sc, target.projectId, items.slice(at, at + page), options)) {
-          yield first ? result : `,${result}`;
-          first = false;
-        }
+        for await (const result of bulkGetResults(sc, target.projectId, items.slice(at, at + page), options)) yield [result];
       }
-      yield ']}';
     }
-    return reply.type('application/json').send(Readable.from(streamed()));
+    return reply.type('application/json').send(jsonPages('{"results":[', itemPages(), () => ']}'));
   });
 
   app.post<{ Params: DbParams }>('/:db/_revs_diff', async (request) => {
@@ -148,14 +143,10 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       const keysPage = includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
       if (wanted.length <= keysPage) return { total_rows, offset: skip, rows: await rowsOf(wanted) };
       // Keys may name a document any number of times: more than a page is streamed as the client reads.
-      async function* streamedKeys(): AsyncGenerator<string> {
-        yield `{"total_rows":${total_rows},"offset":${skip},"rows":[`;
-        for (let at = 0; at < wanted.length; at += keysPage) {
-          yield (at ? ',' : '') + (await rowsOf(wanted.slice(at, at + keysPage))).map((r) => JSON.stringify(r)).join(',');
-        }
-        yield ']}\n';
+      async function* keyPages(): AsyncGenerator<string[]> {
+        for (let at = 0; at < wanted.length; at += keysPage) yield (await rowsOf(wanted.slice(at, at + keysPage))).map((r) => JSON.stringify(r));
       }
-      return reply.type('application/json; charset=utf-8').send(Readable.from(streamedKeys()));
+      return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, keyPages(), () => ']}\n'));
     }
 
     const key = jsonParam(q, 'key');
@@ -181,26 +172,24 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     // More than a page (no limit: the whole database) is streamed a page at a time as the client reads.
     const page = includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
     if (limit === undefined || limit > page) {
-      async function* streamed(): AsyncGenerator<string> {
-        yield `{"total_rows":${total_rows},"offset":${skip},"rows":[`;
+      async function* rowPages(): AsyncGenerator<string[]> {
         let after: string | undefined;
         let sent = 0;
         for (;;) {
           const want = Math.min(limit === undefined ? Infinity : limit - sent, page);
-          if (want <= 0) break;
+          if (want <= 0) return;
           let query = rowsFrom(after).limit(want);
           if (after === undefined && skip) query = query.offset(skip);
           const rows = await query.execute();
           const out: string[] = [];
           for (const row of rows) out.push(JSON.stringify(await present(row)));
-          if (out.length) yield (sent ? ',' : '') + out.join(',');
+          yield out;
           sent += rows.length;
-          if (rows.length < want) break;
+          if (rows.length < want) return;
           after = couchIdOf(rows[rows.length - 1]);
         }
-        yield ']}\n';
       }
-      return reply.type('application/json; charset=utf-8').send(Readable.from(streamed()));
+      return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, rowPages(), () => ']}\n'));
     }
     let query = rowsFrom(undefined).limit(limit);
     if (skip) query = query.offset(skip);

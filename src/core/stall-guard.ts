@@ -62,7 +62,8 @@ export function holdBody(request: FastifyRequest): void {
 }
 
 function stalled(raw: IncomingMessage, transfer: Transfer): string | undefined {
-  if (!raw.complete && hasBody(raw)) return transfer.bodyOnHold ? undefined : 'request body stalled';
+  // Body bytes that arrived but wait to be read: the server is the slow side (its store is busy, say), not the client.
+  if (!raw.complete && hasBody(raw)) return transfer.bodyOnHold || raw.readableLength > 0 ? undefined : 'request body stalled';
   // Bytes queued that the client has not taken (a write in progress would have refreshed the timer).
   if (transfer.socket.writableLength > 0) return 'response not read by the client';
   return undefined;

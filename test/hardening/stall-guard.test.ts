@@ -165,4 +165,23 @@ describe.each(DIALECTS)('transfers that stall (%s)', (dialect) => {
     expect(await feed.json()).toMatchObject({ results: [] });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
   });
+  it('does not cut an upload the server is slow to take (its store is busy), however long it waits', async () => {
+    const { buildApp } = await import('../../src/app.js');
+    const { createFsBlobStore } = await import('../../src/core/blobs/fs-store.js');
+    const { createDatabase } = await import('../../src/core/db/database.js');
+    const fs = createFsBlobStore(join(dataDir, 'blobs'));
+    // A store that makes the upload wait 2.5 s (2.5 times the allowance) before it reads a byte of it.
+    const busy = { ...fs, put: async (source: AsyncIterable<Uint8Array>, checks?: Parameters<typeof fs.put>[1]) => (await new Promise((r) => setTimeout(r, 2500)), fs.put(source, checks)) };
+    // Its own handle on the test's database (closing the app closes it).
+    const slowApp = await buildApp(t.config, { database: createDatabase(t.databaseArg, { poolSize: 2 }), blobs: busy, logger: false });
+    try {
+      const url = new URL('/namespaces/alice/projects/lab/files/busy.bin', await slowApp.listen({ port: 0, host: '127.0.0.1' }));
+      const res = await fetch(url, { method: 'PUT', headers: { authorization: bearer, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(4 * 1024 * 1024, 3) });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { size: number }).size).toBe(4 * 1024 * 1024);
+    } finally {
+      slowApp.server.closeAllConnections();
+      await slowApp.close();
+    }
+  }, 15_000);
 });

@@ -109,4 +109,12 @@ describe.each(DIALECTS)('Mango queries with pouchdb-find (%s)', (dialect) => {
     expect(found.docs).toEqual([expect.objectContaining({ _id: 'c1', _rev: '2-bbbb', _conflicts: ['2-aaaa'] })]);
     expect(found.execution_stats).toMatchObject({ results_returned: 1, total_docs_examined: expect.any(Number) });
   });
+  it('makes concurrent indexes in one design document without losing any (a lost race is retried)', async () => {
+    const made = await Promise.all(['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((name) => db.createIndex({ index: { fields: [name] }, ddoc: 'many', name })));
+    expect(made.map((m: { result: string }) => m.result)).toEqual(Array(6).fill('created'));
+    const views = Object.keys((await db.get('_design/many')).views).sort();
+    expect(views).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+    await Promise.all(views.map((name) => db.deleteIndex({ ddoc: 'many', name })));
+    await expect(db.get('_design/many')).rejects.toMatchObject({ status: 404 });
+  });
 });

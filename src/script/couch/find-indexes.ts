@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { AppError } from '../../core/errors.js';
 import type { ScriptKey } from '../keys/repo.js';
 import type { ScriptContext } from '../context.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
@@ -111,6 +112,21 @@ export async function loadIndexes(sc: ScriptContext, target: CouchDatabase): Pro
   return [ALL_DOCS_INDEX, ...out];
 }
 
+/**
+ * Runs a read-modify-write of a design document again when a concurrent write to it won (a 409): indexes made at
+ * once into one design document (pouchdb-find apps make theirs at start-up, from every client) all land.
+ */
+async function retryOnConflict<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= 20 || !(err instanceof AppError) || err.status !== 409) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt)); // spread the contenders out
+    }
+  }
+}
+
 /** POST /{db}/_index: adds the index to its design document (made if needed); `exists` when it is already there. */
 export async function createIndex(sc: ScriptContext, key: ScriptKey, target: CouchDatabase, body: Record<string, unknown>) {
   if (!isObject(body.index)) throw couchError(400, 'missing_required_key', 'Missing required key: index');
@@ -126,6 +142,19 @@ export async function createIndex(sc: ScriptContext, key: ScriptKey, target: Cou
   const ddocName = optionalName(body.ddoc, 'ddoc') ?? hash;
   const ddoc = ddocName.startsWith('_design/') ? ddocName : `_design/${ddocName}`;
 
+  return retryOnConflict(() => addView(sc, key, target, ddoc, name, def, fields, partial));
+}
+
+async function addView(
+  sc: ScriptContext,
+  key: ScriptKey,
+  target: CouchDatabase,
+  ddoc: string,
+  name: string,
+  def: Record<string, unknown>,
+  fields: SortField[],
+  partial: unknown,
+) {
   const existing = await findDoc(sc.db, target.projectId, ddoc);
   const current = existing && existing.deleted === 0 ? (winnerOfRow(existing).body ?? {}) : undefined;
   if (current && current.language !== undefined && current.language !== 'query') {
@@ -150,6 +179,10 @@ export async function createIndex(sc: ScriptContext, key: ScriptKey, target: Cou
 /** DELETE /{db}/_index/{ddoc}/json/{name}: removes the view; a design document left without views goes too. */
 export async function deleteIndex(sc: ScriptContext, key: ScriptKey, target: CouchDatabase, ddocName: string, name: string) {
   const ddoc = ddocName.startsWith('_design/') ? ddocName : `_design/${ddocName}`;
+  return retryOnConflict(() => removeView(sc, key, target, ddoc, name));
+}
+
+async function removeView(sc: ScriptContext, key: ScriptKey, target: CouchDatabase, ddoc: string, name: string) {
   const existing = await findDoc(sc.db, target.projectId, ddoc);
   const body = existing && existing.deleted === 0 ? (winnerOfRow(existing).body ?? {}) : undefined;
   if (!existing || !body || body.language !== 'query' || !isObject(body.views) || !(name in body.views)) {

@@ -77,6 +77,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       void reply.send({ error: 'bad_request', message });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // CouchDB's COPY (the CouchDB endpoint's document copy); Fastify knows only the common methods until told.
+  app.addHttpMethod('COPY');
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(jsonErrorHandler);
   app.setNotFoundHandler(jsonNotFoundHandler);

@@ -282,7 +282,7 @@ function headersFor(rng: Rng, s: CouchFuzzSetup, path: string, method: string, h
   if (rng.chance(0.1)) headers['if-match'] = rng.pick(['"1-abc"', revValue(rng, s), '*', 'x'.repeat(3000), '""']);
   if (rng.chance(0.05)) headers.origin = rng.pick(['https://app.example', 'null', 'x'.repeat(500)]);
   if (rng.chance(0.1)) headers.accept = rng.pick(['multipart/mixed', 'multipart/related', 'application/json', 'text/event-stream', '*/*']);
-  if (rng.chance(0.03)) headers.destination = rng.pick(['copy-1', '', '_local/x']);
+  if (rng.chance(method === 'COPY' ? 0.8 : 0.03)) headers.destination = rng.pick(['copy-1', '', '_local/x', '_design/c', 'a%2Fb', '%zz', `copy-1?rev=${revValue(rng, s)}`, 'copy-1?rev=', '?rev=1-a', 'x'.repeat(1100)]);
   if (method === 'OPTIONS') headers['access-control-request-headers'] = 'authorization, content-type';
   return headers;
 }

@@ -8,6 +8,7 @@ import { couchErrorHandler, couchError } from './errors.js';
 import { bulkRoutes } from './routes-bulk.js';
 import { databaseRoutes } from './routes-db.js';
 import { documentRoutes } from './routes-docs.js';
+import { copyRoutes } from './copy.js';
 import { findRoutes } from './find.js';
 
 // The CouchDB replication endpoint (/dreamscript/couch): every database is a Dreamscript project, and
@@ -66,6 +67,7 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Conf
   await app.register(documentRoutes, { sc });
   await app.register(bulkRoutes, { sc });
   await app.register(findRoutes, { sc });
+  await app.register(copyRoutes, { sc });
 };
 
 export { couchError };

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
+
+// COPY /{db}/{docid} with a Destination header, as CouchDB: a new document (or a new revision of an existing one,
+// named with ?rev=) with the source's body and attachments.
+describe.each(DIALECTS)('CouchDB COPY (%s)', (dialect) => {
+  let t: ScriptTestApp;
+  let key: string;
+  let reader: string;
+  beforeAll(async () => {
+    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
+    key = await t.key();
+    reader = await t.key({ readOnly: true });
+    expect((await couch('PUT', '/copies')).statusCode).toBe(201);
+  });
+  afterAll(async () => t.close());
+
+  const couch = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}, secret = key) =>
+    t.app.inject({
+      method: method as 'GET',
+      url: `/dreamscript/couch${url}`,
+      headers: { 'x-api-key': secret, ...(payload !== undefined && { 'content-type': 'application/json' }), ...headers },
+      ...(payload !== undefined && { payload: JSON.stringify(payload) }),
+    });
+
+  it('copies the winning revision with its attachments into a new document; the source is unchanged', async () => {
+    const data = Buffer.from('attached bytes').toString('base64');
+    const src = await couch('PUT', '/copies/src', { title: 'Plan', n: 1, _attachments: { 'a.txt': { content_type: 'text/plain', data } } });
+    expect(src.statusCode).toBe(201);
+    const copied = await couch('COPY', '/copies/src', undefined, { destination: 'dst%2Fone' });
+    expect(copied.statusCode).toBe(201);
+    expect(copied.json()).toMatchObject({ ok: true, id: 'dst/one', rev: expect.stringMatching(/^1-/) });
+    expect(copied.headers.etag).toBe(`"${copied.json().rev}"`);
+    const dst = (await couch('GET', '/copies/dst%2Fone')).json();
+    expect(dst).toMatchObject({ _id: 'dst/one', title: 'Plan', n: 1, _attachments: { 'a.txt': { content_type: 'text/plain', length: 14, stub: true } } });
+    expect((await couch('GET', '/copies/dst%2Fone/a.txt')).body).toBe('attached bytes');
+    expect((await couch('GET', '/copies/src')).json()).toMatchObject({ _rev: src.json().rev, n: 1 });
+  });
+
+  it('copies an older revision with ?rev=, and over an existing document only with its current rev', async () => {
+    const first = (await couch('PUT', '/copies/versions', { v: 1 })).json();
+    await couch('PUT', '/copies/versions', { v: 2, _rev: first.rev });
+    expect((await couch('COPY', `/copies/versions?rev=${first.rev}`, undefined, { destination: 'old-one' })).statusCode).toBe(201);
+    expect((await couch('GET', '/copies/old-one')).json()).toMatchObject({ v: 1 });
+
+    const target = (await couch('PUT', '/copies/target', { v: 'mine' })).json();
+    const blind = await couch('COPY', '/copies/versions', undefined, { destination: 'target' });
+    expect(blind.statusCode).toBe(409);
+    expect(blind.json()).toEqual({ error: 'conflict', reason: expect.any(String) });
+    const over = await couch('COPY', '/copies/versions', undefined, { destination: `target?rev=${target.rev}` });
+    expect(over.statusCode).toBe(201);
+    expect(over.json().rev).toMatch(/^2-/);
+    expect((await couch('GET', '/copies/target')).json()).toMatchObject({ v: 2 });
+  });
+
+  it('refuses what CouchDB refuses, changing nothing', async () => {
+    expect((await couch('COPY', '/copies/src')).statusCode).toBe(400); // no Destination
+    expect((await couch('COPY', '/copies/src', undefined, { destination: '_bad' })).statusCode).toBe(400);
+    expect((await couch('COPY', '/copies/src', undefined, { destination: 'x?rev=nope' })).statusCode).toBe(400);
+    expect((await couch('COPY', '/copies/missing', undefined, { destination: 'x' })).statusCode).toBe(404);
+    expect((await couch('COPY', '/copies/src?rev=9-abc', undefined, { destination: 'x' })).statusCode).toBe(404);
+    const denied = await couch('COPY', '/copies/src', undefined, { destination: 'x' }, reader);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ error: 'forbidden' });
+    expect((await couch('GET', '/copies/x')).statusCode).toBe(404);
+  });
+});

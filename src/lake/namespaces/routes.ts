@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../core/context.js';
+import { AppError } from '../../core/errors.js';
 import { pageEnvelope, PageQuery, toPage } from '../../core/pagination.js';
 import { currentUser } from '../auth.js';
 import type { LakeDb } from '../db.js';
@@ -43,7 +44,11 @@ export const namespaceRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = a
     },
   }, async (request) => {
     const user = currentUser(request);
-    const personal = await resolveNamespace(db, user.id, user.username).catch(() => null);
+    // No personal namespace (renamed or deleted) is a null; a database failure is still an error.
+    const personal = await resolveNamespace(db, user.id, user.username).catch((err: unknown) => {
+      if (err instanceof AppError && err.status === 404) return null;
+      throw err;
+    });
     return {
       id: user.id,
       sub: user.subject,

@@ -188,12 +188,8 @@ function attachmentName(request: FastifyRequest): string {
 
 async function revisionOrNull(sc: ScriptContext, row: DocumentRow, rev: string): Promise<NewRevision | null> {
   if (rev === row.rev) return winnerOfRow(row);
-  try {
-    const r = await loadRevision(sc.db, row.id, rev);
-    return r.pruned ? null : r;
-  } catch {
-    return null;
-  }
+  const r = await loadRevision(sc.db, row.id, rev);
+  return !r || r.pruned ? null : r;
 }
 
 /** `atts_since`: a JSON array of revisions the client has (their attachments are not sent again). */

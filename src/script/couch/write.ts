@@ -152,11 +152,7 @@ function resolveAttachments(input: CouchInput, base: Attachments | null, generat
 async function attachmentsOf(trx: ScriptDb, row: DocumentRow | undefined, rev: string | null): Promise<Attachments | null> {
   if (!row || rev === null) return null;
   if (rev === row.rev) return row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments);
-  try {
-    return (await loadRevision(trx, row.id, rev)).attachments;
-  } catch {
-    return null;
-  }
+  return (await loadRevision(trx, row.id, rev))?.attachments ?? null;
 }
 
 const failure = (input: CouchInput, err: unknown): WriteResult => {

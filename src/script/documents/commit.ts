@@ -201,7 +201,11 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
     const current = p.write.current;
     if (!current) continue;
     let winner = p.winner;
-    if (!winner && p.winnerRev !== current.rev) winner = await loadRevision(trx, current.id, p.winnerRev);
+    if (!winner && p.winnerRev !== current.rev) {
+      const stored = await loadRevision(trx, current.id, p.winnerRev);
+      if (!stored) throw new Error(`Document ${current.id}: its winning revision ${p.winnerRev} is not stored.`);
+      winner = stored;
+    }
     const set = winner
       ? winnerColumns(winner, p.write.projectId, p.branches, now)
       : { branches: p.branches, ...(p.write.projectId !== current.project_id && { project_id: p.write.projectId }), updated_at: now };
@@ -260,14 +264,15 @@ async function stem(trx: ScriptDb, docs: { id: number; limit: number }[]) {
 }
 
 /** One stored revision with its body (pruned ones have none). */
-export async function loadRevision(db: ScriptDb, documentId: number, rev: string): Promise<NewRevision> {
+/** One revision of a document; undefined when the document has no such revision (a database error still throws). */
+export async function loadRevision(db: ScriptDb, documentId: number, rev: string): Promise<NewRevision | undefined> {
   const row = await db
     .selectFrom('script_revisions')
     .select(['rev', 'parent', 'deleted', 'title', 'content', 'body', 'attachments', 'pruned'])
     .where('document_id', '=', documentId)
     .where('rev', '=', rev)
-    .executeTakeFirstOrThrow();
-  return revisionOfRow(row);
+    .executeTakeFirst();
+  return row && revisionOfRow(row);
 }
 
 export function revisionOfRow(row: {

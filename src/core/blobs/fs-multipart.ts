@@ -64,14 +64,19 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
    * when there is no record or its blob is not there.
    */
   const recorded = async (dir: string): Promise<BlobInfo | null> => {
-    const text = await readFile(join(dir, ADOPTED), 'utf8').catch(() => null);
+    const text = await readFile(join(dir, ADOPTED), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
     if (text === null) return null;
+    let info: BlobInfo;
     try {
-      const info = JSON.parse(text) as BlobInfo;
-      return isSha256Hex(info.sha256) && Number.isSafeInteger(info.size) && (await store.exists(info.sha256)) ? info : null;
+      info = JSON.parse(text) as BlobInfo;
     } catch {
       return null; // cut short while it was written: `data` was not renamed yet
     }
+    // Only the parse may fail quietly: a store that cannot answer is an error, not "no blob".
+    return isSha256Hex(info?.sha256) && Number.isSafeInteger(info.size) && (await store.exists(info.sha256)) ? info : null;
   };
 
   const partsIn = async (dir: string): Promise<Map<number, Staged[]>> => {

@@ -117,4 +117,29 @@ describe.each(DIALECTS)('Mango queries with pouchdb-find (%s)', (dialect) => {
     await Promise.all(views.map((name) => db.deleteIndex({ ddoc: 'many', name })));
     await expect(db.get('_design/many')).rejects.toMatchObject({ status: 404 });
   });
+  it('reads only the _id range a selector allows, and keeps every document the selector would (non-ASCII bounds too)', async () => {
+    const all = ['other', 'pos', 'post:1', 'post:2', 'post:é', 'post:😀', 'post:\uffff', 'postz', 'a'.repeat(3), 'Zed'];
+    const idsDb = remoteDb(base, 'ids', key);
+    await idsDb.info();
+    await idsDb.bulkDocs(all.map((_id) => ({ _id, kind: 'x' })));
+    const byteOrder = (list: string[]) => [...list].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const cases: [Record<string, unknown>, (id: string) => boolean][] = [
+      [{ _id: { $gte: 'post:', $lt: 'post:\uffff' } }, (id) => id >= 'post:' && id < 'post:\uffff'],
+      [{ _id: { $gt: 'post:1', $lte: 'post:2' } }, (id) => id > 'post:1' && id <= 'post:2'],
+      [{ _id: 'other' }, (id) => id === 'other'],
+      [{ _id: { $gte: 'post:é' } }, (id) => id >= 'post:é'],
+      [{ _id: { $lt: 'post:😀' } }, (id) => id < 'post:😀'],
+      [{ $and: [{ _id: { $gt: 'pos' } }, { _id: { $lt: 'postz' } }], kind: 'x' }, (id) => id > 'pos' && id < 'postz'],
+    ];
+    for (const [selector, keep] of cases) {
+      const found = await idsDb.find({ selector, limit: 100, execution_stats: true });
+      expect(ids(found.docs), JSON.stringify(selector)).toEqual(byteOrder(all.filter(keep)));
+    }
+    // The range is read, not the database (10 documents): one examined for an _id equality, two for an ASCII range,
+    // and for the prefix query only the five "post:…" ones (its "\uffff" bound widened to just past "post:").
+    const examined = async (selector: Record<string, unknown>) => (await idsDb.find({ selector, execution_stats: true })).execution_stats.total_docs_examined;
+    expect(await examined({ _id: 'post:2' })).toBe(1);
+    expect(await examined({ _id: { $gte: 'post:1', $lte: 'post:2' } })).toBe(2);
+    expect(await examined({ _id: { $gte: 'post:', $lt: 'post:\uffff' } })).toBe(5);
+  });
 });

@@ -109,8 +109,58 @@ interface Hit {
   doc: Record<string, unknown>;
 }
 
-/** Every live, non-design document of the database, in _id order, a page at a time. */
-async function* scan(sc: ScriptContext, target: CouchDatabase, descending: boolean): AsyncGenerator<DocumentRow[]> {
+interface IdBounds {
+  lower?: { value: string; inclusive: boolean };
+  upper?: { value: string; inclusive: boolean };
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+const asciiPrefix = (v: string) => /^[\x00-\x7f]*/.exec(v)![0];
+
+/**
+ * The range of `_id`s a selector allows, from its top-level `_id` conditions (and those of a top-level `$and`): the
+ * common PouchDB prefix query `{_id: {$gte: "post:", $lt: "post:\uffff"}}` then reads only that range. The range
+ * may be wider, never narrower: the database compares bytes (UTF-8) and the selector UTF-16 units, which agree for
+ * ASCII but not beyond (astral characters sort below "\uffff" in one, above it in the other), so a bound with other
+ * characters is widened to its ASCII prefix (an upper one to just past it). The selector still decides.
+ */
+function idBounds(selector: Record<string, unknown>): IdBounds {
+  const bounds: IdBounds = {};
+  const lower = (value: string, inclusive: boolean) => {
+    const at = bounds.lower;
+    if (!at || value > at.value || (value === at.value && !inclusive)) bounds.lower = { value, inclusive };
+  };
+  const upper = (value: string, inclusive: boolean) => {
+    const at = bounds.upper;
+    if (!at || value < at.value || (value === at.value && !inclusive)) bounds.upper = { value, inclusive };
+  };
+  const visit = (sel: Record<string, unknown>) => {
+    for (const [key, cond] of Object.entries(sel)) {
+      if (key === '$and' && Array.isArray(cond)) for (const s of cond) if (s && typeof s === 'object' && !Array.isArray(s)) visit(s as Record<string, unknown>);
+      if (key !== '_id') continue;
+      const ops: [string, unknown][] = typeof cond === 'string' ? [['$eq', cond]] : cond && typeof cond === 'object' && !Array.isArray(cond) ? Object.entries(cond) : [];
+      for (const [op, arg] of ops) {
+        if (typeof arg !== 'string') continue;
+        const exact = ASCII.test(arg);
+        const prefix = asciiPrefix(arg);
+        if (op === '$eq' || op === '$gte' || op === '$gt') {
+          if (exact) lower(arg, op !== '$gt');
+          else lower(prefix, true);
+        }
+        if (op === '$eq' || op === '$lte' || op === '$lt') {
+          const last = prefix.charCodeAt(prefix.length - 1);
+          if (exact) upper(arg, op !== '$lt');
+          else if (prefix !== '' && last < 0x7f) upper(prefix.slice(0, -1) + String.fromCharCode(last + 1), false);
+        }
+      }
+    }
+  };
+  visit(selector);
+  return bounds;
+}
+
+/** Every live, non-design document of the database within `bounds`, in _id order, a page at a time. */
+async function* scan(sc: ScriptContext, target: CouchDatabase, descending: boolean, bounds: IdBounds): AsyncGenerator<DocumentRow[]> {
   const id = bytewiseText(dialectOf(sc.db), couchIdSql);
   let after: string | undefined;
   for (;;) {
@@ -120,6 +170,8 @@ async function* scan(sc: ScriptContext, target: CouchDatabase, descending: boole
       .where('project_id', '=', target.projectId)
       .where('deleted', '=', 0)
       .where((eb) => eb.or([eb('couch_id', 'is', null), eb(sql<string>`substr(couch_id, 1, 8)`, '<>', '_design/')]));
+    if (bounds.lower) query = query.where(id, bounds.lower.inclusive ? '>=' : '>', bounds.lower.value);
+    if (bounds.upper) query = query.where(id, bounds.upper.inclusive ? '<=' : '<', bounds.upper.value);
     if (after !== undefined) query = query.where(id, descending ? '<' : '>', after);
     const rows = await query.orderBy(id, descending ? 'desc' : 'asc').limit(SCAN_PAGE).execute();
     if (rows.length) yield rows;
@@ -147,7 +199,7 @@ async function runFind(sc: ScriptContext, target: CouchDatabase, q: FindRequest,
   };
   let hits: Hit[] = [];
   let examined = 0;
-  for await (const rows of scan(sc, target, byId && descending)) {
+  for await (const rows of scan(sc, target, byId && descending, idBounds(q.selector))) {
     examined += rows.length;
     for (const row of rows) {
       const doc = selectorDoc(row);

@@ -16,8 +16,30 @@ export function couchIdOf(row: { id: number; couch_id: string | null }): string 
   return row.couch_id ?? String(row.id);
 }
 
-/** The live-or-deleted documents of one database named by these `_id`s. */
-export async function findDocs(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentRow>> {
+/**
+ * DOCUMENT_COLUMNS with the document's content (title, content, body, attachments) left out, for answers that only
+ * name documents and their revisions (`_all_docs` without `include_docs`): a body can be megabytes.
+ */
+export const HEAD_COLUMNS = [
+  'id',
+  'project_id',
+  sql<string>`''`.as('title'),
+  sql<string | null>`null`.as('content'),
+  'generation',
+  'rev',
+  'deleted',
+  'created_at',
+  'updated_at',
+  'couch_id',
+  sql<string | null>`null`.as('body'),
+  sql<string | null>`null`.as('attachments'),
+  'branches',
+] as const;
+/** The columns to read: HEAD_COLUMNS yields DocumentRow's shape (the content as empty), so one row type serves both. */
+export const documentColumns = (heads: boolean) => (heads ? HEAD_COLUMNS : DOCUMENT_COLUMNS) as unknown as typeof DOCUMENT_COLUMNS;
+
+/** The live-or-deleted documents of one database named by these `_id`s (`heads`: without their content). */
+export async function findDocs(db: ScriptDb, projectId: number, ids: string[], heads = false): Promise<Map<string, DocumentRow>> {
   const out = new Map<string, DocumentRow>();
   const unique = [...new Set(ids)];
   const dialect = dialectOf(db);
@@ -25,9 +47,9 @@ export async function findDocs(db: ScriptDb, projectId: number, ids: string[]): 
     const part = unique.slice(i, i + listChunk(dialect));
     const numeric = part.filter((id) => NUMERIC_ID.test(id)).map(Number);
     const byCouchId = inList(dialect, sql.ref('couch_id'), part, 'text');
-    const rows = await db
+    const rows: DocumentRow[] = await db
       .selectFrom('script_documents')
-      .select(DOCUMENT_COLUMNS)
+      .select(documentColumns(heads))
       .where('project_id', '=', projectId)
       .where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId))
       .execute();

@@ -4,12 +4,11 @@ import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialec
 import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
-import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
-import { couchIdOf, couchIdSql, findDocs, loadRevisions, presentDoc, revisionFrom, winnerJson, winnerOfRow } from './read.js';
+import { couchIdOf, couchIdSql, documentColumns, findDocs, loadRevisions, presentDoc, revisionFrom, winnerJson, winnerOfRow } from './read.js';
 import { parseDoc, REV, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
 
 /** What replicators call in bulk: _bulk_docs, _bulk_get, _revs_diff, _all_docs and _changes. */
@@ -130,7 +129,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       wanted = wanted.slice(skip, limit === undefined ? undefined : skip + limit);
       /** The rows of a page of keys, in their order: one read of their documents. */
       const rowsOf = async (part: unknown[]) => {
-        const found = await findDocs(sc.db, target.projectId, part.filter((k): k is string => typeof k === 'string'));
+        const found = await findDocs(sc.db, target.projectId, part.filter((k): k is string => typeof k === 'string'), !includeDocs);
         const rows = [];
         for (const k of part) {
           const row = typeof k === 'string' ? found.get(k) : undefined;
@@ -158,7 +157,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const [lo, hi] = descending ? ['<=', inclusiveEnd ? '>=' : '>'] as const : ['>=', inclusiveEnd ? '<=' : '<'] as const;
     /** The rows in key order, from after the key `after` (a keyset page) or from the start. */
     const rowsFrom = (after: string | undefined) => {
-      let query = sc.db.selectFrom('script_documents').select(DOCUMENT_COLUMNS).where('project_id', '=', target.projectId).where('deleted', '=', 0);
+      let query = sc.db.selectFrom('script_documents').select(documentColumns(!includeDocs)).where('project_id', '=', target.projectId).where('deleted', '=', 0);
       if (typeof start === 'string') query = query.where(id, lo, start);
       if (typeof end === 'string') query = query.where(id, hi, end);
       if (after !== undefined) query = query.where(id, descending ? '<' : '>', after);

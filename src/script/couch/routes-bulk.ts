@@ -68,7 +68,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       if (!Array.isArray(revs) || !revs.every((r) => typeof r === 'string')) throw badRequest(`Revisions of ${id} must be a list of strings.`);
       asked.set(id, revs as string[]);
     }
-    const rows = await findDocs(sc.db, target.projectId, [...asked.keys()]);
+    const rows = await findDocs(sc.db, target.projectId, [...asked.keys()], true); // revisions only, no bodies
     const unsure = [...asked].flatMap(([id, revs]) => {
       const row = rows.get(id);
       return row ? revs.filter((r) => r !== row.rev && REV.test(r)).map((rev) => ({ documentId: row.id, rev })) : [];

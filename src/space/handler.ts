@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { retryTransaction } from '../core/db/errors.js';
 import { AppError, notFound } from '../core/errors.js';
@@ -23,8 +23,8 @@ export function spaceHandler(db: SpaceKysely, prefix: string) {
       target.kind === 'collection'
         ? await onCollection(db, target, method, query, request.body)
         : await onObject(db, target, method, query, request.body);
-    reply.type('application/json; charset=utf-8');
-    return reply.send(result instanceof LongList ? result.json() : JSON.stringify(result));
+    // A long list is already a stream of JSON (streamedList).
+    return reply.type('application/json; charset=utf-8').send(result instanceof Readable ? result : JSON.stringify(result));
   };
 }
 
@@ -34,36 +34,25 @@ type Collection = Extract<Target, { kind: 'collection' }>;
 const LIST_PAGE = 1000;
 
 /**
- * A list longer than a page: its JSON array is streamed a page at a time, each read (by ID, after the last one
- * sent) when the client has taken the previous one, so that a list of any length never sits in memory whole.
+ * A list longer than a page, as a JSON array streamed a page at a time: `first` is the page already read, each
+ * next one is read (by ID, after the last one sent) when the client has taken the previous one, so that a list of
+ * any length never sits in memory whole.
  */
-class LongList {
-  constructor(
-    private readonly db: SpaceKysely,
-    private readonly model: Model,
-    private readonly conditions: RawBuilder<SqlBool>[],
-    private readonly limit: number | undefined,
-    private readonly first: unknown[],
-    private readonly page: number,
-  ) {}
-
-  json(): Readable {
-    return jsonPages('[', this.pages(), () => ']');
-  }
-
-  private async *pages(): AsyncGenerator<string[]> {
-    let rows = this.first;
+function streamedList(db: SpaceKysely, model: Model, conditions: RawBuilder<SqlBool>[], limit: number | undefined, first: unknown[], page: number): Readable {
+  async function* pages(): AsyncGenerator<string[]> {
+    let rows = first;
     let sent = 0;
     for (;;) {
       yield rows.map((r) => JSON.stringify(r));
       sent += rows.length;
-      const left = (this.limit ?? Infinity) - sent;
-      if (rows.length < this.page || left <= 0) return;
-      const after = Number((rows[rows.length - 1] as Record<string, unknown>)[this.model.pk]);
-      rows = await this.model.repo.list(this.db, this.conditions, { after, limit: Math.min(left, this.page) });
+      const left = (limit ?? Infinity) - sent;
+      if (rows.length < page || left <= 0) return;
+      const after = Number((rows[rows.length - 1] as Record<string, unknown>)[model.pk]);
+      rows = await model.repo.list(db, conditions, { after, limit: Math.min(left, page) });
       if (rows.length === 0) return;
     }
   }
+  return jsonPages('[', pages(), () => ']');
 }
 type One = Extract<Target, { kind: 'object' }>;
 
@@ -77,7 +66,7 @@ async function onCollection(db: SpaceKysely, target: Collection, method: string,
     const rows = await repo.list(db, conditions, { after: parsed.after, limit: Math.min(parsed.limit ?? Infinity, page) });
     if (rows.length === 0 && scope) await resolve(db, scope.parent); // a missing parent is a 404, not []
     if (rows.length < page || (parsed.limit !== undefined && parsed.limit <= page)) return rows;
-    return new LongList(db, model, conditions, parsed.limit, rows, page);
+    return streamedList(db, model, conditions, parsed.limit, rows, page);
   }
   if (method === 'POST') {
     const input = validateBody(scope ? repo.schemas.createScoped : repo.schemas.create, body, repo.readOnly);

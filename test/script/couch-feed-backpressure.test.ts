@@ -31,7 +31,23 @@ describe.each(DIALECTS)('large CouchDB answers and a client that stops reading (
     await t.close();
   });
 
-  /** Starts a request over a raw socket whose client reads nothing until `read()` is called. */
+  /** Bytes the server has queued for its clients right now (its sockets' write queues). */
+  const queued = () => Math.max(0, ...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
+  // Without the wait for the client the whole feed (~30 MB) sat in the server's socket queue within 2 s.
+  const ONE_PAGE_AND_SOME = 12 * 1024 * 1024;
+
+  /** The JSON body of a chunked HTTP/1.1 answer read off a raw socket. */
+  const chunkedJson = (raw: string) => {
+    const [head, ...rest] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    return JSON.parse(rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, ''));
+  };
+  const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `doc-${String(from + i).padStart(5, '0')}`);
+
+  /**
+   * A request over a raw socket whose client reads nothing for 2 s: `readAfterPause()` checks that the server then
+   * holds about a page for it (not the whole answer) and starts reading; `answer()` is the whole body, parsed.
+   */
   const pausedRequest = async (method: string, path: string, body?: unknown) => {
     const client = connect(Number(origin.port), origin.hostname);
     client.on('error', () => {});
@@ -42,62 +58,44 @@ describe.each(DIALECTS)('large CouchDB answers and a client that stops reading (
     client.write(`${head}${payload ? `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` : ''}\r\n${payload}`);
     let text = '';
     const ended = new Promise<void>((r) => client.once('close', () => r()));
-    const read = () => {
+    const readAfterPause = async () => {
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(queued()).toBeGreaterThan(0);
+      expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
       client.setEncoding('utf8');
       client.on('data', (chunk: string) => (text += chunk));
       client.resume();
     };
-    return { client, read, text: () => text, ended };
+    const answer = async () => {
+      await ended;
+      return chunkedJson(text);
+    };
+    return { client, readAfterPause, text: () => text, answer };
   };
   const pausedGet = (path: string) => pausedRequest('GET', path);
-  /** Bytes the server has queued for its clients right now (its sockets' write queues). */
-  const queued = () => Math.max(0, ...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
-  // Without the wait for the client the whole feed (~30 MB) sat in the server's socket queue within 2 s.
-  const ONE_PAGE_AND_SOME = 12 * 1024 * 1024;
 
   it('continuous: queues about one page for a paused reader, and delivers every change once it reads again', async () => {
     const feed = await pausedGet('/dreamscript/couch/feed/_changes?feed=continuous&include_docs=true&since=0&timeout=20000');
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(queued()).toBeGreaterThan(0);
-    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
-    feed.read();
+    await feed.readAfterPause();
     await expect.poll(() => (feed.text().match(/"id":"doc-/g) ?? []).length, { timeout: 20_000 }).toBe(DOCS);
     feed.client.destroy();
   }, 40_000);
 
   it('normal, no limit: streamed as the client reads, one valid JSON answer with every change', async () => {
     const feed = await pausedGet('/dreamscript/couch/feed/_changes?include_docs=true&since=0');
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(queued()).toBeGreaterThan(0);
-    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
-    feed.read();
-    await feed.ended;
-    const [head, ...rest] = feed.text().split('\r\n\r\n');
-    expect(head).toMatch(/^HTTP\/1\.1 200/);
-    const bodyText = rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, '');
-    const body = JSON.parse(bodyText) as { results: { id: string; seq: string; doc: { filler: string } }[]; last_seq: string; pending: number };
+    await feed.readAfterPause();
+    const body = (await feed.answer()) as { results: { id: string; seq: string; doc: { filler: string } }[]; last_seq: string; pending: number };
     expect(body.results).toHaveLength(DOCS);
-    expect(body.results.map((r) => r.id)).toEqual(Array.from({ length: DOCS }, (_, i) => `doc-${String(i).padStart(5, '0')}`));
+    expect(body.results.map((r) => r.id)).toEqual(ids(0, DOCS));
     expect(body.results.every((r) => r.doc.filler === FILLER)).toBe(true);
     expect(body.last_seq).toBe(body.results.at(-1)!.seq);
     expect(body.pending).toBe(0);
   }, 40_000);
-  /** The JSON body of a chunked HTTP/1.1 answer read off a raw socket. */
-  const chunkedJson = (raw: string) => {
-    const [head, ...rest] = raw.split('\r\n\r\n');
-    expect(head).toMatch(/^HTTP\/1\.1 200/);
-    return JSON.parse(rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, ''));
-  };
-  const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `doc-${String(from + i).padStart(5, '0')}`);
 
   it('_all_docs without a limit: streamed as the client reads, every row in order', async () => {
     const all = await pausedGet('/dreamscript/couch/feed/_all_docs?include_docs=true');
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(queued()).toBeGreaterThan(0);
-    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
-    all.read();
-    await all.ended;
-    const body = chunkedJson(all.text()) as { total_rows: number; offset: number; rows: { id: string; key: string; doc: { _id: string; filler: string } }[] };
+    await all.readAfterPause();
+    const body = (await all.answer()) as { total_rows: number; offset: number; rows: { id: string; key: string; doc: { _id: string; filler: string } }[] };
     expect(body.total_rows).toBe(DOCS);
     expect(body.offset).toBe(0);
     expect(body.rows.map((r) => r.id)).toEqual(ids(0, DOCS));
@@ -117,12 +115,8 @@ describe.each(DIALECTS)('large CouchDB answers and a client that stops reading (
   it('_bulk_get naming documents thousands of times: streamed as the client reads, every result in order', async () => {
     const docs = [...Array.from({ length: DOCS }, (_, i) => ({ id: `doc-${String(i % 7).padStart(5, '0')}` })), { id: 'missing' }];
     const bulk = await pausedRequest('POST', '/dreamscript/couch/feed/_bulk_get?revs=true', { docs });
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(queued()).toBeGreaterThan(0);
-    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
-    bulk.read();
-    await bulk.ended;
-    const body = chunkedJson(bulk.text()) as { results: { id: string; docs: { ok?: { _id: string; filler: string; _revisions: unknown }; error?: { error: string } }[] }[] };
+    await bulk.readAfterPause();
+    const body = (await bulk.answer()) as { results: { id: string; docs: { ok?: { _id: string; filler: string; _revisions: unknown }; error?: { error: string } }[] }[] };
     expect(body.results.map((r) => r.id)).toEqual(docs.map((d) => d.id));
     expect(body.results.slice(0, -1).every((r) => r.docs[0].ok?._id === r.id && r.docs[0].ok.filler === FILLER && r.docs[0].ok._revisions)).toBe(true);
     expect(body.results.at(-1)!.docs[0].error?.error).toBe('not_found');
@@ -131,12 +125,8 @@ describe.each(DIALECTS)('large CouchDB answers and a client that stops reading (
   it('_all_docs with keys beyond a page: streamed as the client reads; descending, skip and limit over the keys', async () => {
     const keys = [...ids(0, DOCS), 'missing'];
     const all = await pausedRequest('POST', '/dreamscript/couch/feed/_all_docs?include_docs=true', { keys });
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(queued()).toBeGreaterThan(0);
-    expect(queued()).toBeLessThan(ONE_PAGE_AND_SOME);
-    all.read();
-    await all.ended;
-    const body = chunkedJson(all.text()) as { total_rows: number; rows: { key: string; id?: string; error?: string; doc?: { filler: string } }[] };
+    await all.readAfterPause();
+    const body = (await all.answer()) as { total_rows: number; rows: { key: string; id?: string; error?: string; doc?: { filler: string } }[] };
     expect(body.total_rows).toBe(DOCS);
     expect(body.rows.map((r) => r.key)).toEqual(keys);
     expect(body.rows.slice(0, -1).every((r) => r.id === r.key && r.doc?.filler === FILLER)).toBe(true);

@@ -1,19 +1,17 @@
-import type { ServerResponse } from 'node:http';
+import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
-import { dialectOf, inList } from '../../core/db/dialect.js';
 import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { loadLeaves } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
-import { sortLeaves, type Leaf } from '../documents/tree.js';
+import { conflictRevs, sortLeaves, type Leaf } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
 import { boundedJson } from './http.js';
 import { compileSelector, type Matcher } from './mango.js';
-import { couchIdOf, NUMERIC_ID, presentDoc, selectorDoc, winnerOfRow } from './read.js';
+import { answerPage, byCouchIds, couchIdOf, DESIGN_PREFIX, HEAD_COLUMNS, presentDoc, selectorDoc, winnerOfRow } from './read.js';
 
 // CouchDB's _changes over the same feed as the REST /changes: script_documents.last_seq. Each document
 // appears once, at its latest change, with its winning revision (or every leaf, style=all_docs).
@@ -108,24 +106,17 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
 }
 
 type Row = DocumentRow & { last_seq: number };
-/** What a change without its document needs (a replicator's _changes): no bodies read. */
-const HEAD_COLUMNS = ['id', 'couch_id', 'rev', 'deleted', 'branches', 'last_seq'] as const;
 
-/** The rows of a page; without include_docs or a selector, only their HEAD_COLUMNS. */
+/** The rows of a page; without include_docs or a selector, only what names each document (a replicator's _changes). */
 async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, since: number, batch: number): Promise<Row[]> {
-  const columns = o.includeDocs || o.selector ? [...DOCUMENT_COLUMNS, 'last_seq' as const] : HEAD_COLUMNS;
+  const columns = o.includeDocs || o.selector ? [...DOCUMENT_COLUMNS, 'last_seq' as const] : [...HEAD_COLUMNS, 'last_seq' as const];
   let q = db.selectFrom('script_documents').select(columns).where('project_id', '=', target.projectId);
   if (!o.descending) q = q.where('last_seq', '>', since);
   if (o.docIds) {
-    const ids = o.docIds;
-    if (!ids.length) return [];
-    const numeric = ids.filter((i) => NUMERIC_ID.test(i)).map(Number);
-    const dialect = dialectOf(db);
-    const byCouchId = inList(dialect, sql.ref('couch_id'), ids, 'text');
-    q = q.where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId));
+    if (!o.docIds.length) return [];
+    q = q.where(byCouchIds(db, o.docIds));
   }
-  // Not LIKE '\_design/%': SQLite's LIKE has no escape character unless told, so there the pattern matched nothing.
-  if (o.designOnly) q = q.where(sql<string>`substr(couch_id, 1, 8)`, '=', '_design/');
+  if (o.designOnly) q = q.where(DESIGN_PREFIX, '=', '_design/');
   return q.orderBy('last_seq', o.descending ? 'desc' : 'asc').limit(batch).execute() as Promise<Row[]>;
 }
 
@@ -167,7 +158,7 @@ async function changeOf(sc: ScriptContext, row: Row, unsorted: Leaf[] | undefine
   if (unsorted) {
     const leaves = sortLeaves(unsorted);
     if (o.allDocs) changes = leaves.map((l) => ({ rev: l.rev }));
-    conflicts = leaves.filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev);
+    conflicts = conflictRevs(leaves, row.rev);
   }
   return {
     seq: String(row.last_seq),
@@ -190,7 +181,7 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
   const since = o.since === 'now' ? await lastSeqOf(sc.db, target) : o.since;
   if (o.feed === 'normal' || o.descending) {
     // One page fits in memory; more (no limit: the whole database) is streamed page by page as the client reads.
-    if (o.descending || (o.limit !== null && o.limit <= feedPage(o))) {
+    if (o.descending || (o.limit !== null && o.limit <= answerPage(o.includeDocs, o.attachments))) {
       const page = await readCouchChanges(sc, target, o, since);
       return reply.send({ results: page.results, last_seq: page.last_seq, pending: 0 });
     }
@@ -220,7 +211,7 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
     for (;;) {
       // A streamed feed goes in pages of a bounded size, each sent before the next is read (of documents: 100).
       const left = o.limit === null ? Infinity : o.limit - sent;
-      const page = await readCouchChanges(sc, target, { ...o, limit: o.feed === 'longpoll' ? o.limit : Math.min(left, feedPage(o)) }, seq);
+      const page = await readCouchChanges(sc, target, { ...o, limit: o.feed === 'longpoll' ? o.limit : Math.min(left, answerPage(o.includeDocs, o.attachments)) }, seq);
       seq = page.seq;
       if (o.feed === 'longpoll') {
         if (page.results.length || Date.now() >= deadline || gone.signal.aborted) {
@@ -234,7 +225,7 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
         sent += page.results.length;
         // The next page waits until the client has taken this one: a reader that stops (or reads slowly) must
         // not make the server buffer a whole database of changes (the stall guard ends one that never reads).
-        if (raw.writableNeedDrain) await drained(raw, gone.signal);
+        if (raw.writableNeedDrain) await once(raw, 'drain', { signal: gone.signal }).catch(() => undefined); // or gone
         if ((o.limit !== null && sent >= o.limit) || Date.now() >= deadline || gone.signal.aborted) break;
       }
       if (page.results.length) continue;
@@ -256,16 +247,11 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
   }
 }
 
-/** Changes per page of a streamed feed: a page is held in memory whole (with inline attachments: one document). */
-function feedPage(o: ChangesOptions): number {
-  return o.includeDocs && o.attachments ? 1 : o.includeDocs ? 100 : 1000;
-}
-
 /** A normal feed's results, a page at a time (the next read when the client has taken this one). */
 async function* changePages(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, at: { seq: number }): AsyncGenerator<string[]> {
   let sent = 0;
   for (;;) {
-    const want = Math.min(o.limit === null ? Infinity : o.limit - sent, feedPage(o));
+    const want = Math.min(o.limit === null ? Infinity : o.limit - sent, answerPage(o.includeDocs, o.attachments));
     if (want <= 0) return;
     const page = await readCouchChanges(sc, target, { ...o, limit: want }, at.seq);
     at.seq = page.seq;
@@ -273,18 +259,4 @@ async function* changePages(sc: ScriptContext, target: CouchDatabase, o: Changes
     sent += page.results.length;
     if (page.results.length < want) return; // the database has no more
   }
-}
-
-/** Resolves when `raw` can take more, or when the client has gone. */
-function drained(raw: ServerResponse, gone: AbortSignal): Promise<void> {
-  if (gone.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      gone.removeEventListener('abort', done);
-      resolve();
-    };
-    raw.once('drain', done);
-    gone.addEventListener('abort', done, { once: true });
-  });
 }

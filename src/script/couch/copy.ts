@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ScriptContext } from '../context.js';
-import type { NewRevision } from '../documents/commit.js';
 import { badRequest, missing } from './errors.js';
 import { dbOf, throwIfFailed, type Query } from './http.js';
-import { bodyOf, findDoc, loadRevisions, revisionFrom, winnerOfRow } from './read.js';
+import { bodyOf, findDoc, revisionAt, winnerOfRow } from './read.js';
 import { validateDocId, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
 /**
@@ -24,10 +23,8 @@ export const copyRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
         const row = await findDoc(sc.db, target.projectId, sourceId);
         if (!row) throw missing();
         const wanted = (request.query as Query).rev;
-        let source: NewRevision | undefined;
-        if (wanted === undefined || wanted === row.rev) source = winnerOfRow(row);
-        else source = revisionFrom(await loadRevisions(sc.db, [{ documentId: row.id, rev: validateRev(wanted) }]), row.id, wanted);
-        if (!source || source.pruned || source.deleted) throw missing(source?.deleted ? 'deleted' : 'missing');
+        const source = wanted === undefined ? winnerOfRow(row) : await revisionAt(sc.db, row, validateRev(wanted));
+        if (!source || source.deleted) throw missing(source?.deleted ? 'deleted' : 'missing');
         const attachments = source.attachments
           ? Object.fromEntries(
               Object.entries(source.attachments).map(([name, a]) => [name, { stub: false as const, meta: { content_type: a.content_type, digest: a.digest, length: a.length, sha256: a.sha256 } }]),

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { AppError } from '../../core/errors.js';
 import type { ScriptKey } from '../keys/repo.js';
 import type { ScriptContext } from '../context.js';
@@ -7,8 +6,8 @@ import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, couchError } from './errors.js';
 import { throwIfFailed } from './http.js';
-import { compileSelector, type Matcher } from './mango.js';
-import { couchIdOf, findDoc, winnerOfRow } from './read.js';
+import { compileSelector, fieldOf, isObject, type Matcher } from './mango.js';
+import { couchIdOf, DESIGN_PREFIX, findDoc, winnerOfRow } from './read.js';
 import { parseDoc, writeCouchDocs } from './write.js';
 
 // Mango indexes, stored as CouchDB stores them: a view of a design document whose language is "query",
@@ -33,8 +32,6 @@ export interface MangoIndex {
   /** Documents that have every indexed field and match the partial filter. */
   covers: Matcher;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const ALL_DOCS_INDEX: MangoIndex = {
   ddoc: null,
@@ -77,17 +74,8 @@ function indexOf(ddoc: string, name: string, view: unknown): MangoIndex | undefi
     type: 'json',
     def: { fields: fields.map((f) => ({ [f.field]: f.dir })), ...(def.partial_filter_selector !== undefined && { partial_filter_selector: def.partial_filter_selector as Record<string, unknown> }) },
     fields: fields.map((f) => f.field),
-    covers: (doc) => paths.every((p) => fieldAt(doc, p) !== undefined) && partial(doc),
+    covers: (doc) => paths.every((p) => fieldOf(doc, p) !== undefined) && partial(doc),
   };
-}
-
-function fieldAt(doc: unknown, path: string[]): unknown {
-  let at = doc;
-  for (const part of path) {
-    if (!isObject(at)) return undefined;
-    at = at[part];
-  }
-  return at;
 }
 
 /** The database's Mango indexes: `_all_docs`, then the json indexes of its design documents, by ddoc and name. */
@@ -97,7 +85,7 @@ export async function loadIndexes(sc: ScriptContext, target: CouchDatabase): Pro
     .select(DOCUMENT_COLUMNS)
     .where('project_id', '=', target.projectId)
     .where('deleted', '=', 0)
-    .where(sql<string>`substr(couch_id, 1, 8)`, '=', '_design/')
+    .where(DESIGN_PREFIX, '=', '_design/')
     .execute();
   const out: MangoIndex[] = [];
   for (const row of rows) {

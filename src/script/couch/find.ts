@@ -1,17 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'kysely';
-import { bytewiseText, dialectOf } from '../../core/db/dialect.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
-import { sortLeaves } from '../documents/tree.js';
+import { conflictRevs, type Leaf } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, couchError } from './errors.js';
 import { createIndex, deleteIndex, loadIndexes, parseSortFields, ALL_DOCS_INDEX, type MangoIndex, type SortField } from './find-indexes.js';
 import { dbOf, intValue, objectBody, type DbParams } from './http.js';
-import { collate, compileSelector, fieldOf, type Matcher } from './mango.js';
-import { couchIdOf, couchIdSql, presentDoc, selectorDoc, winnerOfRow } from './read.js';
+import { collate, compileSelector, fieldOf, isObject, type Matcher } from './mango.js';
+import { couchIdOf, liveDocsInRange, presentDoc, selectorDoc, winnerOfRow, type IdBound, type IdRange } from './read.js';
 
 // Mango queries (POST /{db}/_find) and their indexes (/{db}/_index), as pouchdb-find and CouchDB clients use them.
 // A query reads the database's documents in pages and keeps those its selector matches: the index it names (or
@@ -109,11 +107,6 @@ interface Hit {
   doc: Record<string, unknown>;
 }
 
-interface IdBounds {
-  lower?: { value: string; inclusive: boolean };
-  upper?: { value: string; inclusive: boolean };
-}
-
 const ASCII = /^[\x00-\x7f]*$/;
 const asciiPrefix = (v: string) => /^[\x00-\x7f]*/.exec(v)![0];
 
@@ -124,56 +117,48 @@ const asciiPrefix = (v: string) => /^[\x00-\x7f]*/.exec(v)![0];
  * ASCII but not beyond (astral characters sort below "\uffff" in one, above it in the other), so a bound with other
  * characters is widened to its ASCII prefix (an upper one to just past it). The selector still decides.
  */
-function idBounds(selector: Record<string, unknown>): IdBounds {
-  const bounds: IdBounds = {};
-  const lower = (value: string, inclusive: boolean) => {
-    const at = bounds.lower;
-    if (!at || value > at.value || (value === at.value && !inclusive)) bounds.lower = { value, inclusive };
-  };
-  const upper = (value: string, inclusive: boolean) => {
-    const at = bounds.upper;
-    if (!at || value < at.value || (value === at.value && !inclusive)) bounds.upper = { value, inclusive };
-  };
-  const visit = (sel: Record<string, unknown>) => {
-    for (const [key, cond] of Object.entries(sel)) {
-      if (key === '$and' && Array.isArray(cond)) for (const s of cond) if (s && typeof s === 'object' && !Array.isArray(s)) visit(s as Record<string, unknown>);
-      if (key !== '_id') continue;
-      const ops: [string, unknown][] = typeof cond === 'string' ? [['$eq', cond]] : cond && typeof cond === 'object' && !Array.isArray(cond) ? Object.entries(cond) : [];
-      for (const [op, arg] of ops) {
-        if (typeof arg !== 'string') continue;
-        const exact = ASCII.test(arg);
-        const prefix = asciiPrefix(arg);
-        if (op === '$eq' || op === '$gte' || op === '$gt') {
-          if (exact) lower(arg, op !== '$gt');
-          else lower(prefix, true);
-        }
-        if (op === '$eq' || op === '$lte' || op === '$lt') {
-          const last = prefix.charCodeAt(prefix.length - 1);
-          if (exact) upper(arg, op !== '$lt');
-          else if (prefix !== '' && last < 0x7f) upper(prefix.slice(0, -1) + String.fromCharCode(last + 1), false);
-        }
-      }
-    }
-  };
-  visit(selector);
-  return bounds;
+function idBounds(selector: Record<string, unknown>): Pick<IdRange, 'lower' | 'upper'> {
+  let lower: IdBound | undefined;
+  let upper: IdBound | undefined;
+  for (const [op, arg] of idConditions(selector)) {
+    if (typeof arg !== 'string') continue;
+    if (op === '$eq' || op === '$gte' || op === '$gt') lower = tighter(lower, lowerBound(arg, op !== '$gt'), true);
+    if (op === '$eq' || op === '$lte' || op === '$lt') upper = tighter(upper, upperBound(arg, op !== '$lt'), false);
+  }
+  return { lower, upper };
+}
+
+/** The `[operator, argument]` pairs of a selector's top-level `_id` conditions (a bare value is `$eq`). */
+function idConditions(selector: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(selector).flatMap(([key, cond]): [string, unknown][] => {
+    if (key === '$and' && Array.isArray(cond)) return cond.filter(isObject).flatMap(idConditions);
+    if (key !== '_id') return [];
+    if (typeof cond === 'string') return [['$eq', cond]];
+    return isObject(cond) ? Object.entries(cond) : [];
+  });
+}
+
+const lowerBound = (value: string, inclusive: boolean): IdBound => (ASCII.test(value) ? { value, inclusive } : { value: asciiPrefix(value), inclusive: true });
+
+function upperBound(value: string, inclusive: boolean): IdBound | undefined {
+  if (ASCII.test(value)) return { value, inclusive };
+  const prefix = asciiPrefix(value);
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix !== '' && last < 0x7f ? { value: prefix.slice(0, -1) + String.fromCharCode(last + 1), inclusive: false } : undefined;
+}
+
+/** Of two bounds the one that allows less (the higher for a lower bound); at the same value, the exclusive one. */
+function tighter(current: IdBound | undefined, next: IdBound | undefined, higherIsTighter: boolean): IdBound | undefined {
+  if (!next || !current) return next ?? current;
+  if (next.value === current.value) return next.inclusive ? current : next;
+  return next.value > current.value === higherIsTighter ? next : current;
 }
 
 /** Every live, non-design document of the database within `bounds`, in _id order, a page at a time. */
-async function* scan(sc: ScriptContext, target: CouchDatabase, descending: boolean, bounds: IdBounds): AsyncGenerator<DocumentRow[]> {
-  const id = bytewiseText(dialectOf(sc.db), couchIdSql);
+async function* scan(sc: ScriptContext, target: CouchDatabase, descending: boolean, bounds: Pick<IdRange, 'lower' | 'upper'>): AsyncGenerator<DocumentRow[]> {
   let after: string | undefined;
   for (;;) {
-    let query = sc.db
-      .selectFrom('script_documents')
-      .select(DOCUMENT_COLUMNS)
-      .where('project_id', '=', target.projectId)
-      .where('deleted', '=', 0)
-      .where((eb) => eb.or([eb('couch_id', 'is', null), eb(sql<string>`substr(couch_id, 1, 8)`, '<>', '_design/')]));
-    if (bounds.lower) query = query.where(id, bounds.lower.inclusive ? '>=' : '>', bounds.lower.value);
-    if (bounds.upper) query = query.where(id, bounds.upper.inclusive ? '<=' : '<', bounds.upper.value);
-    if (after !== undefined) query = query.where(id, descending ? '<' : '>', after);
-    const rows = await query.orderBy(id, descending ? 'desc' : 'asc').limit(SCAN_PAGE).execute();
+    const rows = await liveDocsInRange(sc.db, target.projectId, DOCUMENT_COLUMNS, { ...bounds, after, descending, withoutDesign: true }).limit(SCAN_PAGE).execute();
     if (rows.length) yield rows;
     if (rows.length < SCAN_PAGE) return;
     after = couchIdOf(rows[rows.length - 1]);
@@ -212,12 +197,12 @@ async function runFind(sc: ScriptContext, target: CouchDatabase, q: FindRequest,
   const page = hits.slice(q.skip, window);
 
   const branched = q.conflicts ? page.filter((h) => h.row.branches > 0).map((h) => h.row.id) : [];
-  const leaves = branched.length ? await loadLeaves(sc.db, branched) : new Map();
+  const leaves = branched.length ? await loadLeaves(sc.db, branched) : new Map<number, Leaf[]>();
   const docs = [];
   for (const { row } of page) {
     const id = couchIdOf(row);
-    const own = leaves.get(row.id) as { rev: string; deleted: boolean }[] | undefined;
-    const conflicts = own ? sortLeaves(own).filter((l) => !l.deleted && l.rev !== row.rev).map((l) => l.rev) : undefined;
+    const own = leaves.get(row.id);
+    const conflicts = own && conflictRevs(own, row.rev);
     const doc = await presentDoc(sc.blobs, id, winnerOfRow(row), { conflicts });
     docs.push(q.fields ? project(doc, q.fields) : doc);
   }

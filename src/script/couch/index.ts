@@ -36,20 +36,22 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Conf
   // Large bodies wait for room in the process's body budget before they are read, and give it back when their
   // response is over: a burst of 256 MiB batches queues (then 503s) instead of exhausting the heap.
   const budget = createBodyBudget(settings.couchBodyBudget);
-  app.addHook('preParsing', async (request, reply, payload) => {
+  // Callback style: every request of a replication passes here, and most have small bodies (no promise for them).
+  app.addHook('preParsing', (request, reply, payload, done) => {
     const declared = request.headers['content-length'];
     const chunked = declared === undefined && request.headers['transfer-encoding'] !== undefined;
     const bytes = chunked ? COUCH_BODY_LIMIT : Number(declared ?? 0); // chunked: as much as it may be
-    if (!(bytes > LARGE_BODY)) return payload;
+    if (!(bytes > LARGE_BODY)) return done(null, payload);
     // While it waits its turn the body is not read, so its silence is ours, not the client's (core/stall-guard.ts).
     holdBody(request);
-    const giveBack = await budget.take(Math.min(bytes, COUCH_BODY_LIMIT));
-    reply.raw.once('finish', giveBack);
-    reply.raw.once('close', giveBack);
-    // A body that stops arriving would keep its share of the budget for good: while it is read, its connection
-    // may stay silent at most couch_body_idle_timeout.
-    guardTransfer(request, reply, settings.couchBodyIdle);
-    return payload;
+    budget.take(Math.min(bytes, COUCH_BODY_LIMIT)).then((giveBack) => {
+      reply.raw.once('finish', giveBack);
+      reply.raw.once('close', giveBack);
+      // A body that stops arriving would keep its share of the budget for good: while it is read, its connection
+      // may stay silent at most couch_body_idle_timeout.
+      guardTransfer(request, reply, settings.couchBodyIdle);
+      done(null, payload);
+    }, done);
   });
 
   // CORS headers come from the app-wide mechanism (core/cors.ts, with this endpoint's options from cors.ts);

@@ -18,7 +18,7 @@ const MAX_DEPTH = 64;
 const MAX_REGEX = 4096;
 const TYPES = new Set(['null', 'boolean', 'number', 'string', 'array', 'object']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function rank(v: unknown): number {
   if (v === null || v === undefined) return 0;

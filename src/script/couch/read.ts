@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { BlobStore } from '../../core/blobs/store.js';
-import { dialectOf, inList, listChunk } from '../../core/db/dialect.js';
-import type { ScriptDb } from '../db.js';
-import { revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
+import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
+import type { ScriptDb, ScriptTables } from '../db.js';
+import { loadRevision, revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { ancestry, revisionsField, type RevNode } from '../documents/tree.js';
@@ -16,48 +16,86 @@ export function couchIdOf(row: { id: number; couch_id: string | null }): string 
   return row.couch_id ?? String(row.id);
 }
 
-/**
- * DOCUMENT_COLUMNS with the document's content (title, content, body, attachments) left out, for answers that only
- * name documents and their revisions (`_all_docs` without `include_docs`): a body can be megabytes.
- */
-export const HEAD_COLUMNS = [
-  'id',
-  'project_id',
-  sql<string>`''`.as('title'),
-  sql<string | null>`null`.as('content'),
-  'generation',
-  'rev',
-  'deleted',
-  'created_at',
-  'updated_at',
-  'couch_id',
-  sql<string | null>`null`.as('body'),
-  sql<string | null>`null`.as('attachments'),
-  'branches',
-] as const;
-/** The columns to read: HEAD_COLUMNS yields DocumentRow's shape (the content as empty), so one row type serves both. */
-export const documentColumns = (heads: boolean) => (heads ? HEAD_COLUMNS : DOCUMENT_COLUMNS) as unknown as typeof DOCUMENT_COLUMNS;
+/** What names a document and its revisions (no title, content, body or attachments: a body can be megabytes). */
+export const HEAD_COLUMNS = ['id', 'couch_id', 'rev', 'deleted', 'branches'] as const;
+export type DocumentHead = Pick<DocumentRow, (typeof HEAD_COLUMNS)[number]>;
+type DocumentColumn = (typeof DOCUMENT_COLUMNS)[number];
 
-/** The live-or-deleted documents of one database named by these `_id`s (`heads`: without their content). */
-export async function findDocs(db: ScriptDb, projectId: number, ids: string[], heads = false): Promise<Map<string, DocumentRow>> {
-  const out = new Map<string, DocumentRow>();
-  const unique = [...new Set(ids)];
+/**
+ * The first 8 characters of `couch_id`, to tell design documents (`_design/…`). Not LIKE '\_design/%': SQLite's LIKE
+ * has no escape character unless told, so there the pattern matched nothing.
+ */
+export const DESIGN_PREFIX = sql<string>`substr(couch_id, 1, 8)`;
+
+/** Documents named by these `_id`s: a pushed `_id`, or a REST document's int64 ID as a string. */
+export function byCouchIds(db: ScriptDb, ids: string[]) {
   const dialect = dialectOf(db);
-  for (let i = 0; i < unique.length; i += listChunk(dialect)) {
-    const part = unique.slice(i, i + listChunk(dialect));
-    const numeric = part.filter((id) => NUMERIC_ID.test(id)).map(Number);
-    const byCouchId = inList(dialect, sql.ref('couch_id'), part, 'text');
-    const rows: DocumentRow[] = await db
+  const numeric = ids.filter((id) => NUMERIC_ID.test(id)).map(Number);
+  const byCouchId = inList(dialect, sql.ref('couch_id'), ids, 'text');
+  return (eb: ExpressionBuilder<ScriptTables, 'script_documents'>) =>
+    numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId;
+}
+
+/** The live-or-deleted documents of one database named by these `_id`s. */
+export function findDocs(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentRow>> {
+  return findBy<DocumentRow>(db, projectId, ids, DOCUMENT_COLUMNS);
+}
+
+/** findDocs without the documents' content: for answers that name revisions only (_revs_diff, _all_docs). */
+export function findDocHeads(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentHead>> {
+  return findBy<DocumentHead>(db, projectId, ids, HEAD_COLUMNS);
+}
+
+async function findBy<T extends DocumentHead>(db: ScriptDb, projectId: number, ids: string[], columns: readonly DocumentColumn[]): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  const unique = [...new Set(ids)];
+  const chunk = listChunk(dialectOf(db));
+  for (let i = 0; i < unique.length; i += chunk) {
+    const rows = (await db
       .selectFrom('script_documents')
-      .select(documentColumns(heads))
+      .select(columns)
       .where('project_id', '=', projectId)
-      .where((eb) => (numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId))
-      .execute();
+      .where(byCouchIds(db, unique.slice(i, i + chunk)))
+      .execute()) as unknown as T[];
     // A pushed _id wins over a REST document's ID that happens to read the same.
     for (const row of rows) if (row.couch_id === null && !out.has(couchIdOf(row))) out.set(couchIdOf(row), row);
     for (const row of rows) if (row.couch_id !== null) out.set(row.couch_id, row);
   }
   return out;
+}
+
+/**
+ * Rows per page of an answer too large to build whole (`_all_docs`, `_changes`): a page is held in memory, so with
+ * documents fewer, and with their attachments inline one at a time.
+ */
+export function answerPage(includeDocs: boolean, attachments: boolean): number {
+  return includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
+}
+
+export interface IdBound {
+  value: string;
+  inclusive: boolean;
+}
+
+/** A stretch of `_id`s in byte order, read a keyset page at a time (`after` the last `_id` of the previous page). */
+export interface IdRange {
+  lower?: IdBound;
+  upper?: IdBound;
+  after?: string;
+  descending?: boolean;
+  /** Leave design documents out (Mango queries never answer them). */
+  withoutDesign?: boolean;
+}
+
+/** The live documents of a database within `range`, in `_id` byte order; callers add their limit (and offset). */
+export function liveDocsInRange(db: ScriptDb, projectId: number, columns: readonly DocumentColumn[], range: IdRange) {
+  const id = bytewiseText(dialectOf(db), couchIdSql);
+  let query = db.selectFrom('script_documents').select(columns).where('project_id', '=', projectId).where('deleted', '=', 0);
+  if (range.withoutDesign) query = query.where((eb) => eb.or([eb('couch_id', 'is', null), eb(DESIGN_PREFIX, '<>', '_design/')]));
+  if (range.lower) query = query.where(id, range.lower.inclusive ? '>=' : '>', range.lower.value);
+  if (range.upper) query = query.where(id, range.upper.inclusive ? '<=' : '<', range.upper.value);
+  if (range.after !== undefined) query = query.where(id, range.descending ? '<' : '>', range.after);
+  return query.orderBy(id, range.descending ? 'desc' : 'asc');
 }
 
 export async function findDoc(db: ScriptDb, projectId: number, id: string): Promise<DocumentRow | undefined> {
@@ -76,6 +114,13 @@ export function winnerOfRow(row: DocumentRow): NewRevision {
     attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments),
     pruned: false,
   };
+}
+
+/** Revision `rev` of a document: the winner from its row, else the stored one; null when not stored or compacted. */
+export async function revisionAt(db: ScriptDb, row: DocumentRow, rev: string): Promise<NewRevision | null> {
+  if (rev === row.rev) return winnerOfRow(row);
+  const stored = await loadRevision(db, row.id, rev);
+  return !stored || stored.pruned ? null : stored;
 }
 
 /** The winning revision as a Mango selector sees it: its body with `_id` and `_rev` (no attachments read). */

@@ -1,14 +1,30 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
-import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
+import { dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
+import type { DocumentRow } from '../documents/present.js';
+import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
-import { couchIdOf, couchIdSql, documentColumns, findDocs, loadRevisions, presentDoc, revisionFrom, winnerJson, winnerOfRow } from './read.js';
+import {
+  answerPage,
+  couchIdOf,
+  findDocHeads,
+  findDocs,
+  HEAD_COLUMNS,
+  liveDocsInRange,
+  loadRevisions,
+  presentDoc,
+  revisionFrom,
+  winnerJson,
+  winnerOfRow,
+  type DocumentHead,
+  type IdRange,
+} from './read.js';
 import { parseDoc, REV, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
 
 /** What replicators call in bulk: _bulk_docs, _bulk_get, _revs_diff, _all_docs and _changes. */
@@ -68,7 +84,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       if (!Array.isArray(revs) || !revs.every((r) => typeof r === 'string')) throw badRequest(`Revisions of ${id} must be a list of strings.`);
       asked.set(id, revs as string[]);
     }
-    const rows = await findDocs(sc.db, target.projectId, [...asked.keys()], true); // revisions only, no bodies
+    const rows = await findDocHeads(sc.db, target.projectId, [...asked.keys()]);
     const unsure = [...asked].flatMap(([id, revs]) => {
       const row = rows.get(id);
       return row ? revs.filter((r) => r !== row.rev && REV.test(r)).map((rev) => ({ documentId: row.id, rev })) : [];
@@ -129,17 +145,19 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       wanted = wanted.slice(skip, limit === undefined ? undefined : skip + limit);
       /** The rows of a page of keys, in their order: one read of their documents. */
       const rowsOf = async (part: unknown[]) => {
-        const found = await findDocs(sc.db, target.projectId, part.filter((k): k is string => typeof k === 'string'), !includeDocs);
+        const named = part.filter((k): k is string => typeof k === 'string');
+        // Without include_docs, only what names the documents is read (a body can be megabytes).
+        const found: Map<string, DocumentHead> = includeDocs ? await findDocs(sc.db, target.projectId, named) : await findDocHeads(sc.db, target.projectId, named);
         const rows = [];
         for (const k of part) {
           const row = typeof k === 'string' ? found.get(k) : undefined;
           if (!row || typeof k !== 'string') rows.push({ key: k, error: 'not_found' });
           else if (row.deleted) rows.push({ id: k, key: k, value: { rev: row.rev, deleted: true }, ...(includeDocs && { doc: null }) });
-          else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row), { attachments }) }) });
+          else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row as DocumentRow), { attachments }) }) });
         }
         return rows;
       };
-      const keysPage = includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
+      const keysPage = answerPage(includeDocs, attachments);
       if (wanted.length <= keysPage) return { total_rows, offset: skip, rows: await rowsOf(wanted) };
       // Keys may name a document any number of times: more than a page is streamed as the client reads.
       async function* keyPages(): AsyncGenerator<string[]> {
@@ -152,24 +170,19 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     let start = jsonParam(q, 'startkey', 'start_key');
     let end = jsonParam(q, 'endkey', 'end_key');
     if (key !== undefined) start = end = key;
-    const inclusiveEnd = q.inclusive_end !== 'false';
-    const id = bytewiseText(dialectOf(sc.db), couchIdSql);
-    const [lo, hi] = descending ? ['<=', inclusiveEnd ? '>=' : '>'] as const : ['>=', inclusiveEnd ? '<=' : '<'] as const;
-    /** The rows in key order, from after the key `after` (a keyset page) or from the start. */
-    const rowsFrom = (after: string | undefined) => {
-      let query = sc.db.selectFrom('script_documents').select(documentColumns(!includeDocs)).where('project_id', '=', target.projectId).where('deleted', '=', 0);
-      if (typeof start === 'string') query = query.where(id, lo, start);
-      if (typeof end === 'string') query = query.where(id, hi, end);
-      if (after !== undefined) query = query.where(id, descending ? '<' : '>', after);
-      return query.orderBy(id, descending ? 'desc' : 'asc');
-    };
-    const present = async (row: Awaited<ReturnType<ReturnType<typeof rowsFrom>['execute']>>[number]) => {
+    // startkey is where the walk begins (the upper end when descending) and always included; endkey as inclusive_end says.
+    const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
+    const last = typeof end === 'string' ? { value: end, inclusive: q.inclusive_end !== 'false' } : undefined;
+    const range: IdRange = descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
+    // Without include_docs, only what names the documents is read (a body can be megabytes).
+    const rowsFrom = (after: string | undefined) => liveDocsInRange(sc.db, target.projectId, includeDocs ? DOCUMENT_COLUMNS : HEAD_COLUMNS, { ...range, after });
+    const present = async (row: DocumentRow) => {
       const docId = couchIdOf(row);
       return { id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments }) }) };
     };
     if (limit === 0) return { total_rows, offset: skip, rows: [] };
     // More than a page (no limit: the whole database) is streamed a page at a time as the client reads.
-    const page = includeDocs && attachments ? 1 : includeDocs ? 100 : 1000;
+    const page = answerPage(includeDocs, attachments);
     if (limit === undefined || limit > page) {
       async function* rowPages(): AsyncGenerator<string[]> {
         let after: string | undefined;

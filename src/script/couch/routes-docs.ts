@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
-import { loadLeaves, loadRevision, loadTrees, type NewRevision } from '../documents/commit.js';
+import { loadLeaves, loadTrees, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
@@ -9,7 +9,7 @@ import { badRequest, missing, notSupported, updateConflict } from './errors.js';
 import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
-import { bodyOf, bytes, findDoc, loadRevisions, loadRevsInfo, presentDoc, revisionFrom, winnerOfRow, type PresentOptions } from './read.js';
+import { bodyOf, bytes, findDoc, loadRevisions, loadRevsInfo, presentDoc, revisionAt, revisionFrom, winnerOfRow, type PresentOptions } from './read.js';
 import { isRevList, md5Digest, parseDoc, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
 type DocParams = DbParams & { docid: string; '*'?: string; ddoc?: string };
@@ -81,7 +81,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const row = await findDoc(sc.db, target.projectId, idOf(request));
       if (!row) throw missing();
       const q = request.query as Query;
-      const rev = q.rev === undefined ? (row.deleted ? null : winnerOfRow(row)) : await revisionOrNull(sc, row, validateRev(q.rev));
+      const rev = q.rev === undefined ? (row.deleted ? null : winnerOfRow(row)) : await revisionAt(sc.db, row, validateRev(q.rev));
       if (!rev) throw missing(row.deleted ? 'deleted' : 'missing');
       const att = rev.attachments?.[name];
       if (!att) throw missing('Document is missing attachment');
@@ -101,7 +101,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const rev = (request.query as Query).rev ?? ifMatch(request);
       const data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const row = await findDoc(sc.db, target.projectId, id);
-      const base = rev === undefined ? null : row ? await revisionOrNull(sc, row, validateRev(rev)) : null;
+      const base = rev === undefined ? null : row ? await revisionAt(sc.db, row, validateRev(rev)) : null;
       if (rev !== undefined && !base) throw updateConflict();
       if (rev === undefined && row && !row.deleted) throw updateConflict();
       const stored = await sc.blobs.put(bytes(data));
@@ -131,7 +131,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       if (rev === undefined) throw updateConflict();
       const row = await findDoc(sc.db, target.projectId, id);
       if (!row) throw missing();
-      const base = await revisionOrNull(sc, row, validateRev(rev));
+      const base = await revisionAt(sc.db, row, validateRev(rev));
       if (!base) throw updateConflict();
       if (!base.attachments?.[name]) throw missing('Document is missing attachment');
       const rest = Object.keys(base.attachments).filter((n) => n !== name);
@@ -184,12 +184,6 @@ function attachmentName(request: FastifyRequest): string {
   if ((request.params as DocParams).ddoc !== undefined && DESIGN_HANDLERS.has(first)) throw notSupported(`${first}`);
   if (name === '') throw badRequest('Attachment name is missing.');
   return name;
-}
-
-async function revisionOrNull(sc: ScriptContext, row: DocumentRow, rev: string): Promise<NewRevision | null> {
-  if (rev === row.rev) return winnerOfRow(row);
-  const r = await loadRevision(sc.db, row.id, rev);
-  return !r || r.pruned ? null : r;
 }
 
 /** `atts_since`: a JSON array of revisions the client has (their attachments are not sent again). */
@@ -257,7 +251,7 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
       const latest = sortLeaves(latestFrom(tree, wantedRev));
       if (latest.length) wantedRev = latest[0].rev;
     }
-    const found = await revisionOrNull(sc, row, wantedRev);
+    const found = await revisionAt(sc.db, row, wantedRev);
     if (!found) throw missing();
     rev = found;
   } else {

@@ -43,6 +43,13 @@ export function sortLeaves<T extends Leaf>(leaves: Iterable<T>): T[] {
   return [...leaves].sort((a, b) => compareLeaves(b, a));
 }
 
+/** CouchDB's `_conflicts`: the live leaves other than the winner, in winner order. */
+export function conflictRevs(leaves: Iterable<Leaf>, winner: string): string[] {
+  return sortLeaves(leaves)
+    .filter((l) => !l.deleted && l.rev !== winner)
+    .map((l) => l.rev);
+}
+
 /** The nodes without a child. */
 export function leavesOf(nodes: Iterable<RevNode>): RevNode[] {
   const all = [...nodes];

@@ -8,7 +8,8 @@ import { AppError, badRequest, notFound, validationError } from './errors.js';
 // - JSON bodies nest at most MAX_JSON_DEPTH levels and hold at most MAX_JSON_VALUES values (checked on the text,
 //   without recursion, before parsing);
 // - no string a client sends holds U+0000, which PostgreSQL text cannot store and SQLite would keep: not in
-//   body values or keys, not in query names or values, not in a path segment (404: no such thing exists).
+//   body values or keys, not in query names or values, not in a path segment (404: no such thing exists);
+// - no body string holds an unpaired UTF-16 surrogate, and no body number overflows to Infinity (findUnstorable).
 
 /** How deep JSON bodies may nest (objects and arrays together). */
 export const MAX_JSON_DEPTH = 64;
@@ -81,16 +82,33 @@ function shown(key: string): string {
   return key.replaceAll(NUL, '\\u0000');
 }
 
+/** What a value holds that no text column stores faithfully on both databases (see `findUnstorable`). */
+export type Unstorable = 'nul' | 'surrogate' | 'infinite';
+
+/** Why a string cannot be stored as it is, or undefined. */
+function textProblem(text: string): Unstorable | undefined {
+  if (text.includes(NUL)) return 'nul';
+  if (!text.isWellFormed()) return 'surrogate';
+  return undefined;
+}
+
 /**
- * The path (`metadata.a[2]`, or `''` for the value itself) of the first string or key holding a NUL, or
- * undefined. Iterative, so that it is safe on any depth.
+ * The first place (path `metadata.a[2]`, or `''` for the value itself) where a parsed JSON value holds something
+ * the databases cannot keep as sent, or undefined. Iterative, so that it is safe on any depth:
+ * - a NUL in a string or key: PostgreSQL text cannot store it, SQLite would keep it;
+ * - an unpaired UTF-16 surrogate (`"\ud800"`), which is not Unicode text: SQLite stores invalid UTF-8 and answers
+ *   three U+FFFD, PostgreSQL one (two such names then collide on one database and not on the other);
+ * - a number beyond ±1.8e308 (`1e400`), which JSON.parse makes Infinity and JSON.stringify then writes as null.
  */
-export function findNul(value: unknown): string | undefined {
+export function findUnstorable(value: unknown): { path: string; problem: Unstorable } | undefined {
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length > 0) {
     const [item, path] = stack.pop()!;
     if (typeof item === 'string') {
-      if (item.includes(NUL)) return path;
+      const problem = textProblem(item);
+      if (problem) return { path, problem };
+    } else if (typeof item === 'number') {
+      if (!Number.isFinite(item)) return { path, problem: 'infinite' };
     } else if (Array.isArray(item)) {
       for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], `${path}[${i}]`]);
     } else if (item !== null && typeof item === 'object') {
@@ -98,7 +116,8 @@ export function findNul(value: unknown): string | undefined {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i];
         const at = path ? `${path}.${shown(key)}` : shown(key);
-        if (key.includes(NUL)) return at;
+        const problem = textProblem(key);
+        if (problem) return { path: at, problem };
         stack.push([child, at]);
       }
     }
@@ -106,11 +125,32 @@ export function findNul(value: unknown): string | undefined {
   return undefined;
 }
 
-export function nulInBody(path: string): AppError {
-  return validationError(`Field ${path || 'body'} contains a NUL character, which text fields cannot hold.`);
+/**
+ * False when a JSON text cannot hold any of it (one linear scan, no walk): a NUL or a lone surrogate can only
+ * be written as a \u escape (the text is decoded UTF-8, in which invalid bytes become U+FFFD), and a number can
+ * only overflow with an exponent of three digits or hundreds of digits.
+ */
+function mayHoldUnstorable(text: string): boolean {
+  return text.includes('\\u0000') || MAYBE_UNSTORABLE.test(text);
+}
+const MAYBE_UNSTORABLE = /\\u[dD][89a-fA-F]|\d[eE]\+?\d{3}|\d{300}/;
+
+/** The 400 for what `findUnstorable` found. */
+export function unstorableInBody({ path, problem }: { path: string; problem: Unstorable }): AppError {
+  const field = `Field ${path || 'body'}`;
+  if (problem === 'nul') return validationError(`${field} contains a NUL character, which text fields cannot hold.`);
+  if (problem === 'surrogate') return validationError(`${field} contains an unpaired UTF-16 surrogate (a \\ud800–\\udfff escape without its pair), which is not valid Unicode text.`);
+  return validationError(`${field} is a number too large to represent (beyond ±1.8e308).`);
 }
 
-/** Shape (depth, value count) and NUL checks of a JSON text and its parsed value: the error to answer, or undefined. */
+/** The unstorable-value check of a parsed JSON text, or undefined (skips the walk when the text cannot hold any). */
+export function unstorableInJson(text: string, value: unknown): AppError | undefined {
+  if (!mayHoldUnstorable(text)) return undefined;
+  const found = findUnstorable(value);
+  return found && unstorableInBody(found);
+}
+
+/** Shape (depth, value count) and unstorable-value checks of a JSON text and its parsed value: the error to answer, or undefined. */
 export function checkJson(text: string, parse: (text: string) => unknown): { value?: unknown; error?: Error } {
   const shape = jsonShapeError(text);
   if (shape) return { error: shape };
@@ -120,15 +160,11 @@ export function checkJson(text: string, parse: (text: string) => unknown): { val
   } catch (err) {
     return { error: err as Error };
   }
-  // A NUL can only be in the text as the escape \u0000 (a raw one is not valid JSON): skip the walk otherwise.
-  if (text.includes('\\u0000')) {
-    const at = findNul(value);
-    if (at !== undefined) return { error: nulInBody(at) };
-  }
-  return { value };
+  const unstorable = unstorableInJson(text, value);
+  return unstorable ? { error: unstorable } : { value };
 }
 
-/** Wraps a string JSON body parser (Fastify's own, or a family's) with the shape and NUL checks. */
+/** Wraps a string JSON body parser (Fastify's own, or a family's) with the shape and unstorable-value checks. */
 export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyParser<string> {
   return function (this: unknown, request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) {
     const text = typeof body === 'string' ? body : String(body);
@@ -140,11 +176,7 @@ export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyP
       body,
       (err, value) => {
         if (err) return done(err);
-        if (text.includes('\\u0000')) {
-          const at = findNul(value);
-          if (at !== undefined) return done(nulInBody(at));
-        }
-        done(null, value);
+        done(unstorableInJson(text, value) ?? null, value);
       },
     );
   } as FastifyBodyParser<string>;
@@ -172,9 +204,9 @@ export function nulInUrl(method: string, url: string): AppError | undefined {
   return undefined;
 }
 
-/** For values that bypass the body parser (JWT claims, header values): true when the text holds a NUL. */
-export function hasNul(text: string): boolean {
-  return text.includes(NUL);
+/** For values that bypass the body parser (JWT claims, header values): true when the text holds a NUL or a lone surrogate. */
+export function unstorableText(text: string): boolean {
+  return textProblem(text) !== undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { badRequest } from '../core/errors.js';
-import { findNul, nulInBody } from '../core/input-guard.js';
+import { findUnstorable, unstorableInBody } from '../core/input-guard.js';
 import { validatorCompiler } from '../core/validation.js';
 
 interface AjvIssue {
@@ -26,9 +26,10 @@ export function validateBody<S extends TSchema>(schema: S, body: unknown, readOn
   }
   if (body === undefined || body === null) throw badRequest('A JSON body is required.');
   if (!check(body)) throw badRequest(describe(check.errors?.[0], readOnly, schema));
-  // The body parser already refused NULs (core/input-guard.ts); bodies handed in by other means are checked too.
-  const nul = findNul(body);
-  if (nul !== undefined) throw badRequest(nulInBody(nul).message);
+  // The body parser already refused NULs, lone surrogates and Infinity (core/input-guard.ts); bodies handed in by
+  // other means are checked too.
+  const unstorable = findUnstorable(body);
+  if (unstorable) throw badRequest(unstorableInBody(unstorable).message);
   return body as Static<S>;
 }
 

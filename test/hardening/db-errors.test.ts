@@ -2,7 +2,7 @@ import { NoResultError } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { retryTransaction } from '../../src/core/db/errors.js';
 import { toAppError } from '../../src/core/errors.js';
-import { findNul, jsonDepthExceeds, jsonShapeProblem, nulInUrl, valueDepthExceeds } from '../../src/core/input-guard.js';
+import { findUnstorable, jsonDepthExceeds, jsonShapeProblem, nulInUrl, valueDepthExceeds } from '../../src/core/input-guard.js';
 
 describe('database errors a route did not map are never a 5xx', () => {
   it.each([
@@ -59,14 +59,19 @@ describe('input guard helpers', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(valueDepthExceeds(deep)).toBe(true);
-    expect(findNul(deep)).toBeUndefined();
+    expect(findUnstorable(deep)).toBeUndefined();
   });
 
-  it('find a NUL in values and keys and name where', () => {
-    expect(findNul({ a: [1, 'x', { b: 'y\u0000' }] })).toBe('a[2].b');
-    expect(findNul({ 'k\u0000': 1 })).toBe('k\\u0000');
-    expect(findNul('\u0000')).toBe('');
-    expect(findNul({ a: 'fine' })).toBeUndefined();
+  it('find a NUL, a lone surrogate or an overflowing number in values and keys and name where', () => {
+    expect(findUnstorable({ a: [1, 'x', { b: 'y\u0000' }] })).toEqual({ path: 'a[2].b', problem: 'nul' });
+    expect(findUnstorable({ 'k\u0000': 1 })).toEqual({ path: 'k\\u0000', problem: 'nul' });
+    expect(findUnstorable('\u0000')).toEqual({ path: '', problem: 'nul' });
+    expect(findUnstorable({ a: 'fine', pair: '\ud83d\ude00', n: 1.7e308, tiny: 1e-400 })).toBeUndefined();
+    expect(findUnstorable({ a: ['x', 'lone \ud800'] })).toEqual({ path: 'a[1]', problem: 'surrogate' });
+    expect(findUnstorable({ a: '\ude00 trailing half' })).toEqual({ path: 'a', problem: 'surrogate' });
+    expect(findUnstorable({ '\udbff': 1 })).toEqual({ path: '\udbff', problem: 'surrogate' });
+    expect(findUnstorable(JSON.parse('{"m":{"n":1e400}}'))).toEqual({ path: 'm.n', problem: 'infinite' });
+    expect(findUnstorable(JSON.parse('[-1E+999]'))).toEqual({ path: '[0]', problem: 'infinite' });
   });
 
   it('tell a NUL in the path from one in the query', () => {

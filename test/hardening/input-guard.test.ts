@@ -100,6 +100,53 @@ for (const dialect of DIALECTS) {
       expect(patched.json().message).toContain('Field content contains a NUL');
     });
 
+    it('refuses an unpaired surrogate and a number beyond ±1.8e308 with a 400 on every API and stores nothing (a surrogate pair is text)', async () => {
+      // Before: 201, SQLite kept invalid UTF-8 (three U+FFFD back) and PostgreSQL one U+FFFD, so "\\udbff" then
+      // collided with "\\ud800" on PostgreSQL only; 1e400 was stored as null.
+      for (const name of ['\\ud800', '\\udbff', 'x\\udc00y']) {
+        const res = await lake('POST', `${lab.base}/datasets`, `{"name":"${name}"}`);
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toEqual({ error: 'validation_error', message: expect.stringContaining('Field name contains an unpaired UTF-16 surrogate') });
+      }
+      const big = await lake('POST', `${lab.base}/datasets`, '{"name":"big","metadata":{"n":[1,-1e400]}}');
+      expect(big.statusCode).toBe(400);
+      expect(big.json().message).toBe('Field metadata.n[1] is a number too large to represent (beyond ±1.8e308).');
+      const emoji = await lake('POST', `${lab.base}/datasets`, '{"name":"\\ud83d\\ude00","metadata":{"n":1.7e308}}');
+      expect(emoji.statusCode).toBe(201);
+      expect(emoji.json()).toMatchObject({ name: '\u{1F600}', metadata: { n: 1.7e308 } });
+      const datasets = await lake('GET', `${lab.base}/datasets?pageSize=200`);
+      expect(datasets.json().datasets.map((d: { name: string }) => d.name)).toEqual(['\u{1F600}']);
+
+      const doc = await script('POST', '/documents', '{"title":"t\\ud800"}');
+      expect(doc.statusCode).toBe(400);
+      expect(doc.json().message).toContain('Field title contains an unpaired UTF-16 surrogate');
+      const inf = await script('POST', '/documents', '{"title":"t","content":{"x":1e999}}');
+      expect(inf.statusCode).toBe(400);
+      expect(inf.json().message).toContain('Field content.x is a number too large');
+      expect((await script('GET', '/documents')).json().filter((d: { title: string }) => d.title.startsWith('t'))).toEqual([]);
+
+      const user = await space('POST', '/users', '{"twitch_id":"s1","name":"\\ud800"}');
+      expect(user.statusCode).toBe(400);
+      expect(user.headers['content-type']).toMatch(/^text\/plain/);
+      expect(user.body).toContain('Field name contains an unpaired UTF-16 surrogate');
+      const prefs = await space('POST', '/users', '{"twitch_id":"s2","name":"n","preferences":{"r":1e400}}');
+      expect(prefs.statusCode).toBe(400);
+      expect(prefs.body).toContain('Field preferences.r is a number too large');
+      expect((await space('GET', '/users?twitch_id=s1')).json()).toEqual([]);
+      expect((await space('GET', '/users?twitch_id=s2')).json()).toEqual([]);
+
+      const couch = (method: string, url: string, payload?: string) =>
+        t.inject({ method: method as 'PUT', url: `/dreamscript/couch${url}`, headers: { 'x-api-key': scriptKey, 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
+      expect((await couch('PUT', '/guard')).statusCode).toBe(201);
+      for (const body of ['{"a":"\\udfff"}', '{"a":1e400}', '{"\\ud800":1}']) {
+        const res = await couch('PUT', '/guard/d1', body);
+        expect(res.statusCode).toBe(400);
+        expect(res.json().error).toBe('bad_request');
+      }
+      expect((await couch('POST', '/guard/_bulk_docs', '{"docs":[{"_id":"d2","a":"\\ud800"}]}')).statusCode).toBe(400);
+      expect((await couch('GET', '/guard')).json().doc_count).toBe(0);
+    });
+
     it('answers a NUL in a path segment with a 404 and in a query value or name with a 400 naming it, on every API', async () => {
       const path = await lake('GET', '/namespaces/a%00b');
       expect(path.statusCode).toBe(404);

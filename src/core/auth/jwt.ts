@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
 import { unauthorized } from '../errors.js';
-import { hasNul } from '../input-guard.js';
+import { unstorableText } from '../input-guard.js';
 
 export interface Identity {
   subject: string;
@@ -82,7 +82,7 @@ export function createTokenVerifier(config: Config): VerifyToken {
     const usernameClaim = typeof payload.username === 'string' ? payload.username : payload.sub;
     if (!payload.sub || !usernameClaim) throw unauthorized('Token lacks the sub or username claim.');
     // sub is stored as the user's subject: a NUL (which PostgreSQL text cannot hold) makes it no identity.
-    if (hasNul(payload.sub) || hasNul(usernameClaim)) throw unauthorized('The token\'s sub or username claim contains a NUL character.');
+    if (unstorableText(payload.sub) || unstorableText(usernameClaim)) throw unauthorized('The token\'s sub or username claim contains a NUL character or an unpaired surrogate.');
     // sub is a unique, indexed column: bounded like every stored text (PostgreSQL refuses huge index entries).
     if (Buffer.byteLength(payload.sub) > MAX_SUBJECT_BYTES) throw unauthorized(`The token's sub claim is longer than ${MAX_SUBJECT_BYTES} bytes.`);
     const username = normaliseUsername(usernameClaim);

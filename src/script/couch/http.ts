@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { jsonShapeError } from '../../core/input-guard.js';
+import { jsonShapeError, unstorableInJson } from '../../core/input-guard.js';
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -19,11 +19,16 @@ export function jsonBody(request: FastifyRequest): unknown {
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
   if (text.trim() === '') return undefined;
   boundedJson(text);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
   }
+  // CouchDB refuses an unpaired surrogate and a number beyond a double's range as invalid JSON too.
+  const unstorable = unstorableInJson(text, value);
+  if (unstorable) throw couchError(400, 'bad_request', unstorable.message);
+  return value;
 }
 
 /**

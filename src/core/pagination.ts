@@ -3,8 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { badRequest } from './errors.js';
 
 export const MAX_PAGE_SIZE = 200;
-/** Above this a pageSize is a mistake rather than a wish for "as many as allowed": 400, not clamped. */
-export const REJECTED_PAGE_SIZE = 1000;
+/**
+ * DECISIONS: larger pageSize values are clamped to MAX_PAGE_SIZE. Beyond this bound (as for `page`) a value is no
+ * page size at all: 400.
+ */
+export const REJECTED_PAGE_SIZE = 1_000_000_000;
 
 export const PageQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1, description: 'Page number (1-based)' })),

@@ -25,7 +25,19 @@ export function checkName(name: string, field = 'name'): string {
   if (name.includes('\\')) throw invalidPath(`${field} must not contain a backslash.`);
   if (FORBIDDEN.test(name)) throw invalidPath(`${field} must not contain control characters.`);
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw invalidPath(`${field} must be at most ${MAX_NAME_BYTES} bytes.`);
+  if (name.includes('%') && readsAsTraversal(name)) throw invalidPath(`${field} must not be "." or ".." or hold "/" or a backslash once percent-decoded.`);
   return name;
+}
+
+/** `%2e%2e`, `%2E.`, `a%2Fb`…: a name a tool that percent-decodes paths would read as traversal or as two names. */
+function readsAsTraversal(name: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    return false; // `100%.txt`: no tool can decode it into anything else
+  }
+  return decoded === '.' || decoded === '..' || decoded.includes('/') || decoded.includes('\\');
 }
 
 function checkSegments(segments: string[], field: string): string[] {

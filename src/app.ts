@@ -16,6 +16,7 @@ import { requestIdGenerator } from './core/ids.js';
 import { closingClientErrorHandler, guardedJsonParser, nulInUrl } from './core/input-guard.js';
 import { registerOpenApi } from './core/openapi.js';
 import { installStallGuard } from './core/stall-guard.js';
+import { installUnreadBodyDrain } from './core/unread-body.js';
 import { createResponseCache } from './core/response-cache.js';
 import { validatorCompiler } from './core/validation.js';
 import { lakePlugin } from './lake/index.js';
@@ -90,6 +91,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   // A transfer that stalls (a body that stops arriving, a response the client stops reading) is cut, on every route.
   installStallGuard(app, config.stallSeconds);
+  // A body refused unread (413, 415) is read and dropped, so the client gets its answer (before installDrain, whose
+  // own Connection: close must win).
+  installUnreadBodyDrain(app);
   // Every JSON body is depth-bounded and NUL-free before a route sees it (the families reuse the wrapper).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

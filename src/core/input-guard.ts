@@ -164,6 +164,20 @@ export function checkJson(text: string, parse: (text: string) => unknown): { val
   return unstorable ? { error: unstorable } : { value };
 }
 
+/**
+ * Fastify's parser refuses `__proto__` and `constructor.prototype` keys (prototype pollution) and words it as
+ * malformed JSON; a valid JSON text refused for such a key gets a 400 that says so instead.
+ */
+function forbiddenKeyError(text: string): AppError | undefined {
+  if (!text.includes('__proto__') && !text.includes('prototype')) return undefined;
+  try {
+    JSON.parse(text);
+  } catch {
+    return undefined; // malformed as well: Fastify's answer stands
+  }
+  return validationError('The body holds a "__proto__" key (or "constructor" with "prototype"), which is refused.');
+}
+
 /** Wraps a string JSON body parser (Fastify's own, or a family's) with the shape and unstorable-value checks. */
 export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyParser<string> {
   return function (this: unknown, request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) {
@@ -175,7 +189,7 @@ export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyP
       request,
       body,
       (err, value) => {
-        if (err) return done(err);
+        if (err) return done(forbiddenKeyError(text) ?? err);
         done(unstorableInJson(text, value) ?? null, value);
       },
     );

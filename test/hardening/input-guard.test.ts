@@ -147,6 +147,18 @@ for (const dialect of DIALECTS) {
       expect((await couch('GET', '/guard')).json().doc_count).toBe(0);
     });
 
+    it('says that a __proto__ key is refused (a 400 naming it, not "malformed JSON"), on the DreamLake and Dreamscript bodies', async () => {
+      const lakeRes = await lake('POST', `${lab.base}/datasets`, '{"name":"p","metadata":{"__proto__":{"x":1}}}');
+      expect(lakeRes.statusCode).toBe(400);
+      expect(lakeRes.json()).toEqual({ error: 'validation_error', message: 'The body holds a "__proto__" key (or "constructor" with "prototype"), which is refused.' });
+      const scriptRes = await script('POST', '/documents', '{"title":"a","constructor":{"prototype":{"x":1}}}');
+      expect(scriptRes.statusCode).toBe(400);
+      expect(scriptRes.json().error).toBe('validation_error');
+      const broken = await script('POST', '/documents', '{"title":"__proto__",');
+      expect(broken.json().error).toBe('invalid_json');
+      expect((await lake('GET', `${lab.base}/datasets`)).json().datasets.map((d: { name: string }) => d.name)).not.toContain('p');
+    });
+
     it('answers a NUL in a path segment with a 404 and in a query value or name with a 400 naming it, on every API', async () => {
       const path = await lake('GET', '/namespaces/a%00b');
       expect(path.statusCode).toBe(404);

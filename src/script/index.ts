@@ -26,6 +26,9 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     rest.setErrorHandler(jsonErrorHandler);
     declareSecurity(rest, 'scriptApiKey');
     requireApiKey(rest, sc);
+    // Bodies are JSON: Fastify's built-in text/plain parser would hand routes a string (a 400 "body must be
+    // object"); without it every other media type is a 415 unsupported_media_type, as the docs say.
+    rest.removeContentTypeParser('text/plain');
     // PATCH bodies may also come as JSON merge patches (RFC 7396), which is what they are.
     rest.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, guardedJsonParser(rest.getDefaultJsonParser('error', 'error')));
     await rest.register(documentRoutes, { sc });

@@ -16,3 +16,6 @@ export const ErrorBody = Type.Object({ error: Type.String(), message: Type.Strin
 
 /** Error responses every route may give, for the OpenAPI document. */
 export const ERRORS = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+
+/** Error responses of routes that take a body: too large, or not JSON. */
+export const BODY_ERRORS = { 413: ErrorBody, 415: ErrorBody };

@@ -111,6 +111,44 @@ describe.each(DIALECTS)('Dreamscript API keys and scopes (%s)', (dialect) => {
       expect((await t.call(scoped, { method: 'GET', url: `/projects/${mine}/documents` })).statusCode).toBe(200);
     });
 
+    it('a project-scoped key may not rename or delete even its own project (403, nothing changed)', async () => {
+      const own = (await t.call(admin, { method: 'POST', url: '/projects', payload: { name: 'own', description: 'kept' } })).json();
+      const ownKey = await t.key({ projects: [own.id] });
+      const storedOwn = () => t.db.selectFrom('script_projects').selectAll().where('id', '=', own.id).executeTakeFirstOrThrow();
+      const before = await storedOwn();
+      for (const call of [
+        { method: 'PATCH', url: `/projects/${own.id}`, payload: { name: 'renamed' } },
+        { method: 'PATCH', url: `/projects/${own.id}`, payload: { description: null } },
+        { method: 'DELETE', url: `/projects/${own.id}` },
+      ] as const) {
+        const res = await t.call(ownKey, call);
+        expect(res.statusCode, `${call.method} ${call.url}`).toBe(403);
+        expect(res.json()).toEqual({ error: 'forbidden', message: 'This API key is limited to some projects and may not rename or delete projects.' });
+      }
+      // A project-scoped read-only key is refused as read-only first, like every write.
+      const readOnlyOwn = await t.key({ projects: [own.id], readOnly: true });
+      const ro = await t.call(readOnlyOwn, { method: 'DELETE', url: `/projects/${own.id}` });
+      expect(ro.statusCode).toBe(403);
+      expect(ro.json()).toEqual({ error: 'forbidden', message: 'This API key is read-only.' });
+      expect(await storedOwn()).toEqual(before);
+      expect((await t.call(ownKey, { method: 'GET', url: `/projects/${own.id}` })).json()).toMatchObject({ name: 'own', description: 'kept' });
+      // What the key may do in its project is unchanged: write its documents.
+      expect((await t.call(ownKey, { method: 'POST', url: '/documents', payload: { title: 'inside', projectId: own.id } })).statusCode).toBe(201);
+    });
+
+    it('a plain (unscoped) key and an admin key may rename and delete projects', async () => {
+      for (const secret of [await t.key({}), admin]) {
+        const { id } = (await t.call(admin, { method: 'POST', url: '/projects', payload: { name: 'managed' } })).json();
+        const renamed = await t.call(secret, { method: 'PATCH', url: `/projects/${id}`, payload: { name: 'renamed' } });
+        expect(renamed.statusCode).toBe(200);
+        expect(renamed.json()).toMatchObject({ id, name: 'renamed' });
+        expect(await t.db.selectFrom('script_projects').select('name').where('id', '=', id).executeTakeFirst()).toEqual({ name: 'renamed' });
+        const deleted = await t.call(secret, { method: 'DELETE', url: `/projects/${id}` });
+        expect(deleted.statusCode).toBe(204);
+        expect((await t.db.selectFrom('script_projects').select('deleted_at').where('id', '=', id).executeTakeFirst())?.deleted_at).toEqual(expect.any(String));
+      }
+    });
+
     it('a project-scoped key writes inside its project only', async () => {
       const inside = await t.call(scoped, { method: 'POST', url: '/documents', payload: { title: 'ok', projectId: mine } });
       expect(inside.statusCode).toBe(201);

@@ -78,6 +78,21 @@ describe.each(DIALECTS)('Dreamscript bulk writes (%s)', (dialect) => {
     expect(history.json()).toHaveLength(3);
   });
 
+  it.each(['garbage', '*', '"1-00000000000000000000000000000000"'])('If-Match: %s on the request is a 400 and stores nothing (items name revisions with _rev)', async (ifMatch) => {
+    const target = (await bulk([{ title: 'target' }])).json().results[0];
+    const before = await count();
+    const res = await t.call(key, {
+      method: 'POST',
+      url: '/documents/_bulk',
+      payload: { docs: [{ title: 'new' }, { id: target.id, title: 'changed' }] },
+      headers: { 'if-match': ifMatch },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_request', message: 'A bulk request names revisions per item, with _rev: send no If-Match header.' });
+    expect(await count()).toBe(before);
+    expect(await t.db.selectFrom('script_documents').select(['title', 'rev']).where('id', '=', target.id).executeTakeFirst()).toEqual({ title: 'target', rev: target._rev });
+  });
+
   it('respects key scopes per item', async () => {
     const mine = (await t.call(key, { method: 'POST', url: '/projects', payload: { name: 'mine' } })).json().id;
     const other = (await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'other' } })).json();

@@ -297,5 +297,83 @@ describe.each(DIALECTS)('Dreamscript documents (%s)', (dialect) => {
       const list = (await t.call(key, { method: 'GET', url: '/documents?limit=1000' })).json();
       expect(list.map((d: { id: number }) => d.id)).not.toContain(doc.id);
     });
+
+    it('answers with the tombstone revision in ETag, as every document response does', async () => {
+      const doc = (await create({ title: 'etag on delete' })).json();
+      const res = await t.call(key, { method: 'DELETE', url: `/documents/${doc.id}` });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body).toEqual({ id: doc.id, _rev: expect.stringMatching(/^2-[0-9a-f]{32}$/), deleted: true });
+      expect(res.headers.etag).toBe(`"${body._rev}"`);
+      expect(await stored(doc.id)).toMatchObject({ deleted: 1, generation: 2, rev: body._rev });
+    });
+
+    it('a stale _rev in the body is a 409 and deletes nothing; the current one deletes', async () => {
+      const doc = (await create({ title: 'guarded' })).json();
+      const v2 = (await t.call(key, { method: 'PATCH', url: `/documents/${doc.id}`, payload: { title: 'guarded v2' } })).json();
+      const stale = await t.call(key, { method: 'DELETE', url: `/documents/${doc.id}`, payload: { _rev: doc._rev } });
+      expect(stale.statusCode).toBe(409);
+      expect(stale.json()).toEqual({ error: 'conflict', message: expect.stringContaining(`revision ${v2._rev}`) });
+      expect(await stored(doc.id)).toMatchObject({ deleted: 0, generation: 2, rev: v2._rev, title: 'guarded v2' });
+      expect(await revisions(doc.id)).toHaveLength(2);
+
+      const ok = await t.call(key, { method: 'DELETE', url: `/documents/${doc.id}`, payload: { _rev: v2._rev } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toEqual({ id: doc.id, _rev: expect.stringMatching(/^3-/), deleted: true });
+      expect(ok.headers.etag).toBe(`"${ok.json()._rev}"`);
+      expect(await stored(doc.id)).toMatchObject({ deleted: 1, generation: 3, rev: ok.json()._rev });
+    });
+
+    it('an empty JSON body, or none, is a delete that names no revision', async () => {
+      const doc = (await create({ title: 'empty body' })).json();
+      const res = await t.call(key, { method: 'DELETE', url: `/documents/${doc.id}`, payload: {} });
+      expect(res.statusCode).toBe(200);
+      expect(await stored(doc.id)).toMatchObject({ deleted: 1, generation: 2 });
+    });
+
+    it.each([
+      ['If-Match disagrees with the body _rev', 'other-if-match', { _rev: 'current' }, 'invalid_request', /disagree/],
+      ['?rev= disagrees with the body _rev', 'other-query', { _rev: 'current' }, 'invalid_request', /disagree/],
+      ['an unknown body field', undefined, { _rev: 'current', force: true }, 'validation_error', /Unknown field force/],
+      ['a malformed _rev', undefined, { _rev: 'abc' }, 'validation_error', /_rev/],
+      ['a body that is not an object', undefined, ['current'], 'validation_error', /body/],
+    ] as const)('%s is a 400 and deletes nothing', async (_name, other, payload, error, message) => {
+      const doc = (await create({ title: 'bad delete' })).json();
+      const otherRev = '1-00000000000000000000000000000000';
+      const body = JSON.parse(JSON.stringify(payload).replaceAll('"current"', JSON.stringify(doc._rev)));
+      const res = await t.call(key, {
+        method: 'DELETE',
+        url: `/documents/${doc.id}${other === 'other-query' ? `?rev=${otherRev}` : ''}`,
+        payload: body,
+        headers: other === 'other-if-match' ? { 'if-match': `"${otherRev}"` } : {},
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error, message: expect.stringMatching(message) });
+      expect(await stored(doc.id)).toMatchObject({ deleted: 0, generation: 1, rev: doc._rev });
+      expect(await revisions(doc.id)).toHaveLength(1);
+    });
+
+    it('If-Match, ?rev= and the body _rev may all name the current revision', async () => {
+      const doc = (await create({ title: 'all three' })).json();
+      const res = await t.call(key, {
+        method: 'DELETE',
+        url: `/documents/${doc.id}?rev=${doc._rev}`,
+        payload: { _rev: doc._rev },
+        headers: { 'if-match': `"${doc._rev}"` },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(await stored(doc.id)).toMatchObject({ deleted: 1, generation: 2 });
+    });
+  });
+
+  describe('If-Match on create', () => {
+    it.each(['garbage', '*', '"1-00000000000000000000000000000000"'])('If-Match: %s on POST /documents is a 400 and stores nothing', async (ifMatch) => {
+      const before = await countDocuments();
+      const res = await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'x' }, headers: { 'if-match': ifMatch } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error: 'invalid_request', message: 'A create replaces no revision: send no If-Match header.' });
+      expect(res.headers.etag).toBeUndefined();
+      expect(await countDocuments()).toBe(before);
+    });
   });
 });

@@ -7,7 +7,7 @@ import type { ScriptContext } from '../context.js';
 import { cursorAfter, ListQuery, NEXT_HEADER, pageOf } from '../paging.js';
 import { projectNotFound } from '../projects/repo.js';
 import { ProjectParams } from '../projects/schemas.js';
-import { ERRORS, ErrorBody } from '../schemas.js';
+import { BODY_ERRORS, ERRORS, ErrorBody } from '../schemas.js';
 import { bulkWrite } from './bulk.js';
 import { changeDocument, createDocument } from './operations.js';
 import { presentDocument } from './present.js';
@@ -17,6 +17,7 @@ import {
   BulkBody,
   BulkResult,
   Deleted,
+  DeleteBody,
   Document,
   DocumentParams,
   NewDocument,
@@ -28,7 +29,7 @@ import {
 
 const tags = ['Dreamscript: documents'];
 const DocumentList = { ...Type.Array(Document), headers: NEXT_HEADER };
-const WRITE_ERRORS = { ...ERRORS, 409: ErrorBody, 413: ErrorBody };
+const WRITE_ERRORS = { ...ERRORS, 409: ErrorBody, ...BODY_ERRORS };
 const ETAG = { etag: { type: 'string', description: 'The revision, quoted' } } as const;
 
 export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async (app, { sc }) => {
@@ -52,10 +53,16 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
   });
 
   app.post('/documents', {
-    schema: { tags, summary: 'Create a document', body: NewDocument, response: { 201: { ...Document, headers: ETAG }, ...WRITE_ERRORS } },
+    schema: {
+      tags,
+      summary: 'Create a document (If-Match is a 400: there is no revision to match)',
+      body: NewDocument,
+      response: { 201: { ...Document, headers: ETAG }, ...WRITE_ERRORS },
+    },
   }, async (request, reply) => {
     const key = currentKey(request);
     assertWritable(key);
+    refuseIfMatch(request.headers['if-match'], 'A create replaces no revision');
     const { title, content = null, projectId = null } = request.body;
     const row = await createDocument(sc, key, { title, content, projectId, deleted: false });
     return reply
@@ -69,13 +76,14 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     bodyLimit: 32 * 1024 * 1024,
     schema: {
       tags,
-      summary: 'Create, replace or delete up to 1,000 documents; one result per item, in order (CouchDB _bulk_docs)',
+      summary: 'Create, replace or delete up to 1,000 documents; one result per item, in order (CouchDB _bulk_docs); _rev per item, If-Match is a 400',
       body: BulkBody,
       response: { 201: Type.Object({ results: Type.Array(BulkResult) }), ...WRITE_ERRORS },
     },
   }, async (request, reply) => {
     const key = currentKey(request);
     assertWritable(key);
+    refuseIfMatch(request.headers['if-match'], 'A bulk request names revisions per item, with _rev');
     return reply.status(201).send({ results: await bulkWrite(sc, key, request.body.docs) });
   });
 
@@ -144,17 +152,27 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
   app.delete('/documents/:documentId', {
     schema: {
       tags,
-      summary: 'Delete a document: writes a tombstone revision; If-Match or ?rev= as for PUT',
+      summary: 'Delete a document: writes a tombstone revision; If-Match, ?rev= or _rev in an optional body, as for PUT',
       params: DocumentParams,
       querystring: RevQuery,
-      response: { 200: Deleted, ...WRITE_ERRORS },
+      body: DeleteBody,
+      response: { 200: { ...Deleted, headers: ETAG }, ...WRITE_ERRORS },
     },
-  }, async (request) => {
+    // The body is optional: none is an empty one.
+    preValidation: async (request) => {
+      if (request.body === undefined) request.body = {};
+    },
+  }, async (request, reply) => {
     const key = currentKey(request);
     assertWritable(key);
-    const expected = expectedRevision(request.headers['if-match'], request.query.rev);
+    const fromQuery = request.query.rev;
+    const fromBody = request.body?._rev;
+    if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
+      throw badRequest(`?rev=${fromQuery} and the _rev ${fromBody} in the body disagree.`, 'invalid_request');
+    }
+    const expected = expectedRevision(request.headers['if-match'], fromBody ?? fromQuery);
     const row = await changeDocument(sc, key, request.params.documentId, expected, (current) => ({ ...current, deleted: true }));
-    return { id: row.id, _rev: row.rev, deleted: true as const };
+    return reply.header('etag', etagOf(row.rev)).send({ id: row.id, _rev: row.rev, deleted: true as const });
   });
 
   app.get('/documents/:documentId/revisions', {
@@ -179,6 +197,11 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     }));
   });
 };
+
+/** A write that replaces no revision of its own refuses If-Match (even `*`) rather than ignore it. */
+function refuseIfMatch(header: string | undefined, why: string): void {
+  if (header !== undefined) throw badRequest(`${why}: send no If-Match header.`, 'invalid_request');
+}
 
 /** If-None-Match naming the current revision (or `*`): the client's copy is current. */
 function notModified(header: string | undefined, rev: string): boolean {

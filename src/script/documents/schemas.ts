@@ -52,6 +52,9 @@ export const Revision = Type.Object({
   createdAt: Type.String(),
 });
 
+/** The optional body of a DELETE: the revision it deletes, as `?rev=` or If-Match say it. */
+export const DeleteBody = Type.Object({ _rev: Type.Optional(Rev) }, { additionalProperties: false });
+
 export const Deleted = Type.Object({ id: Int64, _rev: Type.String(), deleted: Type.Literal(true) });
 
 /** One entry of a bulk request: without `id` it creates, with `id` it replaces (or deletes, `_deleted`). */

@@ -5,7 +5,7 @@ import { assertAdmin } from '../access/policy.js';
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import { cursorAfter, ListQuery, NEXT_HEADER, pageOf } from '../paging.js';
-import { ERRORS } from '../schemas.js';
+import { BODY_ERRORS, ERRORS } from '../schemas.js';
 import { presentKey } from './present.js';
 import * as repo from './repo.js';
 import { CreatedKey, Key, KeyParams, NewKeyBody } from './schemas.js';
@@ -26,7 +26,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async
   });
 
   app.post('/keys', {
-    schema: { tags, summary: 'Create an API key; its secret is in this answer only', body: NewKeyBody, response: { 201: CreatedKey, ...ERRORS } },
+    schema: { tags, summary: 'Create an API key; its secret is in this answer only', body: NewKeyBody, response: { 201: CreatedKey, ...ERRORS, ...BODY_ERRORS } },
   }, async (request, reply) => {
     const { key, secret } = await repo.createKey(sc.db, request.body);
     return reply.status(201).send({ ...presentKey(key), key: secret });

@@ -4,7 +4,7 @@ import { assertProjectAccess, assertUnscoped, assertWritable } from '../access/p
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import { cursorAfter, ListQuery, NEXT_HEADER, pageOf } from '../paging.js';
-import { ERRORS, ErrorBody } from '../schemas.js';
+import { BODY_ERRORS, ERRORS, ErrorBody } from '../schemas.js';
 import { presentProject } from './present.js';
 import * as repo from './repo.js';
 import { NewProject, Project, ProjectParams, ProjectPatch } from './schemas.js';
@@ -26,7 +26,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = a
   });
 
   app.post('/projects', {
-    schema: { tags, summary: 'Create a project', body: NewProject, response: { 201: Project, ...ERRORS } },
+    schema: { tags, summary: 'Create a project (not with a key limited to projects)', body: NewProject, response: { 201: Project, ...ERRORS, ...BODY_ERRORS } },
   }, async (request, reply) => {
     const key = currentKey(request);
     assertWritable(key);
@@ -43,25 +43,32 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = a
   });
 
   app.patch('/projects/:projectId', {
-    schema: { tags, summary: 'Change a project’s name or description', params: ProjectParams, body: ProjectPatch, response: { 200: Project, ...ERRORS } },
+    schema: {
+      tags,
+      summary: 'Change a project’s name or description (not with a key limited to projects)',
+      params: ProjectParams,
+      body: ProjectPatch,
+      response: { 200: Project, ...ERRORS, ...BODY_ERRORS },
+    },
   }, async (request) => {
     const key = currentKey(request);
     assertWritable(key);
-    assertProjectAccess(key, request.params.projectId);
+    // A key limited to projects writes documents inside them, never the projects themselves.
+    assertUnscoped(key, 'rename or delete projects');
     return presentProject(await repo.updateProject(sc.db, request.params.projectId, request.body));
   });
 
   app.delete('/projects/:projectId', {
     schema: {
       tags,
-      summary: 'Delete an empty project (409 while it holds documents)',
+      summary: 'Delete an empty project (409 while it holds documents; not with a key limited to projects)',
       params: ProjectParams,
       response: { 204: Type.Null(), ...ERRORS, 409: ErrorBody },
     },
   }, async (request, reply) => {
     const key = currentKey(request);
     assertWritable(key);
-    assertProjectAccess(key, request.params.projectId);
+    assertUnscoped(key, 'rename or delete projects');
     await repo.deleteProject(sc.db, request.params.projectId);
     return reply.status(204).send(null);
   });

@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import type { Config } from './core/config.js';
 import { DEFAULT_SPACE_TOKEN } from './core/config.js';
 import { drainOf } from './core/drain.js';
+import { settleHeap } from './core/memory.js';
 import { metricsEnabled, startMetricsServer } from './core/metrics.js';
 import { checkDataDir, describeDatabaseError, describeListenError } from './core/startup-errors.js';
 import { consoleUrl } from './console/url.js';
@@ -43,6 +44,7 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   } else if (!metricsEnabled(config)) {
     app.log.info('GET /metrics is off: set [server] metrics_token or [server] metrics_port to turn it on.');
   }
+  settleHeap();
   const consoleAt = consoleUrl(config, port);
   if (consoleAt) console.log(`Console: ${consoleAt} (sign in with the link \`dreamlake login-link <username>\` prints)`);
 

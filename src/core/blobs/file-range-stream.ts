@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ServerResponse } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
+import { streamedBytes } from '../memory.js';
 
 const CHUNK = 256 * 1024;
 /** Chunks in flight to one response at once: enough to keep the socket busy while the next one is read. */
@@ -84,6 +85,7 @@ export class FileRangeStream extends Readable {
       throw new Error('The stored file is shorter than the range asked of it.');
     }
     this.#position += bytesRead;
+    streamedBytes(bytesRead);
     this.onBytes?.(bytesRead);
     return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
   }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { retryTransaction } from '../core/db/errors.js';
-import { AppError, notFound } from '../core/errors.js';
+import { AppError, badRequest, notFound } from '../core/errors.js';
 import { jsonPages } from '../core/json-stream.js';
 import type { SpaceKysely } from './db.js';
 import { parseQuery } from './filters.js';
@@ -106,6 +106,7 @@ async function onObject(db: SpaceKysely, target: One, method: string, query: Rec
     const patch = repo.patch;
     return transact(db, async (trx) => {
       const id = await resolve(trx, link, 'key share');
+      await keepInPath(trx, link, input as Record<string, unknown>);
       await patch(trx, id, input as never);
       return one(trx, model, id);
     });
@@ -121,6 +122,30 @@ async function onObject(db: SpaceKysely, target: One, method: string, query: Rec
   }
   const why = allowed.length === 1 ? `${model.name} cannot be changed or deleted` : `this path names one ${model.label.toLowerCase()}`;
   throw methodNotAllowed(method, allowed, describe(link), why);
+}
+
+/**
+ * A PATCH through a path may not move the object out of the parent the path names: `PATCH
+ * /documents/1/stamps/5 {"document_id": 2}` is a 400, as the same body is on a POST there (see scoped in
+ * fields.ts); the parent's own ID (or no such field) is fine. The column is the one the path filters on: a
+ * member's under a list (`/users/1/specimens/3`: owner_id), or a to-one relation's back-reference
+ * (`/users/1/specimen`: owner_id).
+ */
+async function keepInPath(trx: SpaceKysely, link: Link, body: Record<string, unknown>) {
+  const bound = boundBy(link);
+  if (!bound || !Object.hasOwn(body, bound.column)) return;
+  const parentId = await resolve(trx, bound.parent);
+  const given = body[bound.column];
+  if (given !== parentId) throw badRequest(`Field ${bound.column} is ${String(given)} but the path says ${parentId}.`);
+}
+
+function boundBy(link: Link): { column: string; parent: Link } | undefined {
+  if (link.kind === 'member') return { column: link.column, parent: link.parent };
+  if (link.kind === 'hop') {
+    const relation = link.from.model.relations[link.relation];
+    if (relation.kind === 'one' && relation.backColumn) return { column: relation.backColumn, parent: link.from };
+  }
+  return undefined;
 }
 
 /**

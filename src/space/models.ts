@@ -17,7 +17,14 @@ export type ModelName = 'users' | 'transactions' | 'specimens' | 'events' | 'doc
  */
 export type Relation =
   | { kind: 'many'; target: ModelName; column: string }
-  | { kind: 'one'; target: ModelName; resolve: (id: Expression<unknown>) => Expression<number | null>; missing: string };
+  | {
+      kind: 'one';
+      target: ModelName;
+      resolve: (id: Expression<unknown>) => Expression<number | null>;
+      missing: string;
+      /** The target's column that points back at the object, when there is one (a user's specimen: owner_id). */
+      backColumn?: string;
+    };
 
 export interface Model {
   name: ModelName;
@@ -50,7 +57,7 @@ export const MODELS: Record<ModelName, Model> = {
       transactions: { kind: 'many', target: 'transactions', column: 'user_id' },
       specimens: { kind: 'many', target: 'specimens', column: 'owner_id' },
       events: { kind: 'many', target: 'events', column: 'user_id' },
-      specimen: { kind: 'one', target: 'specimens', resolve: currentSpecimenOf, missing: 'has no current specimen' },
+      specimen: { kind: 'one', target: 'specimens', resolve: currentSpecimenOf, missing: 'has no current specimen', backColumn: 'owner_id' },
     },
   },
   transactions: {

@@ -98,3 +98,71 @@ describe.each(DIALECTS)('dreamspace nested paths (%s)', (dialect) => {
     expect((await s.api('DELETE', `/users/${user.user_id}/transactions/${tx.transaction_id}`)).status).toBe(405);
   });
 });
+
+// A PATCH through a nested path changes the object the path names, in the parent the path names: a body that
+// would move it to another parent is a 400, as it is on a POST there, and nothing changes.
+describe.each(DIALECTS)('dreamspace nested PATCH keeps the path (%s)', (dialect) => {
+  let s: SpaceTest;
+  beforeAll(async () => {
+    s = await spaceApp(dialect);
+  });
+  afterAll(async () => s.close());
+
+  it('PATCH /documents/1/stamps/S {document_id: 2} is a 400; the same ID (or none) is fine; /stamps/S may move it', async () => {
+    const one = ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: 1, stamps: [{ stamp_type: 'a', pos_x: 1, pos_y: 1 }] }));
+    const two = ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: 2 }));
+    const stamp = one.stamps[0];
+    const event = ok(await s.api('POST', '/events', { event_type: 'plain', message: 'm', occurred_at: '2025-06-08', document_id: one.document_id }));
+    for (const path of [`/documents/${one.document_id}/stamps/${stamp.stamp_id}`, `/events/${event.event_id}/document/stamps/${stamp.stamp_id}`]) {
+      const moved = await s.api('PATCH', path, { document_id: two.document_id, pos_x: 99 });
+      expect(moved.status, path).toBe(400);
+      expect(moved.text).toBe(`Field document_id is ${two.document_id} but the path says ${one.document_id}.`);
+    }
+    expect(ok(await s.api('GET', `/stamps/${stamp.stamp_id}`))).toEqual(stamp);
+    expect(ok(await s.api('GET', `/documents/${two.document_id}/stamps`))).toEqual([]);
+    expect(ok(await s.api('GET', `/documents/${one.document_id}`)).stamps).toEqual([stamp]);
+
+    const same = ok(await s.api('PATCH', `/documents/${one.document_id}/stamps/${stamp.stamp_id}`, { document_id: one.document_id, pos_x: 7 }));
+    expect(same).toEqual({ ...stamp, pos_x: 7 });
+    expect(ok(await s.api('GET', `/stamps/${stamp.stamp_id}`))).toEqual({ ...stamp, pos_x: 7 });
+    // Not through a parent: the documented PATCH of any field, document_id included.
+    const top = ok(await s.api('PATCH', `/stamps/${stamp.stamp_id}`, { document_id: two.document_id }));
+    expect(top.document_id).toBe(two.document_id);
+    expect(ok(await s.api('GET', `/documents/${two.document_id}/stamps`))).toEqual([{ ...stamp, pos_x: 7, document_id: two.document_id }]);
+  });
+
+  it('PATCH /users/1/specimens/S {owner_id: 3} and /users/1/specimen {owner_id: 3} are a 400; nothing changes', async () => {
+    const owner = ok(await s.api('POST', '/users', { twitch_id: 'owner', name: 'owner' }));
+    const other = ok(await s.api('POST', '/users', { twitch_id: 'other', name: 'other' }));
+    const specimen = ok(await s.api('POST', `/users/${owner.user_id}/specimens`, { born_at: '2025-01-01T00:00:00+00:00' }));
+    for (const path of [`/users/${owner.user_id}/specimens/${specimen.specimen_id}`, `/users/${owner.user_id}/specimen`]) {
+      const moved = await s.api('PATCH', path, { owner_id: other.user_id, forgotten_at: '2025-02-01T00:00:00+00:00' });
+      expect(moved.status, path).toBe(400);
+      expect(moved.text).toBe(`Field owner_id is ${other.user_id} but the path says ${owner.user_id}.`);
+    }
+    expect(ok(await s.api('GET', `/specimens/${specimen.specimen_id}`))).toEqual(specimen);
+    expect(ok(await s.api('GET', `/users/${other.user_id}/specimens`))).toEqual([]);
+    expect(ok(await s.api('GET', `/users/${owner.user_id}`)).specimen.specimen_id).toBe(specimen.specimen_id);
+
+    const same = ok(await s.api('PATCH', `/users/${owner.user_id}/specimens/${specimen.specimen_id}`, { owner_id: owner.user_id }));
+    expect(same).toEqual(specimen);
+    const forgotten = ok(await s.api('PATCH', `/users/${owner.user_id}/specimen`, { owner_id: owner.user_id, forgotten_at: '2025-02-01T00:00:00+00:00' }));
+    expect(forgotten).toEqual({ ...specimen, forgotten_at: expect.any(String) });
+    expect(ok(await s.api('GET', `/specimens/${specimen.specimen_id}`)).owner_id).toBe(owner.user_id);
+  });
+
+  it('PATCH /users/1/events/E {user_id: 2 or null} is a 400; the event keeps its user', async () => {
+    const user = ok(await s.api('POST', '/users', { twitch_id: 'ev-user', name: 'ev' }));
+    const other = ok(await s.api('POST', '/users', { twitch_id: 'ev-other', name: 'other' }));
+    const event = ok(await s.api('POST', `/users/${user.user_id}/events`, { event_type: 'plain', message: 'm', occurred_at: '2025-06-08' }));
+    const path = `/users/${user.user_id}/events/${event.event_id}`;
+    const moved = await s.api('PATCH', path, { user_id: other.user_id, message: 'changed' });
+    expect(moved.status).toBe(400);
+    expect(moved.text).toBe(`Field user_id is ${other.user_id} but the path says ${user.user_id}.`);
+    const dropped = await s.api('PATCH', path, { user_id: null });
+    expect(dropped.status).toBe(400);
+    expect(dropped.text).toBe(`Field user_id is null but the path says ${user.user_id}.`);
+    expect(ok(await s.api('GET', `/events/${event.event_id}`))).toEqual(event);
+    expect(ok(await s.api('PATCH', path, { user_id: user.user_id, message: 'kept' }))).toEqual({ ...event, message: 'kept' });
+  });
+});

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { RawBuilder, SqlBool } from 'kysely';
+import { insertRows } from '../../core/db/insert-rows.js';
 import { badRequest } from '../../core/errors.js';
 import type { SpaceKysely } from '../db.js';
 import { requireRow, scoped, type Scope } from '../fields.js';
@@ -47,23 +48,26 @@ export async function stampsOf(db: SpaceKysely, documentIds: (number | null)[], 
   return byDocument;
 }
 
-/** Adds stamps to a document that is known to exist; answers their IDs in order. */
+/**
+ * Adds stamps to a document that is known to exist; answers their IDs in order. However many there are (a
+ * document's `stamps` list has no limit of its own, only the body's): insertRows splits them under SQLite's
+ * limit of bound parameters and sends PostgreSQL one array per column (its limit is 65,535 parameters).
+ */
 export async function insertStamps(trx: SpaceKysely, documentId: number, stamps: Static<typeof StampNested>[]) {
   if (stamps.length === 0) return [];
-  const rows = await trx
-    .insertInto('space_stamps')
-    .values(
-      stamps.map((s) => ({
-        document_id: documentId,
-        stamp_type: s.stamp_type,
-        pos_x: s.pos_x,
-        pos_y: s.pos_y,
-        rotation: s.rotation ?? 0,
-      })),
-    )
-    .returning('stamp_id')
-    .execute();
-  return rows.map((r) => r.stamp_id).sort((a, b) => a - b);
+  const rows = await insertRows(
+    trx,
+    'space_stamps',
+    stamps.map((s) => ({
+      document_id: documentId,
+      stamp_type: s.stamp_type,
+      pos_x: s.pos_x,
+      pos_y: s.pos_y,
+      rotation: s.rotation ?? 0,
+    })),
+    'stamp_id',
+  );
+  return rows.map((r) => Number(r.stamp_id)).sort((a, b) => a - b);
 }
 
 async function list(db: SpaceKysely, conditions: RawBuilder<SqlBool>[], options: ListOptions) {

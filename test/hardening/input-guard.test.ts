@@ -159,6 +159,24 @@ for (const dialect of DIALECTS) {
       expect((await lake('GET', `${lab.base}/datasets`)).json().datasets.map((d: { name: string }) => d.name)).not.toContain('p');
     });
 
+    it('reads integers in paths and queries in decimal only: 0x1, 1e3, +1, " 1" are a 400, not document 1', async () => {
+      const doc = await script('POST', '/documents', JSON.stringify({ title: 'one' }));
+      const id = doc.json().id as number;
+      expect((await script('GET', `/documents/${id}`)).statusCode).toBe(200);
+      for (const form of [`0x${id.toString(16)}`, `${id}e0`, `%2B${id}`, `%20${id}`, `0b${id.toString(2)}`]) {
+        const res = await script('GET', `/documents/${form}`);
+        expect(res.statusCode, form).toBe(400);
+        expect(res.json().error).toBe('validation_error');
+      }
+      for (const q of ['limit=0x2', 'limit=2e0', 'limit=%202']) expect((await script('GET', `/documents?${q}`)).statusCode, q).toBe(400);
+      expect((await script('GET', '/documents?limit=2')).statusCode).toBe(200);
+      expect((await lake('GET', '/namespaces/alice/projects?pageSize=0x10')).statusCode).toBe(400);
+      expect((await lake('GET', '/namespaces/alice/projects?page=1e0')).statusCode).toBe(400);
+      expect((await lake('GET', '/namespaces/alice/projects?pageSize=010')).json().pageSize).toBe(10);
+      const couch = await t.inject({ method: 'GET', url: '/dreamscript/couch/guard/_all_docs?limit=0x1', headers: { 'x-api-key': scriptKey } });
+      expect(couch.statusCode).toBe(400);
+    });
+
     it('answers a NUL in a path segment with a 404 and in a query value or name with a 400 naming it, on every API', async () => {
       const path = await lake('GET', '/namespaces/a%00b');
       expect(path.statusCode).toBe(404);

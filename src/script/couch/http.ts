@@ -67,7 +67,8 @@ export function jsonParam(q: Query, ...names: string[]): unknown {
 /** An integer from `min` on, from a query string or a JSON body; undefined when absent. */
 export function intValue(v: unknown, name: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
-  const n = typeof v === 'number' || typeof v === 'string' ? Number(v) : NaN;
+  // Decimal text only (Number() would read 0x10, 1e3, +1 and " 1" too; CouchDB refuses them).
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < min) throw badRequest(`Invalid value for ${name}: ${String(v)}`);
   return n;
 }

@@ -108,3 +108,11 @@ export const MODELS: Record<ModelName, Model> = {
 export function modelNamed(name: string): Model | undefined {
   return Object.hasOwn(MODELS, name) ? MODELS[name as ModelName] : undefined;
 }
+
+/**
+ * A model directory by its name or its singular (`document` for `documents`): the API document itself lists
+ * `/document/1/stamps` among its list endpoints, so the singular names the same directory at the top of a path.
+ */
+export function topModelNamed(name: string): Model | undefined {
+  return modelNamed(name) ?? (name.length > 1 && !name.endsWith('s') ? modelNamed(`${name}s`) : undefined);
+}

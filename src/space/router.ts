@@ -2,7 +2,7 @@ import { sql, type Expression, type RawBuilder } from 'kysely';
 import { lockClause, type LockMode } from '../core/db/dialect.js';
 import { badRequest, notFound } from '../core/errors.js';
 import type { SpaceKysely } from './db.js';
-import { MODELS, modelNamed, type Model, type Relation } from './models.js';
+import { MODELS, topModelNamed, type Model, type Relation } from './models.js';
 
 /** How an object was reached: by ID at the top, by ID under a parent, or through a `one` relation. */
 export type Link =
@@ -19,13 +19,14 @@ const MAX_SEGMENTS = 32;
 
 /**
  * Reads a path such as `/events/1/user/specimen/owner` against the relation table, without touching the
- * database: unknown models or relations and malformed IDs are a 400 here.
+ * database: an unknown model or relation is a 404 (no such resource, as the API document answers what does not
+ * exist), a malformed ID a 400.
  */
 export function walk(segments: string[]): Target {
   if (segments.length > MAX_SEGMENTS) throw badRequest(`The path is too deep (at most ${MAX_SEGMENTS} parts).`);
   const [first, ...rest] = segments;
-  const root = modelNamed(first ?? '');
-  if (!root) throw badRequest(`Unknown model "${first ?? ''}". Models: ${Object.keys(MODELS).join(', ')}.`);
+  const root = topModelNamed(first ?? '');
+  if (!root) throw notFound(`Unknown model "${first ?? ''}". Models: ${Object.keys(MODELS).join(', ')}.`);
 
   let target: Target = { kind: 'collection', model: root };
   for (const segment of rest) {
@@ -42,7 +43,7 @@ export function walk(segments: string[]): Target {
     const relation: Relation | undefined = Object.hasOwn(relations, segment) ? relations[segment] : undefined;
     if (!relation) {
       const known = Object.keys(target.model.relations).join(', ');
-      throw badRequest(`Unknown relation "${segment}" of ${target.model.name}. Relations: ${known}.`);
+      throw notFound(`Unknown relation "${segment}" of ${target.model.name}. Relations: ${known}.`);
     }
     const model: Model = MODELS[relation.target];
     target =

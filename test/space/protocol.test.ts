@@ -105,27 +105,46 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     expect(await s.counts()).toEqual(before);
   });
 
-  it('answers unknown models, unknown relations and non-integer IDs with a 400', async () => {
-    const cases: [string, string, RegExp][] = [
-      ['GET', '/items', /^Unknown model "items"\. Models: users, transactions, specimens, events, documents, stamps\.$/],
-      ['POST', '/items', /^Unknown model "items"/],
-      ['GET', '/', /^Unknown model ""/],
-      ['GET', '/users/1/inventory', /^Unknown relation "inventory" of users\. Relations: transactions, specimens, events, specimen\.$/],
-      ['GET', '/documents/1/event', /^Unknown relation "event" of documents/],
-      ['GET', '/users/abc', /^"abc" is not a valid user ID: IDs are non-negative integers\.$/],
-      ['GET', '/users/1.5', /is not a valid user ID/],
-      ['GET', '/users/-1', /is not a valid user ID/],
-      ['GET', '/users/1/transactions/x', /^"x" is not a valid transaction ID/],
-      ['PATCH', '/events/1e3', /^"1e3" is not a valid event ID/],
+  it('answers unknown models and relations with a 404 (no such resource) and non-integer IDs with a 400', async () => {
+    const cases: [string, string, number, RegExp][] = [
+      ['GET', '/items', 404, /^Unknown model "items"\. Models: users, transactions, specimens, events, documents, stamps\.$/],
+      ['POST', '/items', 404, /^Unknown model "items"/],
+      ['GET', '/', 404, /^Unknown model ""/],
+      ['GET', '/s', 404, /^Unknown model "s"/],
+      ['GET', '/users/1/inventory', 404, /^Unknown relation "inventory" of users\. Relations: transactions, specimens, events, specimen\.$/],
+      ['GET', '/documents/1/event', 404, /^Unknown relation "event" of documents/],
+      ['GET', '/users/abc', 400, /^"abc" is not a valid user ID: IDs are non-negative integers\.$/],
+      ['GET', '/users/1.5', 400, /is not a valid user ID/],
+      ['GET', '/users/-1', 400, /is not a valid user ID/],
+      ['GET', '/users/1/transactions/x', 400, /^"x" is not a valid transaction ID/],
+      ['PATCH', '/events/1e3', 400, /^"1e3" is not a valid event ID/],
     ];
-    for (const [method, path, message] of cases) {
+    const before = await s.counts();
+    for (const [method, path, status, message] of cases) {
       const res = await s.api(method, path, method === 'GET' ? undefined : {});
-      expect(res.status, path).toBe(400);
+      expect(res.status, path).toBe(status);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       expect(res.text).toMatch(message);
     }
+    expect(await s.counts()).toEqual(before);
     const bare = await s.t.inject({ method: 'GET', url: '/dreamspace', headers: { 'x-api-key': KEY } });
-    expect(bare.statusCode).toBe(400);
+    expect(bare.statusCode).toBe(404);
+  });
+
+  it('takes the singular of a model at the top of a path, as the API document names /document/1/stamps', async () => {
+    const doc = await s.api('POST', '/documents', { document_data: 'aGk=', seal: 1, stamps: [{ stamp_type: 'paw', pos_x: 1, pos_y: 2 }] });
+    expect(doc.status).toBe(200);
+    const id = doc.body.document_id as number;
+    const plural = await s.api('GET', `/documents/${id}/stamps`);
+    const singular = await s.api('GET', `/document/${id}/stamps`);
+    expect(singular.status).toBe(200);
+    expect(singular.body).toEqual(plural.body);
+    expect(singular.body).toHaveLength(1);
+    const added = await s.api('POST', `/document/${id}/stamps`, { stamp_type: 'star', pos_x: 3, pos_y: 4 });
+    expect(added.status).toBe(200);
+    expect((await s.api('GET', `/documents/${id}/stamps`)).body).toHaveLength(2);
+    const user = await s.api('POST', '/users', { twitch_id: 'singular', name: 'one' });
+    expect((await s.api('GET', `/user/${user.body.user_id}`)).body).toEqual((await s.api('GET', `/users/${user.body.user_id}`)).body);
   });
 
   it('refuses a NUL character in a filter', async () => {

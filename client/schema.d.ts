@@ -11507,7 +11507,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a document */
+        /** Create a document (If-Match is a 400: there is no revision to match) */
         post: {
             parameters: {
                 query?: never;
@@ -11611,6 +11611,18 @@ export interface paths {
                 };
                 /** @description Payload too large */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11765,7 +11777,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create, replace or delete up to 1,000 documents; one result per item, in order (CouchDB _bulk_docs) */
+        /** Create, replace or delete up to 1,000 documents; one result per item, in order (CouchDB _bulk_docs); _rev per item, If-Match is a 400 */
         post: {
             parameters: {
                 query?: never;
@@ -11863,6 +11875,18 @@ export interface paths {
                 };
                 /** @description Payload too large */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12123,6 +12147,18 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
                 /** @description Too many requests: retry after the Retry-After header (seconds) */
                 429: {
                     headers: {
@@ -12138,7 +12174,7 @@ export interface paths {
             };
         };
         post?: never;
-        /** Delete a document: writes a tombstone revision; If-Match or ?rev= as for PUT */
+        /** Delete a document: writes a tombstone revision; If-Match, ?rev= or _rev in an optional body, as for PUT */
         delete: {
             parameters: {
                 query?: {
@@ -12151,11 +12187,20 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A revision, e.g. 2-8f2c… */
+                        _rev?: string;
+                    };
+                };
+            };
             responses: {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description The revision, quoted */
+                        etag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -12230,6 +12275,18 @@ export interface paths {
                 };
                 /** @description Payload too large */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12364,6 +12421,18 @@ export interface paths {
                 };
                 /** @description Payload too large */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12602,7 +12671,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a project */
+        /** Create a project (not with a key limited to projects) */
         post: {
             parameters: {
                 query?: never;
@@ -12674,6 +12743,30 @@ export interface paths {
                 };
                 /** @description Not found (also what a caller who may not see it gets) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Payload too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12803,7 +12896,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete an empty project (409 while it holds documents) */
+        /** Delete an empty project (409 while it holds documents; not with a key limited to projects) */
         delete: {
             parameters: {
                 query?: never;
@@ -12898,7 +12991,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a project’s name or description */
+        /** Change a project’s name or description (not with a key limited to projects) */
         patch: {
             parameters: {
                 query?: never;
@@ -12973,6 +13066,30 @@ export interface paths {
                 };
                 /** @description Not found (also what a caller who may not see it gets) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Payload too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13303,6 +13420,30 @@ export interface paths {
                 };
                 /** @description Not found (also what a caller who may not see it gets) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Payload too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

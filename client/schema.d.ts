@@ -12187,7 +12187,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** @description A revision, e.g. 2-8f2c… */

@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from './helpers/app.js';
 type Operation = {
   summary?: string;
   tags?: string[];
-  requestBody?: { content: Record<string, { schema: { type?: string; format?: string } }> };
+  requestBody?: { required?: boolean; content: Record<string, { schema: { type?: string; format?: string } }> };
   responses: Record<string, { description?: string; content?: Record<string, unknown> }>;
 };
 
@@ -54,6 +54,12 @@ describe('the API reference', () => {
     expect(put).toBeDefined();
     expect(put.requestBody?.content['application/octet-stream'].schema).toMatchObject({ type: 'string', format: 'binary' });
     expect(Object.keys(doc.paths).filter((p) => p.includes('{*}'))).toEqual([]);
+  });
+
+  it('marks an optional body optional (a Dreamscript DELETE needs none), every other body required', () => {
+    const optional = operations().filter(({ op }) => op.requestBody && op.requestBody.required !== true);
+    expect(optional.map(({ method, path }) => `${method} ${path}`)).toEqual(['delete /dreamscript/documents/{documentId}']);
+    expect(JSON.stringify(doc)).not.toContain('x-optional-body');
   });
 
   it('documents downloads: whole file, range, not modified', () => {

@@ -17,6 +17,8 @@ declare module 'fastify' {
     docResponses?: Record<number, DocResponse>;
     /** API reference only: the request body is raw bytes of any media type; the text describes it. */
     docBinaryBody?: string;
+    /** API reference only: the route accepts no body at all as an empty one (the generator marks every body required). */
+    docOptionalBody?: boolean;
   }
 }
 
@@ -94,7 +96,7 @@ export async function registerOpenApi(app: FastifyInstance) {
     },
     transform: ({ schema, url }) => documentRoute(schema, url),
     transformObject: (documentObject) =>
-      describeResponses(('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as OpenApiDocument) as object,
+      describeOperations(('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as OpenApiDocument) as object,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, theme: {
     title: 'DreamLake',
@@ -113,10 +115,13 @@ function documentRoute(schema: FastifySchema, url: string): { schema: FastifySch
   // Routes registered as "/" under a prefix would otherwise be documented with a trailing slash.
   let docUrl = url.length > 1 ? url.replace(/\/$/, '') : url;
   if (!schema) return { schema, url: docUrl };
-  const { docResponses, docBinaryBody, ...doc } = schema as Record<string, unknown> & {
+  const { docResponses, docBinaryBody, docOptionalBody, ...doc } = schema as Record<string, unknown> & {
     docResponses?: Record<number, DocResponse>;
     docBinaryBody?: string;
+    docOptionalBody?: boolean;
   };
+  // Keys starting with x- reach the operation; describeOperations turns this one into requestBody.required: false.
+  if (docOptionalBody) doc[OPTIONAL_BODY] = true;
 
   // `/files/*` → `/files/{path}`: a named parameter that the page can fill in.
   const params = doc.params as { properties?: Record<string, unknown>; required?: string[] } | undefined;
@@ -147,15 +152,28 @@ function documentRoute(schema: FastifySchema, url: string): { schema: FastifySch
   return { schema: doc as FastifySchema, url: docUrl };
 }
 
-interface OpenApiDocument {
-  paths?: Record<string, Record<string, { responses?: Record<string, { description?: string }> }>>;
+const OPTIONAL_BODY = 'x-optional-body';
+
+interface OpenApiOperation {
+  responses?: Record<string, { description?: string }>;
+  requestBody?: { required?: boolean };
+  [OPTIONAL_BODY]?: boolean;
 }
 
-/** Every answer gets a description: the generator's placeholder ("Default Response") is replaced by what the status means. */
-function describeResponses(document: OpenApiDocument) {
+interface OpenApiDocument {
+  paths?: Record<string, Record<string, OpenApiOperation>>;
+}
+
+/** Every answer gets a description (the generator's placeholder "Default Response" is replaced by what the status means); optional bodies say so. */
+function describeOperations(document: OpenApiDocument) {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
-      if (typeof operation !== 'object' || !operation?.responses) continue;
+      if (typeof operation !== 'object' || !operation) continue;
+      if (operation[OPTIONAL_BODY]) {
+        delete operation[OPTIONAL_BODY];
+        if (operation.requestBody) operation.requestBody.required = false;
+      }
+      if (!operation.responses) continue;
       for (const [status, response] of Object.entries(operation.responses)) {
         if (!response.description || response.description === 'Default Response') {
           response.description = STATUS_DESCRIPTIONS[status] ?? `HTTP ${status}`;

@@ -156,6 +156,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
       params: DocumentParams,
       querystring: RevQuery,
       body: DeleteBody,
+      docOptionalBody: true,
       response: { 200: { ...Deleted, headers: ETAG }, ...WRITE_ERRORS },
     },
     // The body is optional: none is an empty one.

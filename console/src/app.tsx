@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, forgotten, ok } from './lib/api.js';
 import { setCredential, tokenClaims, useCredential } from './lib/auth.js';
 import { getMounts } from './lib/base.js';
+import { ErrorBoundary } from './lib/error-boundary.js';
 import { Link, segments, useLocation } from './lib/router.js';
 import { ErrorBox, Field } from './lib/ui.js';
 import { LakeRoutes } from './lake/routes.js';
@@ -26,9 +27,11 @@ export function App() {
         <SignedIn />
       </header>
       <main id="main">
-        <Suspense fallback={<p role="status">Loading…</p>}>
-          {area === 'script' ? <ScriptRoutes path={path} /> : area === 'space' ? <SpaceRoutes path={path} /> : <RequireToken><LakeRoutes path={path} /></RequireToken>}
-        </Suspense>
+        <ErrorBoundary resetKey={path}>
+          <Suspense fallback={<p role="status">Loading…</p>}>
+            {area === 'script' ? <ScriptRoutes path={path} /> : area === 'space' ? <SpaceRoutes path={path} /> : <RequireToken><LakeRoutes path={path} /></RequireToken>}
+          </Suspense>
+        </ErrorBoundary>
       </main>
     </>
   );

@@ -242,6 +242,24 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       await reader.context.close();
     }));
 
+  it('asks before removing a member', () =>
+    step('remove-member', () => pages, async () => {
+      const members = async () => (await t.inject({ url: '/namespaces/lab/members', headers: await t.auth('alice') })).json().members.map((m: { username: string }) => m.username);
+      expect(await members()).toContain('rita');
+      await page.goto(`${origin}/console/lake/lab/members`);
+      await page.getByRole('button', { name: 'Remove rita' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Remove rita from The Lab?' });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      expect(await members()).toContain('rita');
+      await page.getByRole('combobox', { name: 'Role of rita' }).waitFor();
+
+      await page.getByRole('button', { name: 'Remove rita' }).click();
+      await dialog.getByRole('button', { name: 'Remove member' }).click();
+      await page.getByRole('combobox', { name: 'Role of rita' }).waitFor({ state: 'detached' });
+      expect(await members()).not.toContain('rita');
+    }));
+
   it('resumes an interrupted upload after a reload: only the missing part is sent again', () =>
     step('upload-resume', () => pages, async () => {
       await page.goto(`${origin}/console/lake/lab/robots/files`);

@@ -83,4 +83,113 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamscript', () => {
       expect(await feed.getByRole('list', { name: 'Changes' }).getByRole('listitem').count()).toBeGreaterThanOrEqual(2);
       await context.close();
     }));
+
+  /** A new tab whose browser already keeps `secret` as the Dreamscript API key. */
+  const tabWithKey = async (secret: string) => {
+    const tab = await newPage(browser);
+    pages.push(tab.page);
+    await tab.context.addInitScript((k) => localStorage.setItem('dreamlake.scriptKey', k), secret);
+    return tab;
+  };
+
+  const createDocument = async (title: string) => {
+    const res = await t.call(key, { method: 'POST', url: '/documents', payload: { title, content: 'text' } });
+    expect(res.statusCode).toBe(201);
+    return res.json() as { id: number; _rev: string };
+  };
+
+  it('says a page could not load (a chunk that does not arrive, a page that throws) with a Reload button, not a blank app', () =>
+    step('dreamscript-load-failure', () => pages, async () => {
+      const { context, page } = await tabWithKey(key);
+      // The server went away (or was updated) after index.html and its entry script: the lazy route chunks fail.
+      const chunks = /\/console\/assets\/(?!index-)[^/]+\.js$/;
+      await page.route(chunks, (route) => route.abort('connectionrefused'));
+      await page.goto(`${origin}/console/script`);
+      const alert = page.getByRole('alert').filter({ hasText: 'Could not load this page' });
+      await alert.getByText(/did not arrive/).waitFor();
+      await page.getByRole('navigation', { name: 'APIs' }).waitFor();
+      await page.unroute(chunks);
+      await alert.getByRole('button', { name: 'Reload' }).click();
+      await page.getByRole('heading', { name: 'Dreamscript projects' }).waitFor();
+
+      // A render error (here: an answer the page cannot show) is caught the same way.
+      const projects = /\/dreamscript\/projects\?/;
+      await page.route(projects, (route) =>
+        route.fulfill({ json: [{ id: 1, name: { not: 'a string' }, description: null, createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z' }] }),
+      );
+      await page.reload();
+      await alert.getByText(/^The page failed to show: /).waitFor();
+      await page.unroute(projects);
+      await alert.getByRole('button', { name: 'Reload' }).click();
+      await page.getByRole('heading', { name: 'Dreamscript projects' }).waitFor();
+      expect(await alert.count()).toBe(0);
+      await context.close();
+    }));
+
+  it('says so when the server cannot be reached on Save or Delete', () =>
+    step('dreamscript-offline', () => pages, async () => {
+      const doc = await createDocument('Offline');
+      const { context, page } = await tabWithKey(key);
+      await page.goto(`${origin}/console/script/documents/${doc.id}`);
+      await page.getByRole('heading', { name: 'Offline' }).waitFor();
+      // Writes to the document get no answer at all (fetch rejects with "Failed to fetch").
+      const documentUrl = new RegExp(`/dreamscript/documents/${doc.id}(\\?|$)`);
+      await page.route(documentUrl, (route) => (route.request().method() === 'GET' ? route.continue() : route.abort('connectionrefused')));
+      await page.getByLabel('Document JSON').fill(JSON.stringify({ title: 'Offline', content: 'edited', projectId: null }));
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByRole('alert').getByText(/^Could not reach the server/).waitFor();
+
+      await page.getByRole('button', { name: 'Delete document' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete Offline?' });
+      await dialog.getByRole('button', { name: 'Delete document' }).click();
+      await dialog.getByRole('alert').getByText(/^Could not reach the server/).waitFor();
+      expect((await t.call(key, { url: `/documents/${doc.id}` })).json()).toMatchObject({ _rev: doc._rev, content: 'text' });
+      await context.close();
+    }));
+
+  it('says plainly that a read-only key may not write', () =>
+    step('dreamscript-read-only', () => pages, async () => {
+      // No route tells a key what it may do (GET /keys is for admin keys), so the console shows the refusal.
+      const doc = await createDocument('Read only');
+      const reader = await t.key({ readOnly: true });
+      const { context, page } = await tabWithKey(reader);
+      await page.goto(`${origin}/console/script/documents/${doc.id}`);
+      await page.getByRole('heading', { name: 'Read only' }).waitFor();
+      await page.getByLabel('Document JSON').fill(JSON.stringify({ title: 'Read only', content: 'edited', projectId: null }));
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByRole('alert').getByText('Not allowed (HTTP 403): This API key is read-only.').waitFor();
+
+      await page.getByRole('button', { name: 'Delete document' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete Read only?' });
+      await dialog.getByRole('button', { name: 'Delete document' }).click();
+      await dialog.getByRole('alert').getByText('Not allowed (HTTP 403): This API key is read-only.').waitFor();
+      expect((await t.call(key, { url: `/documents/${doc.id}` })).json()).toMatchObject({ _rev: doc._rev, content: 'text' });
+      await context.close();
+    }));
+
+  it('answers an ID that is no number without asking the server, and tells a deleted document from a missing one', () =>
+    step('dreamscript-ids', () => pages, async () => {
+      const { context, page } = await tabWithKey(key);
+      const asked: string[] = [];
+      page.on('request', (r) => {
+        if (/\/dreamscript\/(documents|projects)\/[^/?]/.test(new URL(r.url()).pathname)) asked.push(r.url());
+      });
+      for (const [path, message] of [['documents/abc', 'Invalid document ID "abc"'], ['documents/1e3', 'Invalid document ID "1e3"'], ['projects/x1', 'Invalid project ID "x1"']]) {
+        await page.goto(`${origin}/console/script/${path}`);
+        const alert = page.getByRole('alert');
+        await alert.getByText('Not found', { exact: true }).waitFor();
+        await alert.getByText(message).waitFor();
+      }
+      expect(asked).toEqual([]);
+
+      const doc = await createDocument('Gone');
+      expect((await t.call(key, { method: 'DELETE', url: `/documents/${doc.id}?rev=${doc._rev}` })).statusCode).toBe(200);
+      await page.goto(`${origin}/console/script/documents/${doc.id}`);
+      await page.getByRole('alert').getByText('Deleted', { exact: true }).waitFor();
+      await page.getByText(`Document ${doc.id} was deleted.`).waitFor();
+
+      await page.goto(`${origin}/console/script/documents/999999`);
+      await page.getByRole('alert').getByText('Not found', { exact: true }).waitFor();
+      await context.close();
+    }));
 });

@@ -160,6 +160,7 @@ function ProjectForm({ ns, project, onClose, onDone }: { ns: string; project: Pr
 function Members({ ns }: { ns: Namespace }) {
   const [page, setPage] = useState(1);
   const [inviting, setInviting] = useState(false);
+  const [removing, setRemoving] = useState<Member | null>(null);
   const [error, setError] = useState<string | null>(null);
   const admin = can(ns.role, 'admin');
   const list = useLoad(() => ok(api.GET('/namespaces/{slug}/members', { params: { path: { slug: ns.slug }, query: { page, pageSize: 100 } } })), [ns.slug, page]);
@@ -167,15 +168,6 @@ function Members({ ns }: { ns: Namespace }) {
     setError(null);
     try {
       await ok(api.PUT('/namespaces/{slug}/members/{username}', { params: { path: { slug: ns.slug, username: m.username } }, body: { role: role as 'read' } }));
-      list.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  const remove = async (m: Member) => {
-    setError(null);
-    try {
-      await ok(api.DELETE('/namespaces/{slug}/members/{username}', { params: { path: { slug: ns.slug, username: m.username } } }));
       list.reload();
     } catch (e) {
       setError((e as Error).message);
@@ -206,7 +198,7 @@ function Members({ ns }: { ns: Namespace }) {
                     </td>
                     <td>{formatTime(m.createdAt)}</td>
                     <td className="row-actions">
-                      <button type="button" className="danger" disabled={!admin} onClick={() => void remove(m)} aria-label={`Remove ${m.username}`}>Remove</button>
+                      <button type="button" className="danger" disabled={!admin} onClick={() => setRemoving(m)} aria-label={`Remove ${m.username}`}>Remove</button>
                     </td>
                   </tr>
                 ))}
@@ -217,6 +209,20 @@ function Members({ ns }: { ns: Namespace }) {
         )}
       </Async>
       {inviting && <Invite ns={ns.slug} onClose={() => setInviting(false)} onDone={list.reload} />}
+      {removing && (
+        <Dialog
+          title={`Remove ${removing.username} from ${ns.name}?`}
+          submitLabel="Remove member"
+          danger
+          onClose={() => setRemoving(null)}
+          onSubmit={async () => {
+            await ok(api.DELETE('/namespaces/{slug}/members/{username}', { params: { path: { slug: ns.slug, username: removing.username } } }));
+            list.reload();
+          }}
+        >
+          <p>{removing.username} loses the {removing.role} role in this namespace.</p>
+        </Dialog>
+      )}
     </>
   );
 }

@@ -14,6 +14,13 @@ export class ApiError extends Error {
   }
 }
 
+/** The server could not be reached: the request never got an answer (server down, offline, connection reset). */
+export class NetworkError extends Error {
+  constructor(cause: unknown) {
+    super('Could not reach the server: it may be down or restarting, or this computer is offline. Try again in a moment.', { cause });
+  }
+}
+
 const apiOf = new WeakMap<Request, Credential>();
 
 /** Why the console forgot a credential (shown on the sign-in form). */
@@ -55,6 +62,11 @@ const mountsAndCredentials: Middleware = {
       forgotten = { kind: api, message: `The server refused the ${api === 'lake' ? 'token' : api === 'script' ? 'API key' : 'API token'} (HTTP ${response.status}); enter a new one.` };
       setCredential(api, null);
     }
+  },
+  // fetch() rejects with a bare TypeError ("Failed to fetch") when no answer comes: say so readably. An abort
+  // (a DOMException) stays what it is, for callers that stop a request on purpose.
+  onError({ error }) {
+    if (error instanceof TypeError) return new NetworkError(error);
   },
 };
 

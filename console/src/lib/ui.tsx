@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError } from './api.js';
+import { ApiError, NetworkError } from './api.js';
 import type { Loaded } from './load.js';
 import { Link } from './router.js';
 
@@ -34,7 +34,7 @@ export function ErrorBox({ error, onRetry }: { error: Error; onRetry?: () => voi
   const notFound = error instanceof ApiError && error.status === 404;
   return (
     <div role="alert" className="error-box">
-      <strong>{notFound ? 'Not found' : error instanceof ApiError && error.status === 403 ? 'Not allowed' : 'Something went wrong'}</strong>
+      <strong>{notFound ? 'Not found' : error instanceof ApiError && error.status === 403 ? 'Not allowed' : error instanceof NetworkError ? 'Server unreachable' : 'Something went wrong'}</strong>
       <p>{notFound ? `This does not exist, or you cannot see it. (${error.message})` : error.message}</p>
       {onRetry && !notFound && (
         <button type="button" onClick={onRetry}>
@@ -43,6 +43,12 @@ export function ErrorBox({ error, onRetry }: { error: Error; onRetry?: () => voi
       )}
     </div>
   );
+}
+
+/** An error in one line, for a form or a toolbar: a refusal says it is one, before the server's reason. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError && error.status === 403) return `Not allowed (HTTP 403): ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Loading, error and empty states around a loaded value. */
@@ -91,7 +97,7 @@ export function Dialog({ title, submitLabel, onSubmit, onClose, children, danger
       await onSubmit();
       onClose();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorText(err));
       setBusy(false);
     }
   };

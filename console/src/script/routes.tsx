@@ -5,7 +5,7 @@ import { CredentialGate } from '../lib/credential-gate.js';
 import { diffLines } from '../lib/diff.js';
 import { useLoad } from '../lib/load.js';
 import { join, Link, navigate, segments } from '../lib/router.js';
-import { Async, Dialog, ErrorBox, Field, formatTime, Page } from '../lib/ui.js';
+import { Async, Dialog, ErrorBox, errorText, Field, formatTime, Page } from '../lib/ui.js';
 
 type Doc = paths['/dreamscript/documents/{documentId}']['get']['responses'][200]['content']['application/json'];
 type Project = paths['/dreamscript/projects/{projectId}']['get']['responses'][200]['content']['application/json'];
@@ -19,9 +19,16 @@ export default function ScriptRoutes({ path }: { path: string }) {
         <Link to="script/documents" aria-current={s[0] === 'documents' && !s[1] ? 'page' : undefined}>All documents</Link>
         <Link to="script/changes" aria-current={s[0] === 'changes' ? 'page' : undefined}>Live changes</Link>
       </nav>
-      {s.length === 0 ? <Projects /> : s[0] === 'projects' && s[1] ? <ProjectDocuments id={Number(s[1])} /> : s[0] === 'documents' && s[1] ? <DocumentPage id={Number(s[1])} /> : s[0] === 'documents' ? <Documents /> : s[0] === 'changes' ? <Changes /> : <ErrorBox error={new ApiError(404, `No page /${path}`)} />}
+      {s.length === 0 ? <Projects /> : s[0] === 'projects' && s[1] ? <ById kind="project" id={s[1]}>{(id) => <ProjectDocuments id={id} />}</ById> : s[0] === 'documents' && s[1] ? <ById kind="document" id={s[1]}>{(id) => <DocumentPage id={id} />}</ById> : s[0] === 'documents' ? <Documents /> : s[0] === 'changes' ? <Changes /> : <ErrorBox error={new ApiError(404, `No page /${path}`)} />}
     </CredentialGate>
   );
+}
+
+/** IDs are positive decimal integers: anything else is not found without asking the server (which would get …/NaN). */
+function ById({ kind, id, children }: { kind: string; id: string; children: (id: number) => React.ReactNode }) {
+  const n = /^[1-9][0-9]*$/.test(id) ? Number(id) : NaN;
+  if (!Number.isSafeInteger(n)) return <ErrorBox error={new ApiError(404, `Invalid ${kind} ID "${id}": IDs are positive whole numbers.`)} />;
+  return <>{children(n)}</>;
 }
 
 /** The cursor in an `x-next` header (a relative URL), if another page exists. */
@@ -194,8 +201,28 @@ function validate(text: string): { body?: Body; error?: string } {
 }
 
 function DocumentPage({ id }: { id: number }) {
-  const loaded = useLoad(() => ok(api.GET('/dreamscript/documents/{documentId}', { params: { path: { documentId: id } } })), [id]);
-  return <Async loaded={loaded}>{(doc) => <Editor key={doc.id} initial={doc} reload={loaded.reload} />}</Async>;
+  const loaded = useLoad(async () => {
+    const res = await api.GET('/dreamscript/documents/{documentId}', { params: { path: { documentId: id } } });
+    if (res.response.ok) return { doc: res.data as Doc };
+    // A deleted document answers 404 like one that never was, but keeps its revisions: ask for them to tell which.
+    if (res.response.status === 404) {
+      const revisions = await api.GET('/dreamscript/documents/{documentId}/revisions', { params: { path: { documentId: id }, query: { limit: 1 } } });
+      if (revisions.response.ok) return { doc: null };
+    }
+    throw toApiError(res.response.status, res.error);
+  }, [id]);
+  return (
+    <Async loaded={loaded}>
+      {({ doc }) => doc ? <Editor key={doc.id} initial={doc} reload={loaded.reload} /> : (
+        <Page title={`Document ${id}`} crumbs={[{ to: 'script', label: 'Dreamscript projects' }]}>
+          <div role="alert" className="error-box">
+            <strong>Deleted</strong>
+            <p>Document {id} was deleted.</p>
+          </div>
+        </Page>
+      )}
+    </Async>
+  );
 }
 
 function Editor({ initial, reload }: { initial: Doc; reload: () => void }) {
@@ -212,16 +239,19 @@ function Editor({ initial, reload }: { initial: Doc; reload: () => void }) {
     setStatus(null);
     setError(null);
     if (!check.body) return;
-    const res = await api.PUT('/dreamscript/documents/{documentId}', { params: { path: { documentId: doc.id } }, body: check.body, headers: { 'if-match': `"${rev}"` } });
-    if (res.response.status === 409) {
-      setConflict(await ok(api.GET('/dreamscript/documents/{documentId}', { params: { path: { documentId: doc.id } } })));
+    let saved: Doc;
+    try {
+      const res = await api.PUT('/dreamscript/documents/{documentId}', { params: { path: { documentId: doc.id } }, body: check.body, headers: { 'if-match': `"${rev}"` } });
+      if (res.response.status === 409) {
+        setConflict(await ok(api.GET('/dreamscript/documents/{documentId}', { params: { path: { documentId: doc.id } } })));
+        return;
+      }
+      if (!res.response.ok) throw toApiError(res.response.status, res.error);
+      saved = res.data as Doc;
+    } catch (e) {
+      setError(errorText(e));
       return;
     }
-    if (!res.response.ok) {
-      setError(toApiError(res.response.status, res.error).message);
-      return;
-    }
-    const saved = res.data as Doc;
     setDoc(saved);
     setText(editable(saved));
     setConflict(null);

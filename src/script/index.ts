@@ -8,7 +8,7 @@ import { changeRoutes } from './changes/routes.js';
 import { createScriptContext } from './context.js';
 import { COUCH_PATH, couchPlugin } from './couch/index.js';
 import { documentRoutes } from './documents/routes.js';
-import { keyRoutes } from './keys/routes.js';
+import { keyRoutes, ownKeyRoute } from './keys/routes.js';
 import { projectRoutes } from './projects/routes.js';
 
 /**
@@ -35,6 +35,7 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     await rest.register(projectRoutes, { sc });
     await rest.register(changeRoutes, { sc });
     await rest.register(keyRoutes, { sc });
+    await rest.register(ownKeyRoute);
   });
   await app.register(couchPlugin, { prefix: COUCH_PATH, sc, settings: ctx.config.script });
 };

@@ -147,24 +147,48 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamscript', () => {
       await context.close();
     }));
 
-  it('says plainly that a read-only key may not write', () =>
-    step('dreamscript-read-only', () => pages, async () => {
-      // No route tells a key what it may do (GET /keys is for admin keys), so the console shows the refusal.
-      const doc = await createDocument('Read only');
-      const reader = await t.key({ readOnly: true });
-      const { context, page } = await tabWithKey(reader);
-      await page.goto(`${origin}/console/script/documents/${doc.id}`);
-      await page.getByRole('heading', { name: 'Read only' }).waitFor();
-      await page.getByLabel('Document JSON').fill(JSON.stringify({ title: 'Read only', content: 'edited', projectId: null }));
-      await page.getByRole('button', { name: 'Save', exact: true }).click();
-      await page.getByRole('alert').getByText('Not allowed (HTTP 403): This API key is read-only.').waitFor();
+  it('disables what the key may not do (read-only, limited to projects), and says why', () =>
+    step('dreamscript-key-rules', () => pages, async () => {
+      const project = async (name: string) => (await t.call(key, { method: 'POST', url: '/projects', payload: { name } })).json().id as number;
+      const [mine, other] = [await project('Mine'), await project('Other')];
+      const res = await t.call(key, { method: 'POST', url: '/documents', payload: { title: 'Read only', content: 'text', projectId: mine } });
+      const doc = res.json() as { id: number; _rev: string };
+      const disabledWithReason = async (page: Page, name: string, reason: string) => {
+        const button = page.getByRole('button', { name, exact: true });
+        await button.waitFor();
+        await expect.poll(() => button.isDisabled()).toBe(true);
+        expect(await button.getAttribute('title')).toBe(reason);
+      };
 
-      await page.getByRole('button', { name: 'Delete document' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Delete Read only?' });
-      await dialog.getByRole('button', { name: 'Delete document' }).click();
-      await dialog.getByRole('alert').getByText('Not allowed (HTTP 403): This API key is read-only.').waitFor();
-      expect((await t.call(key, { url: `/documents/${doc.id}` })).json()).toMatchObject({ _rev: doc._rev, content: 'text' });
-      await context.close();
+      const reader = await tabWithKey(await t.key({ readOnly: true }));
+      await reader.page.goto(`${origin}/console/script/documents/${doc.id}`);
+      await reader.page.getByRole('heading', { name: 'Read only' }).waitFor();
+      await reader.page.getByRole('note').getByText('This key is read-only').waitFor();
+      for (const name of ['Save', 'Delete document']) await disabledWithReason(reader.page, name, 'This API key is read-only.');
+      await reader.page.goto(`${origin}/console/script/projects/${mine}`);
+      for (const name of ['New document', 'Edit project', 'Delete project']) await disabledWithReason(reader.page, name, 'This API key is read-only.');
+      await reader.page.goto(`${origin}/console/script`);
+      await disabledWithReason(reader.page, 'New project', 'This API key is read-only.');
+      await reader.context.close();
+
+      // A key limited to one project writes its documents but manages no project, and the server's refusal of a
+      // move elsewhere is shown as one.
+      const scoped = await tabWithKey(await t.key({ projects: [mine] }));
+      await scoped.page.goto(`${origin}/console/script/projects/${mine}`);
+      await scoped.page.getByRole('note').getByText(`It sees only project ${mine}.`).waitFor();
+      expect(await scoped.page.getByRole('button', { name: 'New document' }).isDisabled()).toBe(false);
+      for (const name of ['Edit project', 'Delete project']) {
+        await disabledWithReason(scoped.page, name, 'This API key is limited to some projects and may not create, rename or delete projects.');
+      }
+      await scoped.page.goto(`${origin}/console/script/documents`);
+      await disabledWithReason(scoped.page, 'New document', 'This API key is limited to some projects: create documents inside one of them.');
+      await scoped.page.goto(`${origin}/console/script/documents/${doc.id}`);
+      await scoped.page.getByRole('heading', { name: 'Read only' }).waitFor();
+      await scoped.page.getByLabel('Document JSON').fill(JSON.stringify({ title: 'Read only', content: 'moved', projectId: other }));
+      await scoped.page.getByRole('button', { name: 'Save', exact: true }).click();
+      await scoped.page.getByRole('alert').getByText(`Not allowed (HTTP 403): This API key may not access project ${other}.`).waitFor();
+      expect((await t.call(key, { url: `/documents/${doc.id}` })).json()).toMatchObject({ _rev: doc._rev, content: 'text', projectId: mine });
+      await scoped.context.close();
     }));
 
   it('answers an ID that is no number without asking the server, and tells a deleted document from a missing one', () =>

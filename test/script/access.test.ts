@@ -39,6 +39,7 @@ describe.each(DIALECTS)('Dreamscript API keys and scopes (%s)', (dialect) => {
         ['GET', '/projects'],
         ['GET', '/changes'],
         ['GET', '/keys'],
+        ['GET', '/key'],
       ] as const) {
         const res = await t.app.inject({
           method,
@@ -225,6 +226,24 @@ describe.each(DIALECTS)('Dreamscript API keys and scopes (%s)', (dialect) => {
       expect((await t.call(fresh.key, { method: 'DELETE', url: `/keys/${oldId}` })).statusCode).toBe(204);
       expect((await t.call(old, { method: 'GET', url: '/keys' })).statusCode).toBe(401);
       expect((await t.call(fresh.key, { method: 'GET', url: '/keys' })).statusCode).toBe(200);
+    });
+
+    it('GET /key tells any live key what it may do, never its secret', async () => {
+      const cases = [
+        [admin, { readOnly: false, admin: true }],
+        [await t.key({ name: 'reader', readOnly: true }), { name: 'reader', readOnly: true, admin: false }],
+        [await t.key({ projects: [mine, theirs] }), { projects: [mine, theirs], readOnly: false, admin: false }],
+      ] as const;
+      const listed = (await t.call(admin, { method: 'GET', url: '/keys?limit=1000' })).json() as { prefix: string }[];
+      for (const [secret, expected] of cases) {
+        const res = await t.call(secret, { method: 'GET', url: '/key' });
+        expect(res.statusCode).toBe(200);
+        const body = res.json();
+        expect(body).toMatchObject({ ...expected, prefix: secret.slice(0, 10) });
+        expect('projects' in body).toBe('projects' in expected);
+        expect(listed.find((k) => k.prefix === body.prefix)).toEqual(body);
+        expect(res.body).not.toContain(secret);
+      }
     });
 
     it('a revocation through another replica counts at once', async () => {

@@ -6,6 +6,7 @@ import { diffLines } from '../lib/diff.js';
 import { useLoad } from '../lib/load.js';
 import { join, Link, navigate, segments } from '../lib/router.js';
 import { Async, Dialog, ErrorBox, errorText, Field, formatTime, Page } from '../lib/ui.js';
+import { allowedBy, KeyRulesProvider, useKeyRules } from './key.js';
 
 type Doc = paths['/dreamscript/documents/{documentId}']['get']['responses'][200]['content']['application/json'];
 type Project = paths['/dreamscript/projects/{projectId}']['get']['responses'][200]['content']['application/json'];
@@ -19,7 +20,9 @@ export default function ScriptRoutes({ path }: { path: string }) {
         <Link to="script/documents" aria-current={s[0] === 'documents' && !s[1] ? 'page' : undefined}>All documents</Link>
         <Link to="script/changes" aria-current={s[0] === 'changes' ? 'page' : undefined}>Live changes</Link>
       </nav>
-      {s.length === 0 ? <Projects /> : s[0] === 'projects' && s[1] ? <ById kind="project" id={s[1]}>{(id) => <ProjectDocuments id={id} />}</ById> : s[0] === 'documents' && s[1] ? <ById kind="document" id={s[1]}>{(id) => <DocumentPage id={id} />}</ById> : s[0] === 'documents' ? <Documents /> : s[0] === 'changes' ? <Changes /> : <ErrorBox error={new ApiError(404, `No page /${path}`)} />}
+      <KeyRulesProvider>
+        {s.length === 0 ? <Projects /> : s[0] === 'projects' && s[1] ? <ById kind="project" id={s[1]}>{(id) => <ProjectDocuments id={id} />}</ById> : s[0] === 'documents' && s[1] ? <ById kind="document" id={s[1]}>{(id) => <DocumentPage id={id} />}</ById> : s[0] === 'documents' ? <Documents /> : s[0] === 'changes' ? <Changes /> : <ErrorBox error={new ApiError(404, `No page /${path}`)} />}
+      </KeyRulesProvider>
     </CredentialGate>
   );
 }
@@ -58,9 +61,10 @@ function useCursorPages<T>(load: (cursor: string | undefined) => Promise<{ data?
 
 function Projects() {
   const [creating, setCreating] = useState(false);
+  const rules = useKeyRules();
   const { loaded, pager } = useCursorPages((cursor) => api.GET('/dreamscript/projects', { params: { query: { limit: 50, cursor } } }), []);
   return (
-    <Page title="Dreamscript projects" actions={<button type="button" className="primary" onClick={() => setCreating(true)}>New project</button>}>
+    <Page title="Dreamscript projects" actions={<button type="button" className="primary" {...allowedBy(rules.manageProjects)} onClick={() => setCreating(true)}>New project</button>}>
       <Async loaded={loaded} isEmpty={(d) => d.items.length === 0} empty="No projects this key can see.">
         {(d) => (
           <>
@@ -101,15 +105,16 @@ function ProjectForm({ project, onClose, onDone }: { project?: Project; onClose:
 
 function ProjectDocuments({ id }: { id: number }) {
   const [dialog, setDialog] = useState<'edit' | 'delete' | 'new' | null>(null);
+  const rules = useKeyRules();
   const project = useLoad(() => ok(api.GET('/dreamscript/projects/{projectId}', { params: { path: { projectId: id } } })), [id]);
   const { loaded, pager } = useCursorPages((cursor) => api.GET('/dreamscript/projects/{projectId}/documents', { params: { path: { projectId: id }, query: { limit: 50, cursor } } }), [id]);
   return (
     <Async loaded={project}>
       {(p) => (
         <Page title={p.name} crumbs={[{ to: 'script', label: 'Dreamscript projects' }]} actions={<>
-          <button type="button" className="primary" onClick={() => setDialog('new')}>New document</button>
-          <button type="button" onClick={() => setDialog('edit')}>Edit project</button>
-          <button type="button" className="danger" onClick={() => setDialog('delete')}>Delete project</button>
+          <button type="button" className="primary" {...allowedBy(rules.writeDocuments)} onClick={() => setDialog('new')}>New document</button>
+          <button type="button" {...allowedBy(rules.manageProjects)} onClick={() => setDialog('edit')}>Edit project</button>
+          <button type="button" className="danger" {...allowedBy(rules.manageProjects)} onClick={() => setDialog('delete')}>Delete project</button>
         </>}>
           {p.description && <p>{p.description}</p>}
           <DocumentTable loaded={loaded} pager={pager} />
@@ -131,9 +136,10 @@ function ProjectDocuments({ id }: { id: number }) {
 
 function Documents() {
   const [creating, setCreating] = useState(false);
+  const rules = useKeyRules();
   const { loaded, pager } = useCursorPages((cursor) => api.GET('/dreamscript/documents', { params: { query: { limit: 50, cursor } } }), []);
   return (
-    <Page title="All documents" actions={<button type="button" className="primary" onClick={() => setCreating(true)}>New document</button>}>
+    <Page title="All documents" actions={<button type="button" className="primary" {...allowedBy(rules.writeLooseDocuments)} onClick={() => setCreating(true)}>New document</button>}>
       <DocumentTable loaded={loaded} pager={pager} />
       {creating && <NewDocument projectId={null} onClose={() => setCreating(false)} />}
     </Page>
@@ -234,6 +240,7 @@ function Editor({ initial, reload }: { initial: Doc; reload: () => void }) {
   const [deleting, setDeleting] = useState(false);
   const [historyTick, setHistoryTick] = useState(0);
   const check = useMemo(() => validate(text), [text]);
+  const readOnly = useKeyRules().writeDocuments;
 
   const save = async (rev: string) => {
     setStatus(null);
@@ -260,7 +267,7 @@ function Editor({ initial, reload }: { initial: Doc; reload: () => void }) {
   };
 
   return (
-    <Page title={doc.title} crumbs={[{ to: 'script', label: 'Dreamscript projects' }, ...(doc.projectId ? [{ to: `script/projects/${doc.projectId}`, label: `Project ${doc.projectId}` }] : [])]} actions={<button type="button" className="danger" onClick={() => setDeleting(true)}>Delete document</button>}>
+    <Page title={doc.title} crumbs={[{ to: 'script', label: 'Dreamscript projects' }, ...(doc.projectId ? [{ to: `script/projects/${doc.projectId}`, label: `Project ${doc.projectId}` }] : [])]} actions={<button type="button" className="danger" {...allowedBy(readOnly)} onClick={() => setDeleting(true)}>Delete document</button>}>
       <p className="muted">Document {doc.id} · revision <code data-testid="current-rev">{doc._rev}</code> · updated {formatTime(doc.updatedAt)}</p>
       <div className="field">
         <label htmlFor="doc-json">Document JSON</label>
@@ -268,7 +275,7 @@ function Editor({ initial, reload }: { initial: Doc; reload: () => void }) {
         <p id="doc-json-check" className={check.error ? 'error-text' : 'muted small'}>{check.error ?? 'Valid: title, content and projectId.'}</p>
       </div>
       <div className="toolbar">
-        <button type="button" className="primary" disabled={!!check.error || !!conflict} onClick={() => void save(doc._rev)}>Save</button>
+        <button type="button" className="primary" disabled={!!check.error || !!conflict || !!readOnly} title={readOnly ?? undefined} onClick={() => void save(doc._rev)}>Save</button>
         <button type="button" onClick={() => { setText(editable(doc)); setStatus(null); }}>Revert changes</button>
         <button type="button" onClick={reload}>Reload from server</button>
         {status && <span role="status">{status}</span>}

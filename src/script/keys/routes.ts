@@ -12,6 +12,16 @@ import { CreatedKey, Key, KeyParams, NewKeyBody } from './schemas.js';
 
 const tags = ['Dreamscript: keys'];
 
+/**
+ * `GET /key`: the key this request carries (never its secret), for any live key, so a client can tell what it may
+ * do before trying: its scope, read-only, admin. Authentication already read it: no query of its own.
+ */
+export const ownKeyRoute: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/key', {
+    schema: { tags, summary: 'The API key this request carries: its scope and permissions (never its secret)', response: { 200: Key, ...ERRORS } },
+  }, async (request) => presentKey(currentKey(request)));
+};
+
 /** Key management, for admin keys only. Rotation: create the new key, move clients over, revoke the old. */
 export const keyRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = async (app, { sc }) => {
   // Before body validation: a non-admin learns nothing about what a valid request would be.

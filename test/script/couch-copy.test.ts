@@ -15,13 +15,7 @@ describe.each(DIALECTS)('CouchDB COPY (%s)', (dialect) => {
   });
   afterAll(async () => t.close());
 
-  const couch = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}, secret = key) =>
-    t.app.inject({
-      method: method as 'GET',
-      url: `/dreamscript/couch${url}`,
-      headers: { 'x-api-key': secret, ...(payload !== undefined && { 'content-type': 'application/json' }), ...headers },
-      ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-    });
+  const couch = (method: string, url: string, payload?: unknown, headers?: Record<string, string>, secret = key) => t.couch(secret, method, url, payload, headers);
 
   it('copies the winning revision with its attachments into a new document; the source is unchanged', async () => {
     const data = Buffer.from('attached bytes').toString('base64');

@@ -104,13 +104,7 @@ describe.each(DIALECTS)('filter=_selector over HTTP (%s)', (dialect) => {
   });
   afterAll(async () => t.close());
 
-  const couch = (method: string, url: string, payload?: unknown) =>
-    t.app.inject({
-      method: method as 'GET',
-      url: `/dreamscript/couch${url}`,
-      headers: { 'x-api-key': key, 'content-type': 'application/json' },
-      ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-    });
+  const couch = (method: string, url: string, payload?: unknown) => t.couch(key, method, url, payload);
 
   it('filters the feed, and answers a selector that is bad only in a later clause with a 400 in CouchDB shape', async () => {
     await couch('PUT', '/mango');

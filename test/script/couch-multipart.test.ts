@@ -55,13 +55,7 @@ describe.each(DIALECTS)('CouchDB replicator dialect: multipart bodies and JSON-e
   });
   afterAll(async () => t.close());
 
-  const couch = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({
-      method: method as 'GET',
-      url: `/dreamscript/couch${url}`,
-      headers: { 'x-api-key': key, ...(payload !== undefined && !Buffer.isBuffer(payload) && { 'content-type': 'application/json' }), ...headers },
-      ...(payload !== undefined && { payload: Buffer.isBuffer(payload) ? payload : JSON.stringify(payload) }),
-    });
+  const couch = (method: string, url: string, payload?: unknown, headers?: Record<string, string>) => t.couch(key, method, url, payload, headers);
 
   const photo = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
   const notes = Buffer.from('first notes\n');

@@ -16,13 +16,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
   });
   afterAll(async () => t.close());
 
-  const couch = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({
-      method: method as 'GET',
-      url: `/dreamscript/couch${url}`,
-      headers: { 'x-api-key': key, ...(payload !== undefined && typeof payload !== 'string' && { 'content-type': 'application/json' }), ...headers },
-      ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-    });
+  const couch = (method: string, url: string, payload?: unknown, headers?: Record<string, string>) => t.couch(key, method, url, payload, headers);
   const rest = (method: string, url: string, payload?: object) => t.call(key, { method: method as 'GET', url, ...(payload && { payload }) });
 
   it('answers the server root without credentials, ignoring an Authorization header it cannot parse', async () => {
@@ -163,6 +157,15 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await couch('GET', '/docs/meta?deleted_conflicts=true')).json()).not.toHaveProperty('_conflicts');
       const meta = (await couch('GET', '/docs/meta?meta=true')).json();
       expect(meta).toMatchObject({ _rev: y, _conflicts: [x], _deleted_conflicts: [z], _revs_info: info._revs_info });
+      // The tree is read once for all of them: meta on top of revs costs no statement more.
+      const cost = async (query: string) => {
+        const before = t.statements();
+        expect((await couch('GET', `/docs/meta?${query}`)).statusCode).toBe(200);
+        return t.statements() - before;
+      };
+      const withMeta = await couch('GET', '/docs/meta?revs=true&meta=true');
+      expect(withMeta.json()).toMatchObject({ ...meta, _revisions: { start: 2, ids: [y.slice(2), root.slice(2)] } });
+      expect(await cost('revs=true&meta=true')).toBe(await cost('revs=true'));
 
       // Compaction keeps only the leaves' bodies: an edited document's older revision becomes missing.
       const first = (await couch('PUT', '/docs/edited', { title: 'v1' })).json().rev;
@@ -451,8 +454,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     });
 
     it('a scoped key sees only its projects', async () => {
-      const as = (secret: string, method: string, url: string, payload?: object) =>
-        t.app.inject({ method: method as 'GET', url: `/dreamscript/couch${url}`, headers: { 'x-api-key': secret, 'content-type': 'application/json' }, ...(payload && { payload }) });
+      const as = t.couch;
       expect((await as(scoped, 'GET', '/mine')).statusCode).toBe(200);
       for (const [method, url] of [['GET', '/theirs'], ['GET', '/theirs/secret'], ['GET', '/theirs/_changes'], ['DELETE', '/theirs']]) {
         const res = await as(scoped, method, url);
@@ -464,8 +466,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     });
 
     it('a read-only key reads but never writes', async () => {
-      const as = (method: string, url: string, payload?: object) =>
-        t.app.inject({ method: method as 'GET', url: `/dreamscript/couch${url}`, headers: { 'x-api-key': readOnly, 'content-type': 'application/json' }, ...(payload && { payload }) });
+      const as = (method: string, url: string, payload?: object) => t.couch(readOnly, method, url, payload);
       expect((await as('GET', '/theirs/secret')).statusCode).toBe(200);
       for (const [method, url, payload] of [
         ['PUT', '/theirs/x', { title: 'no' }],

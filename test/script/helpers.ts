@@ -25,6 +25,10 @@ export interface ScriptTestApp {
   key(options?: NewKey): Promise<string>;
   /** app.inject with `X-API-Key: secret` and the URL under the Dreamscript mount. */
   call(secret: string, options: InjectOptions & { url: string }): Promise<LightMyRequestResponse>;
+  /** A call to the CouchDB endpoint (`url` under /dreamscript/couch) as `secret`: an object payload goes as JSON, a string or Buffer as it is. */
+  couch(secret: string, method: string, url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** SQL statements sent so far (both apps of a peer pair count apart), to compare what requests cost. */
+  statements(): number;
   peer(): Promise<FastifyInstance>;
   close(): Promise<void>;
 }
@@ -50,6 +54,16 @@ export async function createScriptTestApp(dialect: DialectName, env: NodeJS.Proc
         headers: { 'x-api-key': secret, ...options.headers },
       });
     },
+    couch(secret, method, url, payload, headers = {}) {
+      const raw = typeof payload === 'string' || Buffer.isBuffer(payload);
+      return t.app.inject({
+        method: method as 'GET',
+        url: `${BASE}/couch${url}`,
+        headers: { 'x-api-key': secret, ...(payload !== undefined && !raw && { 'content-type': 'application/json' }), ...headers },
+        ...(payload !== undefined && { payload: raw ? payload : JSON.stringify(payload) }),
+      });
+    },
+    statements: () => t.database.statements.count,
     peer: () => t.peer(),
     close: () => t.close(),
   };

@@ -139,16 +139,11 @@ export interface RevInfo {
  * CouchDB's `_revs_info` for `rev`: its path back to the oldest revision kept, newest first, each revision
  * `available`, `deleted` (a deletion), or `missing` (only its id is kept: compacted, or known only as an ancestor).
  */
-export async function loadRevsInfo(db: ScriptDb, documentId: number, rev: string): Promise<RevInfo[]> {
-  const rows = await db
-    .selectFrom('script_revisions')
-    .select(['rev', 'parent', 'deleted', 'pruned'])
-    .where('document_id', '=', documentId)
-    .execute();
-  const byRev = new Map(rows.map((r) => [r.rev, { ...r, deleted: r.deleted === 1 }]));
+export function revsInfoOf(tree: RevNode[], rev: string): RevInfo[] {
+  const byRev = new Map(tree.map((n) => [n.rev, n]));
   return ancestry(byRev, rev).map((at) => {
-    const row = byRev.get(at);
-    return { rev: at, status: !row || row.pruned === 1 ? 'missing' : row.deleted ? 'deleted' : 'available' };
+    const node = byRev.get(at);
+    return { rev: at, status: !node || node.pruned ? 'missing' : node.deleted ? 'deleted' : 'available' };
   });
 }
 

@@ -9,7 +9,7 @@ import { badRequest, missing, notSupported, updateConflict } from './errors.js';
 import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
-import { bodyOf, bytes, findDoc, loadRevisions, loadRevsInfo, presentDoc, revisionAt, revisionFrom, winnerOfRow, type PresentOptions } from './read.js';
+import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionAt, revisionFrom, revsInfoOf, winnerOfRow, type PresentOptions } from './read.js';
 import { isRevList, md5Digest, parseDoc, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
 type DocParams = DbParams & { docid: string; '*'?: string; ddoc?: string };
@@ -242,8 +242,14 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
     return { json: out.map((e) => ('missing' in e ? e : { ok: e.doc })) };
   }
 
+  // meta=true is conflicts, deleted_conflicts and revs_info together, as in CouchDB.
+  const meta = flag(q.meta);
+  const wantConflicts = meta || flag(q.conflicts);
+  const wantDeleted = meta || flag(q.deleted_conflicts);
+  const wantRevsInfo = meta || flag(q.revs_info);
   let rev: NewRevision;
-  let tree = revs || attsSince ? (await loadTrees(sc.db, [row.id])).get(row.id) : undefined;
+  // One read of the tree serves _revisions, atts_since, _revs_info, latest and the conflicts alike.
+  let tree = revs || attsSince || wantRevsInfo ? (await loadTrees(sc.db, [row.id])).get(row.id) ?? [] : undefined;
   if (q.rev !== undefined) {
     let wantedRev = validateRev(q.rev);
     if (flag(q.latest)) {
@@ -258,17 +264,14 @@ async function readDoc(sc: ScriptContext, target: CouchDatabase, id: string, q: 
     if (row.deleted) throw missing('deleted');
     rev = winnerOfRow(row);
   }
-  // meta=true is conflicts, deleted_conflicts and revs_info together, as in CouchDB.
-  const meta = flag(q.meta);
   const more: Partial<PresentOptions> = {};
-  const wantConflicts = meta || flag(q.conflicts);
-  const wantDeleted = meta || flag(q.deleted_conflicts);
   if ((wantConflicts || wantDeleted) && row.branches > 0) {
-    const others = sortLeaves((await loadLeaves(sc.db, [row.id])).get(row.id) ?? []).filter((l) => l.rev !== row.rev);
+    const leaves = tree ? leavesOf(tree) : (await loadLeaves(sc.db, [row.id])).get(row.id) ?? [];
+    const others = sortLeaves(leaves).filter((l) => l.rev !== row.rev);
     if (wantConflicts) more.conflicts = others.filter((l) => !l.deleted).map((l) => l.rev);
     if (wantDeleted) more.deletedConflicts = others.filter((l) => l.deleted).map((l) => l.rev);
   }
-  if (meta || flag(q.revs_info)) more.revsInfo = await loadRevsInfo(sc.db, row.id, rev.rev);
+  if (wantRevsInfo) more.revsInfo = revsInfoOf(tree ?? [], rev.rev);
   const multipart = attachments && wantsMultipart(accept, 'multipart/related');
   const answer = await present(rev, tree, multipart, more);
   if (multipart && answer.follows.length) return { multipart: documentMultipart(answer, sc.blobs) };

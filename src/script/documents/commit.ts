@@ -90,12 +90,12 @@ export async function loadTrees(db: ScriptDb, ids: number[]): Promise<Map<number
     if (!part.length) continue;
     const rows = await db
       .selectFrom('script_revisions')
-      .select(['document_id', 'rev', 'parent', 'deleted'])
+      .select(['document_id', 'rev', 'parent', 'deleted', 'pruned'])
       .where(inList(dialect, sql.ref('document_id'), part, 'bigint'))
       .execute();
     for (const r of rows) {
       const list = out.get(r.document_id) ?? [];
-      list.push({ rev: r.rev, parent: r.parent, deleted: r.deleted === 1 });
+      list.push({ rev: r.rev, parent: r.parent, deleted: r.deleted === 1, pruned: r.pruned === 1 });
       out.set(r.document_id, list);
     }
   }

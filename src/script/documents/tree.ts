@@ -10,6 +10,8 @@ export interface Leaf {
 
 export interface RevNode extends Leaf {
   parent: string | null;
+  /** Only its id is kept (compacted); set by `loadTrees`. */
+  pruned?: boolean;
 }
 
 export function generationOf(rev: string): number {

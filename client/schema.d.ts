@@ -4295,7 +4295,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Children of a folder (the root when parentId is absent): folders first, then by name */
+        /** Children of a folder (the root when parentId is absent): folders first, then by name, or in the order asked */
         get: {
             parameters: {
                 query?: {
@@ -4305,6 +4305,10 @@ export interface paths {
                     pageSize?: number;
                     /** @description A folder or episode; the root when absent */
                     parentId?: string;
+                    /** @description folders: folders and episodes first, then by name (byte order); the others break ties by name, so pages never overlap */
+                    sort?: "folders" | "name" | "kind" | "size" | "updatedAt" | "createdAt";
+                    /** @description desc: largest, newest, last by name first (folders stay first with sort=folders) */
+                    order?: "asc" | "desc";
                 };
                 header?: never;
                 path: {
@@ -8641,7 +8645,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Children of a folder (the root when parentId is absent): folders first, then by name */
+        /** Children of a folder (the root when parentId is absent): folders first, then by name, or in the order asked */
         get: {
             parameters: {
                 query?: {
@@ -8651,6 +8655,10 @@ export interface paths {
                     pageSize?: number;
                     /** @description A folder or episode; the root when absent */
                     parentId?: string;
+                    /** @description folders: folders and episodes first, then by name (byte order); the others break ties by name, so pages never overlap */
+                    sort?: "folders" | "name" | "kind" | "size" | "updatedAt" | "createdAt";
+                    /** @description desc: largest, newest, last by name first (folders stay first with sort=folders) */
+                    order?: "asc" | "desc";
                 };
                 header?: never;
                 path: {

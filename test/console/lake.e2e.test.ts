@@ -359,5 +359,15 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       await page.getByRole('link', { name: 'f049999.bin' }).waitFor();
       expect(Date.now() - started).toBeLessThan(5000);
       expect(await page.getByRole('table', { name: 'Folder contents' }).getByRole('row').count()).toBe(101);
+
+      // The server sorts the whole folder, not the page shown: the one large file (last by name) comes first by size,
+      // and "Name" from page 500 goes back to page 1.
+      await db.updateTable('nodes').set({ size: 5000 }).where('id', '=', 'big00099998').execute();
+      await page.getByLabel('Sort by').selectOption({ label: 'Size (largest first)' });
+      await page.getByLabel('Page', { exact: true }).and(page.locator('[value="1"]')).waitFor();
+      const firstRow = page.getByRole('table', { name: 'Folder contents' }).getByRole('row').nth(1);
+      await firstRow.getByRole('link', { name: 'f099998.bin' }).waitFor();
+      await page.getByLabel('Sort by').selectOption({ label: 'Name' });
+      await firstRow.getByRole('link', { name: 'f000000.bin' }).waitFor();
     }), 60_000);
 });

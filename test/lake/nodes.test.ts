@@ -140,6 +140,42 @@ describe.each(DIALECTS)('DreamLake node tree (%s)', (dialect) => {
       expect(root.nodes.map((n: Node) => n.name)).toContain('list');
     });
 
+    it('lists children in the order asked (sort, order), every page following the same total order', async () => {
+      const folder = (await mkdir('/sorted')).json();
+      for (const [name, body] of [['b.txt', 'bbb'], ['a.txt', 'a'], ['B.txt', 'BB']]) expect((await put(`sorted/${name}`, body)).statusCode).toBe(201);
+      await mkdir('/sorted/z');
+      await mkdir('/sorted/c');
+      const names = async (query: string, pageSize = 200, page = 1) => {
+        const res = await get(`/nodes?parentId=${folder.id}&${query}&pageSize=${pageSize}&page=${page}`);
+        expect(res.statusCode, query).toBe(200);
+        return res.json().nodes.map((n: Node) => n.name) as string[];
+      };
+      const expected: [string, string[]][] = [
+        ['sort=folders', ['c', 'z', 'B.txt', 'a.txt', 'b.txt']],
+        ['sort=folders&order=desc', ['z', 'c', 'b.txt', 'a.txt', 'B.txt']],
+        ['sort=name', ['B.txt', 'a.txt', 'b.txt', 'c', 'z']],
+        ['sort=name&order=desc', ['z', 'c', 'b.txt', 'a.txt', 'B.txt']],
+        ['sort=kind', ['c', 'z', 'B.txt', 'a.txt', 'b.txt']],
+        // Folders have no size: the smallest on both databases.
+        ['sort=size', ['c', 'z', 'a.txt', 'B.txt', 'b.txt']],
+        ['sort=size&order=desc', ['b.txt', 'B.txt', 'a.txt', 'c', 'z']],
+      ];
+      for (const [query, order] of expected) {
+        expect(await names(query), query).toEqual(order);
+        const paged = [...(await names(query, 2, 1)), ...(await names(query, 2, 2)), ...(await names(query, 2, 3))];
+        expect(paged, `${query}, pages of 2`).toEqual(order);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      expect((await patch((await lookup('/sorted/a.txt')).json().id, { tags: ['touched'] })).statusCode).toBe(200);
+      expect((await names('sort=updatedAt&order=desc'))[0]).toBe('a.txt');
+      expect((await names('sort=updatedAt')).at(-1)).toBe('a.txt');
+      expect((await names('sort=createdAt&order=desc'))[0]).toBe('c');
+      for (const bad of ['sort=size%20desc', 'sort=', 'order=up', 'sort=Name']) {
+        const res = await get(`/nodes?parentId=${folder.id}&${bad}`);
+        expect(res.statusCode, bad).toBe(400);
+      }
+    });
+
     it('answers 404 for an unknown parent, 400 for a file as parent and bad paging', async () => {
       expect((await get('/nodes?parentId=nope')).statusCode).toBe(404);
       const file = (await lookup('/list/a.txt')).json();

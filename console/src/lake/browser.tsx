@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { api, ok } from '../lib/api.js';
 import { useLoad } from '../lib/load.js';
 import { join, Link } from '../lib/router.js';
@@ -9,7 +9,15 @@ import { can, type LakeNode } from './types.js';
 import { Uploader } from './upload.js';
 
 const PAGE_SIZE = 100;
-type SortKey = 'server' | 'name' | 'kind' | 'size' | 'updatedAt';
+/** The orders offered, as the server's `sort` and `order`: the server sorts the whole folder, page by page. */
+const SORTS = {
+  folders: { label: 'Folders first, name', sort: 'folders', order: 'asc' },
+  name: { label: 'Name', sort: 'name', order: 'asc' },
+  kind: { label: 'Kind', sort: 'kind', order: 'asc' },
+  size: { label: 'Size (largest first)', sort: 'size', order: 'desc' },
+  updatedAt: { label: 'Modified (newest first)', sort: 'updatedAt', order: 'desc' },
+} as const;
+type SortKey = keyof typeof SORTS;
 
 export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) {
   const slug = ctx.ns.slug;
@@ -21,7 +29,7 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
     setPageFor(folderPath);
     setPage(1);
   }
-  const [sort, setSort] = useState<SortKey>('server');
+  const [sort, setSort] = useState<SortKey>('folders');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dialog, setDialog] = useState<{ kind: 'folder' } | { kind: 'rename' | 'move' | 'delete'; node: LakeNode } | { kind: 'collect' } | null>(null);
   const writable = can(ctx.ns.role, 'write');
@@ -30,10 +38,10 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
   const listing = useLoad(async () => {
     const parent = folder.length ? await ok(api.GET('/namespaces/{slug}/projects/{projectSlug}/nodes/lookup', { params: { ...params, query: { path: folderPath } } })) : null;
     const list = await ok(
-      api.GET('/namespaces/{slug}/projects/{projectSlug}/nodes', { params: { ...params, query: { page, pageSize: PAGE_SIZE, ...(parent ? { parentId: parent.id } : {}) } } }),
+      api.GET('/namespaces/{slug}/projects/{projectSlug}/nodes', { params: { ...params, query: { page, pageSize: PAGE_SIZE, sort: SORTS[sort].sort, order: SORTS[sort].order, ...(parent ? { parentId: parent.id } : {}) } } }),
     );
     return { parent, ...list };
-  }, [slug, projectSlug, folderPath, page]);
+  }, [slug, projectSlug, folderPath, page, sort]);
 
   const filesBase = `${ctx.base}/files`;
   const crumbs = [{ to: filesBase, label: ctx.project.slug }, ...folder.map((_, i) => ({ to: `${filesBase}/${join(...folder.slice(0, i + 1))}`, label: folder[i] }))];
@@ -64,12 +72,8 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
         </button>
         <label className="inline">
           Sort by{' '}
-          <select value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
-            <option value="server">Folders first, name</option>
-            <option value="name">Name</option>
-            <option value="kind">Kind</option>
-            <option value="size">Size (largest first)</option>
-            <option value="updatedAt">Modified (newest first)</option>
+          <select value={sort} onChange={(e) => { setSort(e.target.value as SortKey); setPage(1); }}>
+            {Object.entries(SORTS).map(([key, s]) => <option key={key} value={key}>{s.label}</option>)}
           </select>
         </label>
       </div>
@@ -81,7 +85,7 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
       <Async loaded={listing} isEmpty={(d) => d.nodes.length === 0} empty="This folder is empty.">
         {(d) => (
           <>
-            <NodeTable ctx={ctx} nodes={d.nodes} sort={sort} selected={selected} toggle={toggle} writable={writable} onAction={(kind, node) => setDialog({ kind, node })} />
+            <NodeTable ctx={ctx} nodes={d.nodes} selected={selected} toggle={toggle} writable={writable} onAction={(kind, node) => setDialog({ kind, node })} />
             <nav aria-label="Pages" className="pager">
               <button type="button" onClick={() => setPage(1)} disabled={page <= 1}>First</button>
               <button type="button" onClick={() => setPage(page - 1)} disabled={page <= 1}>Previous</button>
@@ -105,18 +109,7 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
   );
 }
 
-function NodeTable({ ctx, nodes, sort, selected, toggle, writable, onAction }: { ctx: ProjectCtx; nodes: LakeNode[]; sort: SortKey; selected: Set<string>; toggle: (id: string) => void; writable: boolean; onAction: (kind: 'rename' | 'move' | 'delete', node: LakeNode) => void }) {
-  const sorted = useMemo(() => {
-    if (sort === 'server') return nodes;
-    const copy = [...nodes];
-    copy.sort((a, b) => {
-      if (sort === 'size') return (b.size ?? -1) - (a.size ?? -1);
-      if (sort === 'updatedAt') return b.updatedAt.localeCompare(a.updatedAt);
-      if (sort === 'kind') return a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
-      return a.name.localeCompare(b.name);
-    });
-    return copy;
-  }, [nodes, sort]);
+function NodeTable({ ctx, nodes, selected, toggle, writable, onAction }: { ctx: ProjectCtx; nodes: LakeNode[]; selected: Set<string>; toggle: (id: string) => void; writable: boolean; onAction: (kind: 'rename' | 'move' | 'delete', node: LakeNode) => void }) {
   return (
     <table className="files">
       <caption className="sr-only">Folder contents</caption>
@@ -124,7 +117,7 @@ function NodeTable({ ctx, nodes, sort, selected, toggle, writable, onAction }: {
         <tr><th scope="col"><span className="sr-only">Select</span></th><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Size</th><th scope="col">Modified</th><th scope="col">Actions</th></tr>
       </thead>
       <tbody>
-        {sorted.map((n) => (
+        {nodes.map((n) => (
           <tr key={n.id} className={selected.has(n.id) ? 'selected' : undefined}>
             <td>{n.kind !== 'folder' && <input type="checkbox" aria-label={`Select ${n.name}`} checked={selected.has(n.id)} onChange={() => toggle(n.id)} />}</td>
             <td>

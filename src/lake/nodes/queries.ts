@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Page } from '../../core/pagination.js';
 import type { LakeDb, NodesTable } from '../db.js';
+import type { ChildSort } from './schemas.js';
 import { joinPath, subtreeRange } from './paths.js';
 import { getLiveNode, nodeNotFound, notAFolder } from './tree.js';
 
@@ -13,25 +14,42 @@ function stripTotal(rows: (NodesTable & { total: number | string })[]): NodePage
   return { rows: rows.map(({ total: _t, ...row }) => row), total: rows.length ? Number(rows[0].total) : 0 };
 }
 
+export interface ChildOrder {
+  sort: ChildSort;
+  order: 'asc' | 'desc';
+}
+
+// Folders have no size: -1 sorts them below every file on both databases (NULL sorts first in SQLite, last in PostgreSQL).
+const SORT_COLUMN = {
+  name: sql`n.name`,
+  kind: sql`n.kind`,
+  size: sql`coalesce(n.size, -1)`,
+  updatedAt: sql`n.updated_at`,
+  createdAt: sql`n.created_at`,
+};
+
 /**
- * Children of a folder (the root when `parentId` is null): inner nodes first, then by name (byte order).
- * One query: the total is the parent's live-children count, kept by every tree write, so a page costs the
- * same in a folder of ten or of a million. Live children imply a live parent, so the parent is only looked
+ * Children of a folder (the root when `parentId` is null), by default inner nodes first, then by name (byte
+ * order), which an index serves; other orders sort the folder's children. One query: the total is the parent's
+ * live-children count, kept by every tree write. Live children imply a live parent, so the parent is only looked
  * up when the page is empty.
  */
-export async function listChildren(db: LakeDb, projectId: string, parentId: string | null, page: Page): Promise<NodePage> {
-  const rows = await db
+export async function listChildren(db: LakeDb, projectId: string, parentId: string | null, page: Page, order: ChildOrder = { sort: 'folders', order: 'asc' }): Promise<NodePage> {
+  let query = db
     .selectFrom('nodes as n')
     .selectAll('n')
     .select(childCount(projectId, parentId).as('total'))
     .where('n.project_id', '=', projectId)
     .where('n.parent_id', parentId === null ? 'is' : '=', parentId)
-    .where('n.deleted_at', 'is', null)
-    .orderBy('n.leaf')
-    .orderBy('n.name')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+    .where('n.deleted_at', 'is', null);
+  const dir = order.order;
+  // Names are unique among live siblings: the last term makes every order total, so pages never overlap.
+  if (order.sort === 'folders') query = query.orderBy('n.leaf').orderBy('n.name', dir);
+  else {
+    query = query.orderBy(SORT_COLUMN[order.sort], dir);
+    if (order.sort !== 'name') query = query.orderBy('n.name');
+  }
+  const rows = await query.limit(page.limit).offset(page.offset).execute();
   if (rows.length) return stripTotal(rows as (NodesTable & { total: number })[]);
   if (parentId === null) {
     const tree = await db.selectFrom('node_trees').select('root_count').where('project_id', '=', projectId).executeTakeFirst();

@@ -34,11 +34,12 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
   });
 
   app.get('/nodes', {
-    schema: { tags, summary: 'Children of a folder (the root when parentId is absent): folders first, then by name', params: ProjectParams, querystring: ChildrenQuery, response: { 200: NodeList, ...errors(400, 401, 404) } },
+    schema: { tags, summary: 'Children of a folder (the root when parentId is absent): folders first, then by name, or in the order asked', params: ProjectParams, querystring: ChildrenQuery, response: { 200: NodeList, ...errors(400, 401, 404) } },
   }, async (request) => {
     const project = await projectFor(db, request, request.params);
     const page = toPage(request.query);
-    const { rows, total } = await listChildren(db, project.id, request.query.parentId ?? null, page);
+    const { parentId, sort = 'folders', order = 'asc' } = request.query;
+    const { rows, total } = await listChildren(db, project.id, parentId ?? null, page, { sort, order });
     return { nodes: rows.map(presentNode), ...pageEnvelope(page, total) };
   });
 

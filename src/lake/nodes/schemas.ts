@@ -51,9 +51,19 @@ export type UpdateNode = Static<typeof UpdateNode>;
 
 export const NodeParams = Type.Object({ ...ProjectParams.properties, id: Type.String({ maxLength: 128 }) });
 
+export const CHILD_SORTS = ['folders', 'name', 'kind', 'size', 'updatedAt', 'createdAt'] as const;
+export type ChildSort = (typeof CHILD_SORTS)[number];
+
 export const ChildrenQuery = Type.Object({
   ...PageQuery.properties,
   parentId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A folder or episode; the root when absent' })),
+  sort: Type.Optional(
+    Type.Union(CHILD_SORTS.map((s) => Type.Literal(s)), {
+      default: 'folders',
+      description: 'folders: folders and episodes first, then by name (byte order); the others break ties by name, so pages never overlap',
+    }),
+  ),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc', description: 'desc: largest, newest, last by name first (folders stay first with sort=folders)' })),
 });
 
 export const LookupQuery = Type.Object({ path: PathString });

@@ -367,6 +367,22 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       await page.getByLabel('Page', { exact: true }).and(page.locator('[value="1"]')).waitFor();
       const firstRow = page.getByRole('table', { name: 'Folder contents' }).getByRole('row').nth(1);
       await firstRow.getByRole('link', { name: 'f099998.bin' }).waitFor();
+      // Page and sort are in the address: a reload keeps them, Back returns to the page before.
+      await page.getByRole('button', { name: 'Next' }).click();
+      const pageTwo = page.getByLabel('Page', { exact: true }).and(page.locator('[value="2"]'));
+      await pageTwo.waitFor();
+      expect(new URL(page.url()).search).toBe('?sort=size&page=2');
+      await page.reload();
+      await pageTwo.waitFor();
+      expect(await page.getByLabel('Sort by').inputValue()).toBe('size');
+      await page.goBack();
+      await firstRow.getByRole('link', { name: 'f099998.bin' }).waitFor();
+      await page.goto(`${origin}/console/lake/lab/robots/files/big?page=5000`);
+      await page.getByRole('status').getByText('Page 5000 is past the end: this folder has 1000 pages.').waitFor();
+      await page.getByRole('button', { name: 'Last' }).click();
+      await page.getByRole('link', { name: 'f099999.bin' }).waitFor();
+      await page.getByLabel('Sort by').selectOption({ label: 'Size (largest first)' });
+      await firstRow.getByRole('link', { name: 'f099998.bin' }).waitFor();
       await page.getByLabel('Sort by').selectOption({ label: 'Name' });
       await firstRow.getByRole('link', { name: 'f000000.bin' }).waitFor();
     }), 60_000);

@@ -87,4 +87,38 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamspace', () => {
       await page.getByText('No events match.').waitFor();
       await context.close();
     }));
+
+  it('keeps the event filters in the address: a reload and Back show the same events', () =>
+    step('dreamspace-event-filters', () => pages, async () => {
+      const user = (await t.inject({ method: 'POST', url: '/dreamspace/users', headers: H, payload: { twitch_id: 't-events', name: 'Raider' } })).json();
+      const post = (payload: object) => t.inject({ method: 'POST', url: '/dreamspace/events', headers: H, payload: { user_id: user.user_id, ...payload } });
+      expect((await post({ event_type: 'cheer', occurred_at: '2025-06-08T20:14:00Z', amount: 100, message: 'Cheer100' })).statusCode).toBe(200);
+      expect((await post({ event_type: 'raid', occurred_at: '2025-06-09T20:15:00Z', viewer_count: 42 })).statusCode).toBe(200);
+
+      const { context, page } = await newPage(browser);
+      pages.push(page);
+      await context.addInitScript((k) => localStorage.setItem('dreamlake.spaceToken', k), DEFAULT_SPACE_TOKEN);
+      await page.goto(`${origin}/console/space/events`);
+      const rows = page.getByRole('table', { name: 'Events' }).getByRole('row');
+      await expect.poll(() => rows.count()).toBe(3);
+      await page.getByLabel('Type').selectOption('raid');
+      await expect.poll(() => rows.count()).toBe(2);
+      await page.getByRole('cell', { name: 'raid', exact: true }).waitFor();
+      expect(new URL(page.url()).searchParams.get('type')).toBe('raid');
+
+      await page.reload();
+      await page.getByRole('cell', { name: 'raid', exact: true }).waitFor();
+      await expect.poll(() => rows.count()).toBe(2);
+      expect(await page.getByLabel('Type').inputValue()).toBe('raid');
+
+      await page.goto(`${origin}/console/space/users`);
+      await page.goBack();
+      await page.getByRole('cell', { name: 'raid', exact: true }).waitFor();
+      expect(await page.getByLabel('Type').inputValue()).toBe('raid');
+
+      // A hand-written address with filters that mean nothing sends none of them (no error).
+      await page.goto(`${origin}/console/space/events?type=bogus&user=abc&after=yesterday`);
+      await expect.poll(() => rows.count()).toBe(3);
+      await context.close();
+    }));
 });

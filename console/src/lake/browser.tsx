@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ok } from '../lib/api.js';
 import { useLoad } from '../lib/load.js';
-import { join, Link } from '../lib/router.js';
+import { join, Link, pageParam, useSearch } from '../lib/router.js';
 import { Async, Dialog, Field, formatBytes, formatTime } from '../lib/ui.js';
 import type { ProjectCtx } from './project.js';
 import { AddToCollection } from './sets.js';
@@ -23,13 +23,12 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
   const slug = ctx.ns.slug;
   const projectSlug = ctx.project.slug;
   const folderPath = `/${folder.join('/')}`;
-  const [page, setPage] = useState(1);
-  const [pageFor, setPageFor] = useState(folderPath);
-  if (pageFor !== folderPath) {
-    setPageFor(folderPath);
-    setPage(1);
-  }
-  const [sort, setSort] = useState<SortKey>('folders');
+  // Page and sort live in the URL (?page=&sort=): reload and Back keep them; opening another folder starts over.
+  const [search, updateSearch] = useSearch();
+  const page = pageParam(search);
+  const setPage = (p: number, replace = false) => updateSearch({ page: p > 1 ? String(p) : null }, replace);
+  const sortParam = search.get('sort') ?? '';
+  const sort: SortKey = Object.hasOwn(SORTS, sortParam) ? (sortParam as SortKey) : 'folders';
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dialog, setDialog] = useState<{ kind: 'folder' } | { kind: 'rename' | 'move' | 'delete'; node: LakeNode } | { kind: 'collect' } | null>(null);
   const writable = can(ctx.ns.role, 'write');
@@ -72,7 +71,7 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
         </button>
         <label className="inline">
           Sort by{' '}
-          <select value={sort} onChange={(e) => { setSort(e.target.value as SortKey); setPage(1); }}>
+          <select value={sort} onChange={(e) => updateSearch({ sort: e.target.value === 'folders' ? null : e.target.value, page: null })}>
             {Object.entries(SORTS).map(([key, s]) => <option key={key} value={key}>{s.label}</option>)}
           </select>
         </label>
@@ -82,20 +81,21 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
       ) : (
         <p className="muted small">You can read this project; uploading and changes need the write role.</p>
       )}
-      <Async loaded={listing} isEmpty={(d) => d.nodes.length === 0} empty="This folder is empty.">
+      <Async loaded={listing} isEmpty={(d) => d.total === 0} empty="This folder is empty.">
         {(d) => (
           <>
+            {d.nodes.length === 0 && <p role="status">Page {page} is past the end: this folder has {d.totalPages} page{d.totalPages === 1 ? '' : 's'}.</p>}
             <NodeTable ctx={ctx} nodes={d.nodes} selected={selected} toggle={toggle} writable={writable} onAction={(kind, node) => setDialog({ kind, node })} />
             <nav aria-label="Pages" className="pager">
               <button type="button" onClick={() => setPage(1)} disabled={page <= 1}>First</button>
               <button type="button" onClick={() => setPage(page - 1)} disabled={page <= 1}>Previous</button>
               <label className="inline">
                 Page{' '}
-                <input type="number" min={1} max={d.totalPages || 1} value={page} onChange={(e) => setPage(Math.min(Math.max(1, Number(e.target.value) || 1), d.totalPages || 1))} className="narrow-input" />
+                <input type="number" min={1} max={d.totalPages || 1} value={page} onChange={(e) => setPage(Math.min(Math.max(1, Number(e.target.value) || 1), d.totalPages || 1), true)} className="narrow-input" />
               </label>
               <span>of {d.totalPages || 1} · {d.total} items</span>
               <button type="button" onClick={() => setPage(page + 1)} disabled={page >= d.totalPages}>Next</button>
-              <button type="button" onClick={() => setPage(d.totalPages)} disabled={page >= d.totalPages}>Last</button>
+              <button type="button" onClick={() => setPage(d.totalPages)} disabled={page === Math.max(1, d.totalPages)}>Last</button>
             </nav>
           </>
         )}

@@ -21,6 +21,35 @@ export function useLocation(): { path: string; search: URLSearchParams } {
   return { path: currentPath(), search };
 }
 
+/**
+ * The current URL's query parameters as page state, so a reload, the back button and a copied link keep a page,
+ * a sort or filters. `update` sets (or, with '' or null, removes) some of them; `replace` leaves no history entry
+ * (typing in a filter), otherwise Back returns to the previous state. Moving to another path drops them.
+ */
+export function useSearch(): [URLSearchParams, (changes: Record<string, string | null>, replace?: boolean) => void] {
+  const { search } = useLocation();
+  const update = (changes: Record<string, string | null>, replace = false) => {
+    const params = new URLSearchParams(location.search);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null || value === '') params.delete(name);
+      else params.set(name, value);
+    }
+    const query = params.toString();
+    const url = location.pathname + (query ? `?${query}` : '');
+    if (url === location.pathname + location.search) return;
+    if (replace) history.replaceState(null, '', url);
+    else history.pushState(null, '', url);
+    listeners.forEach((l) => l());
+  };
+  return [search, update];
+}
+
+/** A page number from the query string: a positive whole number, else 1. */
+export function pageParam(search: URLSearchParams, name = 'page'): number {
+  const value = search.get(name) ?? '';
+  return /^[1-9][0-9]{0,8}$/.test(value) ? Number(value) : 1;
+}
+
 export function href(path: string): string {
   return BASE + path.replace(/^\/+/, '');
 }

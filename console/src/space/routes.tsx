@@ -3,7 +3,7 @@ import type { paths } from '../../../client/index.js';
 import { api, ApiError, ok } from '../lib/api.js';
 import { CredentialGate } from '../lib/credential-gate.js';
 import { useLoad } from '../lib/load.js';
-import { Link, navigate, segments } from '../lib/router.js';
+import { Link, navigate, segments, useSearch } from '../lib/router.js';
 import { Async, Dialog, ErrorBox, Field, formatTime, Page } from '../lib/ui.js';
 
 type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
@@ -199,18 +199,23 @@ function Specimens() {
 
 const EVENT_TYPES = ['plain', 'subscriber', 'cheer', 'raid'] as const;
 
+// The filters live in the URL (?type=&user=&document=&after=&before=): reload, Back and a shared link keep them.
+const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+const FILTERS = { type: 'type', user: 'user', docId: 'document', from: 'after', to: 'before' } as const;
+
 function Events() {
-  const [type, setType] = useState('');
-  const [user, setUser] = useState('');
-  const [docId, setDocId] = useState('');
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
+  const [search, updateSearch] = useSearch();
+  const [type, user, docId, from, to] = Object.values(FILTERS).map((name) => search.get(name) ?? '');
+  const set = (filter: keyof typeof FILTERS) => (value: string) => updateSearch({ [FILTERS[filter]]: value }, true);
+  const [setType, setUser, setDocId, setFrom, setTo] = [set('type'), set('user'), set('docId'), set('from'), set('to')];
+  // A hand-edited URL may hold anything: only well-formed filters are sent (the form shows what is in effect).
+  const id = (value: string) => (/^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined);
   const query = {
-    ...(type ? { event_type: type as 'plain' } : {}),
-    ...(user ? { user_id: Number(user) } : {}),
-    ...(docId ? { document_id: Number(docId) } : {}),
-    ...(from ? { occurred_after: from } : {}),
-    ...(to ? { occurred_before: to } : {}),
+    ...((EVENT_TYPES as readonly string[]).includes(type) ? { event_type: type as 'plain' } : {}),
+    ...(id(user) ? { user_id: id(user) } : {}),
+    ...(id(docId) ? { document_id: id(docId) } : {}),
+    ...(DATE.test(from) ? { occurred_after: from } : {}),
+    ...(DATE.test(to) ? { occurred_before: to } : {}),
   };
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/events', { params: { query: { limit: PAGE, after, ...query } } })), (e) => e.event_id, [type, user, docId, from, to]);
   return (

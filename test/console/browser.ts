@@ -41,6 +41,16 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
   return { context, page };
 }
 
+/** A phone-sized tab (375 × 740 CSS pixels, an iPhone SE's width). */
+export async function phonePage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+  context.setDefaultTimeout(10_000);
+  return { context, page: await context.newPage() };
+}
+
+/** How much wider than its window the page is (0 when nothing makes the page scroll sideways). */
+export const overflowX = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
 /** Runs a step; on failure saves a screenshot of every open page under test-results/console/ first. */
 export async function step(name: string, pages: () => Page[], body: () => Promise<void>) {
   try {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesTable } from '../../src/lake/db.js';
 import { signToken } from '../../src/core/auth/jwt.js';
 import { createTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
-import { dropFiles, launch, newPage, skipReason, step } from './browser.js';
+import { dropFiles, launch, newPage, overflowX, phonePage, skipReason, step } from './browser.js';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -330,6 +330,27 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       await outsider.page.goto(`${origin}/console/lake/lab/robots/files/scans`);
       await outsider.page.getByRole('alert').getByText('Not found', { exact: true }).waitFor();
       await outsider.context.close();
+    }));
+
+  it('fits a phone screen: no page is wider than 375 px; a wide table scrolls inside itself', () =>
+    step('phone', () => pages, async () => {
+      const phone = await phonePage(browser);
+      pages.push(phone.page);
+      await phone.page.goto(await loginLink('alice'));
+      await phone.page.getByRole('heading', { name: 'Namespaces' }).waitFor();
+      expect(await overflowX(phone.page)).toBe(0);
+      for (const [path, table] of [['lake/lab/robots/files', 'Folder contents'], ['lake/lab/members', 'Members'], ['lake/lab', 'Projects']]) {
+        await phone.page.goto(`${origin}/console/${path}`);
+        await phone.page.getByRole('table', { name: table }).waitFor();
+        expect(await overflowX(phone.page), path).toBe(0);
+      }
+      // The file table is wider than a phone: it scrolls sideways inside itself, and stays a table.
+      await phone.page.goto(`${origin}/console/lake/lab/robots/files`);
+      const files = phone.page.getByRole('table', { name: 'Folder contents' });
+      expect(await files.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+      await phone.page.getByRole('button', { name: 'Sign out' }).waitFor({ state: 'visible' });
+      expect(await phone.page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+      await phone.context.close();
     }));
 
   it('pages through a folder of 100,000 files without freezing', () =>

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScriptTestApp, type ScriptTestApp } from '../script/helpers.js';
-import { launch, listen, newPage, skipReason, step } from './browser.js';
+import { launch, listen, newPage, overflowX, phonePage, skipReason, step } from './browser.js';
 
 const skip = skipReason();
 
@@ -215,5 +215,19 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamscript', () => {
       await page.goto(`${origin}/console/script/documents/999999`);
       await page.getByRole('alert').getByText('Not found', { exact: true }).waitFor();
       await context.close();
+    }));
+
+  it('fits a phone screen: the editor and the lists are no wider than 375 px', () =>
+    step('dreamscript-phone', () => pages, async () => {
+      const doc = await createDocument('Phone');
+      const phone = await phonePage(browser);
+      pages.push(phone.page);
+      await phone.context.addInitScript((k) => localStorage.setItem('dreamlake.scriptKey', k), key);
+      for (const [path, heading] of [[`documents/${doc.id}`, 'Phone'], ['documents', 'All documents'], ['', 'Dreamscript projects']]) {
+        await phone.page.goto(`${origin}/console/script/${path}`);
+        await phone.page.getByRole('heading', { name: heading, exact: true }).waitFor();
+        expect(await overflowX(phone.page), path).toBe(0);
+      }
+      await phone.context.close();
     }));
 });

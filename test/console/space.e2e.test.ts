@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SPACE_TOKEN } from '../../src/core/config.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { launch, listen, newPage, skipReason, step } from './browser.js';
+import { launch, listen, newPage, overflowX, phonePage, skipReason, step } from './browser.js';
 
 const skip = skipReason();
 
@@ -120,5 +120,18 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamspace', () => {
       await page.goto(`${origin}/console/space/events?type=bogus&user=abc&after=yesterday`);
       await expect.poll(() => rows.count()).toBe(3);
       await context.close();
+    }));
+
+  it('fits a phone screen: users, events and a document are no wider than 375 px', () =>
+    step('dreamspace-phone', () => pages, async () => {
+      const phone = await phonePage(browser);
+      pages.push(phone.page);
+      await phone.context.addInitScript((k) => localStorage.setItem('dreamlake.spaceToken', k), DEFAULT_SPACE_TOKEN);
+      for (const [path, heading] of [['users', 'Users'], ['events', 'Events'], ['documents/1', 'Document 1']]) {
+        await phone.page.goto(`${origin}/console/space/${path}`);
+        await phone.page.getByRole('heading', { name: heading, exact: true }).waitFor();
+        expect(await overflowX(phone.page), path).toBe(0);
+      }
+      await phone.context.close();
     }));
 });

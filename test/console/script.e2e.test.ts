@@ -230,4 +230,46 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamscript', () => {
       }
       await phone.context.close();
     }));
+
+  it('lets an admin key create (secret shown once) and revoke keys; other keys see no such tab', () =>
+    step('dreamscript-keys', () => pages, async () => {
+      const { context, page } = await tabWithKey(key);
+      await page.goto(`${origin}/console/script`);
+      await page.getByRole('link', { name: 'API keys' }).click();
+      await page.getByRole('heading', { name: 'API keys' }).waitFor();
+      await page.getByRole('button', { name: 'New key' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New API key' });
+      await dialog.getByLabel('Name').fill('from the console');
+      await dialog.getByLabel('Read-only').check();
+      await dialog.getByRole('button', { name: 'Create key' }).click();
+      const secret = (await page.getByLabel('New key secret').textContent())!;
+      expect(secret).toMatch(/^ds_[\w-]{32}$/);
+      const made = (await t.call(secret, { url: '/key' })).json();
+      expect(made).toMatchObject({ name: 'from the console', readOnly: true, admin: false });
+      const row = page.getByRole('row', { name: /from the console/ });
+      await row.getByText('read', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+      expect(await page.getByLabel('New key secret').count()).toBe(0);
+
+      // A refused body says why, and creates nothing.
+      await page.getByRole('button', { name: 'New key' }).click();
+      await dialog.getByLabel(/Only these projects/).fill('999999');
+      await dialog.getByRole('button', { name: 'Create key' }).click();
+      await dialog.getByRole('alert').getByText(/Unknown projects: 999999/).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+      await row.getByRole('button', { name: `Revoke key ${made.id}` }).click();
+      await page.getByRole('dialog', { name: `Revoke key ${made.id}?` }).getByRole('button', { name: 'Revoke key' }).click();
+      await row.waitFor({ state: 'detached' });
+      expect((await t.call(secret, { url: '/key' })).statusCode).toBe(401);
+      await context.close();
+
+      const plain = await tabWithKey(await t.key({}));
+      await plain.page.goto(`${origin}/console/script`);
+      await plain.page.getByRole('heading', { name: 'Dreamscript projects' }).waitFor();
+      expect(await plain.page.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+      await plain.page.goto(`${origin}/console/script/keys`);
+      await plain.page.getByRole('alert').getByText('Only an admin API key may manage keys.').waitFor();
+      await plain.context.close();
+    }));
 });

@@ -7,6 +7,8 @@ import { useLoad } from '../lib/load.js';
 import { join, Link, navigate, segments } from '../lib/router.js';
 import { Async, Dialog, ErrorBox, errorText, Field, formatTime, Page } from '../lib/ui.js';
 import { allowedBy, KeyRulesProvider, useKeyRules } from './key.js';
+import { Keys } from './keys.js';
+import { nextCursor, useCursorPages } from './paging.js';
 
 type Doc = paths['/dreamscript/documents/{documentId}']['get']['responses'][200]['content']['application/json'];
 type Project = paths['/dreamscript/projects/{projectId}']['get']['responses'][200]['content']['application/json'];
@@ -15,15 +17,24 @@ export default function ScriptRoutes({ path }: { path: string }) {
   const s = segments(path).slice(1);
   return (
     <CredentialGate kind="script" api="Dreamscript" label="API key" help={<>Dreamscript calls need an API key: <code>dreamlake keys create</code> prints one.</>}>
-      <nav aria-label="Dreamscript" className="tabs">
-        <Link to="script" aria-current={s.length === 0 || s[0] === 'projects' ? 'page' : undefined}>Projects</Link>
-        <Link to="script/documents" aria-current={s[0] === 'documents' && !s[1] ? 'page' : undefined}>All documents</Link>
-        <Link to="script/changes" aria-current={s[0] === 'changes' ? 'page' : undefined}>Live changes</Link>
-      </nav>
       <KeyRulesProvider>
-        {s.length === 0 ? <Projects /> : s[0] === 'projects' && s[1] ? <ById kind="project" id={s[1]}>{(id) => <ProjectDocuments id={id} />}</ById> : s[0] === 'documents' && s[1] ? <ById kind="document" id={s[1]}>{(id) => <DocumentPage id={id} />}</ById> : s[0] === 'documents' ? <Documents /> : s[0] === 'changes' ? <Changes /> : <ErrorBox error={new ApiError(404, `No page /${path}`)} />}
+        <ScriptNav at={s} />
+        {s.length === 0 ? <Projects /> : s[0] === 'projects' && s[1] ? <ById kind="project" id={s[1]}>{(id) => <ProjectDocuments id={id} />}</ById> : s[0] === 'documents' && s[1] ? <ById kind="document" id={s[1]}>{(id) => <DocumentPage id={id} />}</ById> : s[0] === 'documents' ? <Documents /> : s[0] === 'changes' ? <Changes /> : s[0] === 'keys' && !s[1] ? <Keys /> : <ErrorBox error={new ApiError(404, `No page /${path}`)} />}
       </KeyRulesProvider>
     </CredentialGate>
+  );
+}
+
+/** The Dreamscript tabs; "API keys" only for an admin key (the only kind that may manage keys). */
+function ScriptNav({ at }: { at: string[] }) {
+  const { key } = useKeyRules();
+  return (
+    <nav aria-label="Dreamscript" className="tabs">
+      <Link to="script" aria-current={at.length === 0 || at[0] === 'projects' ? 'page' : undefined}>Projects</Link>
+      <Link to="script/documents" aria-current={at[0] === 'documents' && !at[1] ? 'page' : undefined}>All documents</Link>
+      <Link to="script/changes" aria-current={at[0] === 'changes' ? 'page' : undefined}>Live changes</Link>
+      {key?.admin && <Link to="script/keys" aria-current={at[0] === 'keys' ? 'page' : undefined}>API keys</Link>}
+    </nav>
   );
 }
 
@@ -32,31 +43,6 @@ function ById({ kind, id, children }: { kind: string; id: string; children: (id:
   const n = /^[1-9][0-9]*$/.test(id) ? Number(id) : NaN;
   if (!Number.isSafeInteger(n)) return <ErrorBox error={new ApiError(404, `Invalid ${kind} ID "${id}": IDs are positive whole numbers.`)} />;
   return <>{children(n)}</>;
-}
-
-/** The cursor in an `x-next` header (a relative URL), if another page exists. */
-function nextCursor(response: Response): string | undefined {
-  const next = response.headers.get('x-next');
-  return next ? (new URL(next, location.origin).searchParams.get('cursor') ?? undefined) : undefined;
-}
-
-/** Keyset paging by x-next: a stack of cursors, "Previous" pops, "Next" pushes. */
-function useCursorPages<T>(load: (cursor: string | undefined) => Promise<{ data?: T[]; error?: unknown; response: Response }>, deps: unknown[]) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
-  const loaded = useLoad(async () => {
-    const res = await load(cursor);
-    if (!res.response.ok) throw toApiError(res.response.status, res.error);
-    return { items: res.data ?? [], next: nextCursor(res.response) };
-  }, [...deps, cursor]);
-  const pager = (
-    <nav aria-label="Pages" className="pager">
-      <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>Previous page</button>
-      <span>Page {cursors.length}</span>
-      <button type="button" disabled={!loaded.data?.next} onClick={() => setCursors((c) => [...c, loaded.data?.next])}>Next page</button>
-    </nav>
-  );
-  return { loaded, pager };
 }
 
 function Projects() {

@@ -247,7 +247,7 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamscript', () => {
       const made = (await t.call(secret, { url: '/key' })).json();
       expect(made).toMatchObject({ name: 'from the console', readOnly: true, admin: false });
       const row = page.getByRole('row', { name: /from the console/ });
-      await row.getByText('read', { exact: true }).waitFor();
+      await row.getByText('read only', { exact: true }).waitFor();
       await page.getByRole('button', { name: 'Done' }).click();
       expect(await page.getByLabel('New key secret').count()).toBe(0);
 

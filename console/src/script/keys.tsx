@@ -42,7 +42,7 @@ export function Keys() {
                     <td>{k.name ?? '—'}{k.id === current?.id && <span className="badge"> this browser</span>}</td>
                     <td><code>{k.prefix}…</code></td>
                     <td>{k.projects ? `project${k.projects.length > 1 ? 's' : ''} ${k.projects.join(', ')}` : 'every project'}</td>
-                    <td>{k.admin ? 'everything, keys too' : k.readOnly ? 'read' : 'read and write'}</td>
+                    <td>{k.admin ? 'read, write and manage keys' : k.readOnly ? 'read only' : 'read and write'}</td>
                     <td>{formatTime(k.createdAt)}</td>
                     <td className="row-actions"><button type="button" className="danger" onClick={() => setRevoking(k)} aria-label={`Revoke key ${k.id}`}>Revoke</button></td>
                   </tr>

@@ -332,6 +332,22 @@ describe.skipIf(skip !== null)('console in Chromium: DreamLake', () => {
       await outsider.context.close();
     }));
 
+  it('keeps the page of every list in the address; a page past the end says so and leads back', () =>
+    step('list-pages', () => pages, async () => {
+      await page.goto(`${origin}/console/lake/lab?page=3`);
+      await page.getByRole('status').getByText('Page 3 is past the end: there is 1 page.').waitFor();
+      await page.getByRole('button', { name: 'Last' }).click();
+      await page.getByRole('table', { name: 'Projects' }).getByRole('link', { name: 'Robots' }).waitFor();
+      expect(new URL(page.url()).search).toBe('');
+      expect(await page.getByRole('status').filter({ hasText: 'past the end' }).count()).toBe(0);
+      await page.goBack();
+      await page.getByRole('status').getByText('Page 3 is past the end').waitFor();
+      for (const path of ['lake/lab/members', 'lake/lab/robots/datasets', 'lake/lab/robots/collections', '']) {
+        await page.goto(`${origin}/console/${path}?page=2`);
+        await page.getByRole('status').getByText('Page 2 is past the end').waitFor();
+      }
+    }));
+
   it('fits a phone screen: no page is wider than 375 px; a wide table scrolls inside itself', () =>
     step('phone', () => pages, async () => {
       const phone = await phonePage(browser);

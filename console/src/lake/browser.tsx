@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ok } from '../lib/api.js';
 import { useLoad } from '../lib/load.js';
-import { join, Link, pageParam, useSearch } from '../lib/router.js';
+import { join, Link, usePageParam, useSearch } from '../lib/router.js';
 import { Async, Dialog, Field, formatBytes, formatTime } from '../lib/ui.js';
 import type { ProjectCtx } from './project.js';
 import { AddToCollection } from './sets.js';
@@ -25,8 +25,7 @@ export function Browser({ ctx, folder }: { ctx: ProjectCtx; folder: string[] }) 
   const folderPath = `/${folder.join('/')}`;
   // Page and sort live in the URL (?page=&sort=): reload and Back keep them; opening another folder starts over.
   const [search, updateSearch] = useSearch();
-  const page = pageParam(search);
-  const setPage = (p: number, replace = false) => updateSearch({ page: p > 1 ? String(p) : null }, replace);
+  const [page, setPage] = usePageParam();
   const sortParam = search.get('sort') ?? '';
   const sort: SortKey = Object.hasOwn(SORTS, sortParam) ? (sortParam as SortKey) : 'folders';
   const [selected, setSelected] = useState<Set<string>>(new Set());

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ok } from '../lib/api.js';
 import { useLoad } from '../lib/load.js';
-import { Link } from '../lib/router.js';
+import { Link, usePageParam } from '../lib/router.js';
 import { Async, Dialog, Field, formatTime, Pager, parseTags, Tags } from '../lib/ui.js';
 import type { ProjectCtx } from './project.js';
 import { can, type Episode } from './types.js';
@@ -9,7 +9,7 @@ import { can, type Episode } from './types.js';
 const STATUSES = ['running', 'completed', 'failed', 'archived'] as const;
 
 export function Episodes({ ctx }: { ctx: ProjectCtx }) {
-  const [page, setPage] = useState(1);
+  const [page, setPage] = usePageParam();
   const [editing, setEditing] = useState<Episode | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Episode | null>(null);
   const writable = can(ctx.ns.role, 'write');
@@ -20,7 +20,7 @@ export function Episodes({ ctx }: { ctx: ProjectCtx }) {
       <div className="toolbar">
         <button type="button" className="primary" disabled={!writable} onClick={() => setEditing('new')}>New episode</button>
       </div>
-      <Async loaded={list} isEmpty={(d) => d.episodes.length === 0} empty="No episodes yet.">
+      <Async loaded={list} isEmpty={(d) => d.total === 0} empty="No episodes yet.">
         {(d) => (
           <>
             <table>

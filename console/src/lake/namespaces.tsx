@@ -1,17 +1,17 @@
 import { useState } from 'react';
 import { api, ok } from '../lib/api.js';
 import { useLoad } from '../lib/load.js';
-import { join, Link, navigate } from '../lib/router.js';
+import { join, Link, navigate, usePageParam } from '../lib/router.js';
 import { Async, Dialog, Field, formatTime, Page, Pager, parseTags, Tags } from '../lib/ui.js';
 import { can, ROLES, type Member, type Namespace, type Project } from './types.js';
 
 export function Namespaces() {
-  const [page, setPage] = useState(1);
+  const [page, setPage] = usePageParam();
   const [creating, setCreating] = useState(false);
   const list = useLoad(() => ok(api.GET('/namespaces', { params: { query: { page, pageSize: 50 } } })), [page]);
   return (
     <Page title="Namespaces" actions={<button type="button" className="primary" onClick={() => setCreating(true)}>New namespace</button>}>
-      <Async loaded={list} isEmpty={(d) => d.namespaces.length === 0} empty="You belong to no namespace yet.">
+      <Async loaded={list} isEmpty={(d) => d.total === 0} empty="You belong to no namespace yet.">
         {(d) => (
           <>
             <table>
@@ -77,7 +77,7 @@ export function NamespacePage({ ns, tab }: { ns: string; tab: 'projects' | 'memb
 }
 
 function Projects({ ns }: { ns: Namespace }) {
-  const [page, setPage] = useState(1);
+  const [page, setPage] = usePageParam();
   const [editing, setEditing] = useState<Project | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Project | null>(null);
   const writable = can(ns.role, 'write');
@@ -89,7 +89,7 @@ function Projects({ ns }: { ns: Namespace }) {
           New project
         </button>
       </div>
-      <Async loaded={list} isEmpty={(d) => d.projects.length === 0} empty="No projects yet.">
+      <Async loaded={list} isEmpty={(d) => d.total === 0} empty="No projects yet.">
         {(d) => (
           <>
             <table>
@@ -158,7 +158,7 @@ function ProjectForm({ ns, project, onClose, onDone }: { ns: string; project: Pr
 }
 
 function Members({ ns }: { ns: Namespace }) {
-  const [page, setPage] = useState(1);
+  const [page, setPage] = usePageParam();
   const [inviting, setInviting] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -181,7 +181,7 @@ function Members({ ns }: { ns: Namespace }) {
         </button>
       </div>
       {error && <p role="alert" className="error-text">{error}</p>}
-      <Async loaded={list} isEmpty={(d) => d.members.length === 0} empty="No members.">
+      <Async loaded={list} isEmpty={(d) => d.total === 0} empty="No members.">
         {(d) => (
           <>
             <table>

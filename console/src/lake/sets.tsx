@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, ok } from '../lib/api.js';
 import { useLoad } from '../lib/load.js';
-import { join, Link, navigate } from '../lib/router.js';
+import { join, Link, navigate, usePageParam } from '../lib/router.js';
 import { Async, Dialog, Field, formatBytes, formatTime, Pager, parseTags, Tags } from '../lib/ui.js';
 import { Preview } from './preview.js';
 import type { ProjectCtx } from './project.js';
@@ -25,7 +25,7 @@ function DescribedForm({ title, submitLabel, initial, onClose, onSave, what }: {
 }
 
 export function Datasets({ ctx }: { ctx: ProjectCtx }) {
-  const [page, setPage] = useState(1);
+  const [page, setPage] = usePageParam();
   const [creating, setCreating] = useState(false);
   const writable = can(ctx.ns.role, 'write');
   const list = useLoad(() => ok(api.GET('/namespaces/{slug}/projects/{projectSlug}/datasets', { params: { path: pp(ctx), query: { page, pageSize: 50 } } })), [ctx.project.id, page]);
@@ -34,7 +34,7 @@ export function Datasets({ ctx }: { ctx: ProjectCtx }) {
       <div className="toolbar">
         <button type="button" className="primary" disabled={!writable} onClick={() => setCreating(true)}>New dataset</button>
       </div>
-      <Async loaded={list} isEmpty={(d) => d.datasets.length === 0} empty="No datasets yet.">
+      <Async loaded={list} isEmpty={(d) => d.total === 0} empty="No datasets yet.">
         {(d) => (
           <>
             <table>
@@ -154,7 +154,7 @@ function AttachCollection({ ctx, dataset, onClose, onDone }: { ctx: ProjectCtx; 
 }
 
 export function Collections({ ctx }: { ctx: ProjectCtx }) {
-  const [page, setPage] = useState(1);
+  const [page, setPage] = usePageParam();
   const [creating, setCreating] = useState(false);
   const writable = can(ctx.ns.role, 'write');
   const list = useLoad(() => ok(api.GET('/namespaces/{slug}/projects/{projectSlug}/collections', { params: { path: pp(ctx), query: { page, pageSize: 50 } } })), [ctx.project.id, page]);
@@ -164,7 +164,7 @@ export function Collections({ ctx }: { ctx: ProjectCtx }) {
         <button type="button" className="primary" disabled={!writable} onClick={() => setCreating(true)}>New collection</button>
         <span className="muted small">Select files in the file browser to add them to a collection.</span>
       </div>
-      <Async loaded={list} isEmpty={(d) => d.collections.length === 0} empty="No collections yet.">
+      <Async loaded={list} isEmpty={(d) => d.total === 0} empty="No collections yet.">
         {(d) => (
           <>
             <table>

@@ -50,6 +50,12 @@ export function pageParam(search: URLSearchParams, name = 'page'): number {
   return /^[1-9][0-9]{0,8}$/.test(value) ? Number(value) : 1;
 }
 
+/** A list's page number kept in the address (`?page=`, absent for page 1); `replace` for typing a number. */
+export function usePageParam(): [number, (page: number, replace?: boolean) => void] {
+  const [search, update] = useSearch();
+  return [pageParam(search), (page, replace = false) => update({ page: page > 1 ? String(page) : null }, replace)];
+}
+
 export function href(path: string): string {
   return BASE + path.replace(/^\/+/, '');
 }

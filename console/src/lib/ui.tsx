@@ -64,18 +64,22 @@ export function Async<T>({ loaded, empty, isEmpty, children }: { loaded: Loaded<
 }
 
 export function Pager({ page, totalPages, total, onPage, label = 'Pages' }: { page: number; totalPages: number; total?: number; onPage: (page: number) => void; label?: string }) {
-  if (totalPages <= 1) return total !== undefined ? <p className="muted small">{total} in all</p> : null;
+  const last = Math.max(1, totalPages);
+  if (last === 1 && page === 1) return total !== undefined ? <p className="muted small">{total} in all</p> : null;
   return (
-    <nav aria-label={label} className="pager">
-      <button type="button" onClick={() => onPage(1)} disabled={page <= 1}>First</button>
-      <button type="button" onClick={() => onPage(page - 1)} disabled={page <= 1}>Previous</button>
-      <span>
-        Page {page} of {totalPages}
-        {total !== undefined && ` · ${total} in all`}
-      </span>
-      <button type="button" onClick={() => onPage(page + 1)} disabled={page >= totalPages}>Next</button>
-      <button type="button" onClick={() => onPage(totalPages)} disabled={page >= totalPages}>Last</button>
-    </nav>
+    <>
+      {page > last && <p role="status">Page {page} is past the end: there {last === 1 ? 'is 1 page' : `are ${last} pages`}.</p>}
+      <nav aria-label={label} className="pager">
+        <button type="button" onClick={() => onPage(1)} disabled={page <= 1}>First</button>
+        <button type="button" onClick={() => onPage(Math.min(page - 1, last))} disabled={page <= 1}>Previous</button>
+        <span>
+          Page {page} of {last}
+          {total !== undefined && ` · ${total} in all`}
+        </span>
+        <button type="button" onClick={() => onPage(page + 1)} disabled={page >= last}>Next</button>
+        <button type="button" onClick={() => onPage(last)} disabled={page === last}>Last</button>
+      </nav>
+    </>
   );
 }
 

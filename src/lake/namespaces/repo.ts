@@ -105,7 +105,10 @@ export async function listMembers(db: LakeDb, namespaceId: string, page: Page) {
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  return rows;
+  // A page past the end has no row to carry the window count: only then, count apart.
+  if (rows.length || page.offset === 0) return { rows, total: rows.length ? Number(rows[0].total) : 0 };
+  const count = await db.selectFrom('namespace_members').select(sql<number>`count(*)`.as('c')).where('namespace_id', '=', namespaceId).executeTakeFirstOrThrow();
+  return { rows, total: Number(count.c) };
 }
 
 /**

@@ -105,8 +105,7 @@ export const namespaceRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = a
   }, async (request) => {
     const { namespace } = await resolveNamespace(db, currentUser(request).id, request.params.slug);
     const page = toPage(request.query);
-    const rows = await repo.listMembers(db, namespace.id, page);
-    const total = rows.length ? Number(rows[0].total) : 0;
+    const { rows, total } = await repo.listMembers(db, namespace.id, page);
     return { members: rows.map(presentMember), ...pageEnvelope(page, total) };
   });
 

@@ -122,6 +122,39 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamspace', () => {
       await context.close();
     }));
 
+  it('keeps the users, transactions and specimens filters in the address too', () =>
+    step('dreamspace-list-filters', () => pages, async () => {
+      const other = (await t.inject({ method: 'POST', url: '/dreamspace/users', headers: H, payload: { twitch_id: 't-filters', name: 'Filtered One' } })).json();
+      expect((await t.inject({ method: 'POST', url: `/dreamspace/users/${other.user_id}/transactions`, headers: H, payload: { amount: 7, description: 'only mine' } })).statusCode).toBe(200);
+      const { context, page } = await newPage(browser);
+      pages.push(page);
+      await context.addInitScript((k) => localStorage.setItem('dreamlake.spaceToken', k), DEFAULT_SPACE_TOKEN);
+
+      await page.goto(`${origin}/console/space/transactions?user=${other.user_id}`);
+      const rows = page.getByRole('table', { name: 'Transactions' }).getByRole('row');
+      await page.getByRole('cell', { name: 'only mine' }).waitFor();
+      await expect.poll(() => rows.count()).toBe(2);
+      expect(await page.getByLabel('User ID').inputValue()).toBe(String(other.user_id));
+      await page.getByLabel('User ID').fill('');
+      await expect.poll(() => rows.count()).toBeGreaterThan(2);
+      expect(new URL(page.url()).search).toBe('');
+
+      await page.goto(`${origin}/console/space/users?name=${encodeURIComponent('Filtered One')}`);
+      await page.getByRole('table', { name: 'Users' }).getByRole('row', { name: /Filtered One/ }).waitFor();
+      expect(await page.getByLabel('Name is').inputValue()).toBe('Filtered One');
+      await page.getByLabel('Name is').fill('Nobody by that name');
+      await page.getByText('No users.').waitFor();
+      await page.reload();
+      await page.getByText('No users.').waitFor();
+
+      // Values that mean nothing are not sent: the lists answer as unfiltered.
+      await page.goto(`${origin}/console/space/transactions?user=abc`);
+      await expect.poll(() => rows.count()).toBeGreaterThan(2);
+      await page.goto(`${origin}/console/space/specimens?forgotten=maybe`);
+      expect(await page.getByLabel('Forgotten').inputValue()).toBe('');
+      await context.close();
+    }));
+
   it('fits a phone screen: users, events and a document are no wider than 375 px', () =>
     step('dreamspace-phone', () => pages, async () => {
       const phone = await phonePage(browser);

@@ -44,6 +44,12 @@ export function useSearch(): [URLSearchParams, (changes: Record<string, string |
   return [search, update];
 }
 
+/** One query parameter as the state of a filter field: typing replaces the history entry ('' removes it). */
+export function useSearchValue(name: string): [string, (value: string) => void] {
+  const [search, update] = useSearch();
+  return [search.get(name) ?? '', (value) => update({ [name]: value }, true)];
+}
+
 /** A page number from the query string: a positive whole number, else 1. */
 export function pageParam(search: URLSearchParams, name = 'page'): number {
   const value = search.get(name) ?? '';

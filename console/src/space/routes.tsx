@@ -3,7 +3,7 @@ import type { paths } from '../../../client/index.js';
 import { api, ApiError, ok } from '../lib/api.js';
 import { CredentialGate } from '../lib/credential-gate.js';
 import { useLoad } from '../lib/load.js';
-import { Link, navigate, segments, useSearch } from '../lib/router.js';
+import { Link, navigate, segments, useSearch, useSearchValue } from '../lib/router.js';
 import { Async, Dialog, ErrorBox, Field, formatTime, Page } from '../lib/ui.js';
 
 type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
@@ -12,6 +12,8 @@ type SpaceDocument = Json<'/dreamspace/documents/{id}', 'get'>;
 type Stamp = SpaceDocument['stamps'][number];
 
 const PAGE = 50;
+/** An ID in the address: a positive whole number (anything else is not sent). */
+const ID = /^[1-9][0-9]{0,15}$/;
 
 export default function SpaceRoutes({ path }: { path: string }) {
   const s = segments(path).slice(1);
@@ -52,7 +54,7 @@ function useAfterPages<T>(load: (after: number | undefined) => Promise<T[]>, idO
 }
 
 function Users() {
-  const [name, setName] = useState('');
+  const [name, setName] = useSearchValue('name');
   const [creating, setCreating] = useState(false);
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/users', { params: { query: { limit: PAGE, after, ...(name ? { name } : {}) } } })), (u) => u.user_id, [name]);
   return (
@@ -154,8 +156,9 @@ function NewTransaction({ userId, onClose, onDone }: { userId: number; onClose: 
 }
 
 function Transactions() {
-  const [user, setUser] = useState('');
-  const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/transactions', { params: { query: { limit: PAGE, after, ...(user ? { user_id: Number(user) } : {}) } } })), (t) => t.transaction_id, [user]);
+  const [user, setUser] = useSearchValue('user');
+  const userId = ID.test(user) ? Number(user) : undefined;
+  const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/transactions', { params: { query: { limit: PAGE, after, ...(userId ? { user_id: userId } : {}) } } })), (t) => t.transaction_id, [userId]);
   return (
     <Page title="Transactions">
       <div className="toolbar"><label className="inline">User ID <input type="number" min={1} value={user} onChange={(e) => setUser(e.target.value)} className="narrow-input" /></label></div>
@@ -175,7 +178,8 @@ function Transactions() {
 }
 
 function Specimens() {
-  const [forgotten, setForgotten] = useState('');
+  const [forgottenParam, setForgotten] = useSearchValue('forgotten');
+  const forgotten = forgottenParam === 'true' || forgottenParam === 'false' ? forgottenParam : '';
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/specimens', { params: { query: { limit: PAGE, after, ...(forgotten ? { forgotten: forgotten === 'true' } : {}) } } })), (s) => s.specimen_id, [forgotten]);
   return (
     <Page title="Specimens">
@@ -209,7 +213,7 @@ function Events() {
   const set = (filter: keyof typeof FILTERS) => (value: string) => updateSearch({ [FILTERS[filter]]: value }, true);
   const [setType, setUser, setDocId, setFrom, setTo] = [set('type'), set('user'), set('docId'), set('from'), set('to')];
   // A hand-edited URL may hold anything: only well-formed filters are sent (the form shows what is in effect).
-  const id = (value: string) => (/^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined);
+  const id = (value: string) => (ID.test(value) ? Number(value) : undefined);
   const query = {
     ...((EVENT_TYPES as readonly string[]).includes(type) ? { event_type: type as 'plain' } : {}),
     ...(id(user) ? { user_id: id(user) } : {}),

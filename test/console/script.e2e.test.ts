@@ -217,6 +217,47 @@ describe.skipIf(skip !== null)('console in Chromium: Dreamscript', () => {
       await context.close();
     }));
 
+  it('keeps the page of a list in the address: reload, Back and a copied link open the same page', () =>
+    step('dreamscript-cursor-pages', () => pages, async () => {
+      const project = (await t.call(key, { method: 'POST', url: '/projects', payload: { name: 'Paged' } })).json().id as number;
+      for (let i = 0; i < 53; i++) {
+        expect((await t.call(key, { method: 'POST', url: '/documents', payload: { title: `Paged ${String(i).padStart(2, '0')}`, projectId: project } })).statusCode).toBe(201);
+      }
+      const { context, page } = await tabWithKey(key);
+      await page.goto(`${origin}/console/script/projects/${project}`);
+      const rows = page.getByRole('table', { name: 'Documents' }).getByRole('row');
+      await expect.poll(() => rows.count()).toBe(51);
+      await page.getByText('Page 1', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await expect.poll(() => rows.count()).toBe(4);
+      await page.getByText('Page 2', { exact: true }).waitFor();
+      const second = page.url();
+      expect(new URL(second).searchParams.get('cursor')).toBeTruthy();
+      const firstOfSecond = await rows.nth(1).textContent();
+
+      await page.reload();
+      await expect.poll(() => rows.count()).toBe(4);
+      expect(await rows.nth(1).textContent()).toBe(firstOfSecond);
+      await page.getByText('Page 2', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await expect.poll(() => rows.count()).toBe(51);
+      expect(new URL(page.url()).search).toBe('');
+      await page.goForward();
+      await expect.poll(() => rows.count()).toBe(4);
+
+      // Opened from a copied link, the page is the same; its number is not known, and Previous leads to the first.
+      const copied = await tabWithKey(key);
+      await copied.page.goto(second);
+      const copiedRows = copied.page.getByRole('table', { name: 'Documents' }).getByRole('row');
+      await expect.poll(() => copiedRows.count()).toBe(4);
+      expect(await copiedRows.nth(1).textContent()).toBe(firstOfSecond);
+      await copied.page.getByText('A later page').waitFor();
+      await copied.page.getByRole('button', { name: 'Previous page' }).click();
+      await expect.poll(() => copiedRows.count()).toBe(51);
+      await copied.context.close();
+      await context.close();
+    }));
+
   it('fits a phone screen: the editor and the lists are no wider than 375 px', () =>
     step('dreamscript-phone', () => pages, async () => {
       const doc = await createDocument('Phone');

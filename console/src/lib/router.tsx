@@ -26,9 +26,9 @@ export function useLocation(): { path: string; search: URLSearchParams } {
  * a sort or filters. `update` sets (or, with '' or null, removes) some of them; `replace` leaves no history entry
  * (typing in a filter), otherwise Back returns to the previous state. Moving to another path drops them.
  */
-export function useSearch(): [URLSearchParams, (changes: Record<string, string | null>, replace?: boolean) => void] {
+export function useSearch(): [URLSearchParams, (changes: Record<string, string | null>, replace?: boolean, state?: unknown) => void] {
   const { search } = useLocation();
-  const update = (changes: Record<string, string | null>, replace = false) => {
+  const update = (changes: Record<string, string | null>, replace = false, state: unknown = null) => {
     const params = new URLSearchParams(location.search);
     for (const [name, value] of Object.entries(changes)) {
       if (value === null || value === '') params.delete(name);
@@ -37,17 +37,35 @@ export function useSearch(): [URLSearchParams, (changes: Record<string, string |
     const query = params.toString();
     const url = location.pathname + (query ? `?${query}` : '');
     if (url === location.pathname + location.search) return;
-    if (replace) history.replaceState(null, '', url);
-    else history.pushState(null, '', url);
+    if (replace) history.replaceState(state, '', url);
+    else history.pushState(state, '', url);
     listeners.forEach((l) => l());
   };
   return [search, update];
 }
 
-/** One query parameter as the state of a filter field: typing replaces the history entry ('' removes it). */
-export function useSearchValue(name: string): [string, (value: string) => void] {
+/**
+ * A keyset position (a cursor, or the last ID seen) kept in the address as `name`: Next adds a history entry, so
+ * Back (or Previous) returns to the page before; a reload or a copied link opens the same page. `page` is the page's
+ * number when this tab paged to it (unknown when the address was opened as it is).
+ */
+export function usePosition(name: string) {
   const [search, update] = useSearch();
-  return [search.get(name) ?? '', (value) => update({ [name]: value }, true)];
+  const value = search.get(name) || undefined;
+  const depth = (history.state as { page?: number } | null)?.page;
+  const page = value === undefined ? 1 : depth;
+  return {
+    value,
+    page,
+    next: (position: string) => update({ [name]: position }, false, { page: page === undefined ? undefined : page + 1 }),
+    previous: () => (page !== undefined && page > 1 ? history.back() : update({ [name]: null })),
+  };
+}
+
+/** One query parameter as the state of a filter field: typing replaces the history entry ('' removes it). */
+export function useSearchValue(name: string, resets: string[] = []): [string, (value: string) => void] {
+  const [search, update] = useSearch();
+  return [search.get(name) ?? '', (value) => update({ [name]: value, ...Object.fromEntries(resets.map((r) => [r, null])) }, true)];
 }
 
 /** A page number from the query string: a positive whole number, else 1. */

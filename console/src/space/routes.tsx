@@ -3,7 +3,7 @@ import type { paths } from '../../../client/index.js';
 import { api, ApiError, ok } from '../lib/api.js';
 import { CredentialGate } from '../lib/credential-gate.js';
 import { useLoad } from '../lib/load.js';
-import { Link, navigate, segments, useSearch, useSearchValue } from '../lib/router.js';
+import { Link, navigate, segments, usePosition, useSearch, useSearchValue } from '../lib/router.js';
 import { Async, Dialog, ErrorBox, Field, formatTime, Page } from '../lib/ui.js';
 
 type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
@@ -36,25 +36,27 @@ export default function SpaceRoutes({ path }: { path: string }) {
   );
 }
 
-/** Dreamspace paging: `limit` and `after` (the last ID seen); a stack of afters for "Previous". */
+/**
+ * Dreamspace paging: `limit` and `after` (the last ID seen), kept in the address (`?after=`): Next adds a history
+ * entry, Previous goes back. Filters drop it when they change (their setters reset `after`).
+ */
 function useAfterPages<T>(load: (after: number | undefined) => Promise<T[]>, idOf: (item: T) => number, deps: unknown[]) {
-  const [afters, setAfters] = useState<(number | undefined)[]>([undefined]);
-  const after = afters[afters.length - 1];
-  useEffect(() => setAfters([undefined]), deps); // eslint-disable-line react-hooks/exhaustive-deps
+  const position = usePosition('after');
+  const after = position.value !== undefined && ID.test(position.value) ? Number(position.value) : undefined;
   const loaded = useLoad(() => load(after), [...deps, after]);
   const items = loaded.data ?? [];
   const pager = (
     <nav aria-label="Pages" className="pager">
-      <button type="button" disabled={afters.length <= 1} onClick={() => setAfters((a) => a.slice(0, -1))}>Previous page</button>
-      <span>Page {afters.length}</span>
-      <button type="button" disabled={items.length < PAGE} onClick={() => setAfters((a) => [...a, idOf(items[items.length - 1])])}>Next page</button>
+      <button type="button" disabled={after === undefined} onClick={position.previous}>Previous page</button>
+      <span>{position.page === undefined ? 'A later page' : `Page ${position.page}`}</span>
+      <button type="button" disabled={items.length < PAGE} onClick={() => position.next(String(idOf(items[items.length - 1])))}>Next page</button>
     </nav>
   );
   return { loaded, pager };
 }
 
 function Users() {
-  const [name, setName] = useSearchValue('name');
+  const [name, setName] = useSearchValue('name', ['after']);
   const [creating, setCreating] = useState(false);
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/users', { params: { query: { limit: PAGE, after, ...(name ? { name } : {}) } } })), (u) => u.user_id, [name]);
   return (
@@ -156,7 +158,7 @@ function NewTransaction({ userId, onClose, onDone }: { userId: number; onClose: 
 }
 
 function Transactions() {
-  const [user, setUser] = useSearchValue('user');
+  const [user, setUser] = useSearchValue('user', ['after']);
   const userId = ID.test(user) ? Number(user) : undefined;
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/transactions', { params: { query: { limit: PAGE, after, ...(userId ? { user_id: userId } : {}) } } })), (t) => t.transaction_id, [userId]);
   return (
@@ -178,7 +180,7 @@ function Transactions() {
 }
 
 function Specimens() {
-  const [forgottenParam, setForgotten] = useSearchValue('forgotten');
+  const [forgottenParam, setForgotten] = useSearchValue('forgotten', ['after']);
   const forgotten = forgottenParam === 'true' || forgottenParam === 'false' ? forgottenParam : '';
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/specimens', { params: { query: { limit: PAGE, after, ...(forgotten ? { forgotten: forgotten === 'true' } : {}) } } })), (s) => s.specimen_id, [forgotten]);
   return (
@@ -210,7 +212,7 @@ const FILTERS = { type: 'type', user: 'user', docId: 'document', from: 'after', 
 function Events() {
   const [search, updateSearch] = useSearch();
   const [type, user, docId, from, to] = Object.values(FILTERS).map((name) => search.get(name) ?? '');
-  const set = (filter: keyof typeof FILTERS) => (value: string) => updateSearch({ [FILTERS[filter]]: value }, true);
+  const set = (filter: keyof typeof FILTERS) => (value: string) => updateSearch({ [FILTERS[filter]]: value, after: null }, true);
   const [setType, setUser, setDocId, setFrom, setTo] = [set('type'), set('user'), set('docId'), set('from'), set('to')];
   // A hand-edited URL may hold anything: only well-formed filters are sent (the form shows what is in effect).
   const id = (value: string) => (ID.test(value) ? Number(value) : undefined);

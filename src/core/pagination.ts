@@ -44,6 +44,15 @@ export function pageEnvelope(page: Page, total: number) {
   };
 }
 
+/**
+ * The total of a page read with a window count (`count(*) over()` as `total`): its first row carries it. A page past
+ * the end has no row to carry it, so only then does `countApart` run (the one case that costs a second statement).
+ */
+export async function windowTotal(rows: readonly { total: number | string }[], page: Page, countApart: () => Promise<number | string>): Promise<number> {
+  if (rows.length) return Number(rows[0].total);
+  return page.offset === 0 ? 0 : Number(await countApart());
+}
+
 /** Response fields every paginated list carries. */
 export const PageFields = {
   page: Type.Integer(),

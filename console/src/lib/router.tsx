@@ -68,16 +68,15 @@ export function useSearchValue(name: string, resets: string[] = []): [string, (v
   return [search.get(name) ?? '', (value) => update({ [name]: value, ...Object.fromEntries(resets.map((r) => [r, null])) }, true)];
 }
 
-/** A page number from the query string: a positive whole number, else 1. */
-export function pageParam(search: URLSearchParams, name = 'page'): number {
-  const value = search.get(name) ?? '';
-  return /^[1-9][0-9]{0,8}$/.test(value) ? Number(value) : 1;
-}
-
-/** A list's page number kept in the address (`?page=`, absent for page 1); `replace` for typing a number. */
+/**
+ * A list's page number kept in the address (`?page=`, absent for page 1; anything but a positive whole number reads
+ * as 1); `replace` for typing a number.
+ */
 export function usePageParam(): [number, (page: number, replace?: boolean) => void] {
   const [search, update] = useSearch();
-  return [pageParam(search), (page, replace = false) => update({ page: page > 1 ? String(page) : null }, replace)];
+  const value = search.get('page') ?? '';
+  const page = /^[1-9][0-9]{0,8}$/.test(value) ? Number(value) : 1;
+  return [page, (to, replace = false) => update({ page: to > 1 ? String(to) : null }, replace)];
 }
 
 export function href(path: string): string {

@@ -27,6 +27,9 @@ const rulesOf = (key: Key | null): KeyRules => {
   };
 };
 
+/** "project 3" or "projects 1, 2". */
+export const projectsLabel = (projects: number[]) => `project${projects.length > 1 ? 's' : ''} ${projects.join(', ')}`;
+
 const KeyContext = createContext<KeyRules>(rulesOf(null));
 
 /** Reads what the kept API key may do (`GET /dreamscript/key`) once per key, for the pages below. */
@@ -34,15 +37,13 @@ export function KeyRulesProvider({ children }: { children: ReactNode }) {
   const secret = useCredential('script');
   const loaded = useLoad(() => ok(api.GET('/dreamscript/key')), [secret]);
   const rules = rulesOf(loaded.state === 'ok' ? loaded.data : null);
+  const scope = [
+    rules.key?.readOnly && 'This key is read-only: it can look but not change anything.',
+    rules.key?.projects && `It sees only ${projectsLabel(rules.key.projects)}.`,
+  ].filter(Boolean).join(' ');
   return (
     <KeyContext.Provider value={rules}>
-      {rules.key && (rules.key.readOnly || rules.key.projects) && (
-        <p className="muted small" role="note">
-          {rules.key.readOnly ? 'This key is read-only: it can look but not change anything.' : ''}
-          {rules.key.readOnly && rules.key.projects ? ' ' : ''}
-          {rules.key.projects ? `It sees only project${rules.key.projects.length > 1 ? 's' : ''} ${rules.key.projects.join(', ')}.` : ''}
-        </p>
-      )}
+      {scope && <p className="muted small" role="note">{scope}</p>}
       {children}
     </KeyContext.Provider>
   );

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { paths } from '../../../client/index.js';
 import { api, ok } from '../lib/api.js';
 import { Async, Dialog, Field, formatTime, Page } from '../lib/ui.js';
-import { useKeyRules } from './key.js';
+import { projectsLabel, useKeyRules } from './key.js';
 import { useCursorPages } from './paging.js';
 
 type Key = paths['/dreamscript/keys']['get']['responses'][200]['content']['application/json'][number];
@@ -41,7 +41,7 @@ export function Keys() {
                     <td>{k.id}</td>
                     <td>{k.name ?? '—'}{k.id === current?.id && <span className="badge"> this browser</span>}</td>
                     <td><code>{k.prefix}…</code></td>
-                    <td>{k.projects ? `project${k.projects.length > 1 ? 's' : ''} ${k.projects.join(', ')}` : 'every project'}</td>
+                    <td>{k.projects ? projectsLabel(k.projects) : 'every project'}</td>
                     <td>{k.admin ? 'read, write and manage keys' : k.readOnly ? 'read only' : 'read and write'}</td>
                     <td>{formatTime(k.createdAt)}</td>
                     <td className="row-actions"><button type="button" className="danger" onClick={() => setRevoking(k)} aria-label={`Revoke key ${k.id}`}>Revoke</button></td>

@@ -3,7 +3,7 @@ import type { paths } from '../../../client/index.js';
 import { api, ApiError, ok } from '../lib/api.js';
 import { CredentialGate } from '../lib/credential-gate.js';
 import { useLoad } from '../lib/load.js';
-import { Link, navigate, segments, usePosition, useSearch, useSearchValue } from '../lib/router.js';
+import { Link, navigate, segments, usePosition, useSearchValue } from '../lib/router.js';
 import { Async, Dialog, ErrorBox, Field, formatTime, Page } from '../lib/ui.js';
 
 type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
@@ -12,8 +12,8 @@ type SpaceDocument = Json<'/dreamspace/documents/{id}', 'get'>;
 type Stamp = SpaceDocument['stamps'][number];
 
 const PAGE = 50;
-/** An ID in the address: a positive whole number (anything else is not sent). */
-const ID = /^[1-9][0-9]{0,15}$/;
+/** An ID in the address: a positive whole number, else undefined (and not sent). */
+const idParam = (value: string | undefined) => (value !== undefined && /^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined);
 
 export default function SpaceRoutes({ path }: { path: string }) {
   const s = segments(path).slice(1);
@@ -36,13 +36,16 @@ export default function SpaceRoutes({ path }: { path: string }) {
   );
 }
 
+/** A list filter kept in the address (`?name=value`); changing it starts again from the first page (drops `after`). */
+const useFilter = (name: string) => useSearchValue(name, ['after']);
+
 /**
  * Dreamspace paging: `limit` and `after` (the last ID seen), kept in the address (`?after=`): Next adds a history
  * entry, Previous goes back. Filters drop it when they change (their setters reset `after`).
  */
 function useAfterPages<T>(load: (after: number | undefined) => Promise<T[]>, idOf: (item: T) => number, deps: unknown[]) {
   const position = usePosition('after');
-  const after = position.value !== undefined && ID.test(position.value) ? Number(position.value) : undefined;
+  const after = idParam(position.value);
   const loaded = useLoad(() => load(after), [...deps, after]);
   const items = loaded.data ?? [];
   const pager = (
@@ -56,7 +59,7 @@ function useAfterPages<T>(load: (after: number | undefined) => Promise<T[]>, idO
 }
 
 function Users() {
-  const [name, setName] = useSearchValue('name', ['after']);
+  const [name, setName] = useFilter('name');
   const [creating, setCreating] = useState(false);
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/users', { params: { query: { limit: PAGE, after, ...(name ? { name } : {}) } } })), (u) => u.user_id, [name]);
   return (
@@ -158,8 +161,8 @@ function NewTransaction({ userId, onClose, onDone }: { userId: number; onClose: 
 }
 
 function Transactions() {
-  const [user, setUser] = useSearchValue('user', ['after']);
-  const userId = ID.test(user) ? Number(user) : undefined;
+  const [user, setUser] = useFilter('user');
+  const userId = idParam(user);
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/transactions', { params: { query: { limit: PAGE, after, ...(userId ? { user_id: userId } : {}) } } })), (t) => t.transaction_id, [userId]);
   return (
     <Page title="Transactions">
@@ -180,7 +183,7 @@ function Transactions() {
 }
 
 function Specimens() {
-  const [forgottenParam, setForgotten] = useSearchValue('forgotten', ['after']);
+  const [forgottenParam, setForgotten] = useFilter('forgotten');
   const forgotten = forgottenParam === 'true' || forgottenParam === 'false' ? forgottenParam : '';
   const { loaded, pager } = useAfterPages((after) => ok(api.GET('/dreamspace/specimens', { params: { query: { limit: PAGE, after, ...(forgotten ? { forgotten: forgotten === 'true' } : {}) } } })), (s) => s.specimen_id, [forgotten]);
   return (
@@ -205,21 +208,22 @@ function Specimens() {
 
 const EVENT_TYPES = ['plain', 'subscriber', 'cheer', 'raid'] as const;
 
-// The filters live in the URL (?type=&user=&document=&after=&before=): reload, Back and a shared link keep them.
 const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
-const FILTERS = { type: 'type', user: 'user', docId: 'document', from: 'after', to: 'before' } as const;
 
+// The filters live in the URL (?type=&user=&document=&after=&before=): reload, Back and a shared link keep them.
 function Events() {
-  const [search, updateSearch] = useSearch();
-  const [type, user, docId, from, to] = Object.values(FILTERS).map((name) => search.get(name) ?? '');
-  const set = (filter: keyof typeof FILTERS) => (value: string) => updateSearch({ [FILTERS[filter]]: value, after: null }, true);
-  const [setType, setUser, setDocId, setFrom, setTo] = [set('type'), set('user'), set('docId'), set('from'), set('to')];
+  const [type, setType] = useFilter('type');
+  const [user, setUser] = useFilter('user');
+  const [docId, setDocId] = useFilter('document');
+  const [from, setFrom] = useFilter('after');
+  const [to, setTo] = useFilter('before');
   // A hand-edited URL may hold anything: only well-formed filters are sent (the form shows what is in effect).
-  const id = (value: string) => (ID.test(value) ? Number(value) : undefined);
+  const userId = idParam(user);
+  const documentId = idParam(docId);
   const query = {
     ...((EVENT_TYPES as readonly string[]).includes(type) ? { event_type: type as 'plain' } : {}),
-    ...(id(user) ? { user_id: id(user) } : {}),
-    ...(id(docId) ? { document_id: id(docId) } : {}),
+    ...(userId ? { user_id: userId } : {}),
+    ...(documentId ? { document_id: documentId } : {}),
     ...(DATE.test(from) ? { occurred_after: from } : {}),
     ...(DATE.test(to) ? { occurred_before: to } : {}),
   };

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { notFound } from '../../core/errors.js';
-import type { Page } from '../../core/pagination.js';
+import { windowTotal, type Page } from '../../core/pagination.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { jsonColumn } from '../described.js';
@@ -72,7 +72,6 @@ export async function listEpisodes(db: LakeDb, projectId: string, page: Page) {
     .where('kind', '=', 'episode')
     .where('deleted_at', 'is', null);
   const rows = await live.selectAll().select(sql<number>`count(*) over()`.as('total')).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
-  if (rows.length || page.offset === 0) return { rows, total: rows.length ? Number(rows[0].total) : 0 };
-  const count = await live.select(sql<number>`count(*)`.as('c')).executeTakeFirstOrThrow();
-  return { rows, total: Number(count.c) };
+  const total = await windowTotal(rows, page, async () => (await live.select(sql<number>`count(*)`.as('c')).executeTakeFirstOrThrow()).c);
+  return { rows, total };
 }

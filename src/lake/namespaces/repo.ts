@@ -3,7 +3,7 @@ import { lockClause } from '../../core/db/dialect.js';
 import { uniqueOr } from '../../core/db/errors.js';
 import { badRequest, conflict, forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { Page } from '../../core/pagination.js';
+import { windowTotal, type Page } from '../../core/pagination.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NamespacesTable } from '../db.js';
 import { jsonColumn } from '../described.js';
@@ -48,11 +48,11 @@ export async function listNamespaces(db: LakeDb, userId: string, page: Page) {
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  const total = rows.length ? Number(rows[0].total) : await countNamespaces(db, userId);
+  const total = await windowTotal(rows, page, () => countNamespaces(db, userId));
   return { rows, total };
 }
 
-async function countNamespaces(db: LakeDb, userId: string): Promise<number> {
+async function countNamespaces(db: LakeDb, userId: string) {
   const r = await db
     .selectFrom('namespaces as n')
     .innerJoin('namespace_members as m', 'm.namespace_id', 'n.id')
@@ -60,7 +60,7 @@ async function countNamespaces(db: LakeDb, userId: string): Promise<number> {
     .where('m.user_id', '=', userId)
     .where('n.deleted_at', 'is', null)
     .executeTakeFirstOrThrow();
-  return Number(r.c);
+  return r.c;
 }
 
 export async function countLiveProjects(db: LakeDb, namespaceId: string): Promise<number> {
@@ -105,10 +105,10 @@ export async function listMembers(db: LakeDb, namespaceId: string, page: Page) {
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  // A page past the end has no row to carry the window count: only then, count apart.
-  if (rows.length || page.offset === 0) return { rows, total: rows.length ? Number(rows[0].total) : 0 };
-  const count = await db.selectFrom('namespace_members').select(sql<number>`count(*)`.as('c')).where('namespace_id', '=', namespaceId).executeTakeFirstOrThrow();
-  return { rows, total: Number(count.c) };
+  const total = await windowTotal(rows, page, async () =>
+    (await db.selectFrom('namespace_members').select(sql<number>`count(*)`.as('c')).where('namespace_id', '=', namespaceId).executeTakeFirstOrThrow()).c,
+  );
+  return { rows, total };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Page } from '../../core/pagination.js';
+import { windowTotal, type Page } from '../../core/pagination.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import type { ChildSort } from './schemas.js';
 import { joinPath, subtreeRange } from './paths.js';
@@ -10,8 +10,9 @@ export interface NodePage {
   total: number;
 }
 
-function stripTotal(rows: (NodesTable & { total: number | string })[]): NodePage {
-  return { rows: rows.map(({ total: _t, ...row }) => row), total: rows.length ? Number(rows[0].total) : 0 };
+/** The rows of a page read with a window count, without its `total` column. */
+function withoutTotal(rows: (NodesTable & { total: number | string })[]): NodesTable[] {
+  return rows.map(({ total: _t, ...row }) => row);
 }
 
 export interface ChildOrder {
@@ -34,7 +35,7 @@ const SORT_COLUMN = {
  * live-children count, kept by every tree write. Live children imply a live parent, so the parent is only looked
  * up when the page is empty.
  */
-export async function listChildren(db: LakeDb, projectId: string, parentId: string | null, page: Page, order: ChildOrder = { sort: 'folders', order: 'asc' }): Promise<NodePage> {
+export async function listChildren(db: LakeDb, projectId: string, parentId: string | null, page: Page, order: ChildOrder): Promise<NodePage> {
   let query = db
     .selectFrom('nodes as n')
     .selectAll('n')
@@ -50,7 +51,7 @@ export async function listChildren(db: LakeDb, projectId: string, parentId: stri
     if (order.sort !== 'name') query = query.orderBy('n.name');
   }
   const rows = await query.limit(page.limit).offset(page.offset).execute();
-  if (rows.length) return stripTotal(rows as (NodesTable & { total: number })[]);
+  if (rows.length) return { rows: withoutTotal(rows as (NodesTable & { total: number })[]), total: Number(rows[0].total) };
   if (parentId === null) {
     const tree = await db.selectFrom('node_trees').select('root_count').where('project_id', '=', projectId).executeTakeFirst();
     return { rows: [], total: Number(tree?.root_count ?? 0) };
@@ -110,6 +111,6 @@ export async function listBelow(db: LakeDb, projectId: string, basePath: string,
     return query;
   };
   const rows = await below().selectAll().select(sql<number>`count(*) over()`.as('total')).orderBy('path').limit(page.limit).offset(page.offset).execute();
-  if (rows.length || page.offset === 0) return stripTotal(rows);
-  return { rows: [], total: Number((await below().select(sql<number>`count(*)`.as('total')).executeTakeFirstOrThrow()).total) };
+  const total = await windowTotal(rows, page, async () => (await below().select(sql<number>`count(*)`.as('c')).executeTakeFirstOrThrow()).c);
+  return { rows: withoutTotal(rows), total };
 }

@@ -210,13 +210,13 @@ const EVENT_TYPES = ['plain', 'subscriber', 'cheer', 'raid'] as const;
 
 const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 
-// The filters live in the URL (?type=&user=&document=&after=&before=): reload, Back and a shared link keep them.
+// The filters live in the URL (?type=&user=&document=&from=&to=; not after=, the page position): reload, Back and a shared link keep them.
 function Events() {
   const [type, setType] = useFilter('type');
   const [user, setUser] = useFilter('user');
   const [docId, setDocId] = useFilter('document');
-  const [from, setFrom] = useFilter('after');
-  const [to, setTo] = useFilter('before');
+  const [from, setFrom] = useFilter('from');
+  const [to, setTo] = useFilter('to');
   // A hand-edited URL may hold anything: only well-formed filters are sent (the form shows what is in effect).
   const userId = idParam(user);
   const documentId = idParam(docId);

@@ -4,8 +4,8 @@
 // Swift's S3 API. Each figure stands next to `cp` of the same file on the same disk (the ceiling), with the
 // server's peak RSS. Size: DREAMLAKE_BENCH_BIGFILE_MB (default 1024; the issue's figure is 5120).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { download } from '../src/cli/client/download.js';
@@ -38,6 +38,16 @@ export async function run(_dialects: DialectName[]): Promise<void> {
     rmSync(join(work, 'copy.bin'));
     const rate = (ms: number) => BYTES / 1e6 / (ms / 1000);
     console.log(`${MB} MiB file; cp on the same disk: ${rate(cpMs).toFixed(0)} MB/s (the ceiling)`);
+    const sha256Ms = await digestMs(file, 'sha256');
+    const md5Ms = await digestMs(file, 'md5');
+    // The protocol's hashes run one after another, whatever the bytes cost to move: the client's sha256 before
+    // init, the part ETags (MD5) as the parts arrive, the server's own sha256 of the assembled file on complete.
+    const hashPathMs = 2 * sha256Ms + md5Ms;
+    console.log(
+      `hashing alone (one core, from the page cache): sha256 ${rate(sha256Ms).toFixed(0)} MB/s, md5 ${rate(md5Ms).toFixed(0)} MB/s; ` +
+        `an upload's hashes in sequence (client sha256 → part MD5s → server sha256) cap it at ${rate(hashPathMs).toFixed(0)} MB/s ` +
+        `(${((100 * rate(hashPathMs)) / rate(cpMs)).toFixed(0)}% of cp) before a byte is moved`,
+    );
 
     const stores: [string, NodeJS.ProcessEnv][] = [['fs', {}]];
     if (process.env.DREAMLAKE_TEST_S3_ENDPOINT) {
@@ -112,6 +122,15 @@ function timedFetch() {
     ms: (path: string) => calls.filter((c) => c.url.includes(path)).reduce((sum, c) => sum + c.ms, 0),
     firstAt: (path: string) => Math.min(...calls.filter((c) => c.url.includes(path)).map((c) => c.at)),
   };
+}
+
+/** Milliseconds to digest the whole file with `algorithm` in this process (1 MiB reads, as the client hashes). */
+async function digestMs(file: string, algorithm: 'sha256' | 'md5'): Promise<number> {
+  const hash = createHash(algorithm);
+  const t = performance.now();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  hash.digest();
+  return performance.now() - t;
 }
 
 function peakRssMb(target: BenchTarget): number {

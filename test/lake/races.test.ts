@@ -76,6 +76,20 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('deleting one project or namespace twice at once (project and flat routes): one 200, the other 404', async () => {
+      const statuses = (pair: { statusCode: number }[]) => pair.map((r) => r.statusCode).sort();
+      for (let round = 0; round < ROUNDS; round++) {
+        const slug = `gone-${n++}`;
+        const made = await call(t, 'POST', '/namespaces/alice/projects', { name: slug });
+        expect(made.statusCode, made.body).toBe(201);
+        const url = round % 2 ? `/nodes/${made.json().id}` : `/namespaces/alice/projects/${slug}`;
+        expect(statuses(await Promise.all([call(t, 'DELETE', url), call(peer, 'DELETE', url)]))).toEqual([200, 404]);
+        expect((await call(t, 'POST', '/namespaces', { slug })).statusCode).toBe(201);
+        const both = await Promise.all([call(t, 'DELETE', `/namespaces/${slug}`), call(peer, 'DELETE', `/namespaces/${slug}`)]);
+        expect(statuses(both)).toEqual([200, 404]);
+      }
+    });
+
     it('two owners removing each other at once: the namespace keeps an owner', async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const slug = `org-${n++}`;

@@ -91,7 +91,8 @@ export async function updateNamespace(db: LakeDb, current: NamespacesTable, inpu
 
 export async function deleteNamespace(db: LakeDb, namespace: NamespacesTable): Promise<void> {
   if (namespace.kind === 'user') throw badRequest('A personal namespace cannot be deleted.');
-  await db.updateTable('namespaces').set({ deleted_at: nowIso() }).where('id', '=', namespace.id).execute();
+  const result = await db.updateTable('namespaces').set({ deleted_at: nowIso() }).where('id', '=', namespace.id).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!result.numUpdatedRows) throw namespaceNotFound(); // a concurrent delete got there first
 }
 
 export async function listMembers(db: LakeDb, namespaceId: string, page: Page) {

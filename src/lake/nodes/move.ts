@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { badRequest, conflict } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
-import { checkName, isWithin, subtreeRange } from './paths.js';
+import { checkName, depthOf, invalidPath, isWithin, MAX_DEPTH, MAX_PATH_BYTES, subtreeRange } from './paths.js';
 import { countChildren, episodeNameTaken, findEpisode, findLiveNode, getLiveNode, lockTree, notAFolder } from './tree.js';
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -51,6 +51,33 @@ async function newParent(trx: LakeDb, projectId: string, parentId: string | null
 }
 
 /**
+ * 400 when the node's new path, or the path of a node below it (the paths of its subtree follow it), would be
+ * deeper or longer than a path may be (paths.ts): every path in the tree stays one that a lookup accepts.
+ */
+async function checkLimitsAfterMove(trx: LakeDb, node: NodesTable, path: string): Promise<void> {
+  let bytes = Buffer.byteLength(path);
+  let depth = depthOf(path);
+  const grows = bytes > Buffer.byteLength(node.path) || depth > depthOf(node.path);
+  if (Number(node.leaf) !== 1 && grows) {
+    const { from, to } = subtreeRange(node.path);
+    const below = await trx
+      .selectFrom('nodes')
+      .select([sql<number | null>`max(octet_length(path))`.as('bytes'), sql<number | null>`max(length(path) - length(replace(path, '/', '')))`.as('depth')])
+      .where('project_id', '=', node.project_id)
+      .where('path', '>=', from)
+      .where('path', '<', to)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (below?.bytes != null && below.depth != null) {
+      bytes += Number(below.bytes) - Buffer.byteLength(node.path);
+      depth += Number(below.depth) - depthOf(node.path);
+    }
+  }
+  if (depth > MAX_DEPTH) throw invalidPath(`Too deep: this would put a path ${depth} levels deep (at most ${MAX_DEPTH}).`);
+  if (bytes > MAX_PATH_BYTES) throw invalidPath(`Too long: this would make a path of ${bytes} bytes (at most ${MAX_PATH_BYTES}).`);
+}
+
+/**
  * Gives `node` a new parent and name under the tree lock, rewriting the paths of its subtree in one
  * statement. 400 when a folder would move under itself, 409 when the new path is taken.
  */
@@ -59,6 +86,7 @@ export async function relocate(trx: LakeDb, node: NodesTable, parent: NodesTable
   if (parent && isWithin(parent.path, node.path)) throw badRequest('A folder cannot move under itself.', 'invalid_move');
   const path = parent ? `${parent.path}/${name}` : `/${name}`;
   if (path === node.path) return node;
+  await checkLimitsAfterMove(trx, node, path);
   const clash = await trx
     .selectFrom('nodes')
     .select('kind')

@@ -43,8 +43,22 @@ function readsAsTraversal(name: string): boolean {
 function checkSegments(segments: string[], field: string): string[] {
   if (segments.length > MAX_DEPTH) throw invalidPath(`Too deep: ${field} has more than ${MAX_DEPTH} levels.`);
   for (const segment of segments) checkName(segment, `Each part of ${field}`);
+  return checkPathLimits(segments, field);
+}
+
+/**
+ * The limits of a whole path, in levels and bytes: for a path put together from parts checked on their own
+ * (an episode's folder and its name, an episode's path and a file path inside it).
+ */
+export function checkPathLimits(segments: string[], field = 'path'): string[] {
+  if (segments.length > MAX_DEPTH) throw invalidPath(`Too deep: ${field} has more than ${MAX_DEPTH} levels.`);
   if (Buffer.byteLength(joinPath(segments)) > MAX_PATH_BYTES) throw invalidPath(`Too long: ${field} has more than ${MAX_PATH_BYTES} bytes.`);
   return segments;
+}
+
+/** How many levels deep a path is (`/a/b` → 2). */
+export function depthOf(path: string): number {
+  return path.split('/').length - 1;
 }
 
 const FILE_PATH = 'the file path';

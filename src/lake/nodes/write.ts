@@ -3,7 +3,7 @@ import { conflict, notFound } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { checkWritePreconditions, type WritePreconditions } from './conditional.js';
-import { checkName, joinPath, parseNodePath, prefixPaths } from './paths.js';
+import { checkName, checkPathLimits, joinPath, parseNodePath, prefixPaths } from './paths.js';
 import { checkNoFileOnTheWay, ensureFolders, episodeNameTaken, findEpisode, insertNode, lockTree, nodeRow, nodesAtPaths } from './tree.js';
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -27,7 +27,7 @@ export async function createNode(db: LakeDb, projectId: string, input: CreateInp
 
 /** createNode inside a transaction that already holds the tree lock. */
 export async function createLocked(trx: LakeDb, projectId: string, input: CreateInput): Promise<{ node: NodesTable; created: boolean }> {
-  const path = joinPath(input.segments);
+  const path = joinPath(checkPathLimits(input.segments));
   const found = await nodesAtPaths(trx, projectId, prefixPaths(input.segments));
   checkNoFileOnTheWay(input.segments.slice(0, -1), found);
   const existing = found.get(path);
@@ -72,7 +72,7 @@ export async function planPut(db: LakeDb, projectId: string, target: PutTarget):
   if (target.episode !== undefined) {
     const episode = await findEpisode(db, projectId, target.episode);
     if (!episode) throw notFound(`Episode "${target.episode}" not found.`);
-    segments = [...parseNodePath(episode.path), ...segments];
+    segments = checkPathLimits([...parseNodePath(episode.path), ...segments], `the file path in episode "${target.episode}"`);
   }
   const found = await nodesAtPaths(db, projectId, prefixPaths(segments));
   checkNoFileOnTheWay(segments.slice(0, -1), found);

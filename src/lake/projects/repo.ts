@@ -75,7 +75,9 @@ export async function updateProject(db: LakeDb, project: ProjectsTable, input: U
   return row;
 }
 
+/** Soft delete; 404 when a concurrent delete got there first (only one of them answers success). */
 export async function deleteProject(db: LakeDb, project: ProjectsTable): Promise<void> {
-  await db.updateTable('projects').set({ deleted_at: nowIso() }).where('id', '=', project.id).execute();
+  const result = await db.updateTable('projects').set({ deleted_at: nowIso() }).where('id', '=', project.id).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!result.numUpdatedRows) throw projectNotFound();
 }
 

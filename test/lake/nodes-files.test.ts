@@ -222,6 +222,9 @@ describe.each(DIALECTS)('DreamLake files and content (%s)', (dialect) => {
       ['..\\..\\escape.txt'],
       ['a%00b.txt'],
       ['a/%0a.txt'],
+      ['a%C2%85b.txt'], // U+0085 (NEL), a C1 control character
+      ['a%C2%9F.txt'],
+      ['a%7F.txt'],
       ['a//b.txt'],
       ['a/'],
     ])('refuses the file path %j with 400, writing nothing anywhere', async (path) => {

@@ -15,7 +15,7 @@ export const MAX_PATH_BYTES = 2048;
 export const invalidPath = (message: string) => new AppError(400, 'invalid_path', message);
 
 // Control characters (NUL included), and lone UTF-16 surrogates that cannot be stored as UTF-8.
-const FORBIDDEN = /[\u0000-\u001f\u007f]|\p{Cs}/u;
+const FORBIDDEN = /\p{Cc}|\p{Cs}/u; // Cc: U+0000–U+001F and U+007F–U+009F
 
 /** Checks one node name; answers it unchanged. */
 export function checkName(name: string, field = 'name'): string {

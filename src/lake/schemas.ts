@@ -27,6 +27,14 @@ export function checkMetadata(metadata: unknown, field = 'metadata'): void {
   }
 }
 
+/**
+ * Dataset and collection names are path segments of their URLs: "." and ".." would be unreachable there (URL
+ * parsers in browsers, fetch and curl resolve them as dot segments, percent-encoded or not).
+ */
+export function checkAddressableName(name: string | undefined, field = 'name'): void {
+  if (name === '.' || name === '..') throw validationError(`${field} must not be "." or "..": a URL cannot address that name.`);
+}
+
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
 
 export const SuccessBody = Type.Object({ success: Type.Literal(true) });

@@ -195,6 +195,22 @@ describe.each(DIALECTS)('DreamLake datasets (%s)', (dialect) => {
     expect((await call('GET', `${base}/datasets/patched`)).json()).toMatchObject({ id: made.id, description: null, tags: ['b', 'c'] });
   });
 
+  it.each(['datasets', 'collections', 'bindrs'])('refuses the names "." and ".." for %s (no URL can address them), on create and rename, storing nothing', async (kind) => {
+    const list = async () => (await call('GET', `${base}/${kind}?pageSize=200`)).json()[kind].map((x: { name: string }) => x.name).sort();
+    const before = await list();
+    for (const name of ['.', '..']) {
+      const res = await call('POST', `${base}/${kind}`, { name });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error: 'validation_error', message: 'name must not be "." or "..": a URL cannot address that name.' });
+    }
+    expect((await call('POST', `${base}/${kind}`, { name: `dots-${kind}` })).statusCode).toBe(201);
+    const renamed = await call('PATCH', `${base}/${kind}/dots-${kind}`, { name: '..' });
+    expect(renamed.statusCode).toBe(400);
+    expect(await list()).toEqual([...before, `dots-${kind}`].sort());
+    const dots = '.'.repeat(3 + ['datasets', 'collections', 'bindrs'].indexOf(kind)); // bindrs and collections are one list
+    expect((await call('POST', `${base}/${kind}`, { name: dots })).statusCode).toBe(201); // only the dot segments are unreachable
+  });
+
   it('PATCH answers 409 when renaming onto a live name, 400 on bad fields, and changes nothing', async () => {
     await createDataset({ name: 'first' });
     await createDataset({ name: 'second', description: 'keep' });

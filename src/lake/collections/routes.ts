@@ -5,7 +5,7 @@ import { currentUser } from '../auth.js';
 import type { LakeDb } from '../db.js';
 import { expandMembers } from '../nodes/membership.js';
 import { ensureAllowed } from '../policies.js';
-import { checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
+import { checkAddressableName, checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
 import { resolveProject } from '../scope.js';
 import { memberRoutes } from './member-routes.js';
 import { presentCollection } from './present.js';
@@ -36,6 +36,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alia
     schema: { tags, summary: 'Create a collection (optionally in a dataset, optionally with members)', params: ProjectParams, body: CreateCollection, response: { 201: CollectionBody, ...errors(400, 401, 403, 404, 409) } },
   }, async (request, reply) => {
     checkMetadata(request.body.metadata);
+    checkAddressableName(request.body.name);
     const { project, role } = await resolveProject(db, currentUser(request).id, request.params.slug, request.params.projectSlug);
     ensureAllowed(role, 'write');
     const { row, members } = await repo.createCollection(db, project.id, request.body);
@@ -72,6 +73,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; alia
     schema: { tags, summary: 'Update a collection: rename, move to a dataset or to none, replace members', params: CollectionParams, body: UpdateCollection, response: { 200: CollectionBody, ...errors(400, 401, 403, 404, 409) } },
   }, async (request) => {
     checkMetadata(request.body.metadata);
+    checkAddressableName(request.body.name);
     const { slug, projectSlug, name } = request.params;
     const { collection, role } = await findCollection(db, currentUser(request).id, slug, projectSlug, name, false);
     ensureAllowed(role, 'write');

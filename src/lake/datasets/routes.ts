@@ -5,7 +5,7 @@ import { currentUser } from '../auth.js';
 import { presentCollection } from '../collections/present.js';
 import type { LakeDb } from '../db.js';
 import { ensureAllowed } from '../policies.js';
-import { checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
+import { checkAddressableName, checkMetadata, errors, ProjectParams, SuccessBody } from '../schemas.js';
 import { resolveProject } from '../scope.js';
 import { presentDataset } from './present.js';
 import { datasetBindrs, findDataset, findDatasetWithCollections, listDatasets } from './queries.js';
@@ -34,6 +34,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     schema: { tags, summary: 'Create a dataset', params: ProjectParams, body: CreateDataset, response: { 201: DatasetBody, ...errors(400, 401, 403, 404, 409) } },
   }, async (request, reply) => {
     checkMetadata(request.body.metadata);
+    checkAddressableName(request.body.name);
     const { project, role } = await resolveProject(db, currentUser(request).id, request.params.slug, request.params.projectSlug);
     ensureAllowed(role, 'write');
     return reply.status(201).send(presentDataset(await repo.createDataset(db, project.id, request.body), []));
@@ -67,6 +68,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
     schema: { tags, summary: 'Update a dataset (only the given fields change)', params: DatasetParams, body: UpdateDataset, response: { 200: DatasetBody, ...errors(400, 401, 403, 404, 409) } },
   }, async (request) => {
     checkMetadata(request.body.metadata);
+    checkAddressableName(request.body.name);
     const { slug, projectSlug, name } = request.params;
     const { dataset, role } = await findDataset(db, currentUser(request).id, slug, projectSlug, name);
     ensureAllowed(role, 'write');

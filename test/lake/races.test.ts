@@ -90,6 +90,27 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('two renames of one namespace, project, dataset or collection at once: one 200, the other 404 (its URL names it no more)', async () => {
+      const statuses = (pair: { statusCode: number }[]) => pair.map((r) => r.statusCode).sort();
+      for (let round = 0; round < ROUNDS; round++) {
+        const k = n++;
+        expect((await call(t, 'POST', '/namespaces', { slug: `ns-${k}` })).statusCode).toBe(201);
+        expect((await call(t, 'POST', '/namespaces/alice/projects', { name: `pr-${k}` })).statusCode).toBe(201);
+        expect((await call(t, 'POST', `${lab.base}/datasets`, { name: `ds-${k}` })).statusCode).toBe(201);
+        expect((await call(t, 'POST', `${lab.base}/collections`, { name: `co-${k}` })).statusCode).toBe(201);
+        const cases: [string, object, object][] = [
+          [`/namespaces/ns-${k}`, { slug: `ns-${k}-a` }, { slug: `ns-${k}-b` }],
+          [`/namespaces/alice/projects/pr-${k}`, { slug: `pr-${k}-a` }, { slug: `pr-${k}-b` }],
+          [`${lab.base}/datasets/ds-${k}`, { name: `ds-${k}-a` }, { name: `ds-${k}-b` }],
+          [`${lab.base}/collections/co-${k}`, { name: `co-${k}-a` }, { name: `co-${k}-b` }],
+        ];
+        for (const [url, first, second] of cases) {
+          const both = await Promise.all([call(t, 'PATCH', url, first), call(peer, 'PATCH', url, second)]);
+          expect(statuses(both), `${url}: ${both.map((r) => r.body).join(' | ')}`).toEqual([200, 404]);
+        }
+      }
+    });
+
     it('two owners removing each other at once: the namespace keeps an owner', async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const slug = `org-${n++}`;

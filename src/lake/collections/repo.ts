@@ -69,6 +69,7 @@ export async function updateCollection(db: LakeDb, current: CollectionRow, input
           .updateTable('collections')
           .set(changes)
           .where('id', '=', current.id)
+          .where('name', '=', current.name)
           .where('deleted_at', 'is', null)
           .returning(['id', 'name', 'description', 'tags', 'metadata', 'dataset_id', 'project_id', 'created_at', 'updated_at'])
           .executeTakeFirst();

@@ -21,7 +21,7 @@ export async function createDataset(db: LakeDb, projectId: string, input: Create
 export async function updateDataset(db: LakeDb, current: DatasetRow, input: UpdateDataset): Promise<DatasetRow> {
   const changes: Partial<DatasetsTable> = { ...describedChanges(input), updated_at: nowIso() };
   const row = await uniqueOr(
-    () => db.updateTable('datasets').set(changes).where('id', '=', current.id).where('deleted_at', 'is', null).returning(RETURNED).executeTakeFirst(),
+    () => db.updateTable('datasets').set(changes).where('id', '=', current.id).where('name', '=', current.name).where('deleted_at', 'is', null).returning(RETURNED).executeTakeFirst(),
     () => nameTaken(input.name ?? current.name),
   );
   if (!row) throw datasetNotFound();

@@ -82,7 +82,7 @@ export async function updateNamespace(db: LakeDb, current: NamespacesTable, inpu
   if (input.name !== undefined) changes.name = input.name;
   if (input.metadata !== undefined) changes.metadata = jsonColumn(input.metadata);
   const row = await uniqueOr(
-    () => db.updateTable('namespaces').set(changes).where('id', '=', current.id).where('deleted_at', 'is', null).returningAll().executeTakeFirst(),
+    () => db.updateTable('namespaces').set(changes).where('id', '=', current.id).where('slug', '=', current.slug).where('deleted_at', 'is', null).returningAll().executeTakeFirst(),
     () => conflict(`Namespace slug "${input.slug}" already exists.`),
   );
   if (!row) throw namespaceNotFound();

@@ -68,7 +68,7 @@ export async function updateProject(db: LakeDb, project: ProjectsTable, input: U
   if (input.slug !== undefined) changes.slug = input.slug;
   if (input.visibility !== undefined) changes.visibility = input.visibility;
   const row = await uniqueOr(
-    () => db.updateTable('projects').set(changes).where('id', '=', project.id).where('deleted_at', 'is', null).returningAll().executeTakeFirst(),
+    () => db.updateTable('projects').set(changes).where('id', '=', project.id).where('slug', '=', project.slug).where('deleted_at', 'is', null).returningAll().executeTakeFirst(),
     () => slugTaken(input.slug ?? project.slug),
   );
   if (!row) throw projectNotFound();

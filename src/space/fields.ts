@@ -43,14 +43,14 @@ export function base64Field(name: string, value: string): string {
 }
 
 /**
- * The value of `column` for a create: the path's when there is a scope (a different value in the body
- * is a 400), else the body's.
+ * The value of `column` for a create: the path's when there is a scope (a different value in the body, null
+ * included, is a 400, as on a PATCH through the path), else the body's.
  */
 export function scoped(body: Record<string, unknown>, column: string, scope: Scope | undefined): number | undefined {
   const given = body[column] as number | null | undefined;
   if (!scope) return given ?? undefined;
-  if (given !== undefined && given !== null && given !== scope.id) {
-    throw badRequest(`Field ${column} is ${given} but the path says ${scope.id}.`);
+  if (given !== undefined && given !== scope.id) {
+    throw badRequest(`Field ${column} is ${String(given)} but the path says ${scope.id}.`);
   }
   return scope.id;
 }

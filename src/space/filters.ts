@@ -82,8 +82,9 @@ function readValue(name: string, filter: Filter, text: string): number | string 
       throw badRequest(`Filter ${name} must be true or false (got "${text}").`);
     }
     case 'timestamp': {
-      // A "+" in a query string arrives as a space: "…T20:12:00 10:00" means "+10:00".
-      const stored = parseTimestamp(text.replace(/(T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/, '$1+$2'));
+      // A "+" in a query string arrives as a space: "…T20:12:00 10:00" (or "… 20:12:00 10:00", with the space
+      // between date and time that bodies accept too) means "+10:00".
+      const stored = parseTimestamp(text.replace(/([T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/, '$1+$2'));
       if (stored === undefined) {
         throw badRequest(`Filter ${name} must be an ISO 8601 date or date-time, e.g. 2025-06-08 or 2025-06-08T20:12:00+10:00 (got "${text}").`);
       }

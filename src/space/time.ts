@@ -43,7 +43,10 @@ export function renderTimestamp(stored: string | null): string | null {
   if (stored === null) return null;
   const seconds = Math.floor(Date.parse(`${stored.slice(0, 19)}Z`) / 1000);
   const micros = Number(stored.slice(20, 26));
-  const offset = -new Date(seconds * 1000).getTimezoneOffset(); // minutes east of UTC at that instant
+  // Minutes east of UTC at that instant; but in the first and last hours of years 1-9999 the local date can leave
+  // them (9999-12-31T23:00:00Z is year 10000 east of UTC), and ISO 8601 text has four-digit years: those are in UTC.
+  const zoned = -new Date(seconds * 1000).getTimezoneOffset();
+  const offset = inRange(seconds + zoned * 60) ? zoned : 0;
   const local = new Date((seconds + offset * 60) * 1000).toISOString().slice(0, 19);
   const fraction = micros === 0 ? '' : `.${String(micros).padStart(6, '0')}`;
   const abs = Math.abs(offset);

@@ -252,6 +252,9 @@ describe.each(DIALECTS)('dreamspace events (%s)', (dialect) => {
     expect(await ids('occurred_before=2031-02-01T20:00:01%2B10:00')).toEqual([e1.event_id, e2.event_id]);
     // A "+" left unescaped arrives as a space, and is read as the "+" it was.
     expect(await ids('occurred_before=2031-02-01T20:00:01+10:00')).toEqual([e1.event_id, e2.event_id]);
+    // So is one after a space between date and time (Python's str() of a datetime), as bodies accept.
+    expect(await ids('occurred_before=2031-02-01%2020:00:01+10:00')).toEqual([e1.event_id, e2.event_id]);
+    expect(await ids('occurred_before=2031-02-01%2020:00:01%2B10:00')).toEqual([e1.event_id, e2.event_id]);
     expect(await ids('created_after=2000-01-01&created_before=2999-01-01')).toEqual([e1.event_id, e2.event_id, e3.event_id]);
     expect(await ids('created_before=2000-01-01')).toEqual([]);
     expect(ok(await s.api('GET', `/users/${u2.user_id}/events?event_type=cheer`)).map((e: any) => e.event_id)).toEqual([e2.event_id]);

@@ -165,4 +165,15 @@ describe.each(DIALECTS)('dreamspace nested PATCH keeps the path (%s)', (dialect)
     expect(ok(await s.api('GET', `/events/${event.event_id}`))).toEqual(event);
     expect(ok(await s.api('PATCH', path, { user_id: user.user_id, message: 'kept' }))).toEqual({ ...event, message: 'kept' });
   });
+
+  it('POST /users/1/events {user_id: null} is a 400 like the PATCH (an event without a user is not one of user 1); nothing is stored', async () => {
+    const user = ok(await s.api('POST', '/users', { twitch_id: 'ev-null', name: 'ev' }));
+    const before = await s.counts();
+    const dropped = await s.api('POST', `/users/${user.user_id}/events`, { event_type: 'plain', message: 'm', occurred_at: '2025-06-08', user_id: null });
+    expect(dropped.status).toBe(400);
+    expect(dropped.text).toBe(`Field user_id is null but the path says ${user.user_id}.`);
+    expect(await s.counts()).toEqual(before);
+    const same = ok(await s.api('POST', `/users/${user.user_id}/events`, { event_type: 'plain', message: 'm', occurred_at: '2025-06-08', user_id: user.user_id }));
+    expect(same.user_id).toBe(user.user_id);
+  });
 });

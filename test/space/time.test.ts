@@ -44,6 +44,19 @@ describe('dreamspace timestamps', () => {
     expect(renderTimestamp(null)).toBeNull();
   });
 
+  it('renders the ends of the range in UTC where the local date would leave years 1-9999', () => {
+    // Brisbane is +10:00: the last instant of 9999 is in 10000 there, which has no ISO 8601 text of the usual form
+    // (toISOString writes +010000-…, cut into "+010000-01-01T09:59").
+    expect(renderTimestamp('9999-12-31T23:59:59.999999Z')).toBe('9999-12-31T23:59:59.999999+00:00');
+    expect(renderTimestamp('9999-12-31T13:59:59.000000Z')).toBe('9999-12-31T23:59:59+10:00');
+    useZone('America/New_York');
+    try {
+      expect(renderTimestamp('0001-01-01T00:00:00.000000Z')).toBe('0001-01-01T00:00:00+00:00');
+    } finally {
+      useZone('Australia/Brisbane');
+    }
+  });
+
   it('follows daylight saving: the offset is the one at that instant', () => {
     useZone('Europe/Berlin');
     try {

@@ -16,6 +16,12 @@ export interface Repo {
   filters: Filters;
   /** Fields of the model that bodies may not set (better errors than "unknown field"). */
   readOnly: readonly string[];
+  /**
+   * Unique columns a PATCH may change (users: twitch_id). On PostgreSQL changing one is a key update, which
+   * needs the row `for update`: a PATCH that sets one locks the row so from the start, since taking `key
+   * share` first and upgrading deadlocks two such PATCHes of one row on each other.
+   */
+  keyFields?: readonly string[];
   schemas: {
     out: TSchema;
     create: TSchema;

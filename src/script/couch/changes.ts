@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
@@ -211,11 +212,12 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
     for (;;) {
       // A streamed feed goes in pages of a bounded size, each sent before the next is read (of documents: 100).
       const left = o.limit === null ? Infinity : o.limit - sent;
-      const page = await readCouchChanges(sc, target, { ...o, limit: o.feed === 'longpoll' ? o.limit : Math.min(left, answerPage(o.includeDocs, o.attachments)) }, seq);
+      const page = await readCouchChanges(sc, target, { ...o, limit: Math.min(left, answerPage(o.includeDocs, o.attachments)) }, seq);
       seq = page.seq;
       if (o.feed === 'longpoll') {
-        if (page.results.length || Date.now() >= deadline || gone.signal.aborted) {
-          raw.end(JSON.stringify({ results: page.results, last_seq: page.last_seq, pending: 0 }) + '\n');
+        if (page.results.length) return await answerLongpoll(sc, target, o, page, raw, gone.signal);
+        if (Date.now() >= deadline || gone.signal.aborted) {
+          raw.end(JSON.stringify({ results: [], last_seq: page.last_seq, pending: 0 }) + '\n');
           return;
         }
       } else {
@@ -245,6 +247,24 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
     raw.off('close', onClose);
     waiter.dispose();
   }
+}
+
+/**
+ * A longpoll's answer once it has changes: every change after `since` (a longpoll from 0 names the whole database),
+ * so, like the normal feed, sent a page at a time, each read once the client has taken the previous one.
+ */
+async function answerLongpoll(sc: ScriptContext, target: CouchDatabase, o: ChangesOptions, first: ChangesPage, raw: ServerResponse, gone: AbortSignal) {
+  const at = { seq: first.seq };
+  raw.write('{"results":[' + first.results.map((c) => JSON.stringify(c)).join(','));
+  const rest = { ...o, limit: o.limit === null ? null : o.limit - first.results.length };
+  if (first.results.length === answerPage(o.includeDocs, o.attachments)) {
+    for await (const items of changePages(sc, target, rest, at)) {
+      if (items.length) raw.write(',' + items.join(','));
+      if (raw.writableNeedDrain) await once(raw, 'drain', { signal: gone }).catch(() => undefined); // or gone
+      if (gone.aborted) return;
+    }
+  }
+  raw.end(`],"last_seq":${JSON.stringify(String(at.seq))},"pending":0}\n`);
 }
 
 /** A normal feed's results, a page at a time (the next read when the client has taken this one). */

@@ -226,6 +226,45 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       );
     });
 
+    it('refuses (409) a REST move into a project where the document\'s _id is taken, and changes nothing', async () => {
+      await couch('PUT', '/move-a');
+      await couch('PUT', '/move-b');
+      const projects = (await rest('GET', '/projects?limit=1000')).json() as { id: number; name: string }[];
+      const [a, b] = ['move-a', 'move-b'].map((name) => projects.find((p) => p.name === name)!.id);
+      await couch('PUT', '/move-a/same', { title: 'in A' });
+      await couch('PUT', '/move-b/same', { title: 'in B' });
+      await couch('PUT', '/move-b/gone', { title: 'deleted in B' });
+      const gone = (await couch('GET', '/move-b/gone')).json();
+      await couch('DELETE', `/move-b/gone?rev=${gone._rev}`);
+      await couch('PUT', '/move-a/gone', { title: 'live in A' });
+      // A REST document's _id is its ID: a pushed document of B may already answer to it.
+      const restDoc = (await rest('POST', '/documents', { title: 'numeric', projectId: a })).json();
+      await couch('PUT', `/move-b/${restDoc.id}`, { title: 'pushed with that _id' });
+      const idOf = async (couchId: string) =>
+        (await t.db.selectFrom('script_documents').select('id').where('project_id', '=', a).where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
+      const [same, goneInA] = [await idOf('same'), await idOf('gone')];
+      const before = (await rest('GET', '/changes?since=now')).json().last_seq;
+
+      const refused = [
+        await rest('PATCH', `/documents/${same}`, { projectId: b }),
+        await rest('PUT', `/documents/${same}`, { title: 'x', projectId: b }),
+        await rest('PATCH', `/documents/${goneInA}`, { projectId: b }),
+        await rest('PATCH', `/documents/${restDoc.id}`, { projectId: b }),
+      ];
+      expect(refused.map((r) => [r.statusCode, r.json().error])).toEqual(Array(4).fill([409, 'conflict']));
+      const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id: same, title: 'x', projectId: b }] })).json();
+      expect(bulk.results).toMatchObject([{ id: same, error: 'conflict' }]);
+
+      // Nothing moved: each database still has one document per _id.
+      expect((await rest('GET', `/changes?since=${before}`)).json().results).toEqual([]);
+      const ids = async (db: string) => (await couch('GET', `/${db}/_all_docs`)).json().rows.map((r: { id: string }) => r.id);
+      expect(await ids('move-a')).toEqual([String(restDoc.id), 'gone', 'same'].sort());
+      expect(await ids('move-b')).toEqual([String(restDoc.id), 'same']);
+      expect((await couch('GET', '/move-b/same')).json().title).toBe('in B');
+      // A move that meets no one is still fine.
+      expect((await rest('PATCH', `/documents/${same}`, { projectId: null })).statusCode).toBe(200);
+    });
+
     it('keeps attachments in the blob store with CouchDB digests, inline and as stubs', async () => {
       const data = 'hello attachment';
       const put = await couch('PUT', '/docs/withatt', { title: 't', _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from(data).toString('base64') } } });

@@ -366,6 +366,31 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(withDocs).toMatchObject({ total_rows: 4, rows: [{ id: 'a', doc: { _id: 'a', title: 'a' } }] });
     });
 
+    it('lists _conflicts in _all_docs with include_docs and conflicts=true, as CouchDB and PouchDB do', async () => {
+      await couch('PUT', '/alldocs-conflicts');
+      const hex = (c: string) => c.repeat(32);
+      await couch('POST', '/alldocs-conflicts/_bulk_docs', {
+        new_edits: false,
+        docs: [
+          { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
+          { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
+          { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
+          { _id: 'plain', _rev: `1-${hex('d')}` },
+        ],
+      });
+      const docs = async (url: string, payload?: object) =>
+        (await couch(payload ? 'POST' : 'GET', `/alldocs-conflicts/_all_docs${url}`, payload)).json().rows.map((r: { doc?: object }) => r.doc);
+      const c = { _id: 'c', _rev: `1-${hex('b')}`, v: 2, _conflicts: [`1-${hex('a')}`] };
+      const plain = { _id: 'plain', _rev: `1-${hex('d')}` };
+      expect(await docs('?include_docs=true&conflicts=true')).toEqual([c, plain]);
+      expect(await docs('?include_docs=true&conflicts=true&limit=1')).toEqual([c]);
+      expect(await docs('?include_docs=true&conflicts=true', { keys: ['plain', 'c'] })).toEqual([plain, c]);
+      expect(await docs('', { include_docs: true, conflicts: true, keys: ['c'] })).toEqual([c]);
+      // Without conflicts=true (or without include_docs) there are none, as before.
+      expect(await docs('?include_docs=true')).toEqual([{ _id: 'c', _rev: `1-${hex('b')}`, v: 2 }, plain]);
+      expect(await docs('?conflicts=true')).toEqual([undefined, undefined]);
+    });
+
     it('filters _changes by _doc_ids and by Mango _selector, and streams continuous and eventsource feeds', async () => {
       await couch('PUT', '/feeds');
       await couch('POST', '/feeds/_bulk_docs', {

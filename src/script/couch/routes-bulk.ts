@@ -6,7 +6,7 @@ import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
-import { generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
+import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
@@ -127,6 +127,14 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
     const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
     const includeDocs = flag(q.include_docs) || body.include_docs === true;
+    // conflicts=true lists each included document's _conflicts, as CouchDB does (it means nothing without include_docs).
+    const conflicts = includeDocs && (flag(q.conflicts) || body.conflicts === true);
+    /** The _conflicts of these rows' documents that have branches (one read of their leaves), when asked for. */
+    const conflictsOf = async (rows: DocumentHead[]): Promise<Map<number, string[]>> => {
+      const branched = conflicts ? rows.filter((r) => r.branches > 0) : [];
+      const leaves = branched.length ? await loadLeaves(sc.db, branched.map((r) => r.id)) : new Map<number, Leaf[]>();
+      return new Map(branched.map((r) => [r.id, conflictRevs(leaves.get(r.id) ?? [], r.rev)]));
+    };
     const descending = flag(q.descending);
     const limit = intParam(q, 'limit') ?? intValue(body.limit, 'limit');
     const skip = intParam(q, 'skip') ?? 0;
@@ -148,12 +156,16 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
         const named = part.filter((k): k is string => typeof k === 'string');
         // Without include_docs, only what names the documents is read (a body can be megabytes).
         const found: Map<string, DocumentHead> = includeDocs ? await findDocs(sc.db, target.projectId, named) : await findDocHeads(sc.db, target.projectId, named);
+        const conflicted = await conflictsOf([...found.values()]);
         const rows = [];
         for (const k of part) {
           const row = typeof k === 'string' ? found.get(k) : undefined;
           if (!row || typeof k !== 'string') rows.push({ key: k, error: 'not_found' });
           else if (row.deleted) rows.push({ id: k, key: k, value: { rev: row.rev, deleted: true }, ...(includeDocs && { doc: null }) });
-          else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row as DocumentRow), { attachments }) }) });
+          else {
+            const doc = includeDocs && (await presentDoc(sc.blobs, k, winnerOfRow(row as DocumentRow), { attachments, conflicts: conflicted.get(row.id) }));
+            rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc }) });
+          }
         }
         return rows;
       };
@@ -176,9 +188,16 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const range: IdRange = descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
     // Without include_docs, only what names the documents is read (a body can be megabytes).
     const rowsFrom = (after: string | undefined) => liveDocsInRange(sc.db, target.projectId, includeDocs ? DOCUMENT_COLUMNS : HEAD_COLUMNS, { ...range, after });
-    const present = async (row: DocumentRow) => {
-      const docId = couchIdOf(row);
-      return { id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments }) }) };
+    /** A page of rows as _all_docs rows. */
+    const present = async (rows: DocumentRow[]) => {
+      const conflicted = await conflictsOf(rows);
+      const out = [];
+      for (const row of rows) {
+        const docId = couchIdOf(row);
+        const doc = includeDocs && (await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments, conflicts: conflicted.get(row.id) }));
+        out.push({ id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc }) });
+      }
+      return out;
     };
     if (limit === 0) return { total_rows, offset: skip, rows: [] };
     // More than a page (no limit: the whole database) is streamed a page at a time as the client reads.
@@ -193,9 +212,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
           let query = rowsFrom(after).limit(want);
           if (after === undefined && skip) query = query.offset(skip);
           const rows = await query.execute();
-          const out: string[] = [];
-          for (const row of rows) out.push(JSON.stringify(await present(row)));
-          yield out;
+          yield (await present(rows)).map((r) => JSON.stringify(r));
           sent += rows.length;
           if (rows.length < want) return;
           after = couchIdOf(rows[rows.length - 1]);
@@ -205,9 +222,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     }
     let query = rowsFrom(undefined).limit(limit);
     if (skip) query = query.offset(skip);
-    const out = [];
-    for (const row of await query.execute()) out.push(await present(row));
-    return { total_rows, offset: skip, rows: out };
+    return { total_rows, offset: skip, rows: await present(await query.execute()) };
   };
   app.get<{ Params: DbParams }>('/:db/_all_docs', allDocs);
   // The design documents alone: _all_docs over their key range.

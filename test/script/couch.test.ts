@@ -265,6 +265,30 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await rest('PATCH', `/documents/${same}`, { projectId: null })).statusCode).toBe(200);
     });
 
+    it('answers a REST delete of a conflicted document with its tombstone, though the other branch lives on', async () => {
+      await couch('PUT', '/rest-delete');
+      const hex = (c: string) => c.repeat(32);
+      const docs = ['x', 'y'].map((id) => [`1-${hex('a')}`, `1-${hex('b')}`].map((_rev, v) => ({ _id: id, _rev, v })));
+      await couch('POST', '/rest-delete/_bulk_docs', { new_edits: false, docs: docs.flat() });
+      const idOf = async (couchId: string) => (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
+      const [x, y] = [await idOf('x'), await idOf('y')];
+
+      const deleted = await rest('DELETE', `/documents/${x}`);
+      const tombstone = (await couch('GET', `/rest-delete/x?open_revs=all`, undefined, { accept: 'application/json' })).json()
+        .map((r: { ok: { _rev: string; _deleted?: boolean } }) => r.ok)
+        .find((d: { _deleted?: boolean }) => d._deleted)._rev;
+      expect(tombstone).toMatch(/^2-/);
+      expect([deleted.statusCode, deleted.json(), deleted.headers.etag]).toEqual([200, { id: x, _rev: tombstone, deleted: true }, `"${tombstone}"`]);
+      // The losing branch is the winner now, in both APIs.
+      expect((await rest('GET', `/documents/${x}`)).json()._rev).toBe(`1-${hex('a')}`);
+      expect((await couch('GET', '/rest-delete/x')).json()).toEqual({ _id: 'x', _rev: `1-${hex('a')}`, v: 0 });
+
+      const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id: y, _deleted: true }] })).json();
+      const ytomb = (await couch('GET', `/rest-delete/y?rev=${bulk.results[0]._rev}`)).json();
+      expect(bulk.results[0]._rev).toMatch(/^2-/);
+      expect(ytomb).toMatchObject({ _id: 'y', _rev: bulk.results[0]._rev, _deleted: true });
+    });
+
     it('keeps attachments in the blob store with CouchDB digests, inline and as stubs', async () => {
       const data = 'hello attachment';
       const put = await couch('PUT', '/docs/withatt', { title: 't', _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from(data).toString('base64') } } });

@@ -81,9 +81,9 @@ export async function bulkWrite(sc: ScriptContext, key: ScriptKey, items: unknow
           checkTarget(key, next.projectId, live);
           await checkMove(trx, before, next.projectId);
         }
-        const row = await replaceDocument(trx, before, next, now);
+        const { row, rev } = await replaceDocument(trx, before, next, now);
         current.set(row.id, row);
-        results[p.index] = { id: row.id, _rev: row.rev };
+        results[p.index] = { id: row.id, _rev: rev };
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         results[p.index] = failure(err, 'id' in p ? p.id : undefined);

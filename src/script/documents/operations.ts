@@ -7,7 +7,7 @@ import type { ScriptKey } from '../keys/repo.js';
 import type { DocumentRow } from './present.js';
 import { documentNotFound, findDocument } from './repo.js';
 import { matches, type DocumentState, type Expected } from './revs.js';
-import { insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject } from './writes.js';
+import { insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject, type Replaced } from './writes.js';
 
 // The rules of a document write, shared by the single-document routes and _bulk.
 
@@ -65,7 +65,7 @@ export async function changeDocument(
   id: number,
   expected: Expected,
   change: (current: DocumentState) => DocumentState,
-): Promise<DocumentRow> {
+): Promise<Replaced> {
   return writeDocuments(sc, async (trx) => {
     const current = checkReplace(key, id, await findDocument(trx, id), expected);
     const next = change(stateOf(current));

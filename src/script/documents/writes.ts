@@ -42,12 +42,22 @@ export async function insertDocuments(trx: ScriptDb, states: DocumentState[], no
   return commitWrites(trx, states.map((s) => ({ projectId: s.projectId, couchId: null, added: [restRevision(1, null, s)] })), now);
 }
 
+/**
+ * The document as a write left it, and the revision the write added. They differ when a deletion's tombstone
+ * leaves a live conflicting branch behind: that branch is the winner then, the document lives on, and the
+ * answer still names the tombstone (as CouchDB's DELETE does).
+ */
+export interface Replaced {
+  row: DocumentRow;
+  rev: string;
+}
+
 /** Writes the next revision of `current`, on top of its winning one. */
-export async function replaceDocument(trx: ScriptDb, current: DocumentRow, next: DocumentState, now: string): Promise<DocumentRow> {
+export async function replaceDocument(trx: ScriptDb, current: DocumentRow, next: DocumentState, now: string): Promise<Replaced> {
   const leaves = current.branches > 0 ? (await loadLeaves(trx, [current.id])).get(current.id) : undefined;
   const added = [restRevision(current.generation + 1, current.rev, next, current)];
   const [row] = await commitWrites(trx, [{ current, projectId: next.projectId, couchId: null, leaves, added }], now);
-  return row;
+  return { row, rev: added[0].rev };
 }
 
 /** The IDs among `ids` that are live projects. */

@@ -415,6 +415,24 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(await docs('?conflicts=true')).toEqual([undefined, undefined]);
     });
 
+    it('answers a _bulk_get item without rev with every leaf of the document, as CouchDB does', async () => {
+      await couch('PUT', '/bulkget-leaves');
+      const hex = (c: string) => c.repeat(32);
+      await couch('POST', '/bulkget-leaves/_bulk_docs', {
+        new_edits: false,
+        docs: [
+          { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
+          { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
+          { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
+          { _id: 'plain', _rev: `1-${hex('d')}` },
+        ],
+      });
+      const got = (await couch('POST', '/bulkget-leaves/_bulk_get', { docs: [{ id: 'c' }, { id: 'plain' }, { id: 'c', rev: `1-${hex('a')}` }] })).json();
+      const revs = got.results.map((r: { docs: { ok: { _rev: string } }[] }) => r.docs.map((d) => d.ok._rev));
+      expect(revs).toEqual([[`1-${hex('b')}`, `1-${hex('a')}`, `1-${hex('c')}`], [`1-${hex('d')}`], [`1-${hex('a')}`]]);
+      expect(got.results[0].docs[2].ok).toEqual({ _id: 'c', _rev: `1-${hex('c')}`, _deleted: true });
+    });
+
     it('filters _changes by _doc_ids and by Mango _selector, and streams continuous and eventsource feeds', async () => {
       await couch('PUT', '/feeds');
       await couch('POST', '/feeds/_bulk_docs', {

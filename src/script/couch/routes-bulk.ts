@@ -268,9 +268,10 @@ async function* bulkGetResults(
     if (!row) return { id, row, wanted: [item.rev as string | undefined] };
     const tree = trees.get(row.id);
     let wanted: string[];
+    // No rev is every leaf, as CouchDB answers (open_revs=all); a document without branches has one, its winner.
     if (item.rev !== undefined) wanted = [item.rev as string];
-    else if (item.open_revs === 'all' && tree) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
     else if (Array.isArray(item.open_revs)) wanted = [...new Set(item.open_revs.filter((r): r is string => typeof r === 'string'))];
+    else if (tree && row.branches > 0) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
     else wanted = [row.rev];
     if (latest && tree) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
     return { id, row, wanted };

@@ -433,6 +433,21 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(got.results[0].docs[2].ok).toEqual({ _id: 'c', _rev: `1-${hex('c')}`, _deleted: true });
     });
 
+    it('answers a bad _bulk_get item (no id, a bad rev) with an error of its own, the others as usual', async () => {
+      await couch('PUT', '/bulkget-errors');
+      await couch('POST', '/bulkget-errors/_bulk_docs', { new_edits: false, docs: [{ _id: 'plain', _rev: `1-${'d'.repeat(32)}` }] });
+      const res = await couch('POST', '/bulkget-errors/_bulk_get', { docs: [{ rev: `1-${'d'.repeat(32)}` }, { id: 'plain', rev: 'bad' }, { id: 7 }, { id: 'plain' }] });
+      expect(res.statusCode).toBe(200);
+      const bad = (id: unknown, rev: unknown, reason: string) => ({ id, docs: [{ error: { id, rev, error: 'bad_request', reason } }] });
+      expect(res.json().results).toEqual([
+        bad(null, null, 'document id missed'),
+        bad('plain', 'bad', 'Invalid rev format'),
+        bad(7, null, 'Document id must be a string'),
+        { id: 'plain', docs: [{ ok: { _id: 'plain', _rev: `1-${'d'.repeat(32)}` } }] },
+      ]);
+      expect((await couch('POST', '/bulkget-errors/_bulk_get', { docs: [null] })).statusCode).toBe(400);
+    });
+
     it('filters _changes by _doc_ids and by Mango _selector, and streams continuous and eventsource feeds', async () => {
       await couch('PUT', '/feeds');
       await couch('POST', '/feeds/_bulk_docs', {

@@ -54,10 +54,8 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const body = objectBody(request);
     if (!Array.isArray(body.docs)) throw badRequest('POST body must include `docs` parameter.');
     const items = body.docs as { id?: unknown; rev?: unknown; open_revs?: unknown }[];
-    for (const item of items) {
-      if (typeof item !== 'object' || item === null || typeof item.id !== 'string') throw badRequest('Each of docs needs an id.');
-      if (item.rev !== undefined && (typeof item.rev !== 'string' || !REV.test(item.rev))) throw badRequest('Invalid rev format');
-    }
+    // An item without an id or with a bad rev fails alone (its error is its result), as in CouchDB.
+    if (items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) throw badRequest('Each of docs must be an object.');
     const options = { revs: flag(q.revs), latest: flag(q.latest), attachments: flag(q.attachments) };
     // A replicator's batch is one page, answered at once. More (a body may name a document any number of times) is
     // streamed a page at a time as the client reads, so the answer never has to fit in memory.
@@ -250,6 +248,14 @@ const BULK_GET_PAGE = 500;
 
 type BulkGetItem = { id?: unknown; rev?: unknown; open_revs?: unknown };
 
+/** What is wrong with a _bulk_get item, as CouchDB says it in that item's result (undefined: nothing). */
+function itemError(item: BulkGetItem): { id: unknown; rev: unknown; reason: string } | undefined {
+  if (item.id === undefined || item.id === null) return { id: null, rev: null, reason: 'document id missed' };
+  if (typeof item.id !== 'string') return { id: item.id, rev: null, reason: 'Document id must be a string' };
+  if (item.rev !== undefined && (typeof item.rev !== 'string' || !REV.test(item.rev))) return { id: item.id, rev: item.rev, reason: 'Invalid rev format' };
+  return undefined;
+}
+
 /** The `results` entries (JSON text) for one page of _bulk_get items: one read of their rows, trees and bodies. */
 async function* bulkGetResults(
   sc: ScriptContext,
@@ -257,12 +263,14 @@ async function* bulkGetResults(
   items: BulkGetItem[],
   { revs, latest, attachments }: { revs: boolean; latest: boolean; attachments: boolean },
 ): AsyncGenerator<string> {
-  const rows = await findDocs(sc.db, projectId, items.map((i) => i.id as string));
+  const rows = await findDocs(sc.db, projectId, items.filter((i) => itemError(i) === undefined).map((i) => i.id as string));
   // A first revision without branches is its own history: no tree to load for it.
   const needTrees = [...rows.values()].filter((r) => r.branches > 0 || ((revs || latest) && r.generation > 1)).map((r) => r.id);
   const trees = needTrees.length ? await loadTrees(sc.db, needTrees) : new Map<number, RevNode[]>();
 
   const plans = items.map((item) => {
+    const error = itemError(item);
+    if (error) return { id: '', error, wanted: [] };
     const id = item.id as string;
     const row = rows.get(id);
     if (!row) return { id, row, wanted: [item.rev as string | undefined] };
@@ -282,6 +290,11 @@ async function* bulkGetResults(
   // The answer is written as JSON text: a replicator's pull is mostly winning revisions, whose stored bodies
   // go into it as they are (winnerJson).
   for (const p of plans) {
+    if ('error' in p && p.error) {
+      const { id, rev, reason } = p.error;
+      yield JSON.stringify({ id, docs: [{ error: { id, rev, error: 'bad_request', reason } }] });
+      continue;
+    }
     const docs: string[] = [];
     for (const rev of p.wanted) {
       const tree = p.row ? trees.get(p.row.id) : undefined;

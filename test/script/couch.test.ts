@@ -265,6 +265,25 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await rest('PATCH', `/documents/${same}`, { projectId: null })).statusCode).toBe(200);
     });
 
+    it('keeps a title or content the REST API cannot show (not strings) unless a REST write sets it', async () => {
+      await couch('PUT', '/rest-keeps');
+      const projectId = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rest-keeps').id;
+      await couch('PUT', '/rest-keeps/odd', { title: 5, content: { x: 1 }, other: true });
+      const id = (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', 'odd').executeTakeFirstOrThrow()).id;
+      expect((await rest('GET', `/documents/${id}`)).json()).toMatchObject({ title: '' });
+
+      // A PATCH of another field, and one naming projectId only, change neither.
+      await rest('PATCH', `/documents/${id}`, { projectId });
+      expect((await couch('GET', '/rest-keeps/odd')).json()).toMatchObject({ title: 5, content: { x: 1 }, other: true });
+      await rest('PATCH', `/documents/${id}`, { content: 'now text' });
+      expect((await couch('GET', '/rest-keeps/odd')).json()).toMatchObject({ title: 5, content: 'now text', other: true });
+      // What a write sets, it sets.
+      await rest('PATCH', `/documents/${id}`, { title: 'named', content: null });
+      const doc = (await couch('GET', '/rest-keeps/odd')).json();
+      expect(doc).toMatchObject({ title: 'named', other: true });
+      expect(doc.content).toBeUndefined();
+    });
+
     it('answers a REST delete of a conflicted document with its tombstone, though the other branch lives on', async () => {
       await couch('PUT', '/rest-delete');
       const hex = (c: string) => c.repeat(32);

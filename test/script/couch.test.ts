@@ -284,6 +284,25 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(doc.content).toBeUndefined();
     });
 
+    it('pages the REST revisions of a branched document without skipping a revision, in one order on both databases', async () => {
+      await couch('PUT', '/rest-revisions');
+      const hex = (c: string) => c.repeat(32);
+      const root = `1-${hex('1')}`;
+      const branch = (c: string, gen: number) => ({ _id: 'b', _rev: `${gen}-${hex(c)}`, _revisions: { start: gen, ids: [hex(c), hex('1')] } });
+      await couch('POST', '/rest-revisions/_bulk_docs', { new_edits: false, docs: [{ _id: 'b', _rev: root }, branch('b', 2), branch('a', 2), branch('c', 2)] });
+      const id = (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', 'b').executeTakeFirstOrThrow()).id;
+      const all = (await rest('GET', `/documents/${id}/revisions?limit=1000`)).json().map((r: { _rev: string }) => r._rev);
+      expect(all).toEqual([root, `2-${hex('b')}`, `2-${hex('a')}`, `2-${hex('c')}`]);
+      const walked: string[] = [];
+      let next: string | undefined = `/documents/${id}/revisions?limit=1`;
+      while (next) {
+        const page = await rest('GET', next);
+        walked.push(...page.json().map((r: { _rev: string }) => r._rev));
+        next = (page.headers['x-next'] as string | undefined)?.replace('/dreamscript', '');
+      }
+      expect(walked).toEqual(all);
+    });
+
     it('answers a REST delete of a conflicted document with its tombstone, though the other branch lives on', async () => {
       await couch('PUT', '/rest-delete');
       const hex = (c: string) => c.repeat(32);

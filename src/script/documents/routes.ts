@@ -192,7 +192,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     const found = await repo.listRevisions(sc.db, documentId, cursorAfter(sc.cursors, list, cursor), limit + 1);
     if (!found) throw repo.documentNotFound(documentId);
     assertDocumentAccess(currentKey(request), documentId, found.projectId);
-    return pageOf(sc.cursors, request, reply, list, found.revisions, limit, (r) => r.generation).map((r) => ({
+    return pageOf(sc.cursors, request, reply, list, found.revisions, limit, (r) => r.seq).map((r) => ({
       _rev: r.rev,
       ...(r.deleted && { deleted: true }),
       createdAt: r.createdAt,

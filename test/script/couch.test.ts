@@ -226,6 +226,107 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       );
     });
 
+    it('refuses (409) a REST move into a project where the document\'s _id is taken, and changes nothing', async () => {
+      await couch('PUT', '/move-a');
+      await couch('PUT', '/move-b');
+      const projects = (await rest('GET', '/projects?limit=1000')).json() as { id: number; name: string }[];
+      const [a, b] = ['move-a', 'move-b'].map((name) => projects.find((p) => p.name === name)!.id);
+      await couch('PUT', '/move-a/same', { title: 'in A' });
+      await couch('PUT', '/move-b/same', { title: 'in B' });
+      await couch('PUT', '/move-b/gone', { title: 'deleted in B' });
+      const gone = (await couch('GET', '/move-b/gone')).json();
+      await couch('DELETE', `/move-b/gone?rev=${gone._rev}`);
+      await couch('PUT', '/move-a/gone', { title: 'live in A' });
+      // A REST document's _id is its ID: a pushed document of B may already answer to it.
+      const restDoc = (await rest('POST', '/documents', { title: 'numeric', projectId: a })).json();
+      await couch('PUT', `/move-b/${restDoc.id}`, { title: 'pushed with that _id' });
+      const idOf = async (couchId: string) =>
+        (await t.db.selectFrom('script_documents').select('id').where('project_id', '=', a).where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
+      const [same, goneInA] = [await idOf('same'), await idOf('gone')];
+      const before = (await rest('GET', '/changes?since=now')).json().last_seq;
+
+      const refused = [
+        await rest('PATCH', `/documents/${same}`, { projectId: b }),
+        await rest('PUT', `/documents/${same}`, { title: 'x', projectId: b }),
+        await rest('PATCH', `/documents/${goneInA}`, { projectId: b }),
+        await rest('PATCH', `/documents/${restDoc.id}`, { projectId: b }),
+      ];
+      expect(refused.map((r) => [r.statusCode, r.json().error])).toEqual(Array(4).fill([409, 'conflict']));
+      const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id: same, title: 'x', projectId: b }] })).json();
+      expect(bulk.results).toMatchObject([{ id: same, error: 'conflict' }]);
+
+      // Nothing moved: each database still has one document per _id.
+      expect((await rest('GET', `/changes?since=${before}`)).json().results).toEqual([]);
+      const ids = async (db: string) => (await couch('GET', `/${db}/_all_docs`)).json().rows.map((r: { id: string }) => r.id);
+      expect(await ids('move-a')).toEqual([String(restDoc.id), 'gone', 'same'].sort());
+      expect(await ids('move-b')).toEqual([String(restDoc.id), 'same']);
+      expect((await couch('GET', '/move-b/same')).json().title).toBe('in B');
+      // A move that meets no one is still fine.
+      expect((await rest('PATCH', `/documents/${same}`, { projectId: null })).statusCode).toBe(200);
+    });
+
+    it('keeps a title or content the REST API cannot show (not strings) unless a REST write sets it', async () => {
+      await couch('PUT', '/rest-keeps');
+      const projectId = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rest-keeps').id;
+      await couch('PUT', '/rest-keeps/odd', { title: 5, content: { x: 1 }, other: true });
+      const id = (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', 'odd').executeTakeFirstOrThrow()).id;
+      expect((await rest('GET', `/documents/${id}`)).json()).toMatchObject({ title: '' });
+
+      // A PATCH of another field, and one naming projectId only, change neither.
+      await rest('PATCH', `/documents/${id}`, { projectId });
+      expect((await couch('GET', '/rest-keeps/odd')).json()).toMatchObject({ title: 5, content: { x: 1 }, other: true });
+      await rest('PATCH', `/documents/${id}`, { content: 'now text' });
+      expect((await couch('GET', '/rest-keeps/odd')).json()).toMatchObject({ title: 5, content: 'now text', other: true });
+      // What a write sets, it sets.
+      await rest('PATCH', `/documents/${id}`, { title: 'named', content: null });
+      const doc = (await couch('GET', '/rest-keeps/odd')).json();
+      expect(doc).toMatchObject({ title: 'named', other: true });
+      expect(doc.content).toBeUndefined();
+    });
+
+    it('pages the REST revisions of a branched document without skipping a revision, in one order on both databases', async () => {
+      await couch('PUT', '/rest-revisions');
+      const hex = (c: string) => c.repeat(32);
+      const root = `1-${hex('1')}`;
+      const branch = (c: string, gen: number) => ({ _id: 'b', _rev: `${gen}-${hex(c)}`, _revisions: { start: gen, ids: [hex(c), hex('1')] } });
+      await couch('POST', '/rest-revisions/_bulk_docs', { new_edits: false, docs: [{ _id: 'b', _rev: root }, branch('b', 2), branch('a', 2), branch('c', 2)] });
+      const id = (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', 'b').executeTakeFirstOrThrow()).id;
+      const all = (await rest('GET', `/documents/${id}/revisions?limit=1000`)).json().map((r: { _rev: string }) => r._rev);
+      expect(all).toEqual([root, `2-${hex('b')}`, `2-${hex('a')}`, `2-${hex('c')}`]);
+      const walked: string[] = [];
+      let next: string | undefined = `/documents/${id}/revisions?limit=1`;
+      while (next) {
+        const page = await rest('GET', next);
+        walked.push(...page.json().map((r: { _rev: string }) => r._rev));
+        next = (page.headers['x-next'] as string | undefined)?.replace('/dreamscript', '');
+      }
+      expect(walked).toEqual(all);
+    });
+
+    it('answers a REST delete of a conflicted document with its tombstone, though the other branch lives on', async () => {
+      await couch('PUT', '/rest-delete');
+      const hex = (c: string) => c.repeat(32);
+      const docs = ['x', 'y'].map((id) => [`1-${hex('a')}`, `1-${hex('b')}`].map((_rev, v) => ({ _id: id, _rev, v })));
+      await couch('POST', '/rest-delete/_bulk_docs', { new_edits: false, docs: docs.flat() });
+      const idOf = async (couchId: string) => (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
+      const [x, y] = [await idOf('x'), await idOf('y')];
+
+      const deleted = await rest('DELETE', `/documents/${x}`);
+      const tombstone = (await couch('GET', `/rest-delete/x?open_revs=all`, undefined, { accept: 'application/json' })).json()
+        .map((r: { ok: { _rev: string; _deleted?: boolean } }) => r.ok)
+        .find((d: { _deleted?: boolean }) => d._deleted)._rev;
+      expect(tombstone).toMatch(/^2-/);
+      expect([deleted.statusCode, deleted.json(), deleted.headers.etag]).toEqual([200, { id: x, _rev: tombstone, deleted: true }, `"${tombstone}"`]);
+      // The losing branch is the winner now, in both APIs.
+      expect((await rest('GET', `/documents/${x}`)).json()._rev).toBe(`1-${hex('a')}`);
+      expect((await couch('GET', '/rest-delete/x')).json()).toEqual({ _id: 'x', _rev: `1-${hex('a')}`, v: 0 });
+
+      const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id: y, _deleted: true }] })).json();
+      const ytomb = (await couch('GET', `/rest-delete/y?rev=${bulk.results[0]._rev}`)).json();
+      expect(bulk.results[0]._rev).toMatch(/^2-/);
+      expect(ytomb).toMatchObject({ _id: 'y', _rev: bulk.results[0]._rev, _deleted: true });
+    });
+
     it('keeps attachments in the blob store with CouchDB digests, inline and as stubs', async () => {
       const data = 'hello attachment';
       const put = await couch('PUT', '/docs/withatt', { title: 't', _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from(data).toString('base64') } } });
@@ -325,6 +426,64 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       }
       const withDocs = (await couch('POST', '/alldocs/_all_docs?include_docs=true', { keys: ['a'] })).json();
       expect(withDocs).toMatchObject({ total_rows: 4, rows: [{ id: 'a', doc: { _id: 'a', title: 'a' } }] });
+    });
+
+    it('lists _conflicts in _all_docs with include_docs and conflicts=true, as CouchDB and PouchDB do', async () => {
+      await couch('PUT', '/alldocs-conflicts');
+      const hex = (c: string) => c.repeat(32);
+      await couch('POST', '/alldocs-conflicts/_bulk_docs', {
+        new_edits: false,
+        docs: [
+          { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
+          { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
+          { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
+          { _id: 'plain', _rev: `1-${hex('d')}` },
+        ],
+      });
+      const docs = async (url: string, payload?: object) =>
+        (await couch(payload ? 'POST' : 'GET', `/alldocs-conflicts/_all_docs${url}`, payload)).json().rows.map((r: { doc?: object }) => r.doc);
+      const c = { _id: 'c', _rev: `1-${hex('b')}`, v: 2, _conflicts: [`1-${hex('a')}`] };
+      const plain = { _id: 'plain', _rev: `1-${hex('d')}` };
+      expect(await docs('?include_docs=true&conflicts=true')).toEqual([c, plain]);
+      expect(await docs('?include_docs=true&conflicts=true&limit=1')).toEqual([c]);
+      expect(await docs('?include_docs=true&conflicts=true', { keys: ['plain', 'c'] })).toEqual([plain, c]);
+      expect(await docs('', { include_docs: true, conflicts: true, keys: ['c'] })).toEqual([c]);
+      // Without conflicts=true (or without include_docs) there are none, as before.
+      expect(await docs('?include_docs=true')).toEqual([{ _id: 'c', _rev: `1-${hex('b')}`, v: 2 }, plain]);
+      expect(await docs('?conflicts=true')).toEqual([undefined, undefined]);
+    });
+
+    it('answers a _bulk_get item without rev with every leaf of the document, as CouchDB does', async () => {
+      await couch('PUT', '/bulkget-leaves');
+      const hex = (c: string) => c.repeat(32);
+      await couch('POST', '/bulkget-leaves/_bulk_docs', {
+        new_edits: false,
+        docs: [
+          { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
+          { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
+          { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
+          { _id: 'plain', _rev: `1-${hex('d')}` },
+        ],
+      });
+      const got = (await couch('POST', '/bulkget-leaves/_bulk_get', { docs: [{ id: 'c' }, { id: 'plain' }, { id: 'c', rev: `1-${hex('a')}` }] })).json();
+      const revs = got.results.map((r: { docs: { ok: { _rev: string } }[] }) => r.docs.map((d) => d.ok._rev));
+      expect(revs).toEqual([[`1-${hex('b')}`, `1-${hex('a')}`, `1-${hex('c')}`], [`1-${hex('d')}`], [`1-${hex('a')}`]]);
+      expect(got.results[0].docs[2].ok).toEqual({ _id: 'c', _rev: `1-${hex('c')}`, _deleted: true });
+    });
+
+    it('answers a bad _bulk_get item (no id, a bad rev) with an error of its own, the others as usual', async () => {
+      await couch('PUT', '/bulkget-errors');
+      await couch('POST', '/bulkget-errors/_bulk_docs', { new_edits: false, docs: [{ _id: 'plain', _rev: `1-${'d'.repeat(32)}` }] });
+      const res = await couch('POST', '/bulkget-errors/_bulk_get', { docs: [{ rev: `1-${'d'.repeat(32)}` }, { id: 'plain', rev: 'bad' }, { id: 7 }, { id: 'plain' }] });
+      expect(res.statusCode).toBe(200);
+      const bad = (id: unknown, rev: unknown, reason: string) => ({ id, docs: [{ error: { id, rev, error: 'bad_request', reason } }] });
+      expect(res.json().results).toEqual([
+        bad(null, null, 'document id missed'),
+        bad('plain', 'bad', 'Invalid rev format'),
+        bad(7, null, 'Document id must be a string'),
+        { id: 'plain', docs: [{ ok: { _id: 'plain', _rev: `1-${'d'.repeat(32)}` } }] },
+      ]);
+      expect((await couch('POST', '/bulkget-errors/_bulk_get', { docs: [null] })).statusCode).toBe(400);
     });
 
     it('filters _changes by _doc_ids and by Mango _selector, and streams continuous and eventsource feeds', async () => {

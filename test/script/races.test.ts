@@ -33,6 +33,33 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('documents pushed to a CouchDB database racing its deletion never live on in the deleted project', async () => {
+      const orphans = (project: number) =>
+        s.db
+          .selectFrom('script_documents as d')
+          .innerJoin('script_projects as p', 'p.id', 'd.project_id')
+          .select('d.id')
+          .where('d.project_id', '=', project)
+          .where('d.deleted', '=', 0)
+          .where('p.deleted_at', 'is not', null)
+          .execute();
+      for (let round = 0; round < ROUNDS; round++) {
+        const db = `couch-race-${round}`;
+        await s.couch(key, 'PUT', `/${db}`);
+        const project = (await s.call(key, { method: 'GET', url: '/projects?limit=1000' })).json().find((p: { name: string }) => p.name === db).id as number;
+        // The database goes as CouchDB deletes one, or (every other round) through the REST API while it is empty.
+        const remove =
+          round % 2
+            ? peer.inject({ method: 'DELETE', url: `/dreamscript/projects/${project}`, headers: { 'x-api-key': key } })
+            : peer.inject({ method: 'DELETE', url: `/dreamscript/couch/${db}`, headers: { 'x-api-key': key } });
+        const pushes = Array.from({ length: 5 }, (_, i) => s.couch(key, 'PUT', `/${db}/doc-${i}`, { i }));
+        const [removed, ...pushed] = await Promise.all([remove, ...pushes]);
+        expect(removed.statusCode, removed.body).toBeLessThan(500);
+        for (const p of pushed) expect([201, 404], p.body).toContain(p.statusCode);
+        expect(await orphans(project), `round ${round}`).toEqual([]);
+      }
+    });
+
     it('PUT racing DELETE of one document: never a 5xx, and the document is then there or not', async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const doc = (await s.call(key, { method: 'POST', url: '/documents', payload: { title: 'a' } })).json() as { id: number; _rev: string };

@@ -6,7 +6,7 @@ import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
-import { generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
+import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
@@ -54,10 +54,8 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const body = objectBody(request);
     if (!Array.isArray(body.docs)) throw badRequest('POST body must include `docs` parameter.');
     const items = body.docs as { id?: unknown; rev?: unknown; open_revs?: unknown }[];
-    for (const item of items) {
-      if (typeof item !== 'object' || item === null || typeof item.id !== 'string') throw badRequest('Each of docs needs an id.');
-      if (item.rev !== undefined && (typeof item.rev !== 'string' || !REV.test(item.rev))) throw badRequest('Invalid rev format');
-    }
+    // An item without an id or with a bad rev fails alone (its error is its result), as in CouchDB.
+    if (items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) throw badRequest('Each of docs must be an object.');
     const options = { revs: flag(q.revs), latest: flag(q.latest), attachments: flag(q.attachments) };
     // A replicator's batch is one page, answered at once. More (a body may name a document any number of times) is
     // streamed a page at a time as the client reads, so the answer never has to fit in memory.
@@ -127,6 +125,14 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
     const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
     const includeDocs = flag(q.include_docs) || body.include_docs === true;
+    // conflicts=true lists each included document's _conflicts, as CouchDB does (it means nothing without include_docs).
+    const conflicts = includeDocs && (flag(q.conflicts) || body.conflicts === true);
+    /** The _conflicts of these rows' documents that have branches (one read of their leaves), when asked for. */
+    const conflictsOf = async (rows: DocumentHead[]): Promise<Map<number, string[]>> => {
+      const branched = conflicts ? rows.filter((r) => r.branches > 0) : [];
+      const leaves = branched.length ? await loadLeaves(sc.db, branched.map((r) => r.id)) : new Map<number, Leaf[]>();
+      return new Map(branched.map((r) => [r.id, conflictRevs(leaves.get(r.id) ?? [], r.rev)]));
+    };
     const descending = flag(q.descending);
     const limit = intParam(q, 'limit') ?? intValue(body.limit, 'limit');
     const skip = intParam(q, 'skip') ?? 0;
@@ -148,12 +154,16 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
         const named = part.filter((k): k is string => typeof k === 'string');
         // Without include_docs, only what names the documents is read (a body can be megabytes).
         const found: Map<string, DocumentHead> = includeDocs ? await findDocs(sc.db, target.projectId, named) : await findDocHeads(sc.db, target.projectId, named);
+        const conflicted = await conflictsOf([...found.values()]);
         const rows = [];
         for (const k of part) {
           const row = typeof k === 'string' ? found.get(k) : undefined;
           if (!row || typeof k !== 'string') rows.push({ key: k, error: 'not_found' });
           else if (row.deleted) rows.push({ id: k, key: k, value: { rev: row.rev, deleted: true }, ...(includeDocs && { doc: null }) });
-          else rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, k, winnerOfRow(row as DocumentRow), { attachments }) }) });
+          else {
+            const doc = includeDocs && (await presentDoc(sc.blobs, k, winnerOfRow(row as DocumentRow), { attachments, conflicts: conflicted.get(row.id) }));
+            rows.push({ id: k, key: k, value: { rev: row.rev }, ...(includeDocs && { doc }) });
+          }
         }
         return rows;
       };
@@ -176,9 +186,16 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const range: IdRange = descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
     // Without include_docs, only what names the documents is read (a body can be megabytes).
     const rowsFrom = (after: string | undefined) => liveDocsInRange(sc.db, target.projectId, includeDocs ? DOCUMENT_COLUMNS : HEAD_COLUMNS, { ...range, after });
-    const present = async (row: DocumentRow) => {
-      const docId = couchIdOf(row);
-      return { id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc: await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments }) }) };
+    /** A page of rows as _all_docs rows. */
+    const present = async (rows: DocumentRow[]) => {
+      const conflicted = await conflictsOf(rows);
+      const out = [];
+      for (const row of rows) {
+        const docId = couchIdOf(row);
+        const doc = includeDocs && (await presentDoc(sc.blobs, docId, winnerOfRow(row), { attachments, conflicts: conflicted.get(row.id) }));
+        out.push({ id: docId, key: docId, value: { rev: row.rev }, ...(includeDocs && { doc }) });
+      }
+      return out;
     };
     if (limit === 0) return { total_rows, offset: skip, rows: [] };
     // More than a page (no limit: the whole database) is streamed a page at a time as the client reads.
@@ -193,9 +210,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
           let query = rowsFrom(after).limit(want);
           if (after === undefined && skip) query = query.offset(skip);
           const rows = await query.execute();
-          const out: string[] = [];
-          for (const row of rows) out.push(JSON.stringify(await present(row)));
-          yield out;
+          yield (await present(rows)).map((r) => JSON.stringify(r));
           sent += rows.length;
           if (rows.length < want) return;
           after = couchIdOf(rows[rows.length - 1]);
@@ -205,9 +220,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     }
     let query = rowsFrom(undefined).limit(limit);
     if (skip) query = query.offset(skip);
-    const out = [];
-    for (const row of await query.execute()) out.push(await present(row));
-    return { total_rows, offset: skip, rows: out };
+    return { total_rows, offset: skip, rows: await present(await query.execute()) };
   };
   app.get<{ Params: DbParams }>('/:db/_all_docs', allDocs);
   // The design documents alone: _all_docs over their key range.
@@ -235,6 +248,14 @@ const BULK_GET_PAGE = 500;
 
 type BulkGetItem = { id?: unknown; rev?: unknown; open_revs?: unknown };
 
+/** What is wrong with a _bulk_get item, as CouchDB says it in that item's result (undefined: nothing). */
+function itemError(item: BulkGetItem): { id: unknown; rev: unknown; reason: string } | undefined {
+  if (item.id === undefined || item.id === null) return { id: null, rev: null, reason: 'document id missed' };
+  if (typeof item.id !== 'string') return { id: item.id, rev: null, reason: 'Document id must be a string' };
+  if (item.rev !== undefined && (typeof item.rev !== 'string' || !REV.test(item.rev))) return { id: item.id, rev: item.rev, reason: 'Invalid rev format' };
+  return undefined;
+}
+
 /** The `results` entries (JSON text) for one page of _bulk_get items: one read of their rows, trees and bodies. */
 async function* bulkGetResults(
   sc: ScriptContext,
@@ -242,20 +263,23 @@ async function* bulkGetResults(
   items: BulkGetItem[],
   { revs, latest, attachments }: { revs: boolean; latest: boolean; attachments: boolean },
 ): AsyncGenerator<string> {
-  const rows = await findDocs(sc.db, projectId, items.map((i) => i.id as string));
+  const rows = await findDocs(sc.db, projectId, items.filter((i) => itemError(i) === undefined).map((i) => i.id as string));
   // A first revision without branches is its own history: no tree to load for it.
   const needTrees = [...rows.values()].filter((r) => r.branches > 0 || ((revs || latest) && r.generation > 1)).map((r) => r.id);
   const trees = needTrees.length ? await loadTrees(sc.db, needTrees) : new Map<number, RevNode[]>();
 
   const plans = items.map((item) => {
+    const error = itemError(item);
+    if (error) return { id: '', error, wanted: [] };
     const id = item.id as string;
     const row = rows.get(id);
     if (!row) return { id, row, wanted: [item.rev as string | undefined] };
     const tree = trees.get(row.id);
     let wanted: string[];
+    // No rev is every leaf, as CouchDB answers (open_revs=all); a document without branches has one, its winner.
     if (item.rev !== undefined) wanted = [item.rev as string];
-    else if (item.open_revs === 'all' && tree) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
     else if (Array.isArray(item.open_revs)) wanted = [...new Set(item.open_revs.filter((r): r is string => typeof r === 'string'))];
+    else if (tree && row.branches > 0) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
     else wanted = [row.rev];
     if (latest && tree) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
     return { id, row, wanted };
@@ -266,6 +290,11 @@ async function* bulkGetResults(
   // The answer is written as JSON text: a replicator's pull is mostly winning revisions, whose stored bodies
   // go into it as they are (winnerJson).
   for (const p of plans) {
+    if ('error' in p && p.error) {
+      const { id, rev, reason } = p.error;
+      yield JSON.stringify({ id, docs: [{ error: { id, rev, error: 'bad_request', reason } }] });
+      continue;
+    }
     const docs: string[] = [];
     for (const rev of p.wanted) {
       const tree = p.row ? trees.get(p.row.id) : undefined;

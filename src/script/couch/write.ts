@@ -9,7 +9,7 @@ import type { DocumentRow } from '../documents/present.js';
 import { generationOf, pathFromRevisions, type Leaf } from '../documents/tree.js';
 import type { ScriptKey } from '../keys/repo.js';
 import type { CouchDatabase } from './databases.js';
-import { badRequest, couchError, updateConflict } from './errors.js';
+import { badRequest, couchError, noDatabase, updateConflict } from './errors.js';
 import { bytes, findDocs } from './read.js';
 
 // CouchDB writes (PUT, POST, DELETE, _bulk_docs) translated into revisions of the shared store
@@ -177,6 +177,9 @@ export async function writeCouchDocs(
   // Rounds in which each _id appears once.
   let pending = inputs.map((input, index) => ({ input, index })).filter((x): x is { input: CouchInput; index: number } => !('error' in x.input) && !('ok' in x.input));
   await writeDocuments(sc, async (trx) => {
+    // The database was looked up before the write's turn came: it may have been deleted since (DELETE /{db}, or
+    // the REST API's DELETE /projects/{id}), and documents written now would live on in a deleted project.
+    if (pending.length && !(await projectIsLive(trx, target.projectId))) throw noDatabase();
     while (pending.length) {
       const seen = new Set<string>();
       const round: typeof pending = [];
@@ -194,6 +197,11 @@ export async function writeCouchDocs(
   });
   sc.plannerStats.wrote(target.projectId, inputs.length);
   return results.filter((r): r is WriteResult => r !== undefined);
+}
+
+async function projectIsLive(trx: ScriptDb, projectId: number): Promise<boolean> {
+  const row = await trx.selectFrom('script_projects').select('id').where('id', '=', projectId).where('deleted_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
 }
 
 async function writeRound(

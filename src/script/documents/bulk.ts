@@ -3,7 +3,7 @@ import { AppError, validationError } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
-import { checkReplace, checkTarget } from './operations.js';
+import { checkMove, checkReplace, checkTarget } from './operations.js';
 import type { DocumentRow } from './present.js';
 import { DOCUMENT_COLUMNS } from './repo.js';
 import type { DocumentState } from './revs.js';
@@ -77,10 +77,13 @@ export async function bulkWrite(sc: ScriptContext, key: ScriptKey, items: unknow
         }
         const before = checkReplace(key, p.id, current.get(p.id), p.rev === undefined ? null : [p.rev]);
         const next = p.replace ?? { ...stateOf(before), deleted: true };
-        if (next.projectId !== before.project_id) checkTarget(key, next.projectId, live);
-        const row = await replaceDocument(trx, before, next, now);
+        if (next.projectId !== before.project_id) {
+          checkTarget(key, next.projectId, live);
+          await checkMove(trx, before, next.projectId);
+        }
+        const { row, rev } = await replaceDocument(trx, before, next, now);
         current.set(row.id, row);
-        results[p.index] = { id: row.id, _rev: row.rev };
+        results[p.index] = { id: row.id, _rev: rev };
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         results[p.index] = failure(err, 'id' in p ? p.id : undefined);

@@ -2,11 +2,12 @@ import { conflict } from '../../core/errors.js';
 import { nowIso } from '../../core/time.js';
 import { assertDocumentAccess, assertProjectTarget } from '../access/policy.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
+import type { ScriptDb } from '../db.js';
 import type { ScriptKey } from '../keys/repo.js';
 import type { DocumentRow } from './present.js';
 import { documentNotFound, findDocument } from './repo.js';
 import { matches, type DocumentState, type Expected } from './revs.js';
-import { insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject } from './writes.js';
+import { insertDocuments, liveProjects, replaceDocument, stateOf, unknownProject, type Replaced } from './writes.js';
 
 // The rules of a document write, shared by the single-document routes and _bulk.
 
@@ -26,6 +27,27 @@ export function checkTarget(key: ScriptKey, projectId: number | null, live: Set<
   if (projectId !== null && !live.has(projectId)) throw unknownProject(projectId);
 }
 
+/**
+ * A document moving into project `projectId` must not meet one that answers to its CouchDB `_id` there (its
+ * couch_id, or its ID as a string): a CouchDB database holds one document per `_id`, deleted ones included.
+ */
+export async function checkMove(trx: ScriptDb, current: DocumentRow, projectId: number | null): Promise<void> {
+  if (projectId === null) return;
+  const couchId = current.couch_id ?? String(current.id);
+  const asId = /^[1-9][0-9]{0,15}$/.test(couchId) ? Number(couchId) : undefined;
+  const clash = await trx
+    .selectFrom('script_documents')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('id', '<>', current.id)
+    .where((eb) => (asId === undefined ? eb('couch_id', '=', couchId) : eb.or([eb('couch_id', '=', couchId), eb.and([eb('couch_id', 'is', null), eb('id', '=', asId)])])))
+    .limit(1)
+    .executeTakeFirst();
+  if (clash) {
+    throw conflict(`Document ${current.id} cannot move to project ${projectId}: its CouchDB _id "${couchId}" is taken there by document ${clash.id}.`);
+  }
+}
+
 export async function createDocument(sc: ScriptContext, key: ScriptKey, state: DocumentState): Promise<DocumentRow> {
   assertProjectTarget(key, state.projectId);
   return writeDocuments(sc, async (trx) => {
@@ -43,12 +65,13 @@ export async function changeDocument(
   id: number,
   expected: Expected,
   change: (current: DocumentState) => DocumentState,
-): Promise<DocumentRow> {
+): Promise<Replaced> {
   return writeDocuments(sc, async (trx) => {
     const current = checkReplace(key, id, await findDocument(trx, id), expected);
     const next = change(stateOf(current));
     if (next.projectId !== current.project_id) {
       checkTarget(key, next.projectId, await liveProjects(trx, next.projectId === null ? [] : [next.projectId]));
+      await checkMove(trx, current, next.projectId);
     }
     return replaceDocument(trx, current, next, nowIso());
   });

@@ -92,25 +92,27 @@ export async function findRevision(db: ScriptDb, id: number, rev: string) {
 }
 
 /**
- * Revisions of a document with a generation above `after`, oldest first, in one round trip: the document
- * row comes along for the scope check (no row at all: no such document).
+ * Revisions of a document stored after seq `after`, oldest first (in the order they were stored, a parent before
+ * its children), in one round trip: the document row comes along for the scope check (no row at all: no such
+ * document). Keyset by seq, which is unique: the generation is shared by branches, and paging by it skipped the
+ * second revision of a generation at a page boundary.
  */
 export async function listRevisions(db: ScriptDb, id: number, after: number, limit: number) {
   const rows = await db
     .selectFrom('script_documents as d')
-    .leftJoin('script_revisions as r', (join) => join.onRef('r.document_id', '=', 'd.id').on('r.generation', '>', after))
-    .select(['d.project_id', 'r.generation', 'r.rev', 'r.deleted', 'r.created_at'])
+    .leftJoin('script_revisions as r', (join) => join.onRef('r.document_id', '=', 'd.id').on('r.seq', '>', after))
+    .select(['d.project_id', 'r.seq', 'r.rev', 'r.deleted', 'r.created_at'])
     .where('d.id', '=', id)
-    .orderBy('r.generation')
+    .orderBy('r.seq')
     .limit(limit)
     .execute();
   if (rows.length === 0) return undefined;
   return {
     projectId: rows[0].project_id,
     revisions: rows.flatMap((r) =>
-      r.generation === null || r.rev === null || r.created_at === null
+      r.seq === null || r.rev === null || r.created_at === null
         ? []
-        : [{ generation: r.generation, rev: r.rev, deleted: r.deleted === 1, createdAt: r.created_at }],
+        : [{ seq: Number(r.seq), rev: r.rev, deleted: r.deleted === 1, createdAt: r.created_at }],
     ),
   };
 }

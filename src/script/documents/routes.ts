@@ -127,7 +127,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     assertWritable(key);
     const { title, content = null, projectId = null, _rev } = request.body;
     const expected = expectedRevision(request.headers['if-match'], _rev);
-    const row = await changeDocument(sc, key, request.params.documentId, expected, () => ({ title, content, projectId, deleted: false }));
+    const { row } = await changeDocument(sc, key, request.params.documentId, expected, () => ({ title, content, projectId, deleted: false }));
     return reply.header('etag', etagOf(row.rev)).send(presentDocument(row));
   });
 
@@ -145,7 +145,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     const { _rev, ...patch } = request.body;
     if (Object.keys(patch).length === 0) throw badRequest('Nothing to change: give title, content or projectId.', 'validation_error');
     const expected = expectedRevision(request.headers['if-match'], _rev);
-    const row = await changeDocument(sc, key, request.params.documentId, expected, (current) => ({ ...current, ...patch }));
+    const { row } = await changeDocument(sc, key, request.params.documentId, expected, (current) => ({ ...current, ...patch }));
     return reply.header('etag', etagOf(row.rev)).send(presentDocument(row));
   });
 
@@ -172,8 +172,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
       throw badRequest(`?rev=${fromQuery} and the _rev ${fromBody} in the body disagree.`, 'invalid_request');
     }
     const expected = expectedRevision(request.headers['if-match'], fromBody ?? fromQuery);
-    const row = await changeDocument(sc, key, request.params.documentId, expected, (current) => ({ ...current, deleted: true }));
-    return reply.header('etag', etagOf(row.rev)).send({ id: row.id, _rev: row.rev, deleted: true as const });
+    // The tombstone's revision, even when a live conflicting branch outlives it (the document then lives on).
+    const { row, rev } = await changeDocument(sc, key, request.params.documentId, expected, (current) => ({ ...current, deleted: true }));
+    return reply.header('etag', etagOf(rev)).send({ id: row.id, _rev: rev, deleted: true as const });
   });
 
   app.get('/documents/:documentId/revisions', {
@@ -191,7 +192,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     const found = await repo.listRevisions(sc.db, documentId, cursorAfter(sc.cursors, list, cursor), limit + 1);
     if (!found) throw repo.documentNotFound(documentId);
     assertDocumentAccess(currentKey(request), documentId, found.projectId);
-    return pageOf(sc.cursors, request, reply, list, found.revisions, limit, (r) => r.generation).map((r) => ({
+    return pageOf(sc.cursors, request, reply, list, found.revisions, limit, (r) => r.seq).map((r) => ({
       _rev: r.rev,
       ...(r.deleted && { deleted: true }),
       createdAt: r.createdAt,

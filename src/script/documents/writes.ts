@@ -12,17 +12,24 @@ export function stateOf(row: DocumentRow): DocumentState {
   return { title: row.title, content: row.content, projectId: row.project_id, deleted: row.deleted === 1 };
 }
 
-/** The body of a CouchDB document whose title/content a REST write changed. */
-function mergedBody(base: string | null, next: DocumentState): Record<string, unknown> | null {
-  if (base === null) return null;
-  const body: Record<string, unknown> = { ...(JSON.parse(base) as Record<string, unknown>), title: next.title };
-  if (next.content === null) delete body.content;
-  else body.content = next.content;
+/**
+ * The body of a CouchDB document after a REST write: title and content change only where the write changes what
+ * the REST API shows of them, so a title or content it cannot show (a number, an object: shown as "" or none)
+ * stays as it is unless the write sets it.
+ */
+function mergedBody(base: DocumentRow | undefined, next: DocumentState): Record<string, unknown> | null {
+  if (!base || base.body === null) return null;
+  const body = JSON.parse(base.body) as Record<string, unknown>;
+  if (next.title !== base.title) body.title = next.title;
+  if (next.content !== base.content) {
+    if (next.content === null) delete body.content;
+    else body.content = next.content;
+  }
   return body;
 }
 
 function restRevision(generation: number, parent: string | null, next: DocumentState, base?: DocumentRow): NewRevision {
-  const body = mergedBody(base?.body ?? null, next);
+  const body = mergedBody(base, next);
   const attachments = !next.deleted && base?.attachments ? (JSON.parse(base.attachments) as Attachments) : null;
   return {
     rev: revisionOf(generation, next, parent, body === null && attachments === null ? null : [body, attachments]),
@@ -42,12 +49,22 @@ export async function insertDocuments(trx: ScriptDb, states: DocumentState[], no
   return commitWrites(trx, states.map((s) => ({ projectId: s.projectId, couchId: null, added: [restRevision(1, null, s)] })), now);
 }
 
+/**
+ * The document as a write left it, and the revision the write added. They differ when a deletion's tombstone
+ * leaves a live conflicting branch behind: that branch is the winner then, the document lives on, and the
+ * answer still names the tombstone (as CouchDB's DELETE does).
+ */
+export interface Replaced {
+  row: DocumentRow;
+  rev: string;
+}
+
 /** Writes the next revision of `current`, on top of its winning one. */
-export async function replaceDocument(trx: ScriptDb, current: DocumentRow, next: DocumentState, now: string): Promise<DocumentRow> {
+export async function replaceDocument(trx: ScriptDb, current: DocumentRow, next: DocumentState, now: string): Promise<Replaced> {
   const leaves = current.branches > 0 ? (await loadLeaves(trx, [current.id])).get(current.id) : undefined;
   const added = [restRevision(current.generation + 1, current.rev, next, current)];
   const [row] = await commitWrites(trx, [{ current, projectId: next.projectId, couchId: null, leaves, added }], now);
-  return row;
+  return { row, rev: added[0].rev };
 }
 
 /** The IDs among `ids` that are live projects. */

@@ -243,6 +243,13 @@ describe.each(DIALECTS)('CouchDB replicator dialect: multipart bodies and JSON-e
     const rev = (await couch('PUT', '/mpsource/etagged', { title: 'e' })).json().rev;
     for (const method of ['GET', 'HEAD']) expect((await couch(method, '/mpsource/etagged')).headers.etag).toBe(`"${rev}"`);
     expect((await couch('GET', '/mpsource/etagged?open_revs=all')).headers.etag).toBeUndefined();
+    // If-None-Match naming it: 304 without a body, as CouchDB answers; another revision, or none, gets the document.
+    for (const tag of [`"${rev}"`, `W/"${rev}"`, `"1-${'0'.repeat(32)}", "${rev}"`]) {
+      const cached = await couch('GET', '/mpsource/etagged', undefined, { 'if-none-match': tag });
+      expect([cached.statusCode, cached.body, cached.headers.etag]).toEqual([304, '', `"${rev}"`]);
+    }
+    const stale = await couch('GET', '/mpsource/etagged', undefined, { 'if-none-match': `"1-${'0'.repeat(32)}"` });
+    expect([stale.statusCode, stale.json()._rev]).toEqual([200, rev]);
     for (const id of ['_design/b', '_design/a']) expect((await couch('PUT', `/mpsource/${id}`, { views: {} })).statusCode).toBe(201);
     const design = (await couch('GET', '/mpsource/_design_docs')).json();
     expect(design.rows.map((r: { id: string }) => r.id)).toEqual(['_design/a', '_design/b']);

@@ -3,6 +3,7 @@ import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
+import { namesRevision } from '../documents/revs.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, missing, notSupported, updateConflict } from './errors.js';
@@ -33,7 +34,10 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       if ('multipart' in answer) return reply.type(answer.multipart.contentType).send(answer.multipart.stream);
       // One revision: its rev as the ETag, which clients read from a HEAD to learn the current revision.
       const rev = (answer.json as { _rev?: unknown })._rev;
-      if (typeof rev === 'string') reply.header('etag', `"${rev}"`);
+      if (typeof rev === 'string') {
+        reply.header('etag', `"${rev}"`);
+        if (namesRevision(request.headers['if-none-match'], rev)) return reply.status(304).send();
+      }
       return reply.send(answer.json);
     });
     app.put(base, async (request, reply) => {

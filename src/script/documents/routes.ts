@@ -12,7 +12,7 @@ import { bulkWrite } from './bulk.js';
 import { changeDocument, createDocument } from './operations.js';
 import { presentDocument } from './present.js';
 import * as repo from './repo.js';
-import { etagOf, expectedRevision, parseIfMatch } from './revs.js';
+import { etagOf, expectedRevision, namesRevision } from './revs.js';
 import {
   BulkBody,
   BulkResult,
@@ -110,7 +110,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     if (!row || row.deleted) throw repo.documentNotFound(documentId);
     assertDocumentAccess(key, documentId, row.project_id);
     reply.header('etag', etagOf(row.rev));
-    if (notModified(request.headers['if-none-match'], row.rev)) return reply.status(304).send(null);
+    if (namesRevision(request.headers['if-none-match'], row.rev)) return reply.status(304).send(null);
     return presentDocument(row);
   });
 
@@ -203,15 +203,4 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
 /** A write that replaces no revision of its own refuses If-Match (even `*`) rather than ignore it. */
 function refuseIfMatch(header: string | undefined, why: string): void {
   if (header !== undefined) throw badRequest(`${why}: send no If-Match header.`, 'invalid_request');
-}
-
-/** If-None-Match naming the current revision (or `*`): the client's copy is current. */
-function notModified(header: string | undefined, rev: string): boolean {
-  if (header === undefined) return false;
-  try {
-    const revs = parseIfMatch(header);
-    return revs === '*' || (revs !== null && revs.includes(rev));
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,6 @@
 // Fires N identical "create" requests at once (the same new key each round) and checks one thing came of it.
 //   node --import tsx bench/burst-audit.ts <url>[,<url2>] [rounds] [width]
-// Env: TOKEN_CMD is not used; JWT_SECRET signs fresh user tokens; SCRIPT_KEY; SPACE_TOKEN.
+// Env: JWT_SECRET signs fresh user tokens; SCRIPT_KEY; SPACE_TOKEN.
 import { signToken } from '../src/core/auth/jwt.js';
 
 const [urlsArg = 'http://127.0.0.1:18440', roundsArg = '10', widthArg = '40'] = process.argv.slice(2);

@@ -12,7 +12,7 @@ import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
 import { boundedJson } from './http.js';
 import { compileSelector, type Matcher } from './mango.js';
-import { answerPage, byCouchIds, couchIdOf, DESIGN_PREFIX, HEAD_COLUMNS, presentDoc, selectorDoc, winnerOfRow } from './read.js';
+import { answerPage, byCouchIds, couchIdOf, DESIGN_PREFIX, HEAD_COLUMNS, presentDoc, selectorDoc, STORED_BYTES, winnerOfRow, withContent } from './read.js';
 
 // CouchDB's _changes over the same feed as the REST /changes: script_documents.last_seq. Each document
 // appears once, at its latest change, with its winning revision (or every leaf, style=all_docs).
@@ -108,17 +108,30 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
 
 type Row = DocumentRow & { last_seq: number };
 
-/** The rows of a page; without include_docs or a selector, only what names each document (a replicator's _changes). */
-async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, since: number, batch: number): Promise<Row[]> {
-  const columns = o.includeDocs || o.selector ? [...DOCUMENT_COLUMNS, 'last_seq' as const] : [...HEAD_COLUMNS, 'last_seq' as const];
+/**
+ * The rows of a page; without include_docs or a selector, only what names each document (a replicator's _changes).
+ * With content, a page ascending is cut to what PAGE_CONTENT_BYTES holds (`cut`: rows were left for the next one);
+ * `looked`: the rows the page query found.
+ */
+async function scan(db: ScriptDb, target: CouchDatabase, o: ChangesOptions, since: number, batch: number): Promise<{ rows: Row[]; cut: boolean; looked: number }> {
+  const content = o.includeDocs || o.selector;
+  const budgeted = content && !o.descending; // a descending feed is one page, never continued
+  const columns = content && !budgeted ? [...DOCUMENT_COLUMNS, 'last_seq' as const] : [...HEAD_COLUMNS, 'last_seq' as const];
   let q = db.selectFrom('script_documents').select(columns).where('project_id', '=', target.projectId);
   if (!o.descending) q = q.where('last_seq', '>', since);
   if (o.docIds) {
-    if (!o.docIds.length) return [];
+    if (!o.docIds.length) return { rows: [], cut: false, looked: 0 };
     q = q.where(byCouchIds(db, o.docIds));
   }
   if (o.designOnly) q = q.where(DESIGN_PREFIX, '=', '_design/');
-  return q.orderBy('last_seq', o.descending ? 'desc' : 'asc').limit(batch).execute() as Promise<Row[]>;
+  const ordered = q.orderBy('last_seq', o.descending ? 'desc' : 'asc').limit(batch);
+  if (!budgeted) {
+    const rows = (await ordered.execute()) as Row[];
+    return { rows, cut: false, looked: rows.length };
+  }
+  const heads = await ordered.select(STORED_BYTES).execute();
+  const { rows, taken } = await withContent(db, target.projectId, heads);
+  return { rows: rows as Row[], cut: taken < heads.length, looked: heads.length };
 }
 
 export interface ChangesPage {
@@ -126,6 +139,8 @@ export interface ChangesPage {
   last_seq: string;
   /** The highest sequence number looked at. */
   seq: number;
+  /** The page ended at its byte budget, not at the end of the database: read on. */
+  cut: boolean;
 }
 
 /** One page of changes after `since` (filters applied; `limit` counts what is answered). */
@@ -134,9 +149,11 @@ export async function readCouchChanges(sc: ScriptContext, target: CouchDatabase,
   const batch = o.selector || o.designOnly ? 500 : Math.min(want, 1000);
   const results: Record<string, unknown>[] = [];
   let seq = since;
+  let cut = false;
   for (;;) {
-    const rows = await scan(sc.db, target, o, seq, batch);
-    const exhausted = rows.length < batch || o.descending;
+    const scanned = await scan(sc.db, target, o, seq, batch);
+    const rows = scanned.rows;
+    const exhausted = (scanned.looked < batch && !scanned.cut) || o.descending;
     const branched = o.allDocs || (o.includeDocs && o.conflicts) ? rows.filter((r) => r.branches > 0).map((r) => r.id) : [];
     const leaves = branched.length ? await loadLeaves(sc.db, branched) : new Map<number, Leaf[]>();
     for (const row of rows) {
@@ -146,9 +163,14 @@ export async function readCouchChanges(sc: ScriptContext, target: CouchDatabase,
       results.push(await changeOf(sc, row, leaves.get(row.id), o));
     }
     if (results.length >= want || exhausted) break;
+    // Content of one budget per page: the rest is the next page's.
+    if (scanned.cut) {
+      cut = true;
+      break;
+    }
   }
   if (o.descending && results.length) seq = Number(results[0].seq);
-  return { results, seq, last_seq: String(seq) };
+  return { results, seq, last_seq: String(seq), cut };
 }
 
 /** One change; `unsorted` are the document's leaves when it has branches and they are asked for. */
@@ -182,7 +204,9 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
   const since = o.since === 'now' ? await lastSeqOf(sc.db, target) : o.since;
   if (o.feed === 'normal' || o.descending) {
     // One page fits in memory; more (no limit: the whole database) is streamed page by page as the client reads.
-    if (o.descending || (o.limit !== null && o.limit <= answerPage(o.includeDocs, o.attachments))) {
+    // With content a page may be cut at its byte budget: streamed, like any answer of more than a page.
+    const content = o.includeDocs || o.selector;
+    if (o.descending || (!content && o.limit !== null && o.limit <= answerPage(o.includeDocs, o.attachments))) {
       const page = await readCouchChanges(sc, target, o, since);
       return reply.send({ results: page.results, last_seq: page.last_seq, pending: 0 });
     }
@@ -228,9 +252,11 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
         // The next page waits until the client has taken this one: a reader that stops (or reads slowly) must
         // not make the server buffer a whole database of changes (the stall guard ends one that never reads).
         if (raw.writableNeedDrain) await once(raw, 'drain', { signal: gone.signal }).catch(() => undefined); // or gone
-        if ((o.limit !== null && sent >= o.limit) || Date.now() >= deadline || gone.signal.aborted) break;
+        // `timeout` ends a feed that has caught up (as CouchDB's does), not one still sending what was there.
+        const caughtUp = !page.results.length && !page.cut;
+        if ((o.limit !== null && sent >= o.limit) || (Date.now() >= deadline && caughtUp) || gone.signal.aborted) break;
       }
-      if (page.results.length) continue;
+      if (page.results.length || page.cut) continue;
       if (!(await waiter.next(deadline - Date.now(), gone.signal))) {
         // Timed out, aborted or shutting down: one last look, then the feed ends.
         if (Date.now() < deadline && !gone.signal.aborted) break;
@@ -257,7 +283,9 @@ async function answerLongpoll(sc: ScriptContext, target: CouchDatabase, o: Chang
   const at = { seq: first.seq };
   raw.write('{"results":[' + first.results.map((c) => JSON.stringify(c)).join(','));
   const rest = { ...o, limit: o.limit === null ? null : o.limit - first.results.length };
-  if (first.results.length === answerPage(o.includeDocs, o.attachments)) {
+  if (first.results.length === answerPage(o.includeDocs, o.attachments) || first.cut) {
+    if (raw.writableNeedDrain) await once(raw, 'drain', { signal: gone }).catch(() => undefined); // before reading the next page
+    if (gone.aborted) return;
     for await (const items of changePages(sc, target, rest, at)) {
       if (items.length) raw.write(',' + items.join(','));
       if (raw.writableNeedDrain) await once(raw, 'drain', { signal: gone }).catch(() => undefined); // or gone
@@ -277,6 +305,6 @@ async function* changePages(sc: ScriptContext, target: CouchDatabase, o: Changes
     at.seq = page.seq;
     yield page.results.map((c) => JSON.stringify(c));
     sent += page.results.length;
-    if (page.results.length < want) return; // the database has no more
+    if (page.results.length < want && !page.cut) return; // the database has no more
   }
 }

@@ -65,6 +65,50 @@ async function findBy<T extends DocumentHead>(db: ScriptDb, projectId: number, i
 }
 
 /**
+ * What one page of documents read with their content may hold, in bytes of stored text (the first document of a
+ * page comes whatever its size): pages are counted in documents, and 100 documents of megabytes each would
+ * otherwise be held at once.
+ */
+export const PAGE_CONTENT_BYTES = 8 * 1024 * 1024;
+
+/** The stored size of a document's content, read from the row without reading the content itself. */
+export const STORED_BYTES = sql<number | string>`coalesce(octet_length(title), 0) + coalesce(octet_length(content), 0) + coalesce(octet_length(body), 0) + coalesce(octet_length(attachments), 0)`.as(
+  'stored_bytes',
+);
+
+/**
+ * The content of a page whose rows were read without it (with STORED_BYTES): of `heads`, the first ones whose
+ * content fits PAGE_CONTENT_BYTES are read again whole (one query), in the same order. `taken` heads were
+ * looked at (the next page starts after them): fewer than all when the budget cut the page. A document that left
+ * the database in between (moved to another project) is left out.
+ */
+export async function withContent<H extends { id: number; stored_bytes: number | string }>(
+  db: ScriptDb,
+  projectId: number,
+  heads: H[],
+  budget = PAGE_CONTENT_BYTES,
+): Promise<{ rows: (DocumentRow & Omit<H, keyof DocumentRow>)[]; taken: number }> {
+  let taken = 0;
+  for (let bytes = 0; taken < heads.length && (taken === 0 || bytes + Number(heads[taken].stored_bytes) <= budget); taken++) {
+    bytes += Number(heads[taken].stored_bytes);
+  }
+  const page = heads.slice(0, taken);
+  if (!page.length) return { rows: [], taken };
+  const found = await db
+    .selectFrom('script_documents')
+    .select(DOCUMENT_COLUMNS)
+    .where('project_id', '=', projectId)
+    .where(inList(dialectOf(db), sql.ref('id'), page.map((h) => h.id), 'bigint'))
+    .execute();
+  const byId = new Map(found.map((row) => [Number(row.id), row as DocumentRow]));
+  const rows = page.flatMap((head) => {
+    const row = byId.get(Number(head.id));
+    return row ? [{ ...head, ...row }] : [];
+  });
+  return { rows: rows as (DocumentRow & Omit<H, keyof DocumentRow>)[], taken };
+}
+
+/**
  * Rows per page of an answer too large to build whole (`_all_docs`, `_changes`): a page is held in memory, so with
  * documents fewer, and with their attachments inline one at a time.
  */

@@ -5,7 +5,6 @@ import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
-import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
@@ -20,8 +19,10 @@ import {
   loadRevisions,
   presentDoc,
   revisionFrom,
+  STORED_BYTES,
   winnerJson,
   winnerOfRow,
+  withContent,
   type DocumentHead,
   type IdRange,
 } from './read.js';
@@ -184,8 +185,9 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
     const last = typeof end === 'string' ? { value: end, inclusive: q.inclusive_end !== 'false' } : undefined;
     const range: IdRange = descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
-    // Without include_docs, only what names the documents is read (a body can be megabytes).
-    const rowsFrom = (after: string | undefined) => liveDocsInRange(sc.db, target.projectId, includeDocs ? DOCUMENT_COLUMNS : HEAD_COLUMNS, { ...range, after });
+    // Only what names the documents is read (a body can be megabytes): with include_docs, their content follows,
+    // as much of it as one page's byte budget holds.
+    const rowsFrom = (after: string | undefined) => liveDocsInRange(sc.db, target.projectId, HEAD_COLUMNS, { ...range, after }).select(STORED_BYTES);
     /** A page of rows as _all_docs rows. */
     const present = async (rows: DocumentRow[]) => {
       const conflicted = await conflictsOf(rows);
@@ -198,9 +200,10 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       return out;
     };
     if (limit === 0) return { total_rows, offset: skip, rows: [] };
-    // More than a page (no limit: the whole database) is streamed a page at a time as the client reads.
+    // More than a page (no limit: the whole database), or documents (a page may end at its byte budget), is
+    // streamed a page at a time as the client reads.
     const page = answerPage(includeDocs, attachments);
-    if (limit === undefined || limit > page) {
+    if (limit === undefined || limit > page || includeDocs) {
       async function* rowPages(): AsyncGenerator<string[]> {
         let after: string | undefined;
         let sent = 0;
@@ -209,18 +212,21 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
           if (want <= 0) return;
           let query = rowsFrom(after).limit(want);
           if (after === undefined && skip) query = query.offset(skip);
-          const rows = await query.execute();
-          yield (await present(rows)).map((r) => JSON.stringify(r));
-          sent += rows.length;
-          if (rows.length < want) return;
-          after = couchIdOf(rows[rows.length - 1]);
+          const heads = await query.execute();
+          const { rows, taken } = includeDocs ? await withContent(sc.db, target.projectId, heads) : { rows: heads as DocumentRow[], taken: heads.length };
+          // A document deleted since its head was read is no longer in _all_docs.
+          const live = rows.filter((row) => Number(row.deleted) !== 1);
+          yield (await present(live)).map((r) => JSON.stringify(r));
+          sent += taken;
+          if (heads.length < want && taken === heads.length) return;
+          after = couchIdOf(heads[taken - 1]);
         }
       }
       return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, rowPages(), () => ']}\n'));
     }
     let query = rowsFrom(undefined).limit(limit);
     if (skip) query = query.offset(skip);
-    return { total_rows, offset: skip, rows: await present(await query.execute()) };
+    return { total_rows, offset: skip, rows: await present((await query.execute()) as DocumentRow[]) };
   };
   app.get<{ Params: DbParams }>('/:db/_all_docs', allDocs);
   // The design documents alone: _all_docs over their key range.

@@ -348,6 +348,31 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(Object.keys((await couch('GET', '/docs/withatt')).json()._attachments)).toEqual(['b.bin']);
     });
 
+    it('serves an attachment with ranges (206, 416), If-None-Match (304), and as inert bytes if a browser opens it', async () => {
+      const page = '<html><script>document.title = "ran"</script>0123456789</html>';
+      const put = await couch('PUT', '/docs/withpage', { _attachments: { 'p.html': { content_type: 'text/html', data: Buffer.from(page).toString('base64') } } });
+      expect(put.statusCode).toBe(201);
+      const url = '/docs/withpage/p.html';
+      const whole = await couch('GET', url);
+      expect([whole.statusCode, whole.body, whole.headers['accept-ranges'], whole.headers['content-length']]).toEqual([200, page, 'bytes', String(page.length)]);
+      // Served from the console's origin: an uploaded page may not run as one of its pages.
+      expect(whole.headers['content-security-policy']).toBe("sandbox; default-src 'none'");
+      expect(whole.headers['x-content-type-options']).toBe('nosniff');
+      const part = await couch('GET', url, undefined, { range: 'bytes=8-13' });
+      expect([part.statusCode, part.body, part.headers['content-range'], part.headers['content-length']]).toEqual([206, page.slice(8, 14), `bytes 8-13/${page.length}`, '6']);
+      const tail = await couch('GET', url, undefined, { range: 'bytes=-7' });
+      expect([tail.statusCode, tail.body]).toEqual([206, page.slice(-7)]);
+      const outside = await couch('GET', url, undefined, { range: `bytes=${page.length}-` });
+      expect([outside.statusCode, outside.headers['content-range'], outside.json().error]).toEqual([416, `bytes */${page.length}`, 'requested_range_not_satisfiable']);
+      const etag = whole.headers.etag as string;
+      const cached = await couch('GET', url, undefined, { 'if-none-match': etag });
+      expect([cached.statusCode, cached.body]).toEqual([304, '']);
+      // If-Range naming another version: the whole attachment.
+      const changed = await couch('GET', url, undefined, { range: 'bytes=0-3', 'if-range': '"md5-other"' });
+      expect([changed.statusCode, changed.body]).toEqual([200, page]);
+      expect((await couch('GET', url, undefined, { range: 'bytes=0-3', 'if-range': etag })).statusCode).toBe(206);
+    });
+
     it('answers bad input with CouchDB errors and changes nothing', async () => {
       const count = async () => (await couch('GET', '/docs')).json().doc_count;
       const before = await count();

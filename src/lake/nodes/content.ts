@@ -3,11 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BlobStore } from '../../core/blobs/store.js';
 import type { AppContext } from '../../core/context.js';
 import { AppError, rangeNotSatisfiable } from '../../core/errors.js';
+import { decideRange, UPLOADED_CONTENT_HEADERS } from '../../core/range.js';
 import type { LakeDb, NodesTable } from '../db.js';
 import { errors } from '../schemas.js';
 import { projectNodeFor } from './access.js';
 import { etagListMatches, etagOf } from './conditional.js';
-import { decideRange } from './range.js';
 import { NodeParams } from './schemas.js';
 
 /**
@@ -66,8 +66,7 @@ export async function sendContent(request: FastifyRequest, reply: FastifyReply, 
     'last-modified': new Date(file.updatedAt).toUTCString(),
     'cache-control': 'private, no-cache',
     // Uploaded bytes are served as uploaded: never let a browser run them as a page of this origin.
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "sandbox; default-src 'none'",
+    ...UPLOADED_CONTENT_HEADERS,
   });
   if (file.filename !== undefined) reply.header('content-disposition', contentDisposition(file.filename));
   const ifNoneMatch = request.headers['if-none-match'];

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { decideRange, UPLOADED_CONTENT_HEADERS } from '../../core/range.js';
 import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees, type NewRevision } from '../documents/commit.js';
@@ -6,7 +7,7 @@ import type { DocumentRow } from '../documents/present.js';
 import { namesRevision } from '../documents/revs.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
-import { badRequest, missing, notSupported, updateConflict } from './errors.js';
+import { badRequest, couchError, missing, notSupported, updateConflict } from './errors.js';
 import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
@@ -89,13 +90,20 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       if (!rev) throw missing(row.deleted ? 'deleted' : 'missing');
       const att = rev.attachments?.[name];
       if (!att) throw missing('Document is missing attachment');
-      const stream = await sc.blobs.get(att.sha256);
-      return reply
-        .type(att.content_type)
-        .header('content-length', att.length)
-        .header('content-md5', att.digest.slice(4))
-        .header('etag', `"${att.digest}"`)
-        .send(stream);
+      const etag = `"${att.digest}"`;
+      reply.type(att.content_type).headers({ etag, 'accept-ranges': 'bytes', ...UPLOADED_CONTENT_HEADERS });
+      if (namesRevision(request.headers['if-none-match'], att.digest)) return reply.status(304).send();
+      // A single range, as CouchDB serves one of an attachment stored as sent (If-Range naming another version: all).
+      const ifRange = request.headers['if-range'];
+      const range = typeof ifRange !== 'string' || ifRange.trim() === etag ? decideRange(request.headers.range, att.length) : null;
+      if (range === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${att.length}`);
+        throw couchError(416, 'requested_range_not_satisfiable', 'Requested range not satisfiable');
+      }
+      if (range) reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${att.length}`);
+      else reply.header('content-md5', att.digest.slice(4));
+      reply.header('content-length', range ? range.end - range.start + 1 : att.length);
+      return reply.send(await sc.blobs.get(att.sha256, range ?? undefined));
     });
     app.put(base, async (request, reply) => {
       const { key, target } = await dbOf(sc, request);

@@ -21,3 +21,13 @@ export function decideRange(header: string | undefined, size: number): RangeDeci
   if (last < start) return null;
   return { start, end: Math.min(last, size - 1) };
 }
+
+/**
+ * Headers for bytes a client uploaded, served from this origin (files, attachments): never sniffed into another
+ * type, and run in a sandbox with nothing allowed if a browser opens them, so an uploaded HTML page cannot act as
+ * a page of this origin (the web console's).
+ */
+export const UPLOADED_CONTENT_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "sandbox; default-src 'none'",
+} as const;

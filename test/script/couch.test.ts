@@ -383,6 +383,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         ['PUT', '/docs/_bogus', { title: 'x' }, 400, 'bad_request'],
         ['PUT', '/docs/special', { _foo: 1 }, 400, 'doc_validation'],
         ['POST', '/docs/_bulk_docs', '[1,2', 400, 'bad_request'],
+        ['POST', '/docs/_revs_diff', { broken: ['abc'] }, 400, 'bad_request'],
         // Nested past the server-wide bound (64 levels): refused before parsing, as on every other JSON route.
         ['PUT', '/docs/deep', `{"x":${'['.repeat(5000)}${']'.repeat(5000)}}`, 400, 'bad_request'],
         ['POST', '/docs/_bulk_docs', `{"docs":[{"_id":"deep2","x":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}]}`, 400, 'bad_request'],

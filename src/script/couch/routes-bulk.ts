@@ -81,6 +81,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const asked = new Map<string, string[]>();
     for (const [id, revs] of Object.entries(body)) {
       if (!Array.isArray(revs) || !revs.every((r) => typeof r === 'string')) throw badRequest(`Revisions of ${id} must be a list of strings.`);
+      if (!revs.every((r) => /^[0-9]+-/.test(r as string))) throw badRequest('Invalid rev format'); // CouchDB's answer to a rev with no generation
       asked.set(id, revs as string[]);
     }
     const rows = await findDocHeads(sc.db, target.projectId, [...asked.keys()]);

@@ -40,8 +40,10 @@ export function registerRoutes(app: FastifyInstance, handler: RouteHandlerMethod
     }
   }
   const hidden = { schema: { hide: true } };
-  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/*', ...hidden, handler });
-  if (withRoot) app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/', ...hidden, handler });
+  // Every other method reaches the handler too, which answers what a path allows (405 with Allow).
+  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
+  app.route({ method: methods, url: '/*', ...hidden, handler });
+  if (withRoot) app.route({ method: methods, url: '/', ...hidden, handler });
 }
 
 function collectionRoutes(app: FastifyInstance, handler: RouteHandlerMethod, url: string, model: Model, params?: TSchema) {

@@ -180,11 +180,17 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     }
   });
 
-  it('answers methods it has no route for with a plain-text 404', async () => {
-    const res = await s.t.inject({ method: 'OPTIONS', url: '/dreamspace/users', headers: { 'x-api-key': KEY } });
-    expect(res.statusCode).toBe(404);
-    expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.body).toBe('No route OPTIONS /dreamspace/users.');
+  it('answers OPTIONS and TRACE, which no path supports, with the same 405 and Allow (a bad key is still a 403)', async () => {
+    for (const [method, path, allow] of [
+      ['OPTIONS', '/users', 'GET, POST'],
+      ['TRACE', '/users/1', 'GET, PATCH, DELETE'],
+      ['OPTIONS', '/stamps/1', 'GET, PATCH, DELETE'],
+    ] as const) {
+      const res = await s.t.inject({ method, url: `/dreamspace${path}`, headers: { 'x-api-key': KEY } });
+      expect([res.statusCode, res.headers.allow], `${method} ${path}`).toEqual([405, allow]);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    }
+    expect((await s.t.inject({ method: 'OPTIONS', url: '/dreamspace/users', headers: { 'x-api-key': 'wrong' } })).statusCode).toBe(403);
   });
 
   it('answers HEAD like GET without a body', async () => {

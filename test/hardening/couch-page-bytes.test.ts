@@ -1,6 +1,6 @@
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CONTENT_BYTES } from '../../src/script/couch/read.js';
+import { pausedGet, socketQueues } from '../helpers/raw-http.js';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from '../script/helpers.js';
 
 // Answers with documents' content go a page at a time, and a page is counted in documents (100): 100 documents of
@@ -13,14 +13,14 @@ describe.each(DIALECTS)('CouchDB pages of large documents (%s)', (dialect) => {
   let t: ScriptTestApp;
   let key: string;
   let origin: URL;
-  const serverSockets: Socket[] = [];
+  let queued: () => number;
   const headers = () => ({ 'x-api-key': key, 'content-type': 'application/json' });
   const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `big-${String(from + i).padStart(3, '0')}`);
   beforeAll(async () => {
     t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
     key = await t.key();
     origin = new URL(await t.app.listen({ port: 0, host: '127.0.0.1' }));
-    t.app.server.on('connection', (s: Socket) => serverSockets.push(s));
+    queued = socketQueues(t.app);
     expect((await fetch(new URL('/dreamscript/couch/big', origin), { method: 'PUT', headers: headers() })).status).toBe(201);
     for (let from = 0; from < DOCS; from += 10) {
       const docs = ids(from, from + 10).map((_id, i) => ({ _id, n: from + i, filler: FILLER }));
@@ -33,36 +33,11 @@ describe.each(DIALECTS)('CouchDB pages of large documents (%s)', (dialect) => {
     await t.close();
   });
 
-  const queued = () => Math.max(0, ...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
-  /** The raw answer to `path`, read by a client that first pauses 1.5 s: what the server queued for it meanwhile. */
+  /** The answer to `path`, read by a client that first pauses 1.5 s, and what the server queued for it meanwhile. */
   const pausedRead = async (path: string) => {
-    const client = connect(Number(origin.port), origin.hostname);
-    client.on('error', () => {});
-    await new Promise((r) => client.once('connect', r));
-    client.pause();
-    client.write(`GET /dreamscript/couch/big/${path} HTTP/1.1\r\nhost: ${origin.host}\r\nx-api-key: ${key}\r\nconnection: close\r\n\r\n`);
-    await new Promise((r) => setTimeout(r, 1500));
-    const held = queued();
-    let text = '';
-    const ended = new Promise<void>((r) => client.once('close', () => r()));
-    client.setEncoding('utf8');
-    client.on('data', (chunk: string) => (text += chunk));
-    client.resume();
-    await ended;
-    const [head, ...rest] = text.split('\r\n\r\n');
-    expect(head).toMatch(/^HTTP\/1\.1 200/);
-    const body = rest.join('\r\n\r\n');
-    return { held, body: /transfer-encoding: chunked/i.test(head) ? unchunk(body) : body };
-  };
-  const unchunk = (raw: string) => {
-    let out = '';
-    for (let at = 0; ; ) {
-      const eol = raw.indexOf('\r\n', at);
-      const size = parseInt(raw.slice(at, eol), 16);
-      if (!size) return out;
-      out += raw.slice(eol + 2, eol + 2 + size);
-      at = eol + 2 + size + 2;
-    }
+    const answer = await pausedGet(origin, { 'x-api-key': key }, `/dreamscript/couch/big/${path}`, queued, 1500);
+    expect(answer.head).toMatch(/^HTTP\/1\.1 200/);
+    return answer;
   };
   type Doc = { _id: string; n: number; filler: string };
   const intact = (docs: (Doc | undefined)[]) => docs.every((d) => d?.filler === FILLER);

@@ -1,5 +1,5 @@
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pausedGet, socketQueues } from '../helpers/raw-http.js';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from '../script/helpers.js';
 
 // A CouchDB longpoll that finds changes answers all of them at once: from since=0 that is the whole database. It
@@ -12,7 +12,7 @@ describe.each(DIALECTS)('CouchDB longpoll answers of more than a page (%s)', (di
   let t: ScriptTestApp;
   let key: string;
   let origin: URL;
-  const serverSockets: Socket[] = [];
+  let queued: () => number;
   const headers = () => ({ 'x-api-key': key, 'content-type': 'application/json' });
   const bulk = async (db: string, from: number, count: number) => {
     const docs = Array.from({ length: count }, (_, i) => ({ _id: `doc-${String(from + i).padStart(5, '0')}`, filler: FILLER }));
@@ -23,7 +23,7 @@ describe.each(DIALECTS)('CouchDB longpoll answers of more than a page (%s)', (di
     t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
     key = await t.key();
     origin = new URL(await t.app.listen({ port: 0, host: '127.0.0.1' }));
-    t.app.server.on('connection', (s: Socket) => serverSockets.push(s));
+    queued = socketQueues(t.app);
     for (const db of ['lp', 'wake']) expect((await fetch(new URL(`/dreamscript/couch/${db}`, origin), { method: 'PUT', headers: headers() })).status).toBe(201);
     for (let from = 0; from < DOCS; from += 1000) await bulk('lp', from, 1000);
   }, 60_000);
@@ -32,32 +32,16 @@ describe.each(DIALECTS)('CouchDB longpoll answers of more than a page (%s)', (di
     await t.close();
   });
 
-  const queued = () => Math.max(0, ...serverSockets.filter((s) => !s.destroyed).map((s) => s.writableLength));
   const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `doc-${String(from + i).padStart(5, '0')}`);
-  const chunkedJson = (raw: string) => {
-    const [head, ...rest] = raw.split('\r\n\r\n');
-    expect(head).toMatch(/^HTTP\/1\.1 200/);
-    return JSON.parse(rest.join('\r\n\r\n').replace(/\r\n[0-9a-f]+\r\n/g, '').replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, ''));
-  };
   type Feed = { results: { id: string; seq: string; doc?: { filler: string } }[]; last_seq: string; pending: number };
 
   it('since=0 over the whole database: about a page queued for a paused reader, then every change in one valid answer', async () => {
-    const client = connect(Number(origin.port), origin.hostname);
-    client.on('error', () => {});
-    await new Promise((r) => client.once('connect', r));
-    client.pause();
-    client.write(`GET /dreamscript/couch/lp/_changes?feed=longpoll&include_docs=true&since=0 HTTP/1.1\r\nhost: ${origin.host}\r\nx-api-key: ${key}\r\nconnection: close\r\n\r\n`);
-    await new Promise((r) => setTimeout(r, 2000));
+    const answer = await pausedGet(origin, { 'x-api-key': key }, '/dreamscript/couch/lp/_changes?feed=longpoll&include_docs=true&since=0', queued, 2000);
     // Before: the whole ~25 MB answer sat in the server's socket queue.
-    expect(queued()).toBeGreaterThan(0);
-    expect(queued()).toBeLessThan(8 * 1024 * 1024);
-    let text = '';
-    const ended = new Promise<void>((r) => client.once('close', () => r()));
-    client.setEncoding('utf8');
-    client.on('data', (chunk: string) => (text += chunk));
-    client.resume();
-    await ended;
-    const body = chunkedJson(text) as Feed;
+    expect(answer.held).toBeGreaterThan(0);
+    expect(answer.held).toBeLessThan(8 * 1024 * 1024);
+    expect(answer.head).toMatch(/^HTTP\/1\.1 200/);
+    const body = JSON.parse(answer.body) as Feed;
     expect(body.results.map((r) => r.id)).toEqual(ids(0, DOCS));
     expect(body.results.every((r) => r.doc?.filler === FILLER)).toBe(true);
     expect(body.last_seq).toBe(body.results.at(-1)!.seq);

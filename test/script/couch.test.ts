@@ -17,6 +17,21 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
   afterAll(async () => t.close());
 
   const couch = (method: string, url: string, payload?: unknown, headers?: Record<string, string>) => t.couch(key, method, url, payload, headers);
+  /** A revision id of 32 times `c`. */
+  const hex = (c: string) => c.repeat(32);
+  /** Database `db` with `c` in conflict (live leaves 1-a… and 1-b…, the winner, and a deleted 1-c…) and `plain`. */
+  const conflictedDb = async (db: string) => {
+    await couch('PUT', `/${db}`);
+    await couch('POST', `/${db}/_bulk_docs`, {
+      new_edits: false,
+      docs: [
+        { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
+        { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
+        { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
+        { _id: 'plain', _rev: `1-${hex('d')}` },
+      ],
+    });
+  };
   const rest = (method: string, url: string, payload?: object) => t.call(key, { method: method as 'GET', url, ...(payload && { payload }) });
 
   it('answers the server root without credentials, ignoring an Authorization header it cannot parse', async () => {
@@ -286,7 +301,6 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
 
     it('pages the REST revisions of a branched document without skipping a revision, in one order on both databases', async () => {
       await couch('PUT', '/rest-revisions');
-      const hex = (c: string) => c.repeat(32);
       const root = `1-${hex('1')}`;
       const branch = (c: string, gen: number) => ({ _id: 'b', _rev: `${gen}-${hex(c)}`, _revisions: { start: gen, ids: [hex(c), hex('1')] } });
       await couch('POST', '/rest-revisions/_bulk_docs', { new_edits: false, docs: [{ _id: 'b', _rev: root }, branch('b', 2), branch('a', 2), branch('c', 2)] });
@@ -305,7 +319,6 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
 
     it('answers a REST delete of a conflicted document with its tombstone, though the other branch lives on', async () => {
       await couch('PUT', '/rest-delete');
-      const hex = (c: string) => c.repeat(32);
       const docs = ['x', 'y'].map((id) => [`1-${hex('a')}`, `1-${hex('b')}`].map((_rev, v) => ({ _id: id, _rev, v })));
       await couch('POST', '/rest-delete/_bulk_docs', { new_edits: false, docs: docs.flat() });
       const idOf = async (couchId: string) => (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
@@ -455,17 +468,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     });
 
     it('lists _conflicts in _all_docs with include_docs and conflicts=true, as CouchDB and PouchDB do', async () => {
-      await couch('PUT', '/alldocs-conflicts');
-      const hex = (c: string) => c.repeat(32);
-      await couch('POST', '/alldocs-conflicts/_bulk_docs', {
-        new_edits: false,
-        docs: [
-          { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
-          { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
-          { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
-          { _id: 'plain', _rev: `1-${hex('d')}` },
-        ],
-      });
+      await conflictedDb('alldocs-conflicts');
       const docs = async (url: string, payload?: object) =>
         (await couch(payload ? 'POST' : 'GET', `/alldocs-conflicts/_all_docs${url}`, payload)).json().rows.map((r: { doc?: object }) => r.doc);
       const c = { _id: 'c', _rev: `1-${hex('b')}`, v: 2, _conflicts: [`1-${hex('a')}`] };
@@ -480,17 +483,7 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     });
 
     it('answers a _bulk_get item without rev with every leaf of the document, as CouchDB does', async () => {
-      await couch('PUT', '/bulkget-leaves');
-      const hex = (c: string) => c.repeat(32);
-      await couch('POST', '/bulkget-leaves/_bulk_docs', {
-        new_edits: false,
-        docs: [
-          { _id: 'c', _rev: `1-${hex('a')}`, v: 1 },
-          { _id: 'c', _rev: `1-${hex('b')}`, v: 2 },
-          { _id: 'c', _rev: `1-${hex('c')}`, _deleted: true },
-          { _id: 'plain', _rev: `1-${hex('d')}` },
-        ],
-      });
+      await conflictedDb('bulkget-leaves');
       const got = (await couch('POST', '/bulkget-leaves/_bulk_get', { docs: [{ id: 'c' }, { id: 'plain' }, { id: 'c', rev: `1-${hex('a')}` }] })).json();
       const revs = got.results.map((r: { docs: { ok: { _rev: string } }[] }) => r.docs.map((d) => d.ok._rev));
       expect(revs).toEqual([[`1-${hex('b')}`, `1-${hex('a')}`, `1-${hex('c')}`], [`1-${hex('d')}`], [`1-${hex('a')}`]]);

@@ -1,20 +1,16 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { BlobStore } from '../../core/blobs/store.js';
 import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
-import type { ScriptDb, ScriptTables } from '../db.js';
+import type { ScriptDb } from '../db.js';
 import { loadRevision, revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
+import { byCouchIds, couchIdOf } from '../documents/couch-id.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { ancestry, revisionsField, type RevNode } from '../documents/tree.js';
 
-// Reading documents in CouchDB's shape. A document's CouchDB `_id` is its `couch_id`, or, for documents
-// created through the REST API, its int64 ID as a string.
+// Reading documents in CouchDB's shape (a document's `_id`: documents/couch-id.ts).
 
-export const NUMERIC_ID = /^[1-9][0-9]{0,15}$/;
-
-export function couchIdOf(row: { id: number; couch_id: string | null }): string {
-  return row.couch_id ?? String(row.id);
-}
+export { byCouchIds, couchIdOf, NUMERIC_ID } from '../documents/couch-id.js';
 
 /** What names a document and its revisions (no title, content, body or attachments: a body can be megabytes). */
 export const HEAD_COLUMNS = ['id', 'couch_id', 'rev', 'deleted', 'branches'] as const;
@@ -26,15 +22,6 @@ type DocumentColumn = (typeof DOCUMENT_COLUMNS)[number];
  * has no escape character unless told, so there the pattern matched nothing.
  */
 export const DESIGN_PREFIX = sql<string>`substr(couch_id, 1, 8)`;
-
-/** Documents named by these `_id`s: a pushed `_id`, or a REST document's int64 ID as a string. */
-export function byCouchIds(db: ScriptDb, ids: string[]) {
-  const dialect = dialectOf(db);
-  const numeric = ids.filter((id) => NUMERIC_ID.test(id)).map(Number);
-  const byCouchId = inList(dialect, sql.ref('couch_id'), ids, 'text');
-  return (eb: ExpressionBuilder<ScriptTables, 'script_documents'>) =>
-    numeric.length ? eb.or([byCouchId, eb.and([eb('couch_id', 'is', null), inList(dialect, sql.ref('id'), numeric, 'bigint')])]) : byCouchId;
-}
 
 /** The live-or-deleted documents of one database named by these `_id`s. */
 export function findDocs(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentRow>> {

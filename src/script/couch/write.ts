@@ -7,6 +7,7 @@ import type { ScriptDb } from '../db.js';
 import { commitWrites, loadLeaves, loadRevision, loadTrees, type AttachmentMeta, type Attachments, type DocumentWrite, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { generationOf, pathFromRevisions, type Leaf } from '../documents/tree.js';
+import { liveProjects } from '../documents/writes.js';
 import type { ScriptKey } from '../keys/repo.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, couchError, noDatabase, updateConflict } from './errors.js';
@@ -179,7 +180,7 @@ export async function writeCouchDocs(
   await writeDocuments(sc, async (trx) => {
     // The database was looked up before the write's turn came: it may have been deleted since (DELETE /{db}, or
     // the REST API's DELETE /projects/{id}), and documents written now would live on in a deleted project.
-    if (pending.length && !(await projectIsLive(trx, target.projectId))) throw noDatabase();
+    if (pending.length && !(await liveProjects(trx, [target.projectId])).has(target.projectId)) throw noDatabase();
     while (pending.length) {
       const seen = new Set<string>();
       const round: typeof pending = [];
@@ -197,11 +198,6 @@ export async function writeCouchDocs(
   });
   sc.plannerStats.wrote(target.projectId, inputs.length);
   return results.filter((r): r is WriteResult => r !== undefined);
-}
-
-async function projectIsLive(trx: ScriptDb, projectId: number): Promise<boolean> {
-  const row = await trx.selectFrom('script_projects').select('id').where('id', '=', projectId).where('deleted_at', 'is', null).executeTakeFirst();
-  return row !== undefined;
 }
 
 async function writeRound(

@@ -4,6 +4,7 @@ import { assertDocumentAccess, assertProjectTarget } from '../access/policy.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import type { ScriptKey } from '../keys/repo.js';
+import { byCouchIds, couchIdOf } from './couch-id.js';
 import type { DocumentRow } from './present.js';
 import { documentNotFound, findDocument } from './repo.js';
 import { matches, type DocumentState, type Expected } from './revs.js';
@@ -33,14 +34,13 @@ export function checkTarget(key: ScriptKey, projectId: number | null, live: Set<
  */
 export async function checkMove(trx: ScriptDb, current: DocumentRow, projectId: number | null): Promise<void> {
   if (projectId === null) return;
-  const couchId = current.couch_id ?? String(current.id);
-  const asId = /^[1-9][0-9]{0,15}$/.test(couchId) ? Number(couchId) : undefined;
+  const couchId = couchIdOf(current);
   const clash = await trx
     .selectFrom('script_documents')
     .select('id')
     .where('project_id', '=', projectId)
     .where('id', '<>', current.id)
-    .where((eb) => (asId === undefined ? eb('couch_id', '=', couchId) : eb.or([eb('couch_id', '=', couchId), eb.and([eb('couch_id', 'is', null), eb('id', '=', asId)])])))
+    .where(byCouchIds(trx, [couchId]))
     .limit(1)
     .executeTakeFirst();
   if (clash) {

@@ -15,6 +15,7 @@ import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
 import { requestIdGenerator } from './core/ids.js';
 import { closingClientErrorHandler, guardedJsonParser, nulInUrl } from './core/input-guard.js';
 import { registerOpenApi } from './core/openapi.js';
+import { trackRoutes } from './core/route-table.js';
 import { installStallGuard } from './core/stall-guard.js';
 import { installUnreadBodyDrain } from './core/unread-body.js';
 import { createResponseCache } from './core/response-cache.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   /** Logger: true/false or pino options; defaults to pino at config.logLevel. */
   logger?: boolean | object;
 }
+
+const MAX_PARAM_LENGTH = 4096;
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'];
 
@@ -64,7 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ajv: { customOptions: { removeAdditional: false } },
     // Fastify's default (100 characters) refused longer path segments: CouchDB document IDs up to 1,024 characters,
     // percent-encoded, must fit. Request lines stay bounded by Node's header limit.
-    routerOptions: { maxParamLength: 4096 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's own answer to a request it cannot parse (431, 400, 408) closes the socket without saying so.
     clientErrorHandler: closingClientErrorHandler,
     // URLs Fastify cannot decode (e.g. "%ff") or route (a segment over maxParamLength) never reach a route or
@@ -80,6 +83,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
   // CouchDB's COPY (the CouchDB endpoint's document copy); Fastify knows only the common methods until told.
   app.addHttpMethod('COPY');
+  // Every route from here on is mirrored, so that a wrong method on a known path is a 405 with Allow, not a 404.
+  trackRoutes(app, { maxParamLength: MAX_PARAM_LENGTH });
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(jsonErrorHandler);
   app.setNotFoundHandler(jsonNotFoundHandler);

@@ -66,8 +66,9 @@ describe.each(DIALECTS)('transfers that stall (%s)', (dialect) => {
   it('closes a streamed file upload that stops; no node and no staged bytes are left', async () => {
     const { socket, closed } = await startRequest('PUT', '/namespaces/alice/projects/lab/files/stalled.bin', { authorization: bearer, 'content-type': 'application/octet-stream' }, 4 * 1024 * 1024, Buffer.alloc(256 * 1024, 7));
     expect(await closedWithin(closed, socket, 5000), 'the stalled upload was still open after 5 s').not.toBeNull();
-    const node = await fetch(new URL('/namespaces/alice/projects/lab/files/stalled.bin', origin), { headers: { authorization: bearer } });
+    const node = await fetch(new URL('/namespaces/alice/projects/lab/nodes/lookup?path=/stalled.bin', origin), { headers: { authorization: bearer } });
     expect(node.status).toBe(404);
+    expect((await node.json()).error).toBe('not_found');
     await expect.poll(() => readdirSync(join(dataDir, 'blobs', 'tmp')).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toAppError } from '../../core/errors.js';
+import { otherMethods } from '../../core/http.js';
 
 // CouchDB's error shape, {error, reason}, for everything under /couch. The shared rules (policy.ts,
 // keys) throw the catalogue's AppErrors; their codes are renamed here to the ones CouchDB clients know.
@@ -10,6 +11,19 @@ export const badRequest = (reason: string) => couchError(400, 'bad_request', rea
 export const missing = (reason = 'missing') => couchError(404, 'not_found', reason);
 export const updateConflict = () => couchError(409, 'conflict', 'Document update conflict.');
 export const noDatabase = () => couchError(404, 'not_found', 'Database does not exist.');
+/**
+ * The methods a CouchDB path has when the request's own has no route: those of its special routes first
+ * (`/{db}/_revs_limit` is no document, though the document routes would take it), else any (core/route-table.ts).
+ */
+export function allowedMethods(request: FastifyRequest): string[] {
+  const special = otherMethods(request, isDocumentRoute);
+  return special.length ? special : otherMethods(request);
+}
+
+export const isDocumentRoute = (pattern: string) => pattern.includes('/:docid');
+
+/** CouchDB's 405: `Allow` and the reason list the methods without spaces ("Only GET,HEAD,POST allowed"). */
+export const methodNotAllowed = (allow: string[]) => new AppError(405, 'method_not_allowed', `Only ${allow.join(',')} allowed`, { allow: allow.join(',') });
 export const notSupported = (what: string) =>
   couchError(400, 'bad_request', `${what}: this server stores design documents but does not run JavaScript from them (views, shows, lists, updates, filter and validate functions). Use filter=_doc_ids or filter=_selector for filtered replication.`);
 

@@ -7,7 +7,8 @@ import type { DocumentRow } from '../documents/present.js';
 import { namesRevision } from '../documents/revs.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
-import { badRequest, couchError, missing, notSupported, updateConflict } from './errors.js';
+import { otherMethods } from '../../core/http.js';
+import { badRequest, couchError, isDocumentRoute, methodNotAllowed, missing, notSupported, updateConflict } from './errors.js';
 import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
@@ -23,7 +24,12 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
   const idOf = (request: FastifyRequest) => {
     const p = request.params as DocParams;
     if (p.ddoc !== undefined) return `_design/${p.ddoc}`;
-    if (p.docid.startsWith('_') && !p.docid.startsWith('_design/')) throw badRequest(`Only reserved document ids may start with underscore (${p.docid} is not a request this server knows).`);
+    if (p.docid.startsWith('_') && !p.docid.startsWith('_design/')) {
+      // `/{db}/_all_docs` and its kind reach these routes by any method they lack: CouchDB's 405 names theirs.
+      const allow = otherMethods(request, isDocumentRoute);
+      if (allow.length) throw methodNotAllowed(allow);
+      throw badRequest(`Only reserved document ids may start with underscore (${p.docid} is not a request this server knows).`);
+    }
     return p.docid;
   };
 
@@ -43,6 +49,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
     });
     app.put(base, async (request, reply) => {
       const { key, target } = await dbOf(sc, request);
+      const id = idOf(request);
       const q = request.query as Query;
       const newEdits = q.new_edits !== 'false';
       const contentType = request.headers['content-type'];
@@ -50,7 +57,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const rev = q.rev ?? ifMatch(request);
       if (rev !== undefined && body._rev === undefined) body._rev = rev;
       else if (rev !== undefined && body._rev !== rev) throw badRequest('Document rev from the request body and query string have different values');
-      const input = await parseDoc(sc, body, newEdits, idOf(request));
+      const input = await parseDoc(sc, body, newEdits, id);
       const [result] = await writeCouchDocs(sc, key, target, [input], newEdits);
       if (!newEdits) return reply.status(201).send({ ok: true, id: input.id, rev: input.rev });
       throwIfFailed(result);

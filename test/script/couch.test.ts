@@ -465,6 +465,17 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       }
       const withDocs = (await couch('POST', '/alldocs/_all_docs?include_docs=true', { keys: ['a'] })).json();
       expect(withDocs).toMatchObject({ total_rows: 4, rows: [{ id: 'a', doc: { _id: 'a', title: 'a' } }] });
+      // Every option may come in a POST's body, as a JSON value; the query string's win (CouchDB 3).
+      const posted = async (query: string, body: object) => (await couch('POST', `/alldocs/_all_docs${query}`, body)).json().rows.map((r: { id: string }) => r.id);
+      expect(await posted('', { startkey: 'b', endkey: 'c' })).toEqual(['b', 'c']);
+      expect(await posted('', { start_key: 'b', end_key: 'c', inclusive_end: false })).toEqual(['b']);
+      expect(await posted('', { descending: true, limit: 2, skip: 1 })).toEqual(['c', 'b']);
+      expect(await posted('', { key: 'd' })).toEqual(['d']);
+      expect(await posted('?startkey="c"', { startkey: 'a' })).toEqual(['c', 'd']);
+      const bodyDocs = (await couch('POST', '/alldocs/_all_docs', { include_docs: true, startkey: 'd' })).json();
+      expect(bodyDocs.rows).toMatchObject([{ id: 'd', doc: { _id: 'd', title: 'd' } }]);
+      const badKey = await couch('POST', '/alldocs/_all_docs', { descending: 'yes', skip: 'x' });
+      expect([badKey.statusCode, badKey.json().error]).toEqual([400, 'bad_request']);
     });
 
     it('lists _conflicts in _all_docs with include_docs and conflicts=true, as CouchDB and PouchDB do', async () => {
@@ -526,6 +537,9 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(await sel({ type: { $in: ['comment', 'x'] } })).toEqual(['c1']);
       expect(await sel({ name: { $exists: false }, tags: { $exists: true } })).toEqual(['p1']);
       expect((await couch('POST', '/feeds/_changes?filter=_selector&limit=1', { selector: { type: 'post' } })).json().results.length).toBe(1);
+      // limit=0 has the same effect as 1, as CouchDB documents it; below 0 is a 400.
+      expect(ids(await couch('GET', '/feeds/_changes?limit=0'))).toEqual(['p1']);
+      expect((await couch('GET', '/feeds/_changes?limit=-1')).statusCode).toBe(400);
       expect((await couch('POST', '/feeds/_changes?filter=_selector', { selector: { n: { $bogus: 1 } } })).statusCode).toBe(400);
       const js = await couch('GET', '/feeds/_changes?filter=app/mine');
       expect(js.statusCode).toBe(400);

@@ -91,7 +91,8 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
   const heartbeat = query.heartbeat === 'true' ? 60_000 : integer(query.heartbeat, 'heartbeat', 1);
   return {
     since: parseSince(query.since ?? b.since),
-    limit: integer(query.limit, 'limit', 1),
+    // "Using 0 here has the same effect as 1" (CouchDB's documentation of _changes).
+    limit: limitOf(integer(query.limit, 'limit', 0)),
     descending: flag(query.descending),
     includeDocs: flag(query.include_docs),
     conflicts: flag(query.conflicts),
@@ -105,6 +106,8 @@ export function parseChangesOptions(query: Record<string, unknown>, body: unknow
     timeout: Math.min(timeout, MAX_TIMEOUT_MS),
   };
 }
+
+const limitOf = (n: number | null | undefined) => (n === 0 ? 1 : (n ?? null));
 
 type Row = DocumentRow & { last_seq: number };
 

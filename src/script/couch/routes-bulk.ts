@@ -8,7 +8,7 @@ import type { DocumentRow } from '../documents/present.js';
 import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { badRequest } from './errors.js';
-import { dbOf, flag, intParam, intValue, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
+import { dbOf, flag, intParam, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
 import {
   answerPage,
   couchIdOf,
@@ -123,12 +123,12 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
 
   const allDocs = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const { target } = await dbOf(sc, request);
-    const q = request.query as Query;
     const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
+    const q = withBodyOptions(body, request.query as Query);
     const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
-    const includeDocs = flag(q.include_docs) || body.include_docs === true;
+    const includeDocs = flag(q.include_docs);
     // conflicts=true lists each included document's _conflicts, as CouchDB does (it means nothing without include_docs).
-    const conflicts = includeDocs && (flag(q.conflicts) || body.conflicts === true);
+    const conflicts = includeDocs && flag(q.conflicts);
     /** The _conflicts of these rows' documents that have branches (one read of their leaves), when asked for. */
     const conflictsOf = async (rows: DocumentHead[]): Promise<Map<number, string[]>> => {
       const branched = conflicts ? rows.filter((r) => r.branches > 0) : [];
@@ -136,7 +136,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       return new Map(branched.map((r) => [r.id, conflictRevs(leaves.get(r.id) ?? [], r.rev)]));
     };
     const descending = flag(q.descending);
-    const limit = intParam(q, 'limit') ?? intValue(body.limit, 'limit');
+    const limit = intParam(q, 'limit');
     const skip = intParam(q, 'skip') ?? 0;
     const attachments = flag(q.attachments);
     const total = await sc.db
@@ -249,6 +249,22 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   app.get<{ Params: DbParams }>('/:db/_changes', changes);
   app.post<{ Params: DbParams }>('/:db/_changes', changes);
 };
+
+/** _all_docs options that a POST may send in its body too, as JSON values; those holding a key are JSON in a query. */
+const VIEW_OPTIONS = ['key', 'startkey', 'start_key', 'endkey', 'end_key', 'limit', 'skip', 'descending', 'include_docs', 'conflicts', 'inclusive_end', 'attachments'];
+
+/**
+ * The options of a POST _all_docs: its body's, as query values, then the query string's over them (CouchDB reads
+ * the body, then the query string). A value of the wrong type fails as it would in the query string.
+ */
+function withBodyOptions(body: Record<string, unknown>, query: Query): Query {
+  const options: Query = {};
+  for (const name of VIEW_OPTIONS) {
+    const value = body[name];
+    if (value !== undefined) options[name] = JSON.stringify(value);
+  }
+  return { ...options, ...query };
+}
 
 /** Items of a _bulk_get answered per page (one with inline attachments); a replicator's batch fits in one. */
 const BULK_GET_PAGE = 500;

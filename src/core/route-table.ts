@@ -42,7 +42,12 @@ export function trackRoutes(app: FastifyInstance, options: { maxParamLength: num
       const found: string[] = [];
       for (const method of methods) {
         if (method === 'OPTIONS') continue;
-        const match = router.find(method, url);
+        let match: ReturnType<typeof router.find>;
+        try {
+          match = router.find(method, url);
+        } catch {
+          return []; // a URL Fastify's router took but ours cannot read: no route to name, a 404
+        }
         if (match && !(skip && skip(match.store as string))) found.push(method);
       }
       return found.sort();

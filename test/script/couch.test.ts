@@ -280,6 +280,34 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await rest('PATCH', `/documents/${same}`, { projectId: null })).statusCode).toBe(200);
     });
 
+    it('gives a pushed _id that reads as a free int64 ID that ID, so no later REST document answers to the same _id', async () => {
+      await couch('PUT', '/numeric');
+      const projectId = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'numeric').id;
+      const next = (await rest('POST', '/documents', { title: 'probe' })).json().id as number;
+      const elsewhere = (await rest('POST', '/documents', { title: 'in no database' })).json().id as number;
+      // Free IDs just ahead of the REST API's next ones, an ID another document has, and ones that never read as IDs.
+      const [a, b] = [next + 5, next + 7];
+      const pushed = await couch('POST', '/numeric/_bulk_docs', {
+        docs: [a, 'not-a-number', elsewhere, b, '007', '9007199254740000'].map((id) => ({ _id: String(id), title: `pushed ${id}` })),
+      });
+      expect(pushed.statusCode).toBe(201);
+      const stored = await t.db.selectFrom('script_documents').select(['id', 'couch_id']).where('project_id', '=', projectId).execute();
+      const idOf = (couchId: string) => Number(stored.find((r) => r.couch_id === couchId)!.id);
+      expect([idOf(String(a)), idOf(String(b))]).toEqual([a, b]);
+      expect(idOf(String(elsewhere))).not.toBe(elsewhere);
+      expect(idOf('9007199254740000')).toBeLessThan(2 ** 53 - 2 ** 40);
+      // The REST API reads them by their _id, and hands out neither ID again.
+      expect((await rest('GET', `/documents/${a}`)).json()).toMatchObject({ id: a, title: `pushed ${a}`, projectId });
+      const created: number[] = [];
+      for (let i = 0; i < 10; i++) created.push((await rest('POST', '/documents', { title: `rest ${i}`, projectId })).json().id);
+      expect(created).not.toContain(a);
+      expect(created).not.toContain(b);
+      expect(new Set(created).size).toBe(10);
+      const ids = (await couch('GET', '/numeric/_all_docs')).json().rows.map((r: { id: string }) => r.id);
+      expect(ids.length).toBe(16);
+      expect(new Set(ids).size).toBe(16); // one document per _id
+    });
+
     it('keeps a title or content the REST API cannot show (not strings) unless a REST write sets it', async () => {
       await couch('PUT', '/rest-keeps');
       const projectId = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rest-keeps').id;

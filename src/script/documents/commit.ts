@@ -4,6 +4,7 @@ import { insertRows } from '../../core/db/insert-rows.js';
 import { conflict } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
 import type { DocumentRow } from './present.js';
+import { NUMERIC_ID } from './couch-id.js';
 import { DOCUMENT_COLUMNS } from './repo.js';
 import { generationOf, stemmed, winnerOf, type Leaf, type RevNode } from './tree.js';
 
@@ -144,6 +145,44 @@ function winnerColumns(w: NewRevision, projectId: number | null, branches: numbe
   };
 }
 
+/** The largest int64 ID a pushed `_id` may claim: IDs past it would leave the REST API too few below 2^53. */
+export const MAX_CLAIMED_ID = 2 ** 53 - 2 ** 40;
+
+/**
+ * New documents pushed with an `_id` that reads as an int64 ID no document has take that ID, so that the REST API
+ * never hands it out to another document of their database (whose `_id` would then read the same). They are
+ * inserted here, and the ID sequence moved past them; answers the ID of each row inserted, undefined for the rest
+ * (new rows without a claim get the next IDs as before). Rows of new documents have no `_id` the database knows
+ * (commit's callers looked them up), so only other databases' documents can hold such an ID.
+ */
+async function claimIds(trx: ScriptDb, values: NewDocumentColumns[]): Promise<(number | undefined)[]> {
+  const wanted = new Map<number, number>(); // ID → row
+  values.forEach((v, k) => {
+    const id = v.couch_id != null && NUMERIC_ID.test(v.couch_id) ? Number(v.couch_id) : NaN;
+    if (id <= MAX_CLAIMED_ID && !wanted.has(id)) wanted.set(id, k);
+  });
+  const ids: (number | undefined)[] = new Array(values.length);
+  if (!wanted.size) return ids;
+  const taken = await trx
+    .selectFrom('script_documents')
+    .select('id')
+    .where(inList(dialectOf(trx), sql.ref('id'), [...wanted.keys()], 'bigint'))
+    .execute();
+  for (const row of taken) wanted.delete(Number(row.id));
+  if (!wanted.size) return ids;
+  const claimed = [...wanted].map(([id, k]) => {
+    ids[k] = id;
+    return { id, ...values[k] } as Required<NewDocumentColumns> & { id: number };
+  });
+  await insertRows(trx, 'script_documents', claimed);
+  if (dialectOf(trx) === 'postgres') {
+    // SQLite hands out max(id) + 1 by itself; PostgreSQL's sequence must be told.
+    const seq = sql`pg_get_serial_sequence('script_documents', 'id')`;
+    await sql`select setval(${seq}, greatest(nextval(${seq}), ${Math.max(...wanted.keys())}))`.execute(trx);
+  }
+  return ids;
+}
+
 /**
  * Stores the writes; answers each document's row as it now is, in the order of `writes`. A document
  * changed by someone else since it was read is a 409 (cannot happen inside one serialized transaction,
@@ -171,14 +210,17 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
       row.last_seq = seqsOf[i][seqsOf[i].length - 1];
       return row as Required<NewDocumentColumns>;
     });
+    const ids = await claimIds(trx, values);
+    const auto = values.filter((_, k) => ids[k] === undefined);
     // Only the IDs come back (the rest is what was written, bodies included). They are handed out in row
     // order; RETURNING order is not promised, so restore it by ID.
-    const inserted = (await insertRows(trx, 'script_documents', values, 'id')) as { id: number }[];
+    const inserted = (await insertRows(trx, 'script_documents', auto, 'id')) as { id: number }[];
     inserted.sort((a, b) => a.id - b.id);
+    for (let k = 0, next = 0; k < fresh.length; k++) ids[k] ??= inserted[next++].id;
     for (let k = 0; k < fresh.length; k++) {
       const v = values[k];
       rows[fresh[k].i] = {
-        id: inserted[k].id,
+        id: ids[k]!,
         project_id: v.project_id,
         title: v.title,
         content: v.content,

@@ -80,8 +80,16 @@ for (const dialect of DIALECTS) {
       // None of them wrote anything: the database holds its one document.
       const all = (await couch('GET', '/db1/_all_docs')).json();
       expect(all.rows.map((r: { id: string }) => r.id)).toEqual(['doc']);
-      // An unknown underscore name is still CouchDB's 400, and a missing database answers first.
-      expect((await couch('DELETE', '/db1/_foo')).json()).toMatchObject({ error: 'bad_request' });
+      // An unknown underscore name is still CouchDB's 400 (a reserved document id), whatever the method, and a
+      // missing database answers first.
+      for (const method of ['GET', 'PUT', 'POST', 'DELETE', 'PATCH']) {
+        const res = await couch(method, '/db1/_foo', method === 'GET' ? undefined : '{}');
+        expect([res.statusCode, res.json().error], method).toEqual([400, 'bad_request']);
+        expect(res.headers.allow).toBeUndefined();
+      }
+      // Design and _local documents name their own methods.
+      expect((await couch('POST', '/db1/_design/app', '{}')).headers.allow).toBe('COPY,DELETE,GET,HEAD,PUT');
+      expect((await couch('POST', '/db1/_local/checkpoint', '{}')).headers.allow).toBe('DELETE,GET,HEAD,PUT');
       expect((await couch('DELETE', '/nodb/_all_docs')).statusCode).toBe(404);
     });
   });

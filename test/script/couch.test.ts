@@ -131,6 +131,9 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await couch('POST', '/docs/_revs_diff', { fork: [a, root, '3-cccccccccccccccccccccccccccccccc'] })).json()).toEqual({
         fork: { missing: ['3-cccccccccccccccccccccccccccccccc'], possible_ancestors: expect.arrayContaining([a, b]) },
       });
+      // The older replicators' _missing_revs: the same question, the missing revisions alone.
+      const missingRevs = await couch('POST', '/docs/_missing_revs', { fork: [a, root, '3-cccccccccccccccccccccccccccccccc'], nowhere: ['1-abc'] });
+      expect([missingRevs.statusCode, missingRevs.json()]).toEqual([200, { missing_revs: { fork: ['3-cccccccccccccccccccccccccccccccc'], nowhere: ['1-abc'] } }]);
 
       // Deleting the winning branch makes the other leaf win; the REST API follows.
       await couch('DELETE', `/docs/fork?rev=${b}`);

@@ -12,12 +12,19 @@ export const missing = (reason = 'missing') => couchError(404, 'not_found', reas
 export const updateConflict = () => couchError(409, 'conflict', 'Document update conflict.');
 export const noDatabase = () => couchError(404, 'not_found', 'Database does not exist.');
 /**
- * The methods a CouchDB path has when the request's own has no route: those of its special routes first
- * (`/{db}/_revs_limit` is no document, though the document routes would take it), else any (core/route-table.ts).
+ * The answer to a request that no route takes (`prefix`: the endpoint's mount): a 405 naming the methods of its
+ * path's special routes (`/{db}/_revs_limit` is no document, though the document routes would take it); CouchDB's
+ * 400 for another underscore name in a document's place, which only a reserved document id may have; a 405 naming
+ * the path's other methods (core/route-table.ts); else a 404.
  */
-export function allowedMethods(request: FastifyRequest): string[] {
+export function unrouted(request: FastifyRequest, prefix: string): AppError {
   const special = otherMethods(request, isDocumentRoute);
-  return special.length ? special : otherMethods(request);
+  if (special.length) return methodNotAllowed(special);
+  const docid = request.url.split('?')[0].slice(prefix.length).split('/')[2];
+  if (docid?.startsWith('_') && docid !== '_design' && docid !== '_local') return badRequest('Only reserved document ids may start with underscore.');
+  const any = otherMethods(request);
+  if (any.length) return methodNotAllowed(any);
+  return couchError(404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found.`);
 }
 
 export const isDocumentRoute = (pattern: string) => pattern.includes('/:docid');

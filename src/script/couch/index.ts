@@ -4,7 +4,7 @@ import { createBodyBudget } from '../../core/body-budget.js';
 import { guardTransfer, holdBody } from '../../core/stall-guard.js';
 import type { Config } from '../../core/config.js';
 import { authenticate } from './auth.js';
-import { allowedMethods, couchErrorHandler, couchError, methodNotAllowed } from './errors.js';
+import { couchErrorHandler, couchError, unrouted } from './errors.js';
 import { bulkRoutes } from './routes-bulk.js';
 import { databaseRoutes } from './routes-db.js';
 import { documentRoutes } from './routes-docs.js';
@@ -29,11 +29,7 @@ export const couchPlugin: FastifyPluginAsync<{ sc: ScriptContext; settings: Conf
     route.schema = { ...(route.schema ?? {}), hide: true };
   });
   app.setErrorHandler(couchErrorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    const allow = allowedMethods(request);
-    if (allow.length) return couchErrorHandler(methodNotAllowed(allow), request, reply);
-    return reply.status(404).send({ error: 'not_found', reason: `Route ${request.method} ${request.url.split('?')[0]} not found.` });
-  });
+  app.setNotFoundHandler((request, reply) => couchErrorHandler(unrouted(request, app.prefix), request, reply));
   // Bodies arrive as bytes: JSON is parsed by the routes (so that a bad one is CouchDB's 400), attachments stay bytes.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: COUCH_BODY_LIMIT }, (_request, body, done) => done(null, body));

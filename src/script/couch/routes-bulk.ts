@@ -75,7 +75,8 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     return reply.type('application/json').send(jsonPages('{"results":[', itemPages(), () => ']}'));
   });
 
-  app.post<{ Params: DbParams }>('/:db/_revs_diff', async (request) => {
+  /** _revs_diff: which of the revisions named per document this database lacks, and what it has older than them. */
+  const revsDiff = async (request: import('fastify').FastifyRequest) => {
     const { target } = await dbOf(sc, request);
     const body = objectBody(request);
     const asked = new Map<string, string[]>();
@@ -119,7 +120,12 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       out[id] = { missing, ...(ancestors.length && { possible_ancestors: ancestors }) };
     }
     return out;
-  });
+  };
+  app.post<{ Params: DbParams }>('/:db/_revs_diff', revsDiff);
+  // The older replicators' question (CouchDB 1.x): the same answer, without possible_ancestors.
+  app.post<{ Params: DbParams }>('/:db/_missing_revs', async (request) => ({
+    missing_revs: Object.fromEntries(Object.entries(await revsDiff(request)).map(([id, { missing }]) => [id, missing])),
+  }));
 
   const allDocs = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const { target } = await dbOf(sc, request);

@@ -7,7 +7,8 @@ import type { ScriptContext } from '../context.js';
 import { writeTransaction } from '../db.js';
 import { allDatabases, createDatabase, databaseInfo, deleteDatabase, serverUuid } from './databases.js';
 import { badRequest, couchError } from './errors.js';
-import { dbOf, intParam, jsonBody, type DbParams, type Query } from './http.js';
+import { dbOf, intParam, jsonBody, objectBody, type DbParams, type Query } from './http.js';
+import { purgeDocs } from './purge.js';
 
 /** The server root, databases, and the maintenance calls replicators make. */
 export const databaseRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
@@ -49,6 +50,13 @@ export const databaseRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
   app.post<{ Params: DbParams }>('/:db/_ensure_full_commit', async (request, reply) => {
     await dbOf(sc, request);
     return reply.status(201).send({ ok: true, instance_start_time: '0' });
+  });
+
+  app.post<{ Params: DbParams }>('/:db/_purge', async (request, reply) => {
+    const { key, target } = await dbOf(sc, request);
+    const purged = await purgeDocs(sc, key, target, objectBody(request));
+    // CouchDB 3's answer: the purge sequence is not exposed (null).
+    return reply.status(201).send({ purge_seq: null, purged });
   });
 
   // Compaction: non-leaf revisions keep their ids in the tree and lose their bodies (DECISIONS).

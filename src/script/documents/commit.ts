@@ -130,7 +130,8 @@ function plan(write: DocumentWrite): Planned {
 
 type NewDocumentColumns = ReturnType<typeof winnerColumns> & { couch_id?: string | null; created_at?: string; last_seq?: number };
 
-function winnerColumns(w: NewRevision, projectId: number | null, branches: number, now: string) {
+/** The columns of script_documents that copy the winning revision. */
+export function winnerColumns(w: NewRevision, projectId: number | null, branches: number, now: string) {
   return {
     project_id: projectId,
     title: w.title,

@@ -12,6 +12,7 @@ export interface ScriptTables {
     updated_at: string;
     deleted_at: string | null;
     revs_limit: Generated<number>;
+    purge_seq: Generated<number>;
   };
   script_documents: {
     id: Generated<number>;

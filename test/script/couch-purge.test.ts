@@ -26,8 +26,20 @@ describe.each(DIALECTS)('CouchDB _purge (%s)', (dialect) => {
     const { id } = (await rowOf('gone'))!;
     expect((await t.call(key, { method: 'GET', url: `/documents/${id}` })).statusCode).toBe(200);
 
+    // Another server process on the same database has the counts cached: the purge must show there too.
+    const peer = await t.peer();
+    const infoAt = async (app: typeof peer) => (await app.inject({ method: 'GET', url: '/dreamscript/couch/purges', headers: { 'x-api-key': key } })).json();
+    const before = await infoAt(peer);
+    expect(before).toMatchObject({ doc_count: 1 });
+    // A later document holds the newest seq, so the purge moves no database's newest last_seq.
+    await couch('PUT', '/purges/later', { v: 1 });
+    const cached = await infoAt(peer);
+
     const res = await couch('POST', '/purges/_purge', { gone: [second.rev] });
     expect([res.statusCode, res.json()]).toEqual([201, { purge_seq: null, purged: { gone: [second.rev] } }]);
+    const after = await infoAt(peer);
+    expect([after.doc_count, after.purge_seq]).toEqual([cached.doc_count - 1, String(Number(cached.purge_seq) + 1)]);
+    expect((await couch('GET', '/purges')).json()).toMatchObject({ doc_count: after.doc_count, purge_seq: after.purge_seq });
     expect((await couch('GET', '/purges/gone')).statusCode).toBe(404);
     expect((await couch('GET', `/purges/gone?rev=${first.rev}`)).statusCode).toBe(404);
     expect((await t.call(key, { method: 'GET', url: `/documents/${id}` })).statusCode).toBe(404);

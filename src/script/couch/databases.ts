@@ -79,17 +79,25 @@ export async function deleteDatabase(sc: ScriptContext, key: ScriptKey, name: st
 
 // Replicators ask for the db info after every batch (PouchDB does), and counting a big database's documents
 // each time would cost more than the batch: the counts are kept per project for as long as no document
-// anywhere changed (the newest last_seq, read from its index, says so; every document write moves it).
-const infoCache = new WeakMap<ScriptDb, Map<number, { seq: number; live: number; total: number; projectSeq: number }>>();
+// anywhere changed (the newest last_seq, read from its index, says so; every document write moves it) and the
+// project's database was not purged (its purge_seq; a purge may remove documents and move no last_seq).
+const infoCache = new WeakMap<ScriptDb, Map<number, { seq: number; purges: number; live: number; total: number; projectSeq: number }>>();
 
 export async function databaseInfo(db: ScriptDb, target: CouchDatabase) {
-  const newest = await db.selectFrom('script_documents').select((eb) => eb.fn.max('last_seq').as('seq')).executeTakeFirst();
+  const newest = await db
+    .selectFrom('script_documents')
+    .select((eb) => [
+      eb.fn.max('last_seq').as('seq'),
+      eb.selectFrom('script_projects').select('purge_seq').where('id', '=', target.projectId).as('purges'),
+    ])
+    .executeTakeFirst();
   const seqNow = Number(newest?.seq ?? 0);
+  const purges = Number(newest?.purges ?? 0);
   const cache = infoCache.get(db) ?? new Map();
   infoCache.set(db, cache);
   let counts = cache.get(target.projectId);
-  if (!counts || counts.seq !== seqNow) {
-    counts = { seq: seqNow, ...(await countDocuments(db, target)) };
+  if (!counts || counts.seq !== seqNow || counts.purges !== purges) {
+    counts = { seq: seqNow, purges, ...(await countDocuments(db, target)) };
     if (cache.size > 1000) cache.clear();
     cache.set(target.projectId, counts);
   }
@@ -99,7 +107,7 @@ export async function databaseInfo(db: ScriptDb, target: CouchDatabase) {
     doc_count: counts.live,
     doc_del_count: counts.total - counts.live,
     update_seq: seq,
-    purge_seq: '0',
+    purge_seq: String(counts.purges),
     compact_running: false,
     disk_format_version: 8,
     instance_start_time: '0',

@@ -40,6 +40,9 @@ export async function purgeDocs(sc: ScriptContext, key: ScriptKey, target: Couch
       const row = docs.get(id);
       if (row) purged[id] = await purgeOne(trx, row, trees.get(row.id) ?? [], revs);
     }
+    if (Object.values(purged).some((revs) => revs.length)) {
+      await trx.updateTable('script_projects').set((eb) => ({ purge_seq: eb('purge_seq', '+', 1) })).where('id', '=', target.projectId).execute();
+    }
   });
   return purged;
 }

@@ -7,6 +7,7 @@ import * as lakeCollections from './005-lake-collections.js';
 import * as lakeUploads from './006-lake-uploads.js';
 import * as lakeOriginal from './007-lake-original.js';
 import * as scriptCouch from './008-script-couch.js';
+import * as scriptPurge from './009-script-purge.js';
 
 /** Ordered by name; a migration, once released, never changes: add a new file instead. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '006-lake-uploads': lakeUploads,
   '007-lake-original': lakeOriginal,
   '008-script-couch': scriptCouch,
+  '009-script-purge': scriptPurge,
 };

@@ -479,6 +479,29 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(changes.results.some((r: { id: string }) => r.id.startsWith('_local'))).toBe(false);
     });
 
+    it('lists _local documents in _local_docs, with _all_docs\' options and no totals, as CouchDB 3', async () => {
+      await couch('PUT', '/locals');
+      for (const id of ['b', 'a', 'c']) await couch('PUT', `/locals/_local/${id}`, { n: id });
+      await couch('PUT', '/locals/plain', { title: 'not local' });
+      const ids = async (method: string, query: string, body?: object) =>
+        (await couch(method, `/locals/_local_docs${query}`, body)).json().rows.map((r: { id?: string; key: string }) => r.id ?? `!${r.key}`);
+      expect((await couch('GET', '/locals/_local_docs')).json()).toEqual({
+        total_rows: null,
+        offset: null,
+        rows: ['a', 'b', 'c'].map((id) => ({ id: `_local/${id}`, key: `_local/${id}`, value: { rev: '0-1' } })),
+      });
+      expect(await ids('GET', '?descending=true&limit=2')).toEqual(['_local/c', '_local/b']);
+      expect(await ids('GET', '?startkey="_local/b"&skip=1')).toEqual(['_local/c']);
+      expect(await ids('GET', '?endkey="_local/b"&inclusive_end=false')).toEqual(['_local/a']);
+      expect(await ids('POST', '', { keys: ['_local/c', '_local/zz', 'plain'] })).toEqual(['_local/c', '!_local/zz', '!plain']);
+      const withDocs = (await couch('POST', '/locals/_local_docs', { include_docs: true, key: '_local/a' })).json();
+      expect(withDocs.rows).toEqual([{ id: '_local/a', key: '_local/a', value: { rev: '0-1' }, doc: { _id: '_local/a', _rev: '0-1', n: 'a' } }]);
+      expect((await couch('GET', '/locals/_local_docs?limit=-1')).statusCode).toBe(400);
+      expect((await couch('POST', '/locals/_local_docs', { keys: 'x' })).statusCode).toBe(400);
+      // PouchDB's viewCleanup(): nothing to clean, CouchDB's answer.
+      expect([(await couch('POST', '/locals/_view_cleanup')).statusCode]).toEqual([202]);
+    });
+
     it('lists _all_docs by _id with keys, ranges, limit and descending', async () => {
       await couch('PUT', '/alldocs');
       await couch('POST', '/alldocs/_bulk_docs', { docs: ['c', 'a', 'b', 'd'].map((id) => ({ _id: id, title: id })) });

@@ -7,6 +7,7 @@ import { loadLeaves, loadTrees } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
+import { listLocalDocs } from './local-docs.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
 import {
@@ -245,6 +246,30 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     return allDocs(request, reply);
   });
   app.post<{ Params: DbParams }>('/:db/_all_docs', allDocs);
+
+  // The _local/ documents (replication checkpoints), with _all_docs' options; never in _all_docs itself.
+  const localDocs = async (request: import('fastify').FastifyRequest) => {
+    const { target } = await dbOf(sc, request);
+    const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
+    const q = withBodyOptions(body, request.query as Query);
+    const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
+    if (keys !== undefined && !Array.isArray(keys)) throw badRequest('`keys` must be an array.');
+    const key = jsonParam(q, 'key');
+    const start = key ?? jsonParam(q, 'startkey', 'start_key');
+    const end = key ?? jsonParam(q, 'endkey', 'end_key');
+    const descending = flag(q.descending);
+    const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
+    const last = typeof end === 'string' ? { value: end, inclusive: q.inclusive_end !== 'false' } : undefined;
+    return listLocalDocs(sc.db, target.projectId, {
+      keys: keys as unknown[] | undefined,
+      range: descending ? { lower: last, upper: first, descending } : { lower: first, upper: last },
+      skip: intParam(q, 'skip') ?? 0,
+      limit: intParam(q, 'limit'),
+      includeDocs: flag(q.include_docs),
+    });
+  };
+  app.get<{ Params: DbParams }>('/:db/_local_docs', localDocs);
+  app.post<{ Params: DbParams }>('/:db/_local_docs', localDocs);
 
   const changes = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const { target } = await dbOf(sc, request);

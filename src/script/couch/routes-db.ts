@@ -81,6 +81,12 @@ export const databaseRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
     return reply.status(202).send({ ok: true });
   });
 
+  // There are no view indexes to clean up (the server runs no views); PouchDB's viewCleanup() asks anyway.
+  app.post<{ Params: DbParams }>('/:db/_view_cleanup', async (request, reply) => {
+    assertWritable((await dbOf(sc, request)).key);
+    return reply.status(202).send({ ok: true });
+  });
+
   app.get<{ Params: DbParams }>('/:db/_revs_limit', async (request) => (await dbOf(sc, request)).target.revsLimit);
   app.put<{ Params: DbParams }>('/:db/_revs_limit', async (request) => {
     const { key, target } = await dbOf(sc, request);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CONTENT_BYTES } from '../../src/script/couch/read.js';
-import { pausedGet, socketQueues } from '../helpers/raw-http.js';
+import { pausedGet, pausedPost, socketQueues } from '../helpers/raw-http.js';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from '../script/helpers.js';
 
 // Answers with documents' content go a page at a time, and a page is counted in documents (100): 100 documents of
@@ -81,6 +81,26 @@ describe.each(DIALECTS)('CouchDB pages of large documents (%s)', (dialect) => {
       expect(page.rows.map((r) => r.id), query).toEqual(expected);
       expect(intact(page.rows.map((r) => r.doc))).toBe(true);
     }
+  }, 60_000);
+
+  it('_bulk_get and _all_docs with keys: the same bound, every document in the order asked, a repeated one too', async () => {
+    const asked = [...ids(0, DOCS), 'big-005', 'nowhere'];
+    const bulk = await pausedPost(origin, { 'x-api-key': key }, '/dreamscript/couch/big/_bulk_get?revs=true', { docs: asked.map((id) => ({ id })) }, queued, 1500);
+    expect(bulk.head).toMatch(/^HTTP\/1\.1 200/);
+    expect(bulk.held).toBeGreaterThan(0);
+    expect(bulk.held).toBeLessThan(PAGE_CONTENT_BYTES + 2 * FILLER.length); // before: all 41 MiB
+    const results = (JSON.parse(bulk.body) as { results: { id: string; docs: { ok?: Doc & { _revisions: object }; error?: object }[] }[] }).results;
+    expect(results.map((r) => r.id)).toEqual(asked);
+    expect(intact(results.slice(0, DOCS + 1).map((r) => r.docs[0].ok))).toBe(true);
+    expect(results[0].docs[0].ok!._revisions).toMatchObject({ start: 1 });
+    expect(results.at(-1)!.docs[0].error).toMatchObject({ error: 'not_found' });
+
+    const all = await pausedPost(origin, { 'x-api-key': key }, '/dreamscript/couch/big/_all_docs?include_docs=true', { keys: asked }, queued, 1500);
+    expect(all.held).toBeLessThan(PAGE_CONTENT_BYTES + 2 * FILLER.length);
+    const rows = (JSON.parse(all.body) as { rows: { key: string; doc?: Doc; error?: string }[] }).rows;
+    expect(rows.map((r) => r.key)).toEqual(asked);
+    expect(intact(rows.slice(0, DOCS + 1).map((r) => r.doc))).toBe(true);
+    expect(rows.at(-1)!.error).toBe('not_found');
   }, 60_000);
 
   it('limits, selectors and since count across pages cut by size', async () => {

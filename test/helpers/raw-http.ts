@@ -24,13 +24,20 @@ export function dechunk(raw: string): string {
  * GET `path` over a raw socket whose client reads nothing for `pauseMs`: `held` is what `queued` said the server
  * had queued for it then; `head` and `body` (de-chunked) are the whole answer, read once the client resumed.
  */
-export async function pausedGet(origin: URL, headers: Record<string, string>, path: string, queued: () => number, pauseMs: number) {
+export function pausedGet(origin: URL, headers: Record<string, string>, path: string, queued: () => number, pauseMs: number) {
+  return pausedPost(origin, headers, path, undefined, queued, pauseMs);
+}
+
+/** pausedGet with a JSON body, POSTed (a GET when `body` is undefined). */
+export async function pausedPost(origin: URL, headers: Record<string, string>, path: string, body: unknown, queued: () => number, pauseMs: number) {
   const client = connect(Number(origin.port), origin.hostname);
   client.on('error', () => {});
   await new Promise((r) => client.once('connect', r));
   client.pause();
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  client.write(`GET ${path} HTTP/1.1\r\nhost: ${origin.host}\r\n${lines}connection: close\r\n\r\n`);
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const all = body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+  const lines = Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  client.write(`${body === undefined ? 'GET' : 'POST'} ${path} HTTP/1.1\r\nhost: ${origin.host}\r\n${lines}connection: close\r\n\r\n${payload}`);
   await new Promise((r) => setTimeout(r, pauseMs));
   const held = queued();
   let text = '';
@@ -40,6 +47,6 @@ export async function pausedGet(origin: URL, headers: Record<string, string>, pa
   client.resume();
   await ended;
   const [head, ...rest] = text.split('\r\n\r\n');
-  const body = rest.join('\r\n\r\n');
-  return { held, head, body: /transfer-encoding: chunked/i.test(head) ? dechunk(body) : body };
+  const answer = rest.join('\r\n\r\n');
+  return { held, head, body: /transfer-encoding: chunked/i.test(head) ? dechunk(answer) : answer };
 }

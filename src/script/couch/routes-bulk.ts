@@ -8,6 +8,7 @@ import type { DocumentRow } from '../documents/present.js';
 import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { listLocalDocs } from './local-docs.js';
+import { fixedPages, onePageOrStream, pagesByStoredSize } from './pages.js';
 import { badRequest } from './errors.js';
 import { dbOf, flag, intParam, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
 import {
@@ -59,21 +60,23 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     // An item without an id or with a bad rev fails alone (its error is its result), as in CouchDB.
     if (items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) throw badRequest('Each of docs must be an object.');
     const options = { revs: flag(q.revs), latest: flag(q.latest), attachments: flag(q.attachments) };
-    // A replicator's batch is one page, answered at once. More (a body may name a document any number of times) is
-    // streamed a page at a time as the client reads, so the answer never has to fit in memory.
-    const page = options.attachments ? 1 : BULK_GET_PAGE;
-    if (items.length <= page) {
+    // A replicator's batch is one page, answered at once. More (a body may name a document any number of times, or
+    // documents of megabytes) is streamed a page at a time as the client reads, so the answer never has to fit in
+    // memory.
+    const idOf = (item: BulkGetItem) => (itemError(item) === undefined ? (item.id as string) : undefined);
+    const pages = await onePageOrStream(pagesByStoredSize(sc.db, target.projectId, items, options.attachments ? 1 : BULK_GET_PAGE, idOf));
+    if ('page' in pages) {
       const results: string[] = [];
-      for await (const result of bulkGetResults(sc, target.projectId, items, options)) results.push(result);
+      for await (const result of bulkGetResults(sc, target.projectId, pages.page, options)) results.push(result);
       return reply.type('application/json').send(`{"results":[${results.join(',')}]}`);
     }
     // Each page is one read of the database; its results go out one by one (one may be a large document).
-    async function* itemPages(): AsyncGenerator<string[]> {
-      for (let at = 0; at < items.length; at += page) {
-        for await (const result of bulkGetResults(sc, target.projectId, items.slice(at, at + page), options)) yield [result];
+    async function* itemResults(): AsyncGenerator<string[]> {
+      for await (const page of (pages as { stream: AsyncGenerator<BulkGetItem[]> }).stream) {
+        for await (const result of bulkGetResults(sc, target.projectId, page, options)) yield [result];
       }
     }
-    return reply.type('application/json').send(jsonPages('{"results":[', itemPages(), () => ']}'));
+    return reply.type('application/json').send(jsonPages('{"results":[', itemResults(), () => ']}'));
   });
 
   /** _revs_diff: which of the revisions named per document this database lacks, and what it has older than them. */
@@ -176,13 +179,16 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
         }
         return rows;
       };
+      // Keys may name a document any number of times, and documents may be megabytes: more than a page (in keys,
+      // or with documents in bytes too) is streamed as the client reads.
       const keysPage = answerPage(includeDocs, attachments);
-      if (wanted.length <= keysPage) return { total_rows, offset: skip, rows: await rowsOf(wanted) };
-      // Keys may name a document any number of times: more than a page is streamed as the client reads.
-      async function* keyPages(): AsyncGenerator<string[]> {
-        for (let at = 0; at < wanted.length; at += keysPage) yield (await rowsOf(wanted.slice(at, at + keysPage))).map((r) => JSON.stringify(r));
+      const idOf = (k: unknown) => (typeof k === 'string' ? k : undefined);
+      const pages = await onePageOrStream(includeDocs ? pagesByStoredSize(sc.db, target.projectId, wanted, keysPage, idOf) : fixedPages(wanted, keysPage));
+      if ('page' in pages) return { total_rows, offset: skip, rows: await rowsOf(pages.page) };
+      async function* keyRows(): AsyncGenerator<string[]> {
+        for await (const page of (pages as { stream: AsyncGenerator<unknown[]> }).stream) yield (await rowsOf(page)).map((r) => JSON.stringify(r));
       }
-      return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, keyPages(), () => ']}\n'));
+      return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, keyRows(), () => ']}\n'));
     }
 
     const key = jsonParam(q, 'key');

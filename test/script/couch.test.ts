@@ -528,8 +528,16 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(await posted('?startkey="c"', { startkey: 'a' })).toEqual(['c', 'd']);
       const bodyDocs = (await couch('POST', '/alldocs/_all_docs', { include_docs: true, startkey: 'd' })).json();
       expect(bodyDocs.rows).toMatchObject([{ id: 'd', doc: { _id: 'd', title: 'd' } }]);
-      const badKey = await couch('POST', '/alldocs/_all_docs', { descending: 'yes', skip: 'x' });
-      expect([badKey.statusCode, badKey.json().error]).toEqual([400, 'bad_request']);
+      const badSkip = await couch('POST', '/alldocs/_all_docs', { skip: 'x' });
+      expect([badSkip.statusCode, badSkip.json().error]).toEqual([400, 'bad_request']);
+      // Booleans as CouchDB's view parser reads them: true or false in any case, anything else its 400.
+      expect(await ids('?descending=TRUE&limit=1')).toEqual(['d']);
+      for (const query of ['?descending=yes', '?include_docs=1', '?inclusive_end=no&endkey="b"']) {
+        const refused = await couch('GET', `/alldocs/_all_docs${query}`);
+        expect([refused.statusCode, refused.json().error], query).toEqual([400, 'query_parse_error']);
+      }
+      expect((await couch('GET', '/alldocs/_all_docs?descending=yes')).json().reason).toBe('Invalid boolean parameter: "yes"');
+      expect((await couch('POST', '/alldocs/_all_docs', { descending: 'yes' })).statusCode).toBe(400);
     });
 
     it('lists _conflicts in _all_docs with include_docs and conflicts=true, as CouchDB and PouchDB do', async () => {

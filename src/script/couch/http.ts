@@ -49,6 +49,18 @@ export function objectBody(request: FastifyRequest): Record<string, unknown> {
 
 export const flag = (v: string | undefined) => v === 'true';
 
+/**
+ * A boolean option of _all_docs and its kind, as CouchDB's view parser reads one: true or false in any case, else
+ * its 400 (document and _changes options stay `flag`s: CouchDB reads those as "true" or anything else).
+ */
+export function viewFlag(q: Query, name: string, fallback = false): boolean {
+  const v = q[name];
+  if (v === undefined) return fallback;
+  const lower = v.toLowerCase();
+  if (lower === 'true' || lower === 'false') return lower === 'true';
+  throw couchError(400, 'query_parse_error', `Invalid boolean parameter: ${JSON.stringify(v)}`);
+}
+
 /** A JSON-encoded query value (startkey="a", keys=[…]); undefined when absent. */
 export function jsonParam(q: Query, ...names: string[]): unknown {
   for (const name of names) {

@@ -10,7 +10,7 @@ import { parseChangesOptions, serveChanges } from './changes.js';
 import { listLocalDocs } from './local-docs.js';
 import { fixedPages, onePageOrStream, pagesByStoredSize } from './pages.js';
 import { badRequest } from './errors.js';
-import { dbOf, flag, intParam, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
+import { dbOf, flag, intParam, viewFlag, jsonBody, jsonParam, objectBody, type DbParams, type Query } from './http.js';
 import {
   answerPage,
   couchIdOf,
@@ -136,19 +136,19 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
     const q = withBodyOptions(body, request.query as Query);
     const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
-    const includeDocs = flag(q.include_docs);
+    const includeDocs = viewFlag(q, 'include_docs');
     // conflicts=true lists each included document's _conflicts, as CouchDB does (it means nothing without include_docs).
-    const conflicts = includeDocs && flag(q.conflicts);
+    const conflicts = viewFlag(q, 'conflicts') && includeDocs;
     /** The _conflicts of these rows' documents that have branches (one read of their leaves), when asked for. */
     const conflictsOf = async (rows: DocumentHead[]): Promise<Map<number, string[]>> => {
       const branched = conflicts ? rows.filter((r) => r.branches > 0) : [];
       const leaves = branched.length ? await loadLeaves(sc.db, branched.map((r) => r.id)) : new Map<number, Leaf[]>();
       return new Map(branched.map((r) => [r.id, conflictRevs(leaves.get(r.id) ?? [], r.rev)]));
     };
-    const descending = flag(q.descending);
+    const descending = viewFlag(q, 'descending');
     const limit = intParam(q, 'limit');
     const skip = intParam(q, 'skip') ?? 0;
-    const attachments = flag(q.attachments);
+    const attachments = viewFlag(q, 'attachments');
     const total = await sc.db
       .selectFrom('script_documents')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -197,7 +197,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     if (key !== undefined) start = end = key;
     // startkey is where the walk begins (the upper end when descending) and always included; endkey as inclusive_end says.
     const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
-    const last = typeof end === 'string' ? { value: end, inclusive: q.inclusive_end !== 'false' } : undefined;
+    const last = typeof end === 'string' ? { value: end, inclusive: viewFlag(q, 'inclusive_end', true) } : undefined;
     const range: IdRange = descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
     // Only what names the documents is read (a body can be megabytes): with include_docs, their content follows,
     // as much of it as one page's byte budget holds.
@@ -246,7 +246,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   // The design documents alone: _all_docs over their key range.
   app.get<{ Params: DbParams }>('/:db/_design_docs', (request, reply) => {
     const q = request.query as Query;
-    const descending = flag(q.descending);
+    const descending = viewFlag(q, 'descending');
     const [first, last] = descending ? ['"_design0"', '"_design/"'] : ['"_design/"', '"_design0"'];
     request.query = { ...q, startkey: q.startkey ?? q.start_key ?? first, endkey: q.endkey ?? q.end_key ?? last };
     return allDocs(request, reply);
@@ -263,15 +263,15 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const key = jsonParam(q, 'key');
     const start = key ?? jsonParam(q, 'startkey', 'start_key');
     const end = key ?? jsonParam(q, 'endkey', 'end_key');
-    const descending = flag(q.descending);
+    const descending = viewFlag(q, 'descending');
     const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
-    const last = typeof end === 'string' ? { value: end, inclusive: q.inclusive_end !== 'false' } : undefined;
+    const last = typeof end === 'string' ? { value: end, inclusive: viewFlag(q, 'inclusive_end', true) } : undefined;
     return listLocalDocs(sc.db, target.projectId, {
       keys: keys as unknown[] | undefined,
       range: descending ? { lower: last, upper: first, descending } : { lower: first, upper: last },
       skip: intParam(q, 'skip') ?? 0,
       limit: intParam(q, 'limit'),
-      includeDocs: flag(q.include_docs),
+      includeDocs: viewFlag(q, 'include_docs'),
     });
   };
   app.get<{ Params: DbParams }>('/:db/_local_docs', localDocs);

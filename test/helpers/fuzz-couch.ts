@@ -43,6 +43,9 @@ const ROUTES: [string, string[]][] = [
   ['/{db}/_bulk_docs', ['POST']],
   ['/{db}/_bulk_get', ['POST']],
   ['/{db}/_revs_diff', ['POST']],
+  ['/{db}/_missing_revs', ['POST']],
+  ['/{db}/_local_docs', ['GET', 'POST']],
+  ['/{db}/_view_cleanup', ['POST']],
   ['/{db}/_all_docs', ['GET', 'POST']],
   ['/{db}/_changes', ['GET', 'POST']],
   ['/{db}/_find', ['POST']],
@@ -197,12 +200,12 @@ function bodyFor(rng: Rng, path: string, method: string, s: CouchFuzzSetup): str
       ]);
     return JSON.stringify({ docs: Array.from({ length: rng.int(4) }, item) });
   }
-  if (path.endsWith('/_revs_diff')) {
+  if (path.endsWith('/_revs_diff') || path.endsWith('/_missing_revs') || path.endsWith('/_purge')) {
     const out: Record<string, unknown> = {};
     for (let i = rng.int(4); i > 0; i--) out[rng.pick([...s.docIds, 'new', '_local/x', ''])] = rng.chance(0.8) ? [revValue(rng, s), revValue(rng, s)] : evilValue(rng);
     return JSON.stringify(out);
   }
-  if (path.endsWith('/_all_docs')) return JSON.stringify({ keys: rng.chance(0.8) ? [...s.docIds.slice(0, 2), 'missing', 1, null] : evilValue(rng), limit: rng.pick<unknown>([1, -1, 'x', undefined]), include_docs: rng.chance(0.5) });
+  if (path.endsWith('/_all_docs') || path.endsWith('/_local_docs')) return JSON.stringify({ keys: rng.chance(0.8) ? [...s.docIds.slice(0, 2), 'missing', 1, null] : evilValue(rng), limit: rng.pick<unknown>([1, -1, 'x', undefined]), include_docs: rng.chance(0.5) });
   if (path.endsWith('/_changes')) {
     return JSON.stringify(rng.pick<unknown>([{ doc_ids: s.docIds }, { doc_ids: [1, 2] }, { selector: { title: 't' } }, { selector: { $or: [{ n: { $gt: 1 } }, { title: { $regex: '(a+)+$' } }] } }, { selector: { n: { $bogus: 1 } } }, { selector: { $and: [{ _id: { $gt: '' } }, { n: { $mod: 'x' } }] } }, { selector: 'x' }, { since: 'x' }, {}]));
   }

@@ -58,6 +58,8 @@ const INTRO = `One server for three HTTP APIs. Choose **Authorize** above and fi
   the default, \`SecureToken\`, is for testing only.
 
 DreamLake and Dreamscript errors are JSON \`{"error": "<code>", "message": "<text>"}\`; Dreamspace errors are plain text.
+On every API a method that a path does not have is a **405** whose \`Allow\` header lists the ones it has; a path
+that does not exist is a **404**.
 The README and \`docs/\` of the repository walk through each API with curl.`;
 
 const TAGS = [

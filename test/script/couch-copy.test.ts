@@ -47,6 +47,22 @@ describe.each(DIALECTS)('CouchDB COPY (%s)', (dialect) => {
     expect((await couch('GET', '/copies/target')).json()).toMatchObject({ v: 2 });
   });
 
+  it('copies into a _local document: the body only, created, or overwritten with its current rev', async () => {
+    const source = (await couch('PUT', '/copies/to-local', { title: 'T', n: 7, _attachments: { 'a.txt': { content_type: 'text/plain', data: 'eA==' } } })).json();
+    const made = await couch('COPY', '/copies/to-local', undefined, { destination: '_local/saved' });
+    expect([made.statusCode, made.json()]).toEqual([201, { ok: true, id: '_local/saved', rev: '0-1' }]);
+    expect((await couch('GET', '/copies/_local/saved')).json()).toEqual({ _id: '_local/saved', _rev: '0-1', title: 'T', n: 7 });
+    expect((await couch('COPY', '/copies/to-local', undefined, { destination: '_local/saved' })).statusCode).toBe(409);
+    expect((await couch('COPY', '/copies/to-local', undefined, { destination: '_local/saved?rev=0-9' })).statusCode).toBe(409);
+    expect((await couch('COPY', '/copies/to-local', undefined, { destination: '_local/saved?rev=bad' })).statusCode).toBe(400);
+    await couch('PUT', '/copies/to-local', { title: 'U', _rev: source.rev });
+    const over = await couch('COPY', '/copies/to-local', undefined, { destination: '_local/saved?rev=0-1' });
+    expect(over.json()).toEqual({ ok: true, id: '_local/saved', rev: '0-2' });
+    expect((await couch('GET', '/copies/_local/saved')).json()).toEqual({ _id: '_local/saved', _rev: '0-2', title: 'U' });
+    expect((await couch('COPY', '/copies/to-local', undefined, { destination: '_local/other' }, reader)).statusCode).toBe(403);
+    expect((await couch('GET', '/copies/_local/other')).statusCode).toBe(404);
+  });
+
   it('refuses what CouchDB refuses, changing nothing', async () => {
     expect((await couch('COPY', '/copies/src')).statusCode).toBe(400); // no Destination
     expect((await couch('COPY', '/copies/src', undefined, { destination: '_bad' })).statusCode).toBe(400);

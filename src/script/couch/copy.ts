@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
 import { badRequest, missing } from './errors.js';
 import { dbOf, throwIfFailed, type Query } from './http.js';
+import { writeLocalDoc } from './local-docs.js';
 import { bodyOf, findDoc, revisionAt, winnerOfRow } from './read.js';
 import { validateDocId, validateRev, writeCouchDocs, type CouchInput } from './write.js';
 
@@ -30,6 +32,13 @@ export const copyRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
               Object.entries(source.attachments).map(([name, a]) => [name, { stub: false as const, meta: { content_type: a.content_type, digest: a.digest, length: a.length, sha256: a.sha256 } }]),
             )
           : null;
+        if (destination.local !== undefined) {
+          // A _local/ document (a checkpoint) has a body only: the attachments stay behind, as in CouchDB.
+          assertWritable(key);
+          const { _id, _rev, ...fields } = bodyOf(source);
+          const rev = await writeLocalDoc(sc.db, target.projectId, destination.local, destination.rev ?? '0-0', fields);
+          return reply.status(201).header('etag', `"${rev}"`).send({ ok: true, id: destination.id, rev });
+        }
         const input: CouchInput = { id: destination.id, rev: destination.rev, deleted: false, body: bodyOf(source), attachments };
         const [result] = await writeCouchDocs(sc, key, target, [input], true);
         throwIfFailed(result);
@@ -39,8 +48,13 @@ export const copyRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   }
 };
 
-/** `Destination: new-id` or `Destination: existing-id?rev=3-…` (the id percent-encoded, as in a URL path). */
-function parseDestination(header: string | string[] | undefined): { id: string; rev?: string } {
+const LOCAL_REV = /^0-[1-9][0-9]{0,15}$/;
+
+/**
+ * `Destination: new-id` or `Destination: existing-id?rev=3-…` (the id percent-encoded, as in a URL path); `local`:
+ * the id after `_local/`, whose revs are `0-N`.
+ */
+function parseDestination(header: string | string[] | undefined): { id: string; rev?: string; local?: string } {
   if (typeof header !== 'string' || header.trim() === '') throw badRequest('COPY needs a Destination header naming the new document.');
   const [path, query] = header.trim().split('?', 2);
   let id: string;
@@ -50,5 +64,9 @@ function parseDestination(header: string | string[] | undefined): { id: string; 
     throw badRequest('The Destination header is not a valid document id.');
   }
   const rev = query === undefined ? undefined : new URLSearchParams(query).get('rev') ?? undefined;
+  if (id.startsWith('_local/') && id.length > 7) {
+    if (rev !== undefined && !LOCAL_REV.test(rev)) throw badRequest('Invalid rev format');
+    return { id, local: id.slice(7), ...(rev !== undefined && { rev }) };
+  }
   return { id: validateDocId(id), ...(rev !== undefined && { rev: validateRev(rev) }) };
 }

@@ -441,6 +441,12 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         expect(res.statusCode, `${method} ${url}`).toBe(status);
         expect(res.json(), `${method} ${url}`).toEqual({ error, reason: expect.any(String) });
       }
+      // No body is no JSON, in CouchDB's words; JSON that is no object has its own reason.
+      for (const url of ['/docs/nobody', '/docs/_bulk_docs', '/docs/_revs_diff']) {
+        const res = await couch(url === '/docs/nobody' ? 'PUT' : 'POST', url);
+        expect([res.statusCode, res.json()], url).toEqual([400, { error: 'bad_request', reason: 'invalid UTF-8 JSON' }]);
+      }
+      expect((await couch('PUT', '/docs/array', '[1]', { 'content-type': 'application/json' })).json().reason).toBe('Request body must be a JSON object');
       const bulk = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'ok1', title: 'fine' }, { _id: 'bad1', _rev: 'zzz' }] })).json();
       expect(bulk[0]).toMatchObject({ ok: true, id: 'ok1' });
       expect(bulk[1]).toMatchObject({ id: 'bad1', error: 'bad_request' });

@@ -43,6 +43,8 @@ export function boundedJson(text: string): void {
 
 export function objectBody(request: FastifyRequest): Record<string, unknown> {
   const body = jsonBody(request);
+  // No body at all is no JSON, in CouchDB's words; JSON that is not an object gets CouchDB's other reason.
+  if (body === undefined) throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Request body must be a JSON object');
   return body as Record<string, unknown>;
 }

@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { couchFixture, DIALECTS } from './helpers.js';
 
 // COPY /{db}/{docid} with a Destination header, as CouchDB: a new document (or a new revision of an existing one,
 // named with ?rev=) with the source's body and attachments.
 describe.each(DIALECTS)('CouchDB COPY (%s)', (dialect) => {
-  let t: ScriptTestApp;
-  let key: string;
-  let reader: string;
-  beforeAll(async () => {
-    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
-    key = await t.key();
-    reader = await t.key({ readOnly: true });
-    expect((await couch('PUT', '/copies')).statusCode).toBe(201);
-  });
-  afterAll(async () => t.close());
-
-  const couch = (method: string, url: string, payload?: unknown, headers?: Record<string, string>, secret = key) => t.couch(secret, method, url, payload, headers);
+  const f = couchFixture(dialect, 'copies');
+  const { couch } = f;
 
   it('copies the winning revision with its attachments into a new document; the source is unchanged', async () => {
     const data = Buffer.from('attached bytes').toString('base64');
@@ -59,7 +49,7 @@ describe.each(DIALECTS)('CouchDB COPY (%s)', (dialect) => {
     const over = await couch('COPY', '/copies/to-local', undefined, { destination: '_local/saved?rev=0-1' });
     expect(over.json()).toEqual({ ok: true, id: '_local/saved', rev: '0-2' });
     expect((await couch('GET', '/copies/_local/saved')).json()).toEqual({ _id: '_local/saved', _rev: '0-2', title: 'U' });
-    expect((await couch('COPY', '/copies/to-local', undefined, { destination: '_local/other' }, reader)).statusCode).toBe(403);
+    expect((await couch('COPY', '/copies/to-local', undefined, { destination: '_local/other' }, f.reader)).statusCode).toBe(403);
     expect((await couch('GET', '/copies/_local/other')).statusCode).toBe(404);
   });
 
@@ -69,7 +59,7 @@ describe.each(DIALECTS)('CouchDB COPY (%s)', (dialect) => {
     expect((await couch('COPY', '/copies/src', undefined, { destination: 'x?rev=nope' })).statusCode).toBe(400);
     expect((await couch('COPY', '/copies/missing', undefined, { destination: 'x' })).statusCode).toBe(404);
     expect((await couch('COPY', '/copies/src?rev=9-abc', undefined, { destination: 'x' })).statusCode).toBe(404);
-    const denied = await couch('COPY', '/copies/src', undefined, { destination: 'x' }, reader);
+    const denied = await couch('COPY', '/copies/src', undefined, { destination: 'x' }, f.reader);
     expect(denied.statusCode).toBe(403);
     expect(denied.json()).toMatchObject({ error: 'forbidden' });
     expect((await couch('GET', '/copies/x')).statusCode).toBe(404);

@@ -1,34 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { couchFixture, DIALECTS } from './helpers.js';
 
 // POST /{db}/_purge, as CouchDB 3: leaf revisions go for good with the ancestors no other leaf shares; a document
 // left with no leaf is gone from both APIs.
 describe.each(DIALECTS)('CouchDB _purge (%s)', (dialect) => {
-  let t: ScriptTestApp;
-  let key: string;
-  let reader: string;
-  beforeAll(async () => {
-    t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
-    key = await t.key();
-    reader = await t.key({ readOnly: true });
-    expect((await couch('PUT', '/purges')).statusCode).toBe(201);
-  });
-  afterAll(async () => t.close());
-
-  const couch = (method: string, url: string, payload?: unknown, headers?: Record<string, string>, secret = key) => t.couch(secret, method, url, payload, headers);
+  const f = couchFixture(dialect, 'purges');
+  const { couch } = f;
   const hex = (c: string) => c.repeat(32);
-  const rowOf = (couchId: string) => t.db.selectFrom('script_documents').select(['id', 'rev', 'branches', 'deleted']).where('couch_id', '=', couchId).executeTakeFirst();
-  const revisionsOf = async (id: number) => (await t.db.selectFrom('script_revisions').select('rev').where('document_id', '=', id).execute()).map((r) => r.rev).sort();
+  const rowOf = (couchId: string) => f.t.db.selectFrom('script_documents').select(['id', 'rev', 'branches', 'deleted']).where('couch_id', '=', couchId).executeTakeFirst();
+  const revisionsOf = async (id: number) => (await f.t.db.selectFrom('script_revisions').select('rev').where('document_id', '=', id).execute()).map((r) => r.rev).sort();
 
   it('purges the only leaf: the document, its history and its attachment references are gone from both APIs', async () => {
     const first = (await couch('PUT', '/purges/gone', { v: 1, _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from('x').toString('base64') } } })).json();
     const second = (await couch('PUT', '/purges/gone', { v: 2, _rev: first.rev, _attachments: { 'a.txt': { stub: true } } })).json();
     const { id } = (await rowOf('gone'))!;
-    expect((await t.call(key, { method: 'GET', url: `/documents/${id}` })).statusCode).toBe(200);
+    expect((await f.t.call(f.key, { method: 'GET', url: `/documents/${id}` })).statusCode).toBe(200);
 
     // Another server process on the same database has the counts cached: the purge must show there too.
-    const peer = await t.peer();
-    const infoAt = async (app: typeof peer) => (await app.inject({ method: 'GET', url: '/dreamscript/couch/purges', headers: { 'x-api-key': key } })).json();
+    const peer = await f.t.peer();
+    const infoAt = async (app: typeof peer) => (await app.inject({ method: 'GET', url: '/dreamscript/couch/purges', headers: { 'x-api-key': f.key } })).json();
     const before = await infoAt(peer);
     expect(before).toMatchObject({ doc_count: 1 });
     // A later document holds the newest seq, so the purge moves no database's newest last_seq.
@@ -42,12 +32,12 @@ describe.each(DIALECTS)('CouchDB _purge (%s)', (dialect) => {
     expect((await couch('GET', '/purges')).json()).toMatchObject({ doc_count: after.doc_count, purge_seq: after.purge_seq });
     expect((await couch('GET', '/purges/gone')).statusCode).toBe(404);
     expect((await couch('GET', `/purges/gone?rev=${first.rev}`)).statusCode).toBe(404);
-    expect((await t.call(key, { method: 'GET', url: `/documents/${id}` })).statusCode).toBe(404);
+    expect((await f.t.call(f.key, { method: 'GET', url: `/documents/${id}` })).statusCode).toBe(404);
     expect((await couch('GET', '/purges/_all_docs')).json().rows.map((r: { id: string }) => r.id)).not.toContain('gone');
     expect((await couch('GET', '/purges/_changes')).json().results.map((r: { id: string }) => r.id)).not.toContain('gone');
     expect(await rowOf('gone')).toBeUndefined();
     expect(await revisionsOf(id)).toEqual([]);
-    expect(await t.db.selectFrom('script_attachment_refs').select('sha256').where('document_id', '=', id).execute()).toEqual([]);
+    expect(await f.t.db.selectFrom('script_attachment_refs').select('sha256').where('document_id', '=', id).execute()).toEqual([]);
     // The _id is free: a new document starts a new history.
     expect((await couch('PUT', '/purges/gone', { v: 3 })).json().rev).toMatch(/^1-/);
   });
@@ -82,7 +72,7 @@ describe.each(DIALECTS)('CouchDB _purge (%s)', (dialect) => {
     expect((await couch('POST', '/purges/_purge', { winner: [y] })).json().purged).toEqual({ winner: [y] });
     expect((await couch('GET', '/purges/winner?conflicts=true')).json()).toEqual({ _id: 'winner', _rev: x, title: 'x' });
     const { id } = (await rowOf('winner'))!;
-    expect((await t.call(key, { method: 'GET', url: `/documents/${id}` })).json()).toMatchObject({ _rev: x, title: 'x' });
+    expect((await f.t.call(f.key, { method: 'GET', url: `/documents/${id}` })).json()).toMatchObject({ _rev: x, title: 'x' });
     expect(await rowOf('winner')).toMatchObject({ rev: x, branches: 0, deleted: 0 });
   });
 
@@ -99,7 +89,7 @@ describe.each(DIALECTS)('CouchDB _purge (%s)', (dialect) => {
       const res = await couch('POST', '/purges/_purge', body);
       expect([res.statusCode, res.json().error], JSON.stringify(body).slice(0, 60)).toEqual([status, error]);
     }
-    const readOnly = await couch('POST', '/purges/_purge', { kept: [kept.rev] }, undefined, reader);
+    const readOnly = await couch('POST', '/purges/_purge', { kept: [kept.rev] }, undefined, f.reader);
     expect([readOnly.statusCode, readOnly.json().error]).toEqual([403, 'forbidden']);
     expect((await couch('GET', '/purges/kept')).json()._rev).toBe(kept.rev);
     expect((await couch('GET', '/purges/_purge')).statusCode).toBe(405);

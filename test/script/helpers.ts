@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../../src/core/config.js';
 import type { DialectName } from '../../src/core/db/database.js';
 import { scriptDb, type ScriptDb } from '../../src/script/db.js';
@@ -67,4 +68,28 @@ export async function createScriptTestApp(dialect: DialectName, env: NodeJS.Proc
     peer: () => t.peer(),
     close: () => t.close(),
   };
+}
+
+/** A CouchDB endpoint test's fixture, filled in its beforeAll: an app, an admin key and a read-only one, and one database. */
+export interface CouchFixture {
+  t: ScriptTestApp;
+  key: string;
+  reader: string;
+  /** ScriptTestApp.couch as the admin key, or as `secret`. */
+  couch(method: string, url: string, payload?: unknown, headers?: Record<string, string>, secret?: string): Promise<LightMyRequestResponse>;
+}
+
+/** Registers the hooks that make (and close) a CouchFixture with database `db`, the rate limit off. */
+export function couchFixture(dialect: DialectName, db: string): CouchFixture {
+  const f = {
+    couch: (method, url, payload, headers, secret) => f.t.couch(secret ?? f.key, method, url, payload, headers),
+  } as CouchFixture;
+  beforeAll(async () => {
+    f.t = await createScriptTestApp(dialect, { DREAMSCRIPT_RATE_LIMIT: '0' });
+    f.key = await f.t.key();
+    f.reader = await f.t.key({ readOnly: true });
+    expect((await f.couch('PUT', `/${db}`)).statusCode).toBe(201);
+  });
+  afterAll(async () => f.t.close());
+  return f;
 }

@@ -417,6 +417,18 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect((await couch('GET', url, undefined, { range: 'bytes=0-3', 'if-range': etag })).statusCode).toBe(206);
     });
 
+    it('answers batch=ok writes with CouchDB\'s 202 and no rev; the document is stored at once, a conflict is still a 409', async () => {
+      const put = await couch('PUT', '/docs/batched?batch=ok', { v: 1 });
+      expect([put.statusCode, put.json()]).toEqual([202, { ok: true, id: 'batched' }]);
+      const stored = (await couch('GET', '/docs/batched')).json();
+      expect(stored).toMatchObject({ _id: 'batched', v: 1, _rev: expect.stringMatching(/^1-/) });
+      const posted = await couch('POST', '/docs?batch=ok', { _id: 'batched-post', v: 2 });
+      expect([posted.statusCode, posted.json()]).toEqual([202, { ok: true, id: 'batched-post' }]);
+      expect((await couch('GET', '/docs/batched-post')).json()).toMatchObject({ v: 2 });
+      expect((await couch('PUT', '/docs/batched?batch=ok', { v: 3 })).statusCode).toBe(409);
+      expect((await couch('GET', '/docs/batched')).json()._rev).toBe(stored._rev);
+    });
+
     it('answers bad input with CouchDB errors and changes nothing', async () => {
       const count = async () => (await couch('GET', '/docs')).json().doc_count;
       const before = await count();

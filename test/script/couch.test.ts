@@ -735,6 +735,20 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       }
       expect((await as(scoped, 'PUT', '/newdb')).statusCode).toBe(403);
       expect((await as(scoped, 'GET', '/_all_dbs')).json()).toEqual(['mine']);
+      // _dbs_info: the databases named, or every one the key sees; others are errors of their own.
+      const info = await as(scoped, 'POST', '/_dbs_info', { keys: ['mine', 'theirs', 'nowhere'] });
+      expect(info.json()).toEqual([
+        { key: 'mine', info: expect.objectContaining({ db_name: 'mine', doc_count: expect.any(Number) }) },
+        { key: 'theirs', error: 'forbidden' },
+        { key: 'nowhere', error: 'not_found' },
+      ]);
+      expect((await as(scoped, 'GET', '/_dbs_info')).json().map((r: { key: string }) => r.key)).toEqual(['mine']);
+      const all = (await couch('GET', '/_dbs_info?descending=true&limit=2')).json() as { key: string; info: { db_name: string } }[];
+      expect(all.map((r) => r.key)).toEqual((await couch('GET', '/_all_dbs')).json().reverse().slice(0, 2));
+      expect(all.every((r) => r.info.db_name === r.key)).toBe(true);
+      for (const body of [{}, { keys: 'mine' }, { keys: [1] }, { keys: Array(101).fill('mine') }]) {
+        expect((await as(scoped, 'POST', '/_dbs_info', body)).statusCode, JSON.stringify(body).slice(0, 40)).toBe(400);
+      }
     });
 
     it('a read-only key reads but never writes', async () => {

@@ -5,10 +5,14 @@ import { currentKey } from '../access/authenticate.js';
 import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
 import { writeTransaction } from '../db.js';
-import { allDatabases, createDatabase, databaseInfo, deleteDatabase, serverUuid } from './databases.js';
+import { toAppError } from '../../core/errors.js';
+import { allDatabases, createDatabase, databaseInfo, deleteDatabase, openDatabase, serverUuid } from './databases.js';
 import { badRequest, couchError } from './errors.js';
-import { dbOf, intParam, jsonBody, objectBody, type DbParams, type Query } from './http.js';
+import { dbOf, flag, intParam, jsonBody, objectBody, type DbParams, type Query } from './http.js';
 import { purgeDocs } from './purge.js';
+
+/** Databases one _dbs_info request may name (CouchDB's max_db_number_for_dbs_info_req). */
+const DBS_INFO_LIMIT = 100;
 
 /** The server root, databases, and the maintenance calls replicators make. */
 export const databaseRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {
@@ -34,6 +38,34 @@ export const databaseRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
     info: { authentication_handlers: ['default'], authenticated: 'default' },
   }));
   app.get('/_all_dbs', async (request) => allDatabases(sc.db, currentKey(request)));
+  // The info of several databases at once (CouchDB 3.2+): those named in the body, or, by GET, every one the key
+  // sees, in _all_dbs order.
+  app.post('/_dbs_info', async (request) => {
+    const keys = objectBody(request).keys;
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw badRequest('`keys` member must exist and be a list of strings.');
+    if (keys.length > DBS_INFO_LIMIT) throw badRequest(`\`keys\` member list is too long (at most ${DBS_INFO_LIMIT}).`);
+    return dbsInfo(keys as string[], currentKey(request));
+  });
+  app.get('/_dbs_info', async (request) => {
+    const q = request.query as Query;
+    const names = await allDatabases(sc.db, currentKey(request));
+    const ordered = flag(q.descending) ? names.reverse() : names;
+    const skip = intParam(q, 'skip') ?? 0;
+    return dbsInfo(ordered.slice(skip, skip + Math.min(intParam(q, 'limit') ?? DBS_INFO_LIMIT, DBS_INFO_LIMIT)), currentKey(request));
+  });
+  const dbsInfo = async (names: string[], key: ReturnType<typeof currentKey>) => {
+    const out = [];
+    for (const name of names) {
+      try {
+        out.push({ key: name, info: await databaseInfo(sc.db, await openDatabase(sc.db, key, name)) });
+      } catch (err) {
+        const e = toAppError(err);
+        if (e.status >= 500) throw err;
+        out.push({ key: name, error: e.status === 403 ? 'forbidden' : 'not_found' });
+      }
+    }
+    return out;
+  };
 
   for (const path of ['/:db', '/:db/']) {
     app.get<{ Params: DbParams }>(path, async (request) => databaseInfo(sc.db, (await dbOf(sc, request)).target));

@@ -33,6 +33,7 @@ const ROUTES: [string, string[]][] = [
   ['/_uuids', ['GET']],
   ['/_session', ['GET', 'POST', 'DELETE']],
   ['/_all_dbs', ['GET']],
+  ['/_dbs_info', ['GET', 'POST']],
   ['/_replicate', ['POST']],
   ['/{db}', ['GET', 'HEAD', 'PUT', 'POST', 'DELETE']],
   ['/{db}/', ['GET', 'PUT', 'DELETE']],
@@ -205,6 +206,7 @@ function bodyFor(rng: Rng, path: string, method: string, s: CouchFuzzSetup): str
     for (let i = rng.int(4); i > 0; i--) out[rng.pick([...s.docIds, 'new', '_local/x', ''])] = rng.chance(0.8) ? [revValue(rng, s), revValue(rng, s)] : evilValue(rng);
     return JSON.stringify(out);
   }
+  if (path.endsWith('/_dbs_info')) return JSON.stringify({ keys: rng.chance(0.7) ? [...s.dbs, 'nope', 'Bad', ''] : evilValue(rng) });
   if (path.endsWith('/_all_docs') || path.endsWith('/_local_docs')) return JSON.stringify({ keys: rng.chance(0.8) ? [...s.docIds.slice(0, 2), 'missing', 1, null] : evilValue(rng), limit: rng.pick<unknown>([1, -1, 'x', undefined]), include_docs: rng.chance(0.5) });
   if (path.endsWith('/_changes')) {
     return JSON.stringify(rng.pick<unknown>([{ doc_ids: s.docIds }, { doc_ids: [1, 2] }, { selector: { title: 't' } }, { selector: { $or: [{ n: { $gt: 1 } }, { title: { $regex: '(a+)+$' } }] } }, { selector: { n: { $bogus: 1 } } }, { selector: { $and: [{ _id: { $gt: '' } }, { n: { $mod: 'x' } }] } }, { selector: 'x' }, { since: 'x' }, {}]));

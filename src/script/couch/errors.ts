@@ -11,6 +11,7 @@ export const badRequest = (reason: string) => couchError(400, 'bad_request', rea
 export const missing = (reason = 'missing') => couchError(404, 'not_found', reason);
 export const updateConflict = () => couchError(409, 'conflict', 'Document update conflict.');
 export const noDatabase = () => couchError(404, 'not_found', 'Database does not exist.');
+
 /**
  * The answer to a request that no route takes (`prefix`: the endpoint's mount): a 405 naming the methods of its
  * path's special routes (`/{db}/_revs_limit` is no document, though the document routes would take it); CouchDB's
@@ -31,6 +32,7 @@ export const isDocumentRoute = (pattern: string) => pattern.includes('/:docid');
 
 /** CouchDB's 405: `Allow` and the reason list the methods without spaces ("Only GET,HEAD,POST allowed"). */
 export const methodNotAllowed = (allow: string[]) => new AppError(405, 'method_not_allowed', `Only ${allow.join(',')} allowed`, { allow: allow.join(',') });
+
 export const notSupported = (what: string) =>
   couchError(400, 'bad_request', `${what}: this server stores design documents but does not run JavaScript from them (views, shows, lists, updates, filter and validate functions). Use filter=_doc_ids or filter=_selector for filtered replication.`);
 

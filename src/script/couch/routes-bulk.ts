@@ -71,8 +71,9 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       return reply.type('application/json').send(`{"results":[${results.join(',')}]}`);
     }
     // Each page is one read of the database; its results go out one by one (one may be a large document).
+    const { stream } = pages;
     async function* itemResults(): AsyncGenerator<string[]> {
-      for await (const page of (pages as { stream: AsyncGenerator<BulkGetItem[]> }).stream) {
+      for await (const page of stream) {
         for await (const result of bulkGetResults(sc, target.projectId, page, options)) yield [result];
       }
     }
@@ -185,8 +186,9 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       const idOf = (k: unknown) => (typeof k === 'string' ? k : undefined);
       const pages = await onePageOrStream(includeDocs ? pagesByStoredSize(sc.db, target.projectId, wanted, keysPage, idOf) : fixedPages(wanted, keysPage));
       if ('page' in pages) return { total_rows, offset: skip, rows: await rowsOf(pages.page) };
+      const { stream } = pages;
       async function* keyRows(): AsyncGenerator<string[]> {
-        for await (const page of (pages as { stream: AsyncGenerator<unknown[]> }).stream) yield (await rowsOf(page)).map((r) => JSON.stringify(r));
+        for await (const page of stream) yield (await rowsOf(page)).map((r) => JSON.stringify(r));
       }
       return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, keyRows(), () => ']}\n'));
     }

@@ -76,6 +76,31 @@ describe.each(DIALECTS)('CouchDB _purge (%s)', (dialect) => {
     expect(await rowOf('winner')).toMatchObject({ rev: x, branches: 0, deleted: 0 });
   });
 
+  it('never hands out again the seq or the ID of a purged or deleted newest document (SQLite numbers from max + 1)', async () => {
+    const feedIds = async (since: string) => (await couch('GET', `/purges/_changes?since=${since}`)).json().results.map((r: { id: string }) => r.id);
+    const newest = (await couch('PUT', '/purges/newest', { v: 1 })).json();
+    const { id: newestId } = (await rowOf('newest'))!;
+    const checkpoint = (await couch('GET', '/purges/_changes?since=now')).json().last_seq;
+    await couch('POST', '/purges/_purge', { newest: [newest.rev] });
+    const after = (await couch('PUT', '/purges/after-purge', { v: 2 })).json();
+    expect(after.ok).toBe(true);
+    // A client that had pulled up to the purged change still gets the next one, and the ID is a new one.
+    expect(await feedIds(checkpoint)).toEqual(['after-purge']);
+    expect(Number((await rowOf('after-purge'))!.id)).toBeGreaterThan(Number(newestId));
+
+    // A database delete takes its newest rows too.
+    expect((await couch('PUT', '/doomed')).statusCode).toBe(201);
+    await couch('PUT', '/doomed/last', { v: 3 });
+    const { id: lastId } = (await rowOf('last'))!;
+    const before = (await couch('GET', '/purges/_changes?since=now')).json().last_seq;
+    expect((await couch('DELETE', '/doomed')).statusCode).toBe(200);
+    await couch('PUT', '/purges/after-delete', { v: 4 });
+    expect(await feedIds(before)).toEqual(['after-delete']);
+    expect(Number((await rowOf('after-delete'))!.id)).toBeGreaterThan(Number(lastId));
+    const rest = (await f.t.call(f.key, { method: 'POST', url: '/documents', payload: { title: 'rest' } })).json();
+    expect(rest.id).toBeGreaterThan(Number((await rowOf('after-delete'))!.id));
+  });
+
   it('refuses bad requests with CouchDB\'s 400 and a read-only key with 403, purging nothing', async () => {
     const kept = (await couch('PUT', '/purges/kept', { v: 1 })).json();
     const refused: [unknown, number, string][] = [

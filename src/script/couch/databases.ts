@@ -3,6 +3,7 @@ import { nowIso } from '../../core/time.js';
 import { assertUnscoped, assertWritable, mayReadProject } from '../access/policy.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
+import { keepHighWater } from '../documents/high-water.js';
 import type { ScriptKey } from '../keys/repo.js';
 import { couchError, noDatabase } from './errors.js';
 
@@ -69,6 +70,7 @@ export async function deleteDatabase(sc: ScriptContext, key: ScriptKey, name: st
   const target = await openDatabase(sc.db, key, name);
   await writeDocuments(sc, async (trx) => {
     const docs = trx.selectFrom('script_documents').select('id').where('project_id', '=', target.projectId);
+    await keepHighWater(trx); // the newest IDs and seqs may go
     await trx.deleteFrom('script_attachment_refs').where('document_id', 'in', docs).execute();
     await trx.deleteFrom('script_revisions').where('document_id', 'in', docs).execute();
     await trx.deleteFrom('script_documents').where('project_id', '=', target.projectId).execute();

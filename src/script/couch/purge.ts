@@ -3,6 +3,7 @@ import { assertWritable } from '../access/policy.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { loadRevision, loadTrees, winnerColumns } from '../documents/commit.js';
+import { keepHighWater } from '../documents/high-water.js';
 import type { DocumentRow } from '../documents/present.js';
 import { winnerOf, type RevNode } from '../documents/tree.js';
 import { liveProjects } from '../documents/writes.js';
@@ -35,6 +36,7 @@ export async function purgeDocs(sc: ScriptContext, key: ScriptKey, target: Couch
   await writeDocuments(sc, async (trx) => {
     if (!(await liveProjects(trx, [target.projectId])).has(target.projectId)) throw noDatabase();
     const docs = await findDocs(trx, target.projectId, [...asked.keys()]);
+    if (docs.size) await keepHighWater(trx); // the newest IDs and seqs may go
     const trees = await loadTrees(trx, [...docs.values()].map((d) => d.id));
     for (const [id, revs] of asked) {
       const row = docs.get(id);

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import { dialectOf, inList, listChunk, nextAutoIds } from '../../core/db/dialect.js';
+import { dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import { insertRows } from '../../core/db/insert-rows.js';
 import { conflict } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
 import type { DocumentRow } from './present.js';
 import { NUMERIC_ID } from './couch-id.js';
+import { nextDocumentIds, nextSeqs } from './high-water.js';
 import { DOCUMENT_COLUMNS } from './repo.js';
 import { generationOf, stemmed, winnerOf, type Leaf, type RevNode } from './tree.js';
 
@@ -194,7 +195,7 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
   const rows: DocumentRow[] = new Array(writes.length);
   // The revisions' seqs are taken first, so that each document row is written once, with its last_seq (the
   // seq of its newest revision: these are the newest of all).
-  const seqs = await nextAutoIds(trx, 'script_revisions', 'seq', plans.reduce((n, p) => n + p.write.added.length, 0));
+  const seqs = await nextSeqs(trx, plans.reduce((n, p) => n + p.write.added.length, 0));
   let taken = 0;
   const seqsOf = plans.map((p) => seqs.slice(taken, (taken += p.write.added.length)));
   const lastSeq = (i: number) => (seqsOf[i].length ? { last_seq: seqsOf[i][seqsOf[i].length - 1] } : {});
@@ -213,11 +214,19 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
     });
     const ids = await claimIds(trx, values);
     const auto = values.filter((_, k) => ids[k] === undefined);
-    // Only the IDs come back (the rest is what was written, bodies included). They are handed out in row
-    // order; RETURNING order is not promised, so restore it by ID.
-    const inserted = (await insertRows(trx, 'script_documents', auto, 'id')) as { id: number }[];
-    inserted.sort((a, b) => a.id - b.id);
-    for (let k = 0, next = 0; k < fresh.length; k++) ids[k] ??= inserted[next++].id;
+    const chosen = await nextDocumentIds(trx, auto.length);
+    if (chosen) {
+      // SQLite: the IDs are chosen here (high-water.ts), so no ID is handed out twice.
+      auto.forEach((v, k) => ((v as { id?: number }).id = chosen[k]));
+      await insertRows(trx, 'script_documents', auto);
+      for (let k = 0, next = 0; k < fresh.length; k++) ids[k] ??= chosen[next++];
+    } else {
+      // Only the IDs come back (the rest is what was written, bodies included). They are handed out in row
+      // order; RETURNING order is not promised, so restore it by ID.
+      const inserted = (await insertRows(trx, 'script_documents', auto, 'id')) as { id: number }[];
+      inserted.sort((a, b) => a.id - b.id);
+      for (let k = 0, next = 0; k < fresh.length; k++) ids[k] ??= inserted[next++].id;
+    }
     for (let k = 0; k < fresh.length; k++) {
       const v = values[k];
       rows[fresh[k].i] = {

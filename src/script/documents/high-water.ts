@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import { dialectOf, nextAutoIds } from '../../core/db/dialect.js';
+import type { ScriptDb } from '../db.js';
+
+// Document IDs and change sequence numbers are never handed out twice. PostgreSQL's sequences see to that. SQLite
+// hands out max + 1, and a purge or a database delete can remove the newest rows: a client whose checkpoint is
+// `since=S` would then miss a new change numbered S again, and a REST client would see an ID name another document.
+// So whatever removes rows first records the highest number it may take away (a high-water mark in
+// script_settings), and on SQLite new numbers start above both the table's maximum and that mark.
+
+const MARKS = {
+  seq: { name: 'revision_seq_high', table: 'script_revisions', column: 'seq' },
+  id: { name: 'document_id_high', table: 'script_documents', column: 'id' },
+} as const;
+
+/** `count` new change sequence numbers, in order. */
+export function nextSeqs(trx: ScriptDb, count: number): Promise<number[]> {
+  return next(trx, 'seq', count);
+}
+
+/** `count` new document IDs on SQLite (PostgreSQL's come from its sequence as rows are inserted): undefined there. */
+export async function nextDocumentIds(trx: ScriptDb, count: number): Promise<number[] | undefined> {
+  return dialectOf(trx) === 'postgres' ? undefined : next(trx, 'id', count);
+}
+
+async function next(trx: ScriptDb, kind: keyof typeof MARKS, count: number): Promise<number[]> {
+  const mark = MARKS[kind];
+  if (count === 0) return [];
+  if (dialectOf(trx) === 'postgres') return nextAutoIds(trx, mark.table, mark.column, count);
+  const { rows } = await sql<{ high: number | null }>`select max(
+      coalesce((select max(${sql.ref(mark.column)}) from ${sql.table(mark.table)}), 0),
+      coalesce((select cast(value as integer) from script_settings where name = ${mark.name}), 0)) as high`.execute(trx);
+  const first = Number(rows[0]?.high ?? 0) + 1;
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+/** Before rows of script_documents or script_revisions are deleted (in the same transaction): the marks go up to today's maxima. */
+export async function keepHighWater(trx: ScriptDb): Promise<void> {
+  if (dialectOf(trx) === 'postgres') return;
+  for (const mark of Object.values(MARKS)) {
+    await sql`insert into script_settings (name, value)
+      select ${mark.name}, cast(coalesce(max(${sql.ref(mark.column)}), 0) as text) from ${sql.table(mark.table)} where true
+      on conflict (name) do update set value = cast(max(cast(script_settings.value as integer), cast(excluded.value as integer)) as text)`.execute(trx);
+  }
+}

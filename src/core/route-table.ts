@@ -24,11 +24,12 @@ declare module 'fastify' {
  * against all methods), and decorates the app with it as `routeTable`. The not-found handlers ask it, so that a
  * path that exists under other methods is a 405 with `Allow` instead of a 404.
  */
-export function trackRoutes(app: FastifyInstance, options: { maxParamLength: number }): RouteTable {
+export function trackRoutes(app: FastifyInstance, options: { maxParamLength: number }): void {
   const router = FindMyWay({ maxParamLength: options.maxParamLength });
   const methods = new Set<Method>();
   app.addHook('onRoute', (route) => {
     for (const method of ([] as string[]).concat(route.method)) {
+      if (method === 'OPTIONS') continue; // CORS preflights have catch-all routes, which say nothing about a path
       try {
         router.on(method as Method, route.url, () => undefined, route.url);
         methods.add(method as Method);
@@ -41,7 +42,6 @@ export function trackRoutes(app: FastifyInstance, options: { maxParamLength: num
     allowed(url, skip) {
       const found: string[] = [];
       for (const method of methods) {
-        if (method === 'OPTIONS') continue;
         let match: ReturnType<typeof router.find>;
         try {
           match = router.find(method, url);
@@ -54,5 +54,4 @@ export function trackRoutes(app: FastifyInstance, options: { maxParamLength: num
     },
   };
   app.decorate('routeTable', table);
-  return table;
 }

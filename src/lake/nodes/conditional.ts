@@ -1,4 +1,5 @@
 import { preconditionFailed } from '../../core/errors.js';
+import { etagListNames } from '../../core/etag.js';
 
 // HTTP validators for files: the ETag of a file is its quoted sha256, so it changes exactly when the bytes do.
 
@@ -6,9 +7,7 @@ export const etagOf = (sha256: string) => `"${sha256}"`;
 
 /** True when an If-None-Match / If-Match list names `sha256` (or is `*` and the file exists). */
 export function etagListMatches(header: string, sha256: string | null): boolean {
-  if (sha256 === null) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '') === sha256);
+  return sha256 !== null && etagListNames(header, sha256);
 }
 
 export interface WritePreconditions {

@@ -27,18 +27,17 @@ export const copyRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
         const wanted = (request.query as Query).rev;
         const source = wanted === undefined ? winnerOfRow(row) : await revisionAt(sc.db, row, validateRev(wanted));
         if (!source || source.deleted) throw missing(source?.deleted ? 'deleted' : 'missing');
+        if (destination.local !== undefined) {
+          // A _local/ document (a checkpoint) has a body only: the attachments stay behind, as in CouchDB.
+          assertWritable(key);
+          const rev = await writeLocalDoc(sc.db, target.projectId, destination.local, destination.rev ?? '0-0', bodyOf(source));
+          return reply.status(201).header('etag', `"${rev}"`).send({ ok: true, id: destination.id, rev });
+        }
         const attachments = source.attachments
           ? Object.fromEntries(
               Object.entries(source.attachments).map(([name, a]) => [name, { stub: false as const, meta: { content_type: a.content_type, digest: a.digest, length: a.length, sha256: a.sha256 } }]),
             )
           : null;
-        if (destination.local !== undefined) {
-          // A _local/ document (a checkpoint) has a body only: the attachments stay behind, as in CouchDB.
-          assertWritable(key);
-          const { _id, _rev, ...fields } = bodyOf(source);
-          const rev = await writeLocalDoc(sc.db, target.projectId, destination.local, destination.rev ?? '0-0', fields);
-          return reply.status(201).header('etag', `"${rev}"`).send({ ok: true, id: destination.id, rev });
-        }
         const input: CouchInput = { id: destination.id, rev: destination.rev, deleted: false, body: bodyOf(source), attachments };
         const [result] = await writeCouchDocs(sc, key, target, [input], true);
         throwIfFailed(result);

@@ -4,6 +4,7 @@ import { assertUnscoped, assertWritable, mayReadProject } from '../access/policy
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { keepHighWater } from '../documents/high-water.js';
+import { liveProjects } from '../documents/writes.js';
 import type { ScriptKey } from '../keys/repo.js';
 import { couchError, noDatabase } from './errors.js';
 
@@ -39,6 +40,15 @@ export async function openDatabase(db: ScriptDb, key: ScriptKey, name: string): 
   const row = rows.find((r) => mayReadProject(key, r.id));
   if (!row) throw forbidden(`This API key may not access database ${name}.`);
   return { projectId: row.id, name, revsLimit: row.revs_limit };
+}
+
+/**
+ * Inside a write transaction: the database was looked up before the write's turn came, and may have been deleted
+ * since (DELETE /{db}, or the REST API's DELETE /projects/{id}); what is written now would live on in a deleted
+ * project. A 404, as for a database that never was.
+ */
+export async function assertStillThere(trx: ScriptDb, target: CouchDatabase): Promise<void> {
+  if (!(await liveProjects(trx, [target.projectId])).has(target.projectId)) throw noDatabase();
 }
 
 /** PUT /{db}: a new project named `name`; 412 while a live project has that name (or that ID). */

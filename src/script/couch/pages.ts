@@ -1,5 +1,5 @@
 import type { ScriptDb } from '../db.js';
-import { PAGE_CONTENT_BYTES, storedSizes } from './read.js';
+import { findDocSizes, PAGE_CONTENT_BYTES } from './read.js';
 
 /**
  * Items that name documents (`idOf`; undefined: names none), in pages of at most `maxItems` whose documents hold at
@@ -9,14 +9,14 @@ import { PAGE_CONTENT_BYTES, storedSizes } from './read.js';
 export async function* pagesByStoredSize<T>(db: ScriptDb, projectId: number, items: T[], maxItems: number, idOf: (item: T) => string | undefined): AsyncGenerator<T[]> {
   for (let at = 0; at < items.length; at += maxItems) {
     const chunk = items.slice(at, at + maxItems);
-    const sizes = await storedSizes(db, projectId, chunk.map(idOf).filter((id): id is string => id !== undefined));
+    const sizes = await findDocSizes(db, projectId, chunk.map(idOf).filter((id): id is string => id !== undefined));
     let page: T[] = [];
     let bytes = 0;
     const counted = new Set<string>();
     for (const item of chunk) {
       const id = idOf(item);
       const fresh = id !== undefined && !counted.has(id);
-      const size = fresh ? (sizes.get(id) ?? 0) : 0;
+      const size = fresh ? Number(sizes.get(id)?.stored_bytes ?? 0) : 0;
       if (page.length && bytes + size > PAGE_CONTENT_BYTES) {
         yield page;
         page = [];

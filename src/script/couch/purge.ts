@@ -5,11 +5,10 @@ import type { ScriptDb } from '../db.js';
 import { loadRevision, loadTrees, winnerColumns } from '../documents/commit.js';
 import { keepHighWater } from '../documents/high-water.js';
 import type { DocumentRow } from '../documents/present.js';
-import { winnerOf, type RevNode } from '../documents/tree.js';
-import { liveProjects } from '../documents/writes.js';
+import { ancestry, leavesOf, winnerOf, type RevNode } from '../documents/tree.js';
 import type { ScriptKey } from '../keys/repo.js';
-import type { CouchDatabase } from './databases.js';
-import { badRequest, noDatabase } from './errors.js';
+import { assertStillThere, type CouchDatabase } from './databases.js';
+import { badRequest } from './errors.js';
 import { findDocs } from './read.js';
 import { validateRev } from './write.js';
 
@@ -34,7 +33,7 @@ export async function purgeDocs(sc: ScriptContext, key: ScriptKey, target: Couch
   const purged: Record<string, string[]> = Object.fromEntries([...asked.keys()].map((id) => [id, []]));
   if (!asked.size) return purged;
   await writeDocuments(sc, async (trx) => {
-    if (!(await liveProjects(trx, [target.projectId])).has(target.projectId)) throw noDatabase();
+    await assertStillThere(trx, target);
     const docs = await findDocs(trx, target.projectId, [...asked.keys()]);
     if (docs.size) await keepHighWater(trx); // the newest IDs and seqs may go
     const trees = await loadTrees(trx, [...docs.values()].map((d) => d.id));
@@ -50,8 +49,7 @@ export async function purgeDocs(sc: ScriptContext, key: ScriptKey, target: Couch
 }
 
 async function purgeOne(trx: ScriptDb, row: DocumentRow, tree: RevNode[], revs: string[]): Promise<string[]> {
-  const parents = new Set(tree.map((n) => n.parent));
-  const leaves = tree.filter((n) => !parents.has(n.rev));
+  const leaves = leavesOf(tree);
   const gone = revs.filter((rev) => leaves.some((l) => l.rev === rev));
   if (!gone.length) return [];
   const left = leaves.filter((l) => !gone.includes(l.rev));
@@ -62,11 +60,8 @@ async function purgeOne(trx: ScriptDb, row: DocumentRow, tree: RevNode[], revs: 
     return gone;
   }
   // What stays: the paths from the leaves left up to the root.
-  const parentOf = new Map(tree.map((n) => [n.rev, n.parent]));
-  const kept = new Set<string>();
-  for (const leaf of left) {
-    for (let rev: string | null | undefined = leaf.rev; rev && !kept.has(rev); rev = parentOf.get(rev)) kept.add(rev);
-  }
+  const byRev = new Map(tree.map((n) => [n.rev, n]));
+  const kept = new Set(left.flatMap((leaf) => ancestry(byRev, leaf.rev)));
   const drop = tree.map((n) => n.rev).filter((rev) => !kept.has(rev));
   await trx.deleteFrom('script_attachment_refs').where('document_id', '=', row.id).where('rev', 'in', drop).execute();
   await trx.deleteFrom('script_revisions').where('document_id', '=', row.id).where('rev', 'in', drop).execute();

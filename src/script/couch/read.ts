@@ -33,24 +33,17 @@ export function findDocHeads(db: ScriptDb, projectId: number, ids: string[]): Pr
   return findBy<DocumentHead>(db, projectId, ids, HEAD_COLUMNS);
 }
 
-/** The stored size of the content of the documents named by these `_id`s (STORED_BYTES), read without it. */
-export async function storedSizes(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const unique = [...new Set(ids)];
-  const chunk = listChunk(dialectOf(db));
-  for (let i = 0; i < unique.length; i += chunk) {
-    const rows = await db
-      .selectFrom('script_documents')
-      .select(['id', 'couch_id', STORED_BYTES])
-      .where('project_id', '=', projectId)
-      .where(byCouchIds(db, unique.slice(i, i + chunk)))
-      .execute();
-    for (const row of rows) out.set(couchIdOf(row), Math.max(out.get(couchIdOf(row)) ?? 0, Number(row.stored_bytes)));
-  }
-  return out;
+/** findDocHeads with the stored size of each document's content (STORED_BYTES), read without the content. */
+export function findDocSizes(db: ScriptDb, projectId: number, ids: string[]): Promise<Map<string, DocumentHead & { stored_bytes: number | string }>> {
+  return findBy(db, projectId, ids, [...HEAD_COLUMNS, STORED_BYTES]);
 }
 
-async function findBy<T extends DocumentHead>(db: ScriptDb, projectId: number, ids: string[], columns: readonly DocumentColumn[]): Promise<Map<string, T>> {
+async function findBy<T extends DocumentHead>(
+  db: ScriptDb,
+  projectId: number,
+  ids: string[],
+  columns: readonly (DocumentColumn | typeof STORED_BYTES)[],
+): Promise<Map<string, T>> {
   const out = new Map<string, T>();
   const unique = [...new Set(ids)];
   const chunk = listChunk(dialectOf(db));

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import { jsonPages } from '../../core/json-stream.js';
@@ -81,7 +81,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   });
 
   /** _revs_diff: which of the revisions named per document this database lacks, and what it has older than them. */
-  const revsDiff = async (request: import('fastify').FastifyRequest) => {
+  const revsDiff = async (request: FastifyRequest) => {
     const { target } = await dbOf(sc, request);
     const body = objectBody(request);
     const asked = new Map<string, string[]>();
@@ -132,11 +132,9 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     missing_revs: Object.fromEntries(Object.entries(await revsDiff(request)).map(([id, { missing }]) => [id, missing])),
   }));
 
-  const allDocs = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const allDocs = async (request: FastifyRequest, reply: FastifyReply) => {
     const { target } = await dbOf(sc, request);
-    const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
-    const q = withBodyOptions(body, request.query as Query);
-    const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
+    const { q, keys } = viewOptions(request);
     const includeDocs = viewFlag(q, 'include_docs');
     // conflicts=true lists each included document's _conflicts, as CouchDB does (it means nothing without include_docs).
     const conflicts = viewFlag(q, 'conflicts') && includeDocs;
@@ -159,7 +157,6 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
     const total_rows = Number(total?.n ?? 0);
 
     if (keys !== undefined) {
-      if (!Array.isArray(keys)) throw badRequest('`keys` must be an array.');
       let wanted = descending ? [...keys].reverse() : keys;
       wanted = wanted.slice(skip, limit === undefined ? undefined : skip + limit);
       /** The rows of a page of keys, in their order: one read of their documents. */
@@ -193,14 +190,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
       return reply.type('application/json; charset=utf-8').send(jsonPages(`{"total_rows":${total_rows},"offset":${skip},"rows":[`, keyRows(), () => ']}\n'));
     }
 
-    const key = jsonParam(q, 'key');
-    let start = jsonParam(q, 'startkey', 'start_key');
-    let end = jsonParam(q, 'endkey', 'end_key');
-    if (key !== undefined) start = end = key;
-    // startkey is where the walk begins (the upper end when descending) and always included; endkey as inclusive_end says.
-    const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
-    const last = typeof end === 'string' ? { value: end, inclusive: viewFlag(q, 'inclusive_end', true) } : undefined;
-    const range: IdRange = descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
+    const range = idRangeOf(q);
     // Only what names the documents is read (a body can be megabytes): with include_docs, their content follows,
     // as much of it as one page's byte budget holds.
     const rowsFrom = (after: string | undefined) => liveDocsInRange(sc.db, target.projectId, HEAD_COLUMNS, { ...range, after }).select(STORED_BYTES);
@@ -256,21 +246,12 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   app.post<{ Params: DbParams }>('/:db/_all_docs', allDocs);
 
   // The _local/ documents (replication checkpoints), with _all_docs' options; never in _all_docs itself.
-  const localDocs = async (request: import('fastify').FastifyRequest) => {
+  const localDocs = async (request: FastifyRequest) => {
     const { target } = await dbOf(sc, request);
-    const body = request.method === 'POST' ? (jsonBody(request) as Record<string, unknown> | undefined) ?? {} : {};
-    const q = withBodyOptions(body, request.query as Query);
-    const keys = (body.keys ?? jsonParam(q, 'keys')) as unknown;
-    if (keys !== undefined && !Array.isArray(keys)) throw badRequest('`keys` must be an array.');
-    const key = jsonParam(q, 'key');
-    const start = key ?? jsonParam(q, 'startkey', 'start_key');
-    const end = key ?? jsonParam(q, 'endkey', 'end_key');
-    const descending = viewFlag(q, 'descending');
-    const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
-    const last = typeof end === 'string' ? { value: end, inclusive: viewFlag(q, 'inclusive_end', true) } : undefined;
+    const { q, keys } = viewOptions(request);
     return listLocalDocs(sc.db, target.projectId, {
-      keys: keys as unknown[] | undefined,
-      range: descending ? { lower: last, upper: first, descending } : { lower: first, upper: last },
+      keys,
+      range: idRangeOf(q),
       skip: intParam(q, 'skip') ?? 0,
       limit: intParam(q, 'limit'),
       includeDocs: viewFlag(q, 'include_docs'),
@@ -279,7 +260,7 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
   app.get<{ Params: DbParams }>('/:db/_local_docs', localDocs);
   app.post<{ Params: DbParams }>('/:db/_local_docs', localDocs);
 
-  const changes = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const changes = async (request: FastifyRequest, reply: FastifyReply) => {
     const { target } = await dbOf(sc, request);
     const body = request.method === 'POST' ? jsonBody(request) : undefined;
     const options = parseChangesOptions(request.query as Query, body);
@@ -291,6 +272,29 @@ export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app,
 
 /** _all_docs options that a POST may send in its body too, as JSON values; those holding a key are JSON in a query. */
 const VIEW_OPTIONS = ['key', 'startkey', 'start_key', 'endkey', 'end_key', 'limit', 'skip', 'descending', 'include_docs', 'conflicts', 'inclusive_end', 'attachments'];
+
+/** The options of an _all_docs-like request (a POST's body's too, see withBodyOptions) and its `keys`, a list if any. */
+function viewOptions(request: FastifyRequest): { q: Query; keys?: unknown[] } {
+  const body = request.method === 'POST' ? ((jsonBody(request) as Record<string, unknown> | undefined) ?? {}) : {};
+  const q = withBodyOptions(body, request.query as Query);
+  const keys = body.keys ?? jsonParam(q, 'keys');
+  if (keys !== undefined && !Array.isArray(keys)) throw badRequest('`keys` must be an array.');
+  return { q, keys: keys as unknown[] | undefined };
+}
+
+/**
+ * The `_id`s an _all_docs-like request walks: `key` alone, or from `startkey` (always included) to `endkey` (as
+ * `inclusive_end` says); descending, startkey is the upper end.
+ */
+function idRangeOf(q: Query): IdRange {
+  const key = jsonParam(q, 'key');
+  const start = key !== undefined ? key : jsonParam(q, 'startkey', 'start_key');
+  const end = key !== undefined ? key : jsonParam(q, 'endkey', 'end_key');
+  const descending = viewFlag(q, 'descending');
+  const first = typeof start === 'string' ? { value: start, inclusive: true } : undefined;
+  const last = typeof end === 'string' ? { value: end, inclusive: viewFlag(q, 'inclusive_end', true) } : undefined;
+  return descending ? { lower: last, upper: first, descending } : { lower: first, upper: last };
+}
 
 /**
  * The options of a POST _all_docs: its body's, as query values, then the query string's over them (CouchDB reads

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { etagListNames } from '../../core/etag.js';
+import { otherMethods } from '../../core/http.js';
 import { decideRange, UPLOADED_CONTENT_HEADERS } from '../../core/range.js';
 import { assertWritable } from '../access/policy.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees, type NewRevision } from '../documents/commit.js';
-import type { DocumentRow } from '../documents/present.js';
-import { namesRevision } from '../documents/revs.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
-import { otherMethods } from '../../core/http.js';
 import { badRequest, couchError, isDocumentRoute, methodNotAllowed, missing, notSupported, updateConflict } from './errors.js';
 import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
@@ -43,7 +42,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const rev = (answer.json as { _rev?: unknown })._rev;
       if (typeof rev === 'string') {
         reply.header('etag', `"${rev}"`);
-        if (namesRevision(request.headers['if-none-match'], rev)) return reply.status(304).send();
+        if (etagListNames(request.headers['if-none-match'], rev)) return reply.status(304).send();
       }
       return reply.send(answer.json);
     });
@@ -101,7 +100,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       if (!att) throw missing('Document is missing attachment');
       const etag = `"${att.digest}"`;
       reply.type(att.content_type).headers({ etag, 'accept-ranges': 'bytes', ...UPLOADED_CONTENT_HEADERS });
-      if (namesRevision(request.headers['if-none-match'], att.digest)) return reply.status(304).send();
+      if (etagListNames(request.headers['if-none-match'], att.digest)) return reply.status(304).send();
       // A single range, as CouchDB serves one of an attachment stored as sent (If-Range naming another version: all).
       const ifRange = request.headers['if-range'];
       const range = typeof ifRange !== 'string' || ifRange.trim() === etag ? decideRange(request.headers.range, att.length) : null;

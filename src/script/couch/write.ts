@@ -7,10 +7,9 @@ import type { ScriptDb } from '../db.js';
 import { commitWrites, loadLeaves, loadRevision, loadTrees, type AttachmentMeta, type Attachments, type DocumentWrite, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { generationOf, pathFromRevisions, type Leaf } from '../documents/tree.js';
-import { liveProjects } from '../documents/writes.js';
 import type { ScriptKey } from '../keys/repo.js';
-import type { CouchDatabase } from './databases.js';
-import { badRequest, couchError, noDatabase, updateConflict } from './errors.js';
+import { assertStillThere, type CouchDatabase } from './databases.js';
+import { badRequest, couchError, updateConflict } from './errors.js';
 import { bytes, findDocs } from './read.js';
 
 // CouchDB writes (PUT, POST, DELETE, _bulk_docs) translated into revisions of the shared store
@@ -178,9 +177,7 @@ export async function writeCouchDocs(
   // Rounds in which each _id appears once.
   let pending = inputs.map((input, index) => ({ input, index })).filter((x): x is { input: CouchInput; index: number } => !('error' in x.input) && !('ok' in x.input));
   await writeDocuments(sc, async (trx) => {
-    // The database was looked up before the write's turn came: it may have been deleted since (DELETE /{db}, or
-    // the REST API's DELETE /projects/{id}), and documents written now would live on in a deleted project.
-    if (pending.length && !(await liveProjects(trx, [target.projectId])).has(target.projectId)) throw noDatabase();
+    if (pending.length) await assertStillThere(trx, target);
     while (pending.length) {
       const seen = new Set<string>();
       const round: typeof pending = [];

@@ -5,7 +5,7 @@ import { conflict } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
 import type { DocumentRow } from './present.js';
 import { NUMERIC_ID } from './couch-id.js';
-import { nextDocumentIds, nextSeqs } from './high-water.js';
+import { idsTakenUpTo, nextDocumentIds, nextSeqs } from './high-water.js';
 import { DOCUMENT_COLUMNS } from './repo.js';
 import { generationOf, stemmed, winnerOf, type Leaf, type RevNode } from './tree.js';
 
@@ -177,11 +177,7 @@ async function claimIds(trx: ScriptDb, values: NewDocumentColumns[]): Promise<(n
     return { id, ...values[k] } as Required<NewDocumentColumns> & { id: number };
   });
   await insertRows(trx, 'script_documents', claimed);
-  if (dialectOf(trx) === 'postgres') {
-    // SQLite hands out max(id) + 1 by itself; PostgreSQL's sequence must be told.
-    const seq = sql`pg_get_serial_sequence('script_documents', 'id')`;
-    await sql`select setval(${seq}, greatest(nextval(${seq}), ${Math.max(...wanted.keys())}))`.execute(trx);
-  }
+  await idsTakenUpTo(trx, Math.max(...wanted.keys()));
   return ids;
 }
 

@@ -34,6 +34,16 @@ async function next(trx: ScriptDb, kind: keyof typeof MARKS, count: number): Pro
   return Array.from({ length: count }, (_, i) => first + i);
 }
 
+/**
+ * After rows were inserted with IDs of their own choosing (up to `highest`): the numbering goes on above them.
+ * SQLite counts from the table's maximum by itself; PostgreSQL's sequence must be told.
+ */
+export async function idsTakenUpTo(trx: ScriptDb, highest: number): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') return;
+  const seq = sql`pg_get_serial_sequence(${MARKS.id.table}, ${MARKS.id.column})`;
+  await sql`select setval(${seq}, greatest(nextval(${seq}), ${highest}))`.execute(trx);
+}
+
 /** Before rows of script_documents or script_revisions are deleted (in the same transaction): the marks go up to today's maxima. */
 export async function keepHighWater(trx: ScriptDb): Promise<void> {
   if (dialectOf(trx) === 'postgres') return;

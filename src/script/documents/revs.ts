@@ -50,13 +50,6 @@ export function expectedRevision(header: string | undefined, named: string | und
   return [named];
 }
 
-/** Whether `If-None-Match` names revision `rev` (or is `*`): the reader already has it, a `304`. Never a 400. */
-export function namesRevision(ifNoneMatch: string | undefined, rev: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  const tags = ifNoneMatch.split(',').map((part) => part.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
-  return tags.some((tag) => tag === '*' || tag === rev);
-}
-
 export function matches(expected: Expected, rev: string): boolean {
   return expected === null || expected === '*' || expected.includes(rev);
 }

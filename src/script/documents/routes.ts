@@ -12,7 +12,8 @@ import { bulkWrite } from './bulk.js';
 import { changeDocument, createDocument } from './operations.js';
 import { presentDocument } from './present.js';
 import * as repo from './repo.js';
-import { etagOf, expectedRevision, namesRevision } from './revs.js';
+import { etagListNames } from '../../core/etag.js';
+import { etagOf, expectedRevision } from './revs.js';
 import {
   BulkBody,
   BulkResult,
@@ -110,7 +111,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = 
     if (!row || row.deleted) throw repo.documentNotFound(documentId);
     assertDocumentAccess(key, documentId, row.project_id);
     reply.header('etag', etagOf(row.rev));
-    if (namesRevision(request.headers['if-none-match'], row.rev)) return reply.status(304).send(null);
+    if (etagListNames(request.headers['if-none-match'], row.rev)) return reply.status(304).send(null);
     return presentDocument(row);
   });
 

@@ -5,7 +5,7 @@ import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
-import { conflictRevs, generationOf, latestFrom, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
+import { conflictRevs, generationOf, latestFrom, leavesOf, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { listLocalDocs } from './local-docs.js';
 import { fixedPages, onePageOrStream, pagesByStoredSize } from './pages.js';
@@ -345,7 +345,7 @@ async function* bulkGetResults(
     // No rev is every leaf, as CouchDB answers (open_revs=all); a document without branches has one, its winner.
     if (item.rev !== undefined) wanted = [item.rev as string];
     else if (Array.isArray(item.open_revs)) wanted = [...new Set(item.open_revs.filter((r): r is string => typeof r === 'string'))];
-    else if (tree && row.branches > 0) wanted = sortLeaves(tree.filter((n) => !tree.some((c) => c.parent === n.rev))).map((l) => l.rev);
+    else if (tree && row.branches > 0) wanted = sortLeaves(leavesOf(tree)).map((l) => l.rev);
     else wanted = [row.rev];
     if (latest && tree) wanted = [...new Set(wanted.flatMap((r) => (tree.some((n) => n.rev === r) ? latestFrom(tree, r).map((l) => l.rev) : [r])))];
     return { id, row, wanted };

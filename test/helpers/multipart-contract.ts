@@ -64,6 +64,33 @@ export function multipartContract(
       await expect(store.listParts(key, staged.uploadId)).rejects.toMatchObject({ status: 404 });
     });
 
+    it('keeps a part that was answered: the same part sent twice at once, or a re-send cut short', async () => {
+      const store = makeStore();
+      const key = `uploads/test/${randomBytes(8).toString('hex')}`;
+      const uploadId = await store.createMultipart(key, 'application/octet-stream', { partSize });
+      const first = randomBytes(partSize);
+      // Two clients resuming one upload send the same bytes; each write once replaced the other's record.
+      for (let round = 0; round < 12; round++) {
+        const [a, b] = await Promise.all([send(store, key, uploadId, 1, first), send(store, key, uploadId, 1, first)]);
+        expect(a.etag).toBe(md5(first));
+        expect(b.etag).toBe(md5(first));
+        expect(await store.listParts(key, uploadId)).toEqual([{ partNumber: 1, etag: md5(first), size: partSize }]);
+      }
+      if ((await presignedPartUrl(store, key, uploadId, 1, 600)) === null) {
+        async function* cutShort() {
+          yield randomBytes(partSize / 2);
+          throw new Error('connection reset');
+        }
+        await expect(store.putPart(key, uploadId, 1, Readable.from(cutShort()), { expectedSize: partSize })).rejects.toThrow();
+        expect(await store.listParts(key, uploadId)).toEqual([{ partNumber: 1, etag: md5(first), size: partSize }]);
+      }
+      const second = randomBytes(partSize);
+      const content = Buffer.concat([first, second]);
+      const parts = [{ partNumber: 1, etag: md5(first) }, await send(store, key, uploadId, 2, second)];
+      const info = await store.completeMultipart(key, uploadId, parts, { expectedSha256Prefix: sha256(content).slice(0, 16), expectedSize: content.length });
+      expect((await bytesOf(await store.get(info.sha256))).equals(content)).toBe(true);
+    });
+
     it('refuses unknown parts or ETags with a 400 and keeps the staged upload; abort discards it', async () => {
       const store = makeStore();
       const content = randomBytes(100);

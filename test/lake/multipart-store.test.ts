@@ -36,7 +36,7 @@ describe('filesystem multipart staging', () => {
     const old = new Date(Date.now() - 2 * 3600_000);
     utimesSync(join(dir, 'stale.tmp'), old, old);
     expect(await store.sweep(new Date(Date.now() - 3600_000))).toBe(1);
-    expect(readdirSync(dir).sort()).toEqual(['meta.json', 'p00001-900150983cd24fb0d6963f7d28e17f72', 'running.tmp']);
+    expect(readdirSync(dir).sort()).toEqual(['meta.json', expect.stringMatching(/^p00001-900150983cd24fb0d6963f7d28e17f72-[0-9a-z]{18}$/), 'running.tmp']);
     // Staged data is never listed as a blob.
     const listed = [];
     for await (const blob of store.list()) listed.push(blob);

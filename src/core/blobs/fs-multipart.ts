@@ -11,8 +11,9 @@ type Put = (source: AsyncIterable<Uint8Array>, checks?: CompleteChecks) => Promi
 type Adopt = (file: string, size: number, checks: CompleteChecks, beforeRename?: (info: BlobInfo) => Promise<void>) => Promise<BlobInfo>;
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
-const PART_FILE = /^p(\d{5})-([0-9a-f]{32})$/;
-const SLOT_MARK = /^s(\d{5})-([0-9a-f]{32})-(\d+)$/;
+// Record names end with a stamp (see `stamp`); records written before stamps existed have none and count as oldest.
+const PART_FILE = /^p(\d{5})-([0-9a-f]{32})(?:-([0-9a-z]{18}))?$/;
+const SLOT_MARK = /^s(\d{5})-([0-9a-f]{32})-(\d+)(?:-([0-9a-z]{18}))?$/;
 const SLOT_LOCK = /^s\d{5}\.lock$/;
 const COMPLETING = 'completing.lock';
 const ADOPTED = 'adopted.json';
@@ -25,17 +26,21 @@ interface Meta {
 
 /** A received part: in its slot of `data` (at (n-1)·partSize) or in a file of its own. */
 interface Staged extends PartInfo {
-  mtimeMs: number;
+  /** Orders the records of one part number: the newest write wins. */
+  stamp: string;
+  name: string;
   file?: string;
 }
 
 /**
  * Multipart staging on the filesystem: `<root>/staging/<uploadId>/` holds `meta.json` (the key it belongs to and
  * the part size clients were told) and the parts. A part of at most that size, with a known length, is written
- * in place into `data` at (n-1)·partSize and recorded by an empty marker `s<n>-<md5>-<size>`; any other part
- * (longer, length unknown, or its slot busy with a concurrent write of the same number) goes to a file of its
- * own, `p<n>-<md5>`. ETags and sizes are in the names, so listing reads no content. A re-sent part replaces the
- * earlier one. When the parts completed are exactly slots 1..N, all but the last full, `data` already is the
+ * in place into `data` at (n-1)·partSize and recorded by an empty marker `s<n>-<md5>-<size>-<stamp>`; any other
+ * part (longer, length unknown, or its slot holding or receiving another copy of that part) goes to a file of its
+ * own, `p<n>-<md5>-<stamp>`. ETags and sizes are in the names, so listing reads no content. A re-sent part
+ * replaces the earlier one once it has arrived whole (S3's rule): each write, once its record is in place, removes
+ * the records of its number with an older stamp, so of concurrent writes the newest always stays, and a re-send
+ * that is cut short leaves the earlier copy as it was. When the parts completed are exactly slots 1..N, all but the last full, `data` already is the
  * file: completing hashes it once and renames it into its content address (no copy), holding `completing.lock`
  * so that no slot write can reach the file that becomes a blob. Otherwise (or while slot writes are in flight) the
  * parts are streamed, in order, through `put`. Either way a failed check stores nothing and keeps the staged upload.
@@ -87,25 +92,23 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
       const s = await stat(join(dir, name)).catch(() => null);
       if (!s) continue;
       const partNumber = Number(m[1]);
-      const part: Staged = m[3] === undefined
-        ? { partNumber, etag: m[2], size: s.size, mtimeMs: s.mtimeMs, file: join(dir, name) }
-        : { partNumber, etag: m[2], size: Number(m[3]), mtimeMs: s.mtimeMs };
+      const part: Staged = name.startsWith('p')
+        ? { partNumber, etag: m[2], size: s.size, stamp: m[3] ?? '', name, file: join(dir, name) }
+        : { partNumber, etag: m[2], size: Number(m[3]), stamp: m[4] ?? '', name };
       byNumber.set(partNumber, [...(byNumber.get(partNumber) ?? []), part]);
     }
     return byNumber;
   };
 
-  /** Removes the records of part `n` (only its slot's with `slotOnly`) other than `keep`: a re-sent part replaces the earlier one. */
-  const dropOthers = async (dir: string, n: number, keep?: string, slotOnly = false) => {
-    const prefixes = slotOnly ? [`s${pad(n)}-`] : [`p${pad(n)}-`, `s${pad(n)}-`];
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (name !== keep && prefixes.some((p) => name.startsWith(p)) && !name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined);
+  /** Removes the records of part `n` older than `stamp` (the record just written): a re-sent part replaces the earlier one. */
+  const dropOlder = async (dir: string, n: number, stamp: string) => {
+    for (const part of (await partsIn(dir)).get(n) ?? []) {
+      if (part.stamp < stamp) await unlink(join(dir, part.name)).catch(() => undefined);
     }
   };
 
-  /** Part `n` written in place into `data`; its marker appears only once its bytes are durable. */
+  /** Part `n` written in place into its free slot of `data`; its marker appears only once its bytes are durable. */
   const putInSlot = async (dir: string, n: number, partSize: number, source: AsyncIterable<Uint8Array>, checks: PutChecks): Promise<PartInfo> => {
-    await dropOthers(dir, n, undefined, true); // its slot is about to change: until the marker is back, it holds no part
     const fh = await open(join(dir, 'data'), constants.O_RDWR | constants.O_CREAT, 0o600);
     let info: PartInfo;
     try {
@@ -116,9 +119,9 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
     } finally {
       await fh.close();
     }
-    const mark = `s${pad(n)}-${info.etag}-${info.size}`;
-    await writeFile(join(dir, mark), '', { mode: 0o600 });
-    await dropOthers(dir, n, mark); // a copy of its own sent meanwhile by a concurrent re-send
+    const stamped = stamp();
+    await writeFile(join(dir, `s${pad(n)}-${info.etag}-${info.size}-${stamped}`), '', { mode: 0o600 });
+    await dropOlder(dir, n, stamped);
     return info;
   };
 
@@ -133,10 +136,10 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
       await fh.sync();
       await fh.close();
       closed = true;
-      const name = `p${pad(n)}-${etag}`;
-      await rename(tmp, join(dir, name));
+      const stamped = stamp();
+      await rename(tmp, join(dir, `p${pad(n)}-${etag}-${stamped}`));
       kept = true;
-      await dropOthers(dir, n, name);
+      await dropOlder(dir, n, stamped);
       return { partNumber: n, etag, size };
     } finally {
       if (!closed) await fh.close().catch(() => undefined);
@@ -145,13 +148,15 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
   };
 
   /**
-   * Slot `n` for one writer at a time, and never while `data` is being completed: otherwise null (the part then
-   * goes to a file of its own). A writer and a complete each create their own lock file, then look for the
+   * Slot `n` for one writer at a time, only while it holds no part (a re-send must not overwrite the copy it may
+   * fail to replace), and never while `data` is being completed: otherwise null (the part then goes to a file of
+   * its own). A writer and a complete each create their own lock file, then look for the
    * other's, so at least one of them sees the other: no write can reach `data` once it is (about to be) a blob.
    */
   const claimSlot = async (dir: string, n: number): Promise<(() => Promise<void>) | null> => {
     const release = await lock(join(dir, `s${pad(n)}.lock`));
-    if (release && (await exists(join(dir, COMPLETING)))) {
+    const slotHoldsPart = async () => ((await partsIn(dir)).get(n) ?? []).some((p) => !p.file);
+    if (release && ((await exists(join(dir, COMPLETING))) || (await slotHoldsPart()))) {
       await release();
       return null;
     }
@@ -201,7 +206,7 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
       const parts: PartInfo[] = [];
       for (const candidates of (await partsIn(dir)).values()) {
         // Two records of one number only while a re-send is being swapped in: take the newer.
-        const { partNumber, etag, size } = candidates.reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+        const { partNumber, etag, size } = candidates.reduce((a, b) => (b.stamp > a.stamp ? b : a));
         parts.push({ partNumber, etag, size });
       }
       return parts.sort((a, b) => a.partNumber - b.partNumber);
@@ -284,6 +289,18 @@ export const uploadGone = () => notFound('The staged upload does not exist (comp
 const changedWhileCompleting = () => new AppError(409, 'conflict', 'The staged upload changed while it was being completed.');
 
 const pad = (n: number) => String(n).padStart(5, '0');
+
+let lastMs = 0;
+
+/**
+ * An 18-character stamp that sorts as the order records were written in: milliseconds (never going back within
+ * a process, base 36, 10 digits) then 8 random digits, so that writers in other processes sharing the folder
+ * never tie.
+ */
+function stamp(): string {
+  lastMs = Math.max(Date.now(), lastMs + 1);
+  return lastMs.toString(36).padStart(10, '0') + randomBytes(5).readUIntBE(0, 5).toString(36).padStart(8, '0');
+}
 
 function checkPartNumber(n: number) {
   if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw badRequest(`partNumber must be an integer from 1 to ${MAX_PART_NUMBER}.`, 'invalid_part');

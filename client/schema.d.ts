@@ -994,7 +994,7 @@ export interface paths {
                 query: {
                     namespace: string;
                     project: string;
-                    /** @description Only nodes of this kind */
+                    /** @description Only nodes of this kind (any string: the original clients name kinds freely) */
                     kind?: string;
                     /** @description Only nodes whose path (relative to the scope) starts with this */
                     prefix?: string;
@@ -1511,7 +1511,7 @@ export interface paths {
                 query?: {
                     namespace?: string;
                     project?: string;
-                    /** @description Only nodes of this kind */
+                    /** @description Only nodes of this kind (any string: the original clients name kinds freely) */
                     kind?: string;
                     page?: number;
                     pageSize?: number;
@@ -4958,7 +4958,7 @@ export interface paths {
                     /** @description Items per page (values above 200 are clamped to 200) */
                     pageSize?: number;
                     leavesOnly?: boolean;
-                    /** @description folder, episode, or a file kind (video, csv, label-track, …) */
+                    /** @description folder, episode, or a file kind (video, csv, label-track, or one an original client named) */
                     kind?: string;
                 };
                 header?: never;
@@ -9308,7 +9308,7 @@ export interface paths {
                     /** @description Items per page (values above 200 are clamped to 200) */
                     pageSize?: number;
                     leavesOnly?: boolean;
-                    /** @description folder, episode, or a file kind (video, csv, label-track, …) */
+                    /** @description folder, episode, or a file kind (video, csv, label-track, or one an original client named) */
                     kind?: string;
                 };
                 header?: never;

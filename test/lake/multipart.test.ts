@@ -164,16 +164,28 @@ describe.each(DIALECTS)('multipart uploads (%s)', (dialect) => {
     await t.inject({ method: 'DELETE', url: '/namespaces/alice/members/bob', headers: lab.alice });
   });
 
-  it('checks that the caller may write into owner/project: 404 for outsiders, 403 for readers, 404 for a missing project', async () => {
+  it('takes owner/project as labels (video upload sends "default"), refusing only a project the caller sees but may not write', async () => {
     const content = Buffer.from('hello\n');
-    const outsider = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.bob, payload: { owner: 'alice', project: 'lab', hash: hash16(content) } });
-    expect(outsider.statusCode).toBe(404);
+    const initAs = (headers: Record<string, string>, owner: string, project: string, body = content) =>
+      t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers, payload: { owner, project, hash: hash16(body) } });
+    // A project bob cannot see is a label like any other: no 404 tells him it exists, and nothing of alice's is touched.
+    const outsider = await initAs(lab.bob, 'alice', 'lab');
+    expect(outsider.statusCode).toBe(201);
+    expect(outsider.json().key).not.toContain('alice');
     await t.inject({ method: 'PUT', url: '/namespaces/alice/members/bob', headers: lab.alice, payload: { role: 'read' } });
-    const reader = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.bob, payload: { owner: 'alice', project: 'lab', hash: hash16(content) } });
+    const reader = await initAs(lab.bob, 'alice', 'lab', Buffer.from('reader'));
     expect(reader.statusCode).toBe(403);
     await t.inject({ method: 'DELETE', url: '/namespaces/alice/members/bob', headers: lab.alice });
-    const missing = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.alice, payload: { owner: 'alice', project: 'nope', hash: hash16(content) } });
-    expect(missing.statusCode).toBe(404);
+    // `dreamlake video upload clip.mp4` with its defaults, then POST /files as it follows up (no node is made).
+    const video = Buffer.from('a video');
+    const { uploadId, key } = expectOk(await initAs(lab.alice, 'default', 'default', video), 201);
+    const started = { uploadId, key };
+    const [url] = Object.values(await partUrls(t, lab.alice, started, [1]));
+    const etag = String((await putPart(t, url, video)).headers.etag).replace(/"/g, '');
+    expectOk(await complete(t, lab.alice, started, [{ partNumber: 1, etag }]));
+    const file = await t.inject({ method: 'POST', url: '/files', headers: lab.alice, payload: { name: 'clip', owner: 'default', project: 'default', stagingHash: hash16(video), kind: 'video', contentType: 'video/mp4', size: video.length } });
+    expect(file.statusCode).toBe(201);
+    expect((await t.inject({ method: 'GET', url: `/files/${file.json().id}/raw`, headers: lab.alice })).body).toBe('a video');
     const noAuth = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', payload: { owner: 'alice', project: 'lab', hash: hash16(content) } });
     expect(noAuth.statusCode).toBe(401);
     const badHash = await t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.alice, payload: { owner: 'alice', project: 'lab', hash: 'xyz' } });
@@ -197,6 +209,25 @@ describe.each(DIALECTS)('multipart uploads (%s)', (dialect) => {
     const chunked = await t.inject({ method: 'PUT', url: local(urls['1']), headers: { 'transfer-encoding': 'chunked' }, payload: Readable.from([content.subarray(0, 5), content.subarray(5)]) });
     expect(chunked.statusCode).toBe(200);
     expect(expectOk(await complete(t, lab.alice, up, [{ partNumber: 1, etag: md5(content) }])).sha256).toBe(sha256(content));
+  });
+
+  it('opens one staged upload for one uploader and hash, however many inits arrive at once', async () => {
+    const content = randomBytes(100);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => t.inject({ method: 'POST', url: '/files/upload/multipart/init', headers: lab.alice, payload: { owner: 'alice', project: 'lab', hash: hash16(content) } })));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.json().uploadId)).size).toBe(1);
+  });
+
+  it('builds signed links from a Host header only when it names a host (never http:///… nor a copied "<>)', async () => {
+    const up = await init(t, lab.alice, randomBytes(10));
+    for (const host of ['a"b<c>', 'x/y', '']) {
+      const res = await t.inject({ method: 'POST', url: '/files/upload/multipart/parts', headers: { ...lab.alice, host }, payload: { ...up, partNumbers: [1] } });
+      const url = new URL(expectOk(res).parts['1']);
+      expect(url.host).toMatch(/^[0-9a-z.:[\]-]+$/);
+      expect(url.pathname).toBe('/files/upload/part');
+    }
+    const named = await t.inject({ method: 'POST', url: '/files/upload/multipart/parts', headers: { ...lab.alice, host: 'lake.example:9000' }, payload: { ...up, partNumbers: [1] } });
+    expect(expectOk(named).parts['1']).toMatch(/^http:\/\/lake\.example:9000\/files\/upload\/part\?/);
   });
 
   it('uploads an empty file as one empty part', async () => {

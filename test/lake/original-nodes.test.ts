@@ -69,7 +69,8 @@ for (const dialect of DIALECTS) {
       expect(prefixed.nodes.map((n: { name: string }) => n.name)).toEqual(['front', 'clip.mp4']);
       expect((await call('GET', '/nodes?namespace=team&project=lab&kind=episode', alice)).json().nodes).toEqual([expect.objectContaining({ name: 'run-1' })]);
       expect((await call('GET', '/nodes?namespace=team&project=lab&pageSize=2&page=2', alice)).json()).toMatchObject({ total: 7, totalPages: 4, nodes: [{ name: 'run-1' }, { name: 'camera' }] });
-      expect((await call('GET', '/nodes?namespace=team&project=lab&kind=Not%20a%20kind', alice)).statusCode).toBe(400);
+      expect((await call('GET', '/nodes?namespace=team&project=lab&kind=Not%20a%20kind', alice)).json().nodes).toEqual([]); // kinds are free-form here
+      expect((await call('GET', `/nodes?namespace=team&project=lab&kind=${'k'.repeat(65)}`, alice)).statusCode).toBe(400);
       expect((await call('GET', '/nodes?project=lab', alice)).statusCode).toBe(400);
     });
 
@@ -92,7 +93,8 @@ for (const dialect of DIALECTS) {
       expect((await post({ name: '/' })).statusCode).toBe(400);
       expect((await post({ name: '/a/../b.txt' })).statusCode).toBe(400);
       expect((await post({ name: '/b.txt', kind: 'folder' })).statusCode).toBe(400);
-      expect((await post({ name: '/b.txt', kind: 'Bad Kind' })).statusCode).toBe(400);
+      expect((await post({ name: '/b.txt', kind: 'line\nbreak' })).statusCode).toBe(400);
+      expect((await post({ name: '/b.txt', kind: 'k'.repeat(65) })).statusCode).toBe(400);
       expect((await post({ name: '/docs/a.txt/b.txt' })).statusCode).toBe(409);
       const unknown = await post({ name: '/b.txt', metadata: { hash: '0000000000000000' } });
       expect(unknown.statusCode).toBe(404);
@@ -105,6 +107,13 @@ for (const dialect of DIALECTS) {
       expect(made.statusCode).toBe(201);
       expect(made.json()).toMatchObject({ name: 'a-copy.txt', path: ',lab,copies,', kind: 'notes', episodeNodeId: null });
       expect((await post({ name: '/copies/a-copy.txt', kind: 'notes' })).statusCode).toBe(200);
+      // `--type` is any string (ORIGINAL-CLIENT-PROTOCOL §4), and `list --type K` finds it again.
+      const free = await post({ name: '/copies/free.txt', kind: 'Video Clip' });
+      expect(free.statusCode).toBe(201);
+      expect(free.json().kind).toBe('Video Clip');
+      expect((await call('GET', `/nodes/${ids.lab}/contents?kind=${encodeURIComponent('Video Clip')}`, alice)).json().files).toEqual([expect.objectContaining({ id: free.json().id })]);
+      expect((await call('GET', `/nodes/${ids.lab}/contents?kind=Nothing`, alice)).json().files).toEqual([]);
+      expect((await call('GET', `/namespaces/team/projects/lab/nodes/${ids.lab}/descendants?kind=${encodeURIComponent('Video Clip')}`, alice)).statusCode).toBeLessThan(500);
       // The node is one of ours: the project-scoped routes see it with its slash path.
       expect((await call('GET', `/namespaces/team/projects/lab/nodes/${made.json().id}`, alice)).json()).toMatchObject({ path: '/copies/a-copy.txt', kind: 'notes', size: 6 });
     });

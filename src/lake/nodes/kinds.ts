@@ -63,3 +63,20 @@ export function checkFileKind(kind: string): string {
   }
   return kind;
 }
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The kind the original clients name (`--type`, "any string": ORIGINAL-CLIENT-PROTOCOL §4, §9), kept as sent: at
+ * most 64 characters, no control characters, never a container's kind (400 otherwise). An empty one says nothing.
+ */
+export function checkClientKind(kind: string): string | undefined {
+  if (kind === '') return undefined;
+  if (kind.length > 64 || CONTROL.test(kind) || CONTAINER_KINDS.has(kind)) {
+    throw badRequest(`kind "${kind}" is not a file kind: at most 64 characters, no control characters, not folder, episode or project.`, 'invalid_kind');
+  }
+  return kind;
+}
+
+/** A `?kind=` filter: any kind a node may have (those the original clients name are free-form). */
+export const KIND_FILTER_MAX_LENGTH = 64;

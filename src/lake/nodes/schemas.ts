@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PageFields, PageQuery } from '../../core/pagination.js';
 import { Metadata, ProjectParams, Tags } from '../schemas.js';
-import { KIND_PATTERN } from './kinds.js';
+import { KIND_FILTER_MAX_LENGTH, KIND_PATTERN } from './kinds.js';
 
 
 export const NodeBody = Type.Object({
@@ -71,7 +71,7 @@ export const LookupQuery = Type.Object({ path: PathString });
 export const DescendantsQuery = Type.Object({
   ...PageQuery.properties,
   leavesOnly: Type.Optional(Type.Boolean({ default: false })),
-  kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, description: 'folder, episode, or a file kind (video, csv, label-track, …)' })),
+  kind: Type.Optional(Type.String({ minLength: 1, maxLength: KIND_FILTER_MAX_LENGTH, description: 'folder, episode, or a file kind (video, csv, label-track, or one an original client named)' })),
 });
 
 export const UploadQuery = Type.Object({

@@ -32,8 +32,14 @@ export const bssRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
     schema: { tags, summary: 'Start (or resume, for the same uploader and hash) a staged multipart upload', body: InitBody, response: { 200: InitAnswer, 201: InitAnswer, ...errors(400, 401, 403, 404) } },
   }, async (request, reply) => {
     const user = currentUser(request);
-    const { role } = await resolveProject(db, user.id, request.body.owner, request.body.project);
-    ensureAllowed(role, 'write');
+    // owner/project are labels (`video upload` sends free strings, "default" by default): staged content is the
+    // uploader's own until POST /nodes puts it in a project, which checks the write role. A project the caller
+    // can see but not write to is refused now, before gigabytes arrive; one it cannot see is a label like any.
+    const target = await resolveProject(db, user.id, request.body.owner, request.body.project).catch((err: unknown) => {
+      if (err instanceof AppError && err.status === 404) return null;
+      throw err;
+    });
+    if (target) ensureAllowed(target.role, 'write');
     const hash = request.body.hash.toLowerCase();
     const { row, created } = await startUpload(db, blobs, {
       uploaderId: user.id,

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PageFields } from '../../core/pagination.js';
-import { KIND_PATTERN } from '../nodes/kinds.js';
+import { KIND_FILTER_MAX_LENGTH } from '../nodes/kinds.js';
 
 // Request and answer shapes of the original clients' flat node routes (ORIGINAL-CLIENT-PROTOCOL.md §5).
 
@@ -61,7 +61,7 @@ export const LookupQuery = Type.Object({
   episode: Type.Optional(EpisodeName),
 });
 
-const KindFilter = Type.Optional(Type.String({ pattern: KIND_PATTERN, description: 'Only nodes of this kind' }));
+const KindFilter = Type.Optional(Type.String({ minLength: 1, maxLength: KIND_FILTER_MAX_LENGTH, description: 'Only nodes of this kind (any string: the original clients name kinds freely)' }));
 const Page = Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 }));
 
 export const ListQuery = Type.Object({

@@ -1,6 +1,6 @@
 import { badRequest, notFound } from '../../core/errors.js';
 import type { LakeDb, NodesTable } from '../db.js';
-import { checkFileKind, contentTypeFor, kindFor } from '../nodes/kinds.js';
+import { checkClientKind, contentTypeFor, kindFor } from '../nodes/kinds.js';
 import { invalidPath, parseNodePath } from '../nodes/paths.js';
 import { putFile } from '../nodes/write.js';
 import type { CreateOriginalNode } from './node-schemas.js';
@@ -10,7 +10,7 @@ import { findRegisteredContent } from './registered-content.js';
 export function checkCreate(body: CreateOriginalNode): { segments: string[]; kind: string | undefined } {
   const segments = parseNodePath(body.name, 'name');
   if (!segments.length) throw invalidPath('name must name a file below the root.');
-  return { segments, kind: body.kind === undefined ? undefined : checkFileKind(body.kind) };
+  return { segments, kind: body.kind === undefined ? undefined : checkClientKind(body.kind) };
 }
 
 /**

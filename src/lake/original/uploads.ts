@@ -27,6 +27,11 @@ export interface StartUpload {
  * client that lost its state resumes instead of starting over; otherwise a new one.
  */
 export async function startUpload(db: LakeDb, blobs: BlobStore, start: StartUpload): Promise<{ row: LakeUploadsTable; created: boolean }> {
+  // One start per (uploader, hash) at a time, across servers: two at once would each find no live upload and open two.
+  return runExclusively(db, `lake.upload-start:${start.uploaderId}:${start.hash}`, () => findOrStart(db, blobs, start));
+}
+
+async function findOrStart(db: LakeDb, blobs: BlobStore, start: StartUpload): Promise<{ row: LakeUploadsTable; created: boolean }> {
   const udb = uploadDb(db);
   const now = nowIso();
   const live = await udb

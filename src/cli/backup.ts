@@ -2,9 +2,12 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { dirname, join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { Command } from 'commander';
+import { Kysely, SqliteDialect } from 'kysely';
+import { createBlobStore } from '../core/blobs/create.js';
 import { createFsBlobStore } from '../core/blobs/fs-store.js';
 import type { BlobStore } from '../core/blobs/store.js';
 import { isPostgresUrl, type Config } from '../core/config.js';
+import { blobsInUse } from './blobs-in-use.js';
 import { configFrom, packageVersion, withCommonOptions } from './common.js';
 
 const DATABASE_FILE = 'dreamlake.sqlite';
@@ -31,11 +34,7 @@ export function registerBackup(program: Command) {
       .description('copy the SQLite database (a consistent snapshot, while the server runs) and the file contents it references into <dir>'),
   ).action(async (dir: string, flags) => {
     const report = await backup(configFrom(flags), resolve(dir));
-    console.log(
-      `Backed up the database and ${report.blobs} blobs (${report.blobBytes} bytes) into ${resolve(dir)}` +
-        (report.missing ? `; ${report.missing} referenced blobs were already missing from the store` : '') +
-        '.',
-    );
+    console.log(`Backed up the database and ${report.blobs} blobs (${report.blobBytes} bytes) into ${resolve(dir)}.`);
   });
 
   withCommonOptions(
@@ -51,7 +50,7 @@ export function registerBackup(program: Command) {
     });
 }
 
-export async function backup(config: Config, dir: string): Promise<{ blobs: number; blobBytes: number; missing: number }> {
+export async function backup(config: Config, dir: string): Promise<{ blobs: number; blobBytes: number }> {
   if (isPostgresUrl(config.databaseUrl)) throw new Error(POSTGRES_HOWTO);
   if (!existsSync(config.databaseUrl)) throw new Error(`No SQLite database at ${config.databaseUrl}: nothing to back up (wrong --data or --database?).`);
   mkdirSync(dir, { recursive: true });
@@ -68,12 +67,10 @@ export async function backup(config: Config, dir: string): Promise<{ blobs: numb
   } finally {
     source.close();
   }
-  // A self-contained file (no -wal beside it), and the blobs that this snapshot references.
+  // A self-contained file (no -wal beside it).
   const snapshot = new SqliteDatabase(snapshotPath);
-  let shas: string[];
   try {
     snapshot.pragma('journal_mode = DELETE');
-    shas = referencedIn(snapshot);
   } finally {
     snapshot.close();
   }
@@ -84,7 +81,7 @@ export async function backup(config: Config, dir: string): Promise<{ blobs: numb
     chmodSync(join(dir, 'jwt-secret'), 0o600);
   }
   // Blobs never change once written and the collector keeps anything referenced, so what the snapshot names is there.
-  const copied = await copyBlobs(createFsBlobStore(join(config.dataDir, 'blobs')), createFsBlobStore(join(dir, 'blobs')), shas);
+  const copied = await copyBlobsInUse(snapshotPath, await createBlobStore(config), createFsBlobStore(join(dir, 'blobs')));
   const manifest: Manifest = {
     format: 1,
     dreamlakeVersion: packageVersion(),
@@ -94,7 +91,7 @@ export async function backup(config: Config, dir: string): Promise<{ blobs: numb
     blobBytes: copied.bytes,
   };
   writeFileSync(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { blobs: copied.blobs, blobBytes: copied.bytes, missing: copied.missing };
+  return { blobs: copied.blobs, blobBytes: copied.bytes };
 }
 
 export async function restore(
@@ -114,17 +111,10 @@ export async function restore(
   }
   const warnings: string[] = [];
 
-  // The file contents first: a database that names a missing blob is worse than a blob nothing names yet.
-  const backupBlobs = createFsBlobStore(join(dir, 'blobs'));
-  const snapshot = new SqliteDatabase(join(dir, DATABASE_FILE), { readonly: true });
-  let shas: string[];
-  try {
-    shas = referencedIn(snapshot);
-  } finally {
-    snapshot.close();
-  }
-  const copied = await copyBlobs(backupBlobs, createFsBlobStore(join(config.dataDir, 'blobs')), shas);
-  if (copied.missing) warnings.push(`${copied.missing} blobs the backup references were not in it (their files will answer 404).`);
+  // The file contents first: a database that names a missing blob is worse than a blob nothing names yet. The
+  // backup holds exactly the blobs its snapshot uses.
+  const copied = await copyAll(createFsBlobStore(join(dir, 'blobs')), await createBlobStore(config));
+  if (copied.blobs !== manifest.blobs) warnings.push(`the backup lists ${manifest.blobs} blobs but holds ${copied.blobs} (files without theirs will answer 404).`);
 
   mkdirSync(dirname(target), { recursive: true });
   const staging = `${target}.restoring`;
@@ -145,29 +135,40 @@ export async function restore(
   return { database: target, blobs: copied.blobs, warnings };
 }
 
-function referencedIn(db: SqliteDatabase.Database): string[] {
-  const hasNodes = db.prepare(`select 1 from sqlite_master where type = 'table' and name = 'nodes'`).get();
-  if (!hasNodes) return [];
-  return db
-    .prepare(`select distinct sha256 from nodes where sha256 is not null`)
-    .pluck()
-    .all() as string[];
-}
-
-async function copyBlobs(from: BlobStore, to: BlobStore, shas: string[]) {
+/** Copies from `from` every blob that the SQLite snapshot at `snapshotPath` uses (gc's own definition). */
+async function copyBlobsInUse(snapshotPath: string, from: BlobStore, to: BlobStore) {
+  const snapshot = new SqliteDatabase(snapshotPath, { readonly: true });
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: snapshot }) });
   let blobs = 0;
   let bytes = 0;
-  let missing = 0;
-  for (const sha256 of shas) {
-    if (!(await from.exists(sha256))) {
-      missing++;
-      continue;
+  try {
+    // A database the server never started holds no tables yet, and so no references.
+    if (!snapshot.prepare(`select 1 from sqlite_master where type = 'table' and name = 'nodes'`).get()) return { blobs, bytes };
+    const inUse = blobsInUse(db);
+    let batch: string[] = [];
+    const flush = async () => {
+      for (const sha256 of await inUse(batch)) {
+        if (!(await to.exists(sha256))) bytes += (await to.put(await from.get(sha256), { expectedSha256: sha256 })).size;
+        blobs++;
+      }
+      batch = [];
+    };
+    for await (const blob of from.list()) {
+      batch.push(blob.sha256);
+      if (batch.length >= 500) await flush();
     }
-    if (!(await to.exists(sha256))) {
-      const info = await to.put(await from.get(sha256), { expectedSha256: sha256 });
-      bytes += info.size;
-    }
+    if (batch.length) await flush();
+  } finally {
+    await db.destroy(); // closes the snapshot
+  }
+  return { blobs, bytes };
+}
+
+async function copyAll(from: BlobStore, to: BlobStore) {
+  let blobs = 0;
+  for await (const { sha256 } of from.list()) {
+    if (!(await to.exists(sha256))) await to.put(await from.get(sha256), { expectedSha256: sha256 });
     blobs++;
   }
-  return { blobs, bytes, missing };
+  return { blobs };
 }

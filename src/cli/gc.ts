@@ -5,10 +5,8 @@ import { collectGarbage } from '../core/blobs/gc.js';
 import { createDatabase } from '../core/db/database.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import type { LakeDb } from '../lake/db.js';
-import { referencedBlobs } from '../lake/nodes/blob-refs.js';
 import { sweepExpiredUploads } from '../lake/original/uploads.js';
-import { referencedAttachmentBlobs } from '../script/couch/blob-refs.js';
-import type { ScriptDb } from '../script/db.js';
+import { blobsInUse } from './blobs-in-use.js';
 import { configFrom, withCommonOptions } from './common.js';
 
 /** `90`, `90s`, `15m`, `1h`, `2d` → milliseconds. */
@@ -33,12 +31,7 @@ export function registerGc(program: Command) {
         const report = await collectGarbage(store, {
           graceMs,
           dryRun: Boolean(flags.dryRun),
-          // File contents of DreamLake nodes, and attachments of Dreamscript (CouchDB) documents.
-          referenced: async (shas) => {
-            const used = await referencedBlobs(database.db as LakeDb, shas);
-            for (const sha of await referencedAttachmentBlobs(database.db as ScriptDb, shas)) used.add(sha);
-            return used;
-          },
+          referenced: blobsInUse(database.db),
         });
         const verb = flags.dryRun ? 'would delete' : 'deleted';
         console.log(

@@ -11,7 +11,10 @@ import { buildApp } from '../../src/app.js';
 import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/core/config.js';
 import type { DialectName } from '../../src/core/db/database.js';
+import { scriptDb } from '../../src/script/db.js';
+import { createKey } from '../../src/script/keys/repo.js';
 import { createTestApp, DIALECTS, TEST_JWT_SECRET } from '../helpers/app.js';
+import { complete, hash16, init, partUrls, putPart } from '../lake/multipart-helpers.js';
 import { runCli, startServerProcess } from '../helpers/server-process.js';
 
 const dirs: string[] = [];
@@ -297,6 +300,46 @@ describe.each(DIALECTS)('dreamlake backup and restore (%s)', (dialect: DialectNa
     });
     return;
   }
+
+  it('backs up every blob gc keeps: Dreamscript attachments and files registered through the blob service too', async () => {
+    const t = await createTestApp(dialect);
+    const headers = await t.auth('alice');
+    try {
+      const { secret } = await createKey(scriptDb(t.database), { admin: true });
+      const couch = (method: string, url: string, payload?: string, type = 'application/json') =>
+        t.inject({ method: method as 'PUT', url: `/dreamscript/couch${url}`, headers: { 'x-api-key': secret, 'content-type': type }, ...(payload !== undefined && { payload }) });
+      expect((await couch('PUT', '/notes')).statusCode).toBe(201);
+      const doc = await couch('PUT', '/notes/todo', JSON.stringify({ title: 'milk' }));
+      expect((await couch('PUT', `/notes/todo/att.txt?rev=${doc.json().rev}`, 'attachment bytes', 'text/plain')).statusCode).toBe(201);
+      // The original CLI's `video upload`: content registered with POST /files, in no node.
+      const video = Buffer.from('registered video bytes');
+      const up = await init(t, headers, video, { owner: 'default', project: 'default' });
+      const [url] = Object.values(await partUrls(t, headers, up, [1]));
+      const etag = String((await putPart(t, url, video)).headers.etag).replace(/"/g, '');
+      expect((await complete(t, headers, up, [{ partNumber: 1, etag }])).statusCode).toBe(200);
+      const file = await t.inject({ method: 'POST', url: '/files', headers, payload: { name: 'clip', stagingHash: hash16(video) } });
+      expect(file.statusCode).toBe(201);
+
+      const target = join(tempDir(), 'backup');
+      vi.spyOn(console, 'log').mockImplementation(() => {});
+      await main(['node', 'dreamlake', 'backup', target, '--data', t.dataDir]);
+      const fresh = tempDir();
+      await main(['node', 'dreamlake', 'restore', target, '--data', fresh]);
+      const app = await buildApp(loadConfig({ data: fresh }, { DREAMLAKE_JWT_SECRET: TEST_JWT_SECRET }), { logger: false });
+      try {
+        const attachment = await app.inject({ method: 'GET', url: '/dreamscript/couch/notes/todo/att.txt', headers: { 'x-api-key': secret } });
+        expect(attachment.statusCode).toBe(200);
+        expect(attachment.body).toBe('attachment bytes');
+        const raw = await app.inject({ method: 'GET', url: `/files/${file.json().id}/raw`, headers });
+        expect(raw.statusCode).toBe(200);
+        expect(raw.body).toBe('registered video bytes');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
 
   it('copies a consistent snapshot and its blobs while the server writes, and restores it into a fresh data dir', async () => {
     const t = await createTestApp(dialect);

@@ -293,6 +293,34 @@ describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (di
     expect(readdirSync(join(work, 'config', 'dreamlake', 'uploads')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it("downloads of one content by two runs at once each keep to their own partial file and state writes", async () => {
+    const headers = await t.auth('alice');
+    const node = (await t.app.inject({ method: 'GET', url: '/namespaces/alice/projects/lab/nodes/lookup?path=/pair/one/x.bin', headers })).json();
+    const data = readFileSync(join(work, 'pair', 'one', 'x.bin'));
+    const statePath = join(work, 'config', 'dreamlake', 'downloads', `${node.sha256}.json`);
+    // Another run is fetching this content to elsewhere.bin: its partial file and its state (keyed by content).
+    const elsewhere = join(work, 'elsewhere.bin.dreamlake-partial');
+    writeFileSync(elsewhere, Buffer.alloc(data.length));
+    mkdirSync(join(statePath, '..'), { recursive: true });
+    writeFileSync(statePath, JSON.stringify({ tmp: elsewhere, size: data.length, chunkSize: 4 * MiB, done: [0] }));
+    lines = [];
+    const dest = join(work, 'pair-out', 'one.bin');
+    mkdirSync(join(dest, '..'), { recursive: true });
+    expect(await download('alice/lab/pair/one/x.bin', dest, { env, out: quiet, log, chunkSize: 4 * MiB })).toEqual({ transferred: 1, skipped: 0, bytes: data.length });
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    // The other run's partial file is untouched.
+    expect(readFileSync(elsewhere).equals(Buffer.alloc(data.length))).toBe(true);
+    rmSync(elsewhere);
+
+    // Two runs at once (one config dir), the same content to two places, in small chunks: many state writes.
+    const dests = ['a.bin', 'b.bin'].map((name) => join(work, 'pair-out', name));
+    const runs = await Promise.all(dests.map((d, i) => download(`alice/lab/pair/${['one', 'two'][i]}/x.bin`, d, { env, out: quiet, log, chunkSize: 256 * 1024 })));
+    expect(runs).toEqual([{ transferred: 1, skipped: 0, bytes: data.length }, { transferred: 1, skipped: 0, bytes: data.length }]);
+    for (const d of dests) expect(readFileSync(d).equals(data)).toBe(true);
+    expect(readdirSync(join(work, 'pair-out')).sort()).toEqual(['a.bin', 'b.bin', 'one.bin']);
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'downloads')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('uploads into an episode', async () => {
     lines = [];
     await upload(join(work, 'data', 'a.txt'), 'alice/lab', { env, episode: 'drive-1', out: quiet, log });

@@ -252,6 +252,75 @@ describe.each(CASES)('dreamlake login, ls, upload, download (%s, %s store)', (di
     expect(existsSync(statePath)).toBe(false);
   }, 90_000);
 
+  it('uploads identical big files in one run, their bytes once; two runs of the same content at once both succeed', async () => {
+    // Three copies of one content over the multipart threshold (two parts each) and one other big file.
+    const same = randomBytes(PART + 4321);
+    const other = randomBytes(2 * MiB + 1);
+    const dir = join(work, 'dups');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['a.bin', 'b.bin', 'c.bin']) writeFileSync(join(dir, name), same);
+    writeFileSync(join(dir, 'd.bin'), other);
+    const puts: string[] = [];
+    const counting: Fetch = async (url, init) => {
+      if (init?.method === 'PUT') puts.push(new URL(String(url)).searchParams.get('partNumber') ?? String(url));
+      return fetch(url, init);
+    };
+    lines = [];
+    const report = await upload(dir, 'alice/lab/dups', { env, fetch: counting, out: quiet, log });
+    expect(report).toEqual({ transferred: 4, skipped: 0, bytes: same.length + other.length });
+    // The shared content's two parts and the other file's one part travelled, once each.
+    expect(puts.sort()).toEqual(['1', '1', '2']);
+    expect(lines.filter((l) => /same content as \/dups\/dups\/[abc]\.bin: sent once/.test(l)), lines.join('\n')).toHaveLength(2);
+    const headers = await t.auth('alice');
+    const lookup = (path: string) => t.app.inject({ method: 'GET', url: `/namespaces/alice/projects/lab/nodes/lookup?path=${encodeURIComponent(path)}`, headers });
+    for (const name of ['a.bin', 'b.bin', 'c.bin']) {
+      expect((await lookup(`/dups/dups/${name}`)).json()).toMatchObject({ leaf: true, size: same.length, sha256: sha256(same) });
+    }
+    expect((await lookup('/dups/dups/d.bin')).json()).toMatchObject({ leaf: true, size: other.length, sha256: sha256(other) });
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'uploads'))).toEqual([]);
+
+    // Two runs (as two processes would: each its own uploads, one config dir) sending one new content at once.
+    const fresh = randomBytes(PART + 99);
+    for (const name of ['one', 'two']) {
+      mkdirSync(join(work, 'pair', name), { recursive: true });
+      writeFileSync(join(work, 'pair', name, 'x.bin'), fresh);
+    }
+    const runs = await Promise.all(['one', 'two'].map((name) => upload(join(work, 'pair', name), 'alice/lab/pair', { env, out: quiet, log })));
+    expect(runs).toEqual([{ transferred: 1, skipped: 0, bytes: fresh.length }, { transferred: 1, skipped: 0, bytes: fresh.length }]);
+    for (const name of ['one', 'two']) {
+      expect((await lookup(`/pair/${name}/x.bin`)).json()).toMatchObject({ leaf: true, size: fresh.length, sha256: sha256(fresh) });
+    }
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'uploads')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it("downloads of one content by two runs at once each keep to their own partial file and state writes", async () => {
+    const headers = await t.auth('alice');
+    const node = (await t.app.inject({ method: 'GET', url: '/namespaces/alice/projects/lab/nodes/lookup?path=/pair/one/x.bin', headers })).json();
+    const data = readFileSync(join(work, 'pair', 'one', 'x.bin'));
+    const statePath = join(work, 'config', 'dreamlake', 'downloads', `${node.sha256}.json`);
+    // Another run is fetching this content to elsewhere.bin: its partial file and its state (keyed by content).
+    const elsewhere = join(work, 'elsewhere.bin.dreamlake-partial');
+    writeFileSync(elsewhere, Buffer.alloc(data.length));
+    mkdirSync(join(statePath, '..'), { recursive: true });
+    writeFileSync(statePath, JSON.stringify({ tmp: elsewhere, size: data.length, chunkSize: 4 * MiB, done: [0] }));
+    lines = [];
+    const dest = join(work, 'pair-out', 'one.bin');
+    mkdirSync(join(dest, '..'), { recursive: true });
+    expect(await download('alice/lab/pair/one/x.bin', dest, { env, out: quiet, log, chunkSize: 4 * MiB })).toEqual({ transferred: 1, skipped: 0, bytes: data.length });
+    expect(readFileSync(dest).equals(data)).toBe(true);
+    // The other run's partial file is untouched.
+    expect(readFileSync(elsewhere).equals(Buffer.alloc(data.length))).toBe(true);
+    rmSync(elsewhere);
+
+    // Two runs at once (one config dir), the same content to two places, in small chunks: many state writes.
+    const dests = ['a.bin', 'b.bin'].map((name) => join(work, 'pair-out', name));
+    const runs = await Promise.all(dests.map((d, i) => download(`alice/lab/pair/${['one', 'two'][i]}/x.bin`, d, { env, out: quiet, log, chunkSize: 256 * 1024 })));
+    expect(runs).toEqual([{ transferred: 1, skipped: 0, bytes: data.length }, { transferred: 1, skipped: 0, bytes: data.length }]);
+    for (const d of dests) expect(readFileSync(d).equals(data)).toBe(true);
+    expect(readdirSync(join(work, 'pair-out')).sort()).toEqual(['a.bin', 'b.bin', 'one.bin']);
+    expect(readdirSync(join(work, 'config', 'dreamlake', 'downloads')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('uploads into an episode', async () => {
     lines = [];
     await upload(join(work, 'data', 'a.txt'), 'alice/lab', { env, episode: 'drive-1', out: quiet, log });

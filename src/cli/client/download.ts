@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Progress, formatBytes, type ProgressSink } from './progress.js';
 import { configDir, errorOf, filesBelow, loadCredentials, lookup, parseTarget, Remote, RemoteError, type Fetch, type RemoteNode } from './remote.js';
+import { readState, writeAtomically } from './state-file.js';
 
 export interface TransferOptions {
   fetch?: Fetch;
@@ -191,19 +192,14 @@ async function downloadFile(
   const statePath = join(stateDir, `${sha256}.json`);
 
   const chunkSize = options.chunkSize ?? 8 * MiB;
-  let state = await readFile(statePath, 'utf8').then(
-    (t) => {
-      try {
-        return JSON.parse(t) as DownloadState;
-      } catch {
-        return null; // a state file cut short by a crash: start this file again
-      }
-    },
-    () => null,
-  );
-  if (!state || state.size !== size || !(await stat(state.tmp).then((s) => s.isFile(), () => false))) {
-    state = { tmp: `${dest}.dreamlake-partial`, size, chunkSize, done: [] };
-  }
+  // The state is keyed by content, so another run may be fetching the same content elsewhere and writing it: only
+  // a state that names this file's own partial copy is resumed (never another run's file), and each write
+  // replaces the state whole.
+  const partial = `${resolve(dest)}.dreamlake-partial`;
+  let state = await readState<DownloadState>(statePath);
+  const resumable =
+    state?.tmp === partial && state.size === size && state.chunkSize > 0 && Array.isArray(state.done) && (await stat(partial).then((s) => s.isFile(), () => false));
+  if (!state || !resumable) state = { tmp: partial, size, chunkSize, done: [] };
   const chunks = Math.max(1, Math.ceil(size / state.chunkSize));
   const done = new Set(state.done);
   const fh = await open(state.tmp, (await stat(state.tmp).catch(() => null)) ? 'r+' : 'w+', 0o600);
@@ -213,9 +209,7 @@ async function downloadFile(
   let saving: Promise<void> = Promise.resolve();
   const saveState = () =>
     (saving = saving.then(async () => {
-      const tmp = `${statePath}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify({ ...state, done: [...done] }), { mode: 0o600 });
-      await rename(tmp, statePath);
+      await writeAtomically(statePath, JSON.stringify({ ...state, done: [...done] }));
     }));
   try {
     await fh.truncate(size);
@@ -287,13 +281,17 @@ async function downloadFile(
     await hasher.settled();
     await fh.close();
   }
+  // Removes the state unless another run fetching this content has written its own there meanwhile.
+  const forgetState = async () => {
+    if ((await readState<DownloadState>(statePath))?.tmp === partial) await rm(statePath, { force: true });
+  };
   if (actual !== sha256) {
     await rm(state.tmp, { force: true });
-    await rm(statePath, { force: true });
+    await forgetState();
     throw new Error(`the downloaded bytes hash to ${actual}, not ${sha256}: discarded, re-run to fetch again`);
   }
   await rename(state.tmp, dest);
-  await rm(statePath, { force: true });
+  await forgetState();
 }
 
 function chunkBytes(i: number, chunkSize: number, size: number): number {

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Progress } from './progress.js';
 import { configDir, errorOf, Remote, RemoteError } from './remote.js';
+import { readState, writeAtomically } from './state-file.js';
 
 /** The part size when the server does not suggest one (the original clients' fixed 10 MiB). */
 export const DEFAULT_PART_SIZE = 10 * 1024 * 1024;
@@ -51,28 +52,56 @@ export interface MultipartFile {
   episode?: string;
 }
 
-/**
- * One file through the blob service (ORIGINAL-CLIENT-PROTOCOL §5.4, §6): init → parts (signed URLs) → PUT the
- * parts (through `slot`, 4 at a time) → complete → POST /files → POST /nodes. The upload's IDs and its finished
- * parts are kept in `<config>/uploads/<sha256>.json`; a re-run asks the server which parts it has
- * (`parts-done`) and sends only the others. A failed part stops the file: parts in flight finish, no new one
- * starts, the state stays.
- */
-export async function uploadMultipart(
-  remote: Remote,
-  file: MultipartFile,
-  env: NodeJS.ProcessEnv,
-  progress: Progress,
-  slot: ReturnType<typeof limiter>,
-): Promise<{ nodeId: string; resumed: number }> {
-  const { size, sha256 } = file;
-  const hash = sha256.slice(0, 16);
-  const contentType = 'application/octet-stream'; // the server names the type from the extension
+/** Where a content's partly sent upload is recorded: `<config>/uploads/<sha256>.json`. */
+async function statePathOf(env: NodeJS.ProcessEnv, sha256: string): Promise<string> {
   const stateDir = join(configDir(env), 'uploads');
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const statePath = join(stateDir, `${sha256}.json`);
-  const post = <T>(path: string, body: unknown) =>
-    remote.json<T>(`${remote.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return join(stateDir, `${sha256}.json`);
+}
+
+const validState = (s: UploadState | null, size: number): s is UploadState =>
+  s !== null && s.size === size && typeof s.uploadId === 'string' && typeof s.key === 'string' && s.partSize > 0 && s.totalParts > 0;
+
+/**
+ * The multipart uploads of one run (ORIGINAL-CLIENT-PROTOCOL §5.4, §6). Files of the same content send their
+ * bytes once: the first one uploads them, the others wait for it and then only register their node (`POST
+ * /files` finds the completed upload by its hash). One sender per content also means one writer of its state
+ * file and of the server's staged upload, which `init` shares among all uploads of that hash by this user.
+ */
+export function multipartUploads(remote: Remote, env: NodeJS.ProcessEnv, progress: Progress, slot: ReturnType<typeof limiter>) {
+  const sending = new Map<string, { name: string; resumed: Promise<number> }>();
+  return async (file: MultipartFile): Promise<{ nodeId: string; resumed: number; sameAs?: string }> => {
+    const first = sending.get(file.sha256);
+    if (first) {
+      await first.resumed.catch((err: Error) => {
+        throw new RemoteError(`same content as ${first.name}, whose upload failed (${err.message})`);
+      });
+      return { nodeId: await registerNode(remote, file), resumed: 0, sameAs: first.name };
+    }
+    const resumed = sendContent(remote, file, env, progress, slot);
+    sending.set(file.sha256, { name: file.name, resumed });
+    const resumedBytes = await resumed;
+    return { nodeId: await registerNode(remote, file), resumed: resumedBytes };
+  };
+}
+
+const postJson = <T>(remote: Remote, path: string, body: unknown) =>
+  remote.json<T>(`${remote.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+const CONTENT_TYPE = 'application/octet-stream'; // the server names the type from the extension
+
+/**
+ * One file's bytes through the blob service: init → parts (signed URLs) → PUT the parts (through `slot`, 4 at
+ * a time) → complete. The upload's IDs and its finished parts are kept in `<config>/uploads/<sha256>.json`; a
+ * re-run asks the server which parts it has (`parts-done`) and sends only the others. A failed part stops the
+ * file: parts in flight finish, no new one starts, the state stays. Answers the bytes a resumed upload had.
+ */
+async function sendContent(remote: Remote, file: MultipartFile, env: NodeJS.ProcessEnv, progress: Progress, slot: ReturnType<typeof limiter>): Promise<number> {
+  const { size, sha256 } = file;
+  const hash = sha256.slice(0, 16);
+  const contentType = CONTENT_TYPE;
+  const statePath = await statePathOf(env, sha256);
+  const post = <T>(path: string, body: unknown) => postJson<T>(remote, path, body);
   const partsDone = async (uploadId: string, key: string): Promise<DonePart[] | null> => {
     const res = await remote.request(`${remote.base}/files/upload/multipart/parts-done?${new URLSearchParams({ uploadId, key })}`);
     if (!res.ok) {
@@ -84,18 +113,10 @@ export async function uploadMultipart(
   };
 
   // 1. Resume what the state file names, else init (which also resumes the server's live upload of this content).
-  let state = await readFile(statePath, 'utf8').then(
-    (t) => {
-      try {
-        return JSON.parse(t) as UploadState;
-      } catch {
-        return null; // cut short by a crash
-      }
-    },
-    () => null,
-  );
-  let done = state && state.size === size ? await partsDone(state.uploadId, state.key) : null;
-  if (!state || !done) {
+  // Another run may be sending the same content and writing this file: each write replaces it whole.
+  let state = await readState<UploadState>(statePath);
+  let done = validState(state, size) ? await partsDone(state.uploadId, state.key) : null;
+  if (!validState(state, size) || !done) {
     const init = await post<{ uploadId: string; key: string; partSize?: number }>('/files/upload/multipart/init', {
       owner: file.namespace,
       project: file.project,
@@ -116,9 +137,7 @@ export async function uploadMultipart(
   let saving: Promise<void> = Promise.resolve();
   const saveState = () =>
     (saving = saving.then(async () => {
-      const tmp = `${statePath}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify({ ...current, completedParts: [...have.values()] }), { mode: 0o600 });
-      await rename(tmp, statePath);
+      await writeAtomically(statePath, JSON.stringify({ ...current, completedParts: [...have.values()] }));
     }));
   await saveState();
 
@@ -183,14 +202,23 @@ export async function uploadMultipart(
     if (failure) throw new RemoteError(`${(failure as Error).message} — upload paused, re-run to resume`);
   }
 
-  // 3. Assemble (the server checks the hash and size), register, and make the node.
+  // 3. Assemble (the server checks the hash and size): the staged upload is then done with, and so is its state.
   await post('/files/upload/multipart/complete', {
     uploadId: current.uploadId,
     key: current.key,
     parts: [...have.values()].sort((a, b) => a.partNumber - b.partNumber),
     size,
   });
-  const registered = await post<{ id: string }>('/files', {
+  await rm(statePath, { force: true });
+  return resumedBytes;
+}
+
+/** Registers the uploaded content (found by uploader and hash) under the file's name, and makes its node. */
+async function registerNode(remote: Remote, file: MultipartFile): Promise<string> {
+  const { size } = file;
+  const hash = file.sha256.slice(0, 16);
+  const contentType = CONTENT_TYPE;
+  const registered = await postJson<{ id: string }>(remote, '/files', {
     name: file.name,
     owner: file.namespace,
     project: file.project,
@@ -199,13 +227,12 @@ export async function uploadMultipart(
     size,
     originalName: file.name.split('/').pop(),
   });
-  await rm(statePath, { force: true });
-  const node = await post<{ id: string }>('/nodes', {
+  const node = await postJson<{ id: string }>(remote, '/nodes', {
     namespace: file.namespace,
     project: file.project,
     name: file.name,
     ...(file.episode ? { episode: file.episode } : {}),
     metadata: { bssId: registered.id, hash, size, contentType },
   });
-  return { nodeId: node.id, resumed: resumedBytes };
+  return node.id;
 }

@@ -1,7 +1,8 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { httpFetch } from './http-fetch.js';
+import { writeAtomically } from './state-file.js';
 
 /** What `dreamlake login` keeps: the server and the Bearer token to use with it. */
 export interface Credentials {
@@ -20,10 +21,7 @@ export async function saveCredentials(credentials: Credentials, env: NodeJS.Proc
   const dir = configDir(env);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, 'credentials.json');
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  await writeAtomically(path, `${JSON.stringify(credentials, null, 2)}\n`);
   return path;
 }
 

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { hashFile, type TransferOptions, type TransferReport } from './download.js';
-import { limiter, uploadMultipart } from './multipart.js';
+import { limiter, multipartUploads } from './multipart.js';
 import { Progress, formatBytes } from './progress.js';
 import { encodePath, errorOf, loadCredentials, lookup, parseTarget, Remote, RemoteError } from './remote.js';
 
@@ -25,7 +25,8 @@ export const SMALL_FILE = 1024 * 1024;
  * its own name (like `cp -r`), every level of it. Each file is hashed first: one whose SHA-256 is already at its
  * path is skipped, so re-running the same command after a failure or Ctrl-C sends only what is missing. A file
  * over 1 MiB goes through the multipart protocol (multipart.ts: signed part URLs, resumable part by part); a
- * smaller one in one streamed PUT with its sha256 announced (`x-checksum-sha256`). Either way the server checks
+ * smaller one in one streamed PUT with its sha256 announced (`x-checksum-sha256`). Big files of the same
+ * content are sent once per run; the others only get their node. Either way the server checks
  * the hash, so nothing that arrived damaged is stored. At most 4 requests carry bytes at once.
  */
 export async function upload(localPath: string, target: string, options: TransferOptions & { episode?: string } = {}): Promise<TransferReport> {
@@ -53,6 +54,7 @@ export async function upload(localPath: string, target: string, options: Transfe
   const failures: string[] = [];
   const queue = [...files];
   const slot = limiter(options.parallel ?? 4);
+  const uploadMultipart = multipartUploads(remote, env, progress, slot);
   for (const f of files) progress.plan((await stat(f.local)).size);
   const worker = async () => {
     for (;;) {
@@ -71,13 +73,13 @@ export async function upload(localPath: string, target: string, options: Transfe
         }
         const started = Date.now();
         if (size > SMALL_FILE) {
-          const { resumed } = await uploadMultipart(
-            remote,
-            { local: file.local, name: file.remote, size, sha256, namespace, project, episode: options.episode },
-            env,
-            progress,
-            slot,
-          );
+          const { resumed, sameAs } = await uploadMultipart({ local: file.local, name: file.remote, size, sha256, namespace, project, episode: options.episode });
+          if (sameAs) {
+            progress.skip(size);
+            report.transferred++;
+            progress.line(`✓ ${file.local} → ${file.remote} (${formatBytes(size)}, same content as ${sameAs}: sent once)`);
+            continue;
+          }
           const seconds = Math.max(0.001, (Date.now() - started) / 1000);
           report.transferred++;
           report.bytes += size;

@@ -104,7 +104,25 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  followWrapper((why) => void shutdown(why));
   return app;
+}
+
+/**
+ * Started through npm (`npx dreamlake serve`, `npm start`), the server's parent is npm's wrapper, and a wrapper
+ * killed by SIGTERM does not always pass the signal on (npx does not; Docker signals PID 1 only): the server
+ * would serve on as an orphan and never drain. So when the parent it started under is gone, it drains as for a
+ * signal. Not for `node bin/dreamlake.js serve`, which a supervisor runs as its own process.
+ */
+function followWrapper(stop: (why: string) => void): void {
+  if (!process.env.npm_command) return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    stop('parent-exit (the npm/npx wrapper that started the server is gone)');
+  }, 500);
+  watch.unref();
 }
 
 /** How long a keep-alive socket must stay quiet during the drain before it is closed. */

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ENVIRONMENT_HELP } from '../src/cli/common.js';
 import { main } from '../src/cli/main.js';
 
 describe('dreamlake token', () => {
@@ -43,5 +44,18 @@ describe('dreamlake migrate', () => {
     await main(['node', 'dreamlake', 'migrate', '--data', data]);
     expect(String(log.mock.calls[1][0])).toBe('Database is up to date.');
     log.mockRestore();
+  });
+});
+
+describe('dreamlake --help', () => {
+  it('lists every environment variable the sources read (the README promises "every environment variable")', () => {
+    const root = new URL('../src/', import.meta.url);
+    const read = new Set<string>();
+    for (const file of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts')) continue;
+      for (const [name] of readFileSync(new URL(file, root), 'utf8').matchAll(/\b(?:DREAMLAKE|DREAMSCRIPT|DREAMSPACE)_[A-Z0-9_]+/g)) read.add(name);
+    }
+    expect(read.size).toBeGreaterThan(30);
+    expect([...read].filter((name) => !ENVIRONMENT_HELP.includes(name)).sort()).toEqual([]);
   });
 });

@@ -194,6 +194,52 @@ describe('npm start', () => {
   }, 120_000);
 });
 
+describe('started through an npm wrapper that dies without passing the signal on (npx, docker stop)', () => {
+  it('drains and exits cleanly when the wrapper is gone, instead of serving on as an orphan', async () => {
+    const data = tempDir();
+    const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+    // A shell stands in for `npm exec`: it starts the server, prints its pid, and is killed with SIGKILL.
+    const wrapper = spawn('sh', ['-c', `${process.execPath} --import tsx ${entry} serve --port 0 --data ${data} & echo "pid $!"; wait`], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, npm_command: 'exec', DREAMLAKE_LOG_LEVEL: 'info' },
+      detached: true,
+    });
+    let out = '';
+    wrapper.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    wrapper.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
+      wrapper.stdout.on('data', () => {
+        const m = /DreamLake listening on (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    const pid = Number(/pid (\d+)/.exec(out)![1]);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      wrapper.kill('SIGKILL');
+      for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(alive()).toBe(false);
+      expect(out).toMatch(/parent-exit/);
+      expect(out).toMatch(/stopped cleanly/);
+      expect(existsSync(join(data, 'dreamlake.sqlite-wal'))).toBe(false);
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+    }
+  }, 120_000);
+});
+
 describe('logs on a terminal', () => {
   const hasScript = spawnSync('script', ['--version']).status === 0;
   if (!hasScript) console.log('SKIPPED: the pretty-log test needs `script` (util-linux) to give the server a terminal.');

@@ -13775,7 +13775,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Twitch user ID (a string) */
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id: string;
                         name: string;
                         preferences?: string | null;
@@ -13990,6 +13990,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -14420,7 +14421,7 @@ export interface paths {
                         owner_id?: number;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         owner?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -14851,7 +14852,7 @@ export interface paths {
                         user_id?: number | null;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         user?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -15851,6 +15852,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -16018,7 +16020,7 @@ export interface paths {
                         owner_id?: number;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         owner?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -16446,6 +16448,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -16644,7 +16647,7 @@ export interface paths {
                         user_id?: number | null;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         user?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -17198,6 +17201,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;

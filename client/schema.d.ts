@@ -13775,7 +13775,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Twitch user ID (a string) */
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id: string;
                         name: string;
                         preferences?: string | null;
@@ -13990,6 +13990,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -14315,6 +14316,229 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dreamspace/users/{id}/transactions/{transaction_id}/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    transaction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a user (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    transaction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a user */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    transaction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
+                        twitch_id?: string | null;
+                        name?: string;
+                        preferences?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/dreamspace/users/{id}/specimens": {
         parameters: {
             query?: never;
@@ -14420,7 +14644,7 @@ export interface paths {
                         owner_id?: number;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         owner?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -14716,6 +14940,229 @@ export interface paths {
         };
         trace?: never;
     };
+    "/dreamspace/users/{id}/specimens/{specimen_id}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a user (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a user */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
+                        twitch_id?: string | null;
+                        name?: string;
+                        preferences?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/dreamspace/users/{id}/events": {
         parameters: {
             query?: never;
@@ -14851,7 +15298,7 @@ export interface paths {
                         user_id?: number | null;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         user?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -15273,6 +15720,448 @@ export interface paths {
         };
         trace?: never;
     };
+    "/dreamspace/users/{id}/events/{event_id}/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a user (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a user */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
+                        twitch_id?: string | null;
+                        name?: string;
+                        preferences?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/users/{id}/events/{event_id}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a document */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            document_id: number;
+                            document_data: string;
+                            seal: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            metadata: string | null;
+                            stamps: {
+                                stamp_id: number;
+                                document_id: number;
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                rotation: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a document (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            document_id: number;
+                            document_data: string;
+                            seal: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            metadata: string | null;
+                            stamps: {
+                                stamp_id: number;
+                                document_id: number;
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                rotation: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a document */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Base64-encoded image (RFC 4648, standard alphabet, padded) */
+                        document_data?: string;
+                        seal?: number;
+                        metadata?: string | null;
+                        /** @description Replaces all the stamps of the document */
+                        stamps?: {
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            /** @description Radians (default 0) */
+                            rotation?: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            document_id: number;
+                            document_data: string;
+                            seal: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            metadata: string | null;
+                            stamps: {
+                                stamp_id: number;
+                                document_id: number;
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                rotation: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/dreamspace/users/{id}/specimen": {
         parameters: {
             query?: never;
@@ -15437,6 +16326,226 @@ export interface paths {
                                 /** Format: date-time */
                                 created_at: string;
                             };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/users/{id}/specimen/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a user (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a user */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
+                        twitch_id?: string | null;
+                        name?: string;
+                        preferences?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: number;
+                            twitch_id: string | null;
+                            name: string;
+                            preferences: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description The current (not forgotten) specimen */
+                            specimen: {
+                                specimen_id: number;
+                                owner_id: number;
+                                /** Format: date-time */
+                                born_at: string;
+                                forgotten_at: string | null;
+                            } | null;
+                            /** @description Always empty: there is no item model */
+                            inventory: unknown[];
+                            /** @description Sum of the transaction amounts */
+                            wallet: number | null;
                         };
                     };
                 };
@@ -15851,6 +16960,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -15883,6 +16993,1421 @@ export interface paths {
                             inventory: unknown[];
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List transactions (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    transaction_id?: number;
+                    user_id?: number;
+                    description?: string;
+                    reference?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a transaction */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id?: number;
+                        amount: number;
+                        description: string;
+                        reference?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/transactions/{transaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a transaction */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    transaction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/specimens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List specimens (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    specimen_id?: number;
+                    owner_id?: number;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    born_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    born_before?: string;
+                    forgotten?: boolean;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    forgotten_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    forgotten_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a specimen */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            /** @description Give owner_id, or an owner object (upserted by twitch_id), not both */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /** @description Creates a user, or updates the user with this twitch_id */
+                        owner?: {
+                            /** @description Twitch user ID (a string, not empty) */
+                            twitch_id: string;
+                            name: string;
+                            preferences?: string | null;
+                        };
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        born_at?: string;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/specimens/{specimen_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a specimen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a specimen (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a specimen */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List events (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    event_id?: number;
+                    event_type?: "plain" | "subscriber" | "cheer" | "raid";
+                    user_id?: number;
+                    user_name?: string;
+                    document_id?: number;
+                    document_seal?: number;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    occurred_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    occurred_before?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an event */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        event_type: "plain" | "subscriber" | "cheer" | "raid";
+                        user_id?: number | null;
+                        /** @description Creates a user, or updates the user with this twitch_id */
+                        user?: {
+                            /** @description Twitch user ID (a string, not empty) */
+                            twitch_id: string;
+                            name: string;
+                            preferences?: string | null;
+                        };
+                        user_name?: string | null;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        occurred_at: string;
+                        document_id?: number | null;
+                        document?: {
+                            /** @description Base64-encoded image (RFC 4648, standard alphabet, padded) */
+                            document_data: string;
+                            seal: number;
+                            metadata?: string | null;
+                            stamps?: {
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                /** @description Radians (default 0) */
+                                rotation?: number;
+                            }[];
+                        };
+                        message?: string | null;
+                        tier?: number;
+                        subscribed_length?: number;
+                        amount?: number;
+                        viewer_count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an event */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an event (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an event */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id?: number | null;
+                        user_name?: string | null;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        occurred_at?: string;
+                        document_id?: number | null;
+                        message?: string | null;
+                        tier?: number;
+                        subscribed_length?: number;
+                        amount?: number;
+                        viewer_count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/transactions/{id}/user/specimen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a specimen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a specimen (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a specimen */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
                         };
                     };
                 };
@@ -16018,7 +18543,7 @@ export interface paths {
                         owner_id?: number;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         owner?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -16446,6 +18971,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -16478,6 +19004,1421 @@ export interface paths {
                             inventory: unknown[];
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List transactions (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    transaction_id?: number;
+                    user_id?: number;
+                    description?: string;
+                    reference?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a transaction */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id?: number;
+                        amount: number;
+                        description: string;
+                        reference?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/transactions/{transaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a transaction */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    transaction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/specimens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List specimens (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    specimen_id?: number;
+                    owner_id?: number;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    born_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    born_before?: string;
+                    forgotten?: boolean;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    forgotten_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    forgotten_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a specimen */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            /** @description Give owner_id, or an owner object (upserted by twitch_id), not both */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /** @description Creates a user, or updates the user with this twitch_id */
+                        owner?: {
+                            /** @description Twitch user ID (a string, not empty) */
+                            twitch_id: string;
+                            name: string;
+                            preferences?: string | null;
+                        };
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        born_at?: string;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/specimens/{specimen_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a specimen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a specimen (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a specimen */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List events (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    event_id?: number;
+                    event_type?: "plain" | "subscriber" | "cheer" | "raid";
+                    user_id?: number;
+                    user_name?: string;
+                    document_id?: number;
+                    document_seal?: number;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    occurred_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    occurred_before?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an event */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        event_type: "plain" | "subscriber" | "cheer" | "raid";
+                        user_id?: number | null;
+                        /** @description Creates a user, or updates the user with this twitch_id */
+                        user?: {
+                            /** @description Twitch user ID (a string, not empty) */
+                            twitch_id: string;
+                            name: string;
+                            preferences?: string | null;
+                        };
+                        user_name?: string | null;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        occurred_at: string;
+                        document_id?: number | null;
+                        document?: {
+                            /** @description Base64-encoded image (RFC 4648, standard alphabet, padded) */
+                            document_data: string;
+                            seal: number;
+                            metadata?: string | null;
+                            stamps?: {
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                /** @description Radians (default 0) */
+                                rotation?: number;
+                            }[];
+                        };
+                        message?: string | null;
+                        tier?: number;
+                        subscribed_length?: number;
+                        amount?: number;
+                        viewer_count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an event */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an event (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an event */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id?: number | null;
+                        user_name?: string | null;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        occurred_at?: string;
+                        document_id?: number | null;
+                        message?: string | null;
+                        tier?: number;
+                        subscribed_length?: number;
+                        amount?: number;
+                        viewer_count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/specimens/{id}/owner/specimen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a specimen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a specimen (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a specimen */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
                         };
                     };
                 };
@@ -16644,7 +20585,7 @@ export interface paths {
                         user_id?: number | null;
                         /** @description Creates a user, or updates the user with this twitch_id */
                         user?: {
-                            /** @description Twitch user ID (a string) */
+                            /** @description Twitch user ID (a string, not empty) */
                             twitch_id: string;
                             name: string;
                             preferences?: string | null;
@@ -17198,6 +21139,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Twitch user ID (a string, not empty) */
                         twitch_id?: string | null;
                         name?: string;
                         preferences?: string | null;
@@ -17230,6 +21172,1421 @@ export interface paths {
                             inventory: unknown[];
                             /** @description Sum of the transaction amounts */
                             wallet: number | null;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List transactions (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    transaction_id?: number;
+                    user_id?: number;
+                    description?: string;
+                    reference?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a transaction */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id?: number;
+                        amount: number;
+                        description: string;
+                        reference?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/transactions/{transaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a transaction */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    transaction_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transaction_id: number;
+                            user_id: number;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            amount: number;
+                            description: string;
+                            reference: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/specimens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List specimens (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    specimen_id?: number;
+                    owner_id?: number;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    born_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    born_before?: string;
+                    forgotten?: boolean;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    forgotten_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    forgotten_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a specimen */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            /** @description Give owner_id, or an owner object (upserted by twitch_id), not both */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /** @description Creates a user, or updates the user with this twitch_id */
+                        owner?: {
+                            /** @description Twitch user ID (a string, not empty) */
+                            twitch_id: string;
+                            name: string;
+                            preferences?: string | null;
+                        };
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        born_at?: string;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/specimens/{specimen_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a specimen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a specimen (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a specimen */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    specimen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List events (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    event_id?: number;
+                    event_type?: "plain" | "subscriber" | "cheer" | "raid";
+                    user_id?: number;
+                    user_name?: string;
+                    document_id?: number;
+                    document_seal?: number;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    occurred_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    occurred_before?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_after?: string;
+                    /** @description ISO 8601 date or date-time (server time zone when no offset) */
+                    created_before?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an event */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        event_type: "plain" | "subscriber" | "cheer" | "raid";
+                        user_id?: number | null;
+                        /** @description Creates a user, or updates the user with this twitch_id */
+                        user?: {
+                            /** @description Twitch user ID (a string, not empty) */
+                            twitch_id: string;
+                            name: string;
+                            preferences?: string | null;
+                        };
+                        user_name?: string | null;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        occurred_at: string;
+                        document_id?: number | null;
+                        document?: {
+                            /** @description Base64-encoded image (RFC 4648, standard alphabet, padded) */
+                            document_data: string;
+                            seal: number;
+                            metadata?: string | null;
+                            stamps?: {
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                /** @description Radians (default 0) */
+                                rotation?: number;
+                            }[];
+                        };
+                        message?: string | null;
+                        tier?: number;
+                        subscribed_length?: number;
+                        amount?: number;
+                        viewer_count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an event */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an event (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an event */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    event_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id?: number | null;
+                        user_name?: string | null;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        occurred_at?: string;
+                        document_id?: number | null;
+                        message?: string | null;
+                        tier?: number;
+                        subscribed_length?: number;
+                        amount?: number;
+                        viewer_count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event_id: number;
+                            document_id: number | null;
+                            document: {
+                                document_id: number;
+                                document_data: string;
+                                seal: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                metadata: string | null;
+                                stamps: {
+                                    stamp_id: number;
+                                    document_id: number;
+                                    stamp_type: string;
+                                    pos_x: number;
+                                    pos_y: number;
+                                    rotation: number;
+                                }[];
+                            } | null;
+                            user_id: number | null;
+                            user: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            user_name: string | null;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @enum {string} */
+                            event_type: "plain" | "subscriber" | "cheer" | "raid";
+                            message?: string | null;
+                            tier?: number;
+                            subscribed_length?: number;
+                            amount?: number;
+                            viewer_count?: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/user/specimen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a specimen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a specimen (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a specimen */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        owner_id?: number;
+                        /**
+                         * @description ISO 8601 date or date-time; without an offset it is read in the server time zone
+                         * @example 2025-06-08T20:12:00+10:00
+                         */
+                        forgotten_at?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            specimen_id: number;
+                            owner_id: number;
+                            /** Format: date-time */
+                            born_at: string;
+                            forgotten_at: string | null;
+                            owner: {
+                                user_id: number;
+                                twitch_id: string | null;
+                                name: string;
+                                preferences: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
                         };
                     };
                 };
@@ -17446,6 +22803,426 @@ export interface paths {
                                 pos_y: number;
                                 rotation: number;
                             }[];
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/document/stamps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List stamps (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    stamp_id?: number;
+                    document_id?: number;
+                    stamp_type?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        /** Add a list of stamps at once (all or none) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        document_id?: number;
+                        stamp_type: string;
+                        pos_x: number;
+                        pos_y: number;
+                        /** @description Radians (default 0) */
+                        rotation?: number;
+                    }[];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        }[];
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        /** Create a stamp */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        document_id?: number;
+                        stamp_type: string;
+                        pos_x: number;
+                        pos_y: number;
+                        /** @description Radians (default 0) */
+                        rotation?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/events/{id}/document/stamps/{stamp_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a stamp */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a stamp (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a stamp */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        document_id?: number;
+                        stamp_type?: string;
+                        pos_x?: number;
+                        pos_y?: number;
+                        rotation?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
                         };
                     };
                 };
@@ -18285,6 +24062,225 @@ export interface paths {
         };
         trace?: never;
     };
+    "/dreamspace/documents/{id}/stamps/{stamp_id}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a document */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            document_id: number;
+                            document_data: string;
+                            seal: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            metadata: string | null;
+                            stamps: {
+                                stamp_id: number;
+                                document_id: number;
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                rotation: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a document (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            document_id: number;
+                            document_data: string;
+                            seal: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            metadata: string | null;
+                            stamps: {
+                                stamp_id: number;
+                                document_id: number;
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                rotation: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a document */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Base64-encoded image (RFC 4648, standard alphabet, padded) */
+                        document_data?: string;
+                        seal?: number;
+                        metadata?: string | null;
+                        /** @description Replaces all the stamps of the document */
+                        stamps?: {
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            /** @description Radians (default 0) */
+                            rotation?: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            document_id: number;
+                            document_data: string;
+                            seal: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            metadata: string | null;
+                            stamps: {
+                                stamp_id: number;
+                                document_id: number;
+                                stamp_type: string;
+                                pos_x: number;
+                                pos_y: number;
+                                rotation: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/dreamspace/stamps": {
         parameters: {
             query?: never;
@@ -18842,6 +24838,426 @@ export interface paths {
                                 pos_y: number;
                                 rotation: number;
                             }[];
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/dreamspace/stamps/{id}/document/stamps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List stamps (filters combine with AND) */
+        get: {
+            parameters: {
+                query?: {
+                    stamp_id?: number;
+                    document_id?: number;
+                    stamp_type?: string;
+                    /** @description At most this many objects */
+                    limit?: number;
+                    /** @description Only objects whose ID is greater (paging) */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        }[];
+                    };
+                };
+                /** @description An unknown, repeated or unreadable filter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        /** Add a list of stamps at once (all or none) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        document_id?: number;
+                        stamp_type: string;
+                        pos_x: number;
+                        pos_y: number;
+                        /** @description Radians (default 0) */
+                        rotation?: number;
+                    }[];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        }[];
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        /** Create a stamp */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        document_id?: number;
+                        stamp_type: string;
+                        pos_x: number;
+                        pos_y: number;
+                        /** @description Radians (default 0) */
+                        rotation?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        };
+                    };
+                };
+                /** @description Malformed JSON, a wrong type, a missing, unknown or read-only field, or a reference to an object that does not exist; nothing is stored */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description A body over 16 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dreamspace/stamps/{id}/document/stamps/{stamp_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a stamp */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a stamp (answers it as it was) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
+                        };
+                    };
+                };
+                /** @description Missing or wrong X-API-KEY */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description The path names an object that does not exist (the text names the first missing step) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a stamp */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    stamp_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        document_id?: number;
+                        stamp_type?: string;
+                        pos_x?: number;
+                        pos_y?: number;
+                        rotation?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stamp_id: number;
+                            document_id: number;
+                            stamp_type: string;
+                            pos_x: number;
+                            pos_y: number;
+                            rotation: number;
                         };
                     };
                 };

@@ -72,12 +72,13 @@ exist; nothing is stored), **403** (missing or wrong \`X-API-KEY\`), **404** (th
 exist, e.g. \`Event 3 has no user.\`), **405** (a method the path does not support, with \`Allow\`), **413** (a body over 16 MiB).
 
 **Nested paths.** Relations are paths and nest to any depth: each to-one relation names one object, each to-many
-relation a list, and the path then supports the methods of that object or list. Listed here are the paths up to one
-level of nesting; deeper ones work the same, e.g. \`GET /dreamspace/events/1/user/specimen/owner\` (the owner of the current
-specimen of the user of event 1) or \`POST /dreamspace/events/1/document/stamps\`. Relations: user → \`transactions\`,
-\`specimens\`, \`events\` (lists), \`specimen\` (the current one); transaction → \`user\`; specimen → \`owner\`; event → \`user\`,
-\`document\`; document → \`stamps\` (list); stamp → \`document\`. In a list under a parent, the path's value wins over the
-same filter in the query; in a body, a different value is a 400.`,
+relation a list, and the path then supports the methods of that object or list. Listed here are the paths up to two
+relations deep (\`/dreamspace/events/{id}/document/stamps\`); deeper ones work the same, e.g.
+\`GET /dreamspace/events/1/user/specimen/owner\` (the owner of the current specimen of the user of event 1), and so does
+the singular of a model at the top of a path (\`/dreamspace/document/1/stamps\`, as the original documents write it).
+Relations: user → \`transactions\`, \`specimens\`, \`events\` (lists), \`specimen\` (the current one); transaction → \`user\`;
+specimen → \`owner\`; event → \`user\`, \`document\`; document → \`stamps\` (list); stamp → \`document\`. In a list under a
+parent, the path's value wins over the same filter in the query; in a body, a different value is a 400.`,
   },
 ];
 

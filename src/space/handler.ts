@@ -104,9 +104,9 @@ async function onObject(db: SpaceKysely, target: One, method: string, query: Rec
   if (method === 'PATCH' && repo.patch && repo.schemas.patch) {
     const input = validateBody(repo.schemas.patch, body, repo.readOnly);
     const patch = repo.patch;
-    const changesKey = repo.keyFields?.some((field) => Object.hasOwn(input as object, field)) ?? false;
+    const exclusive = repo.exclusiveFields?.some((field) => Object.hasOwn(input as object, field)) ?? false;
     return transact(db, async (trx) => {
-      const id = await resolve(trx, link, changesKey ? 'update' : 'key share');
+      const id = await resolve(trx, link, exclusive ? 'update' : 'key share');
       await keepInPath(trx, link, input as Record<string, unknown>);
       await patch(trx, id, input as never);
       return one(trx, model, id);

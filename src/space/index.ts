@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 import { secretsEqual } from '../core/auth/api-keys.js';
 import type { AppContext } from '../core/context.js';
 import { badRequest, forbidden, notFound } from '../core/errors.js';
@@ -38,10 +39,12 @@ export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   // Any content type is read as JSON, and an empty body is no body: Godot and aiohttp clients send
-  // `Content-Type: application/json` with nothing on GET and DELETE.
+  // `Content-Type: application/json` with nothing on GET and DELETE. The bytes must be UTF-8.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
-    const text = String(body);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body: Buffer, done) => {
+    // JSON text is UTF-8 (RFC 8259 §8.1): decoding other bytes would store U+FFFD in their place, silently.
+    if (!isUtf8(body)) return done(badRequest('The body is not valid UTF-8: JSON text must be encoded in UTF-8.'));
+    const text = body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     // Depth and NUL checks are the core's (one rule for the three APIs); only the parse error is worded here.
     const { value, error } = checkJson(text, (t) => {

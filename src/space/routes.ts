@@ -18,32 +18,44 @@ const E403 = text('Missing or wrong X-API-KEY');
 const E404 = text('The path names an object that does not exist (the text names the first missing step)');
 const E413 = text('A body over 16 MiB');
 
+/** How many relations deep the OpenAPI document lists paths (the relation table nests without end). */
+export const LISTED_DEPTH = 2;
+
 /**
- * Registers the routes of the relation table up to one level of nesting, so that the OpenAPI document
- * lists them with their bodies, filters and answers, and a catch-all for deeper paths
- * (`/events/1/user/specimen/owner`). All of them share the one handler, which reads the path itself.
+ * Registers the paths of the relation table up to LISTED_DEPTH relations deep (`/events/{id}/document/stamps`),
+ * so that the OpenAPI document lists them with their bodies, filters and answers, and a catch-all for deeper
+ * paths (`/events/1/user/specimen/owner`) and the singular names at the top (`/document/1/stamps`). All of them
+ * share the one handler, which reads the path itself.
  */
 export function registerRoutes(app: FastifyInstance, handler: RouteHandlerMethod, withRoot: boolean) {
   for (const model of Object.values(MODELS)) {
-    const params = Type.Object({ id: IdParam });
     collectionRoutes(app, handler, `/${model.name}`, model, undefined);
-    objectRoutes(app, handler, `/${model.name}/:id`, model, params);
-    for (const [name, relation] of Object.entries(model.relations)) {
-      const target = MODELS[relation.target];
-      const path = `/${model.name}/:id/${name}`;
-      if (relation.kind === 'many') {
-        collectionRoutes(app, handler, path, target, params);
-        objectRoutes(app, handler, `${path}/:${target.pk}`, target, Type.Object({ id: IdParam, [target.pk]: IdParam }));
-      } else {
-        objectRoutes(app, handler, path, target, params);
-      }
-    }
+    objectPaths(app, handler, `/${model.name}/:id`, model, { id: IdParam }, LISTED_DEPTH);
   }
   const hidden = { schema: { hide: true } };
   // Every other method reaches the handler too, which answers what a path allows (405 with Allow).
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
   app.route({ method: methods, url: '/*', ...hidden, handler });
   if (withRoot) app.route({ method: methods, url: '/', ...hidden, handler });
+}
+
+/** The routes of one object's path, and of the paths `depth` relations under it. */
+function objectPaths(app: FastifyInstance, handler: RouteHandlerMethod, url: string, model: Model, params: Record<string, TSchema>, depth: number) {
+  objectRoutes(app, handler, url, model, Type.Object(params));
+  if (depth === 0) return;
+  for (const [name, relation] of Object.entries(model.relations)) {
+    const target = MODELS[relation.target];
+    const path = `${url}/${name}`;
+    if (relation.kind === 'one') {
+      objectPaths(app, handler, path, target, params, depth - 1);
+      continue;
+    }
+    collectionRoutes(app, handler, path, target, Type.Object(params));
+    // A member's ID is named after its key (`{stamp_id}`), numbered if the path names that key already.
+    let key = target.pk;
+    for (let n = 2; Object.hasOwn(params, key); n++) key = `${target.pk}_${n}`;
+    objectPaths(app, handler, `${path}/:${key}`, target, { ...params, [key]: IdParam }, depth - 1);
+  }
 }
 
 function collectionRoutes(app: FastifyInstance, handler: RouteHandlerMethod, url: string, model: Model, params?: TSchema) {

@@ -14,9 +14,11 @@ export const Int = Type.Integer({ minimum: -MAX, maximum: MAX });
 export const MAX_SHORT_TEXT = 255;
 export const MAX_LONG_TEXT = 65_536;
 export const MAX_DOCUMENT_DATA = 16 * 1024 * 1024;
-const Text = (description?: string) => Type.String({ minLength: 1, maxLength: MAX_SHORT_TEXT, ...(description ? { description } : {}) });
 const AnyText = Type.String({ maxLength: MAX_LONG_TEXT });
 const ShortText = Type.String({ maxLength: MAX_SHORT_TEXT });
+// The one text that may not be empty: "" is no Twitch ID, and as the key POST /users upserts by, it would make
+// every client that sends it update one shared user (a user without a Twitch ID has null).
+const TwitchId = Type.String({ minLength: 1, maxLength: MAX_SHORT_TEXT, description: 'Twitch user ID (a string, not empty)' });
 const Timestamp = Type.String({
   maxLength: 64,
   description: 'ISO 8601 date or date-time; without an offset it is read in the server time zone',
@@ -31,13 +33,13 @@ function Nullable<T extends TSchema>(schema: T) {
 
 // ---- users
 const userFields = {
-  twitch_id: Text('Twitch user ID (a string)'),
-  name: Text(),
+  twitch_id: TwitchId,
+  name: ShortText,
   preferences: Type.Optional(Nullable(AnyText)),
 };
 export const UserCreate = Type.Object(userFields, { ...strict, description: 'Creates a user, or updates the user with this twitch_id' });
 export const UserPatch = Type.Object(
-  { twitch_id: Type.Optional(Nullable(Text())), name: Type.Optional(Text()), preferences: Type.Optional(Nullable(AnyText)) },
+  { twitch_id: Type.Optional(Nullable(TwitchId)), name: Type.Optional(ShortText), preferences: Type.Optional(Nullable(AnyText)) },
   strict,
 );
 
@@ -68,7 +70,7 @@ export const SpecimenPatch = Type.Object(
 // ---- stamps and documents
 const Position = Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
 const stampFields = {
-  stamp_type: Text(),
+  stamp_type: ShortText,
   pos_x: Position,
   pos_y: Position,
   rotation: Type.Optional(Type.Number({ description: 'Radians (default 0)' })),
@@ -83,7 +85,7 @@ export const StampListScoped = Type.Array(StampCreateScoped, { maxItems: MAX_STA
 export const StampPatch = Type.Object(
   {
     document_id: Type.Optional(Id),
-    stamp_type: Type.Optional(Text()),
+    stamp_type: Type.Optional(ShortText),
     pos_x: Type.Optional(Position),
     pos_y: Type.Optional(Position),
     rotation: Type.Optional(Type.Number()),
@@ -91,7 +93,8 @@ export const StampPatch = Type.Object(
   strict,
 );
 
-const Base64 = Type.String({ minLength: 1, maxLength: MAX_DOCUMENT_DATA, description: 'Base64-encoded image (RFC 4648, standard alphabet, padded)' });
+// "" is valid (RFC 4648: BASE64("") = ""): what the clients' encoders give for an empty image.
+const Base64 = Type.String({ maxLength: MAX_DOCUMENT_DATA, description: 'Base64-encoded image (RFC 4648, standard alphabet, padded)' });
 export const DocumentCreate = Type.Object(
   {
     document_data: Base64,

@@ -41,7 +41,6 @@ describe.each(DIALECTS)('dreamspace documents and stamps (%s)', (dialect) => {
       expect(res.status, data).toBe(400);
       expect(res.text).toBe('Field document_data must be base64 (standard alphabet, padded with "=").');
     }
-    expect((await s.api('POST', '/documents', { document_data: '', seal: 1 })).text).toBe('Field document_data must not be empty.');
     expect((await s.api('POST', '/documents', { seal: 1 })).text).toBe('Missing required field: document_data.');
     expect((await s.api('POST', '/documents', { document_data: IMAGE })).text).toBe('Missing required field: seal.');
     const withId = await s.api('POST', '/documents', { document_data: IMAGE, seal: 1, stamps: [{ ...stamp('a'), document_id: 1 }] });
@@ -49,6 +48,33 @@ describe.each(DIALECTS)('dreamspace documents and stamps (%s)', (dialect) => {
     expect((await s.api('POST', '/documents', { document_data: IMAGE, seal: 1, stamps: [{ stamp_type: 'a', pos_x: 0 }] })).text).toBe(
       'Missing required field: stamps[0].pos_y.',
     );
+    expect(await s.counts()).toEqual(before);
+  });
+
+  it('accepts an empty image (base64 of no bytes is "", as base64.b64encode(b"") gives) and empty texts', async () => {
+    const empty = Buffer.alloc(0).toString('base64');
+    expect(empty).toBe('');
+    const doc = ok(await s.api('POST', '/documents', { document_data: empty, seal: 1, stamps: [stamp('')] }));
+    expect(doc).toMatchObject({ document_data: '', stamps: [{ stamp_type: '' }] });
+    expect(ok(await s.api('GET', `/documents/${doc.document_id}`))).toEqual(doc);
+    const other = ok(await s.api('POST', '/documents', { document_data: IMAGE, seal: 2 }));
+    expect(ok(await s.api('PATCH', `/documents/${other.document_id}`, { document_data: '' })).document_data).toBe('');
+    expect(ok(await s.api('GET', `/documents/${other.document_id}`)).document_data).toBe('');
+    const event = ok(
+      await s.api('POST', '/events', {
+        event_type: 'plain',
+        message: '',
+        occurred_at: '2025-06-08T20:12:00+10:00',
+        user: { twitch_id: 'empty-name', name: '' },
+        document: { document_data: '', seal: 3 },
+      }),
+    );
+    expect(event).toMatchObject({ message: '', user_name: '', user: { name: '' }, document: { document_data: '', seal: 3 } });
+    expect(ok(await s.api('PATCH', `/stamps/${doc.stamps[0].stamp_id}`, { stamp_type: '' })).stamp_type).toBe('');
+    // The one text that may not be empty: a twitch_id (the key POST /users upserts by).
+    const before = await s.counts();
+    expect((await s.api('POST', '/users', { twitch_id: '', name: 'x' })).text).toBe('Field twitch_id must not be empty.');
+    expect((await s.api('PATCH', `/users/${event.user_id}`, { twitch_id: '' })).text).toBe('Field twitch_id must not be empty.');
     expect(await s.counts()).toEqual(before);
   });
 

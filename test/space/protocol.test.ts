@@ -80,6 +80,35 @@ describe.each(DIALECTS)('dreamspace protocol (%s)', (dialect) => {
     expect(await s.counts()).toEqual(before);
   });
 
+  it('answers a body that is not UTF-8 with a plain-text 400, storing nothing (not U+FFFD in place of the bytes)', async () => {
+    const before = await s.counts();
+    const userBefore = ok(await s.api('GET', '/users/1'));
+    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const cases: [string, string, Buffer][] = [
+      ['POST', '/users', bytes('{"twitch_id":"latin1","name":"caf', [0xe9], '"}')], // Latin-1 "café"
+      ['PATCH', '/users/1', bytes('{"name":"caf', [0xe9], '"}')],
+      ['POST', '/documents', bytes(`{"document_data":"${IMAGE}","seal":1,"metadata":"`, [0xe2, 0x82], '"}')], // cut short
+      ['POST', '/users', bytes('{"twitch_id":"overlong","name":"', [0xc0, 0xaf], '"}')], // an overlong "/"
+      ['POST', '/users', bytes('{"twitch_id":"surrogate","name":"', [0xed, 0xa0, 0x80], '"}')], // an encoded surrogate
+      ['PUT', '/stamps', bytes('[{"document_id":1,"stamp_type":"', [0xff], '","pos_x":0,"pos_y":0}]')],
+    ];
+    for (const [method, url, payload] of cases) {
+      const res = await s.t.inject({ method, url: `/dreamspace${url}`, headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, payload });
+      expect([res.statusCode, res.body], `${method} ${url}`).toEqual([400, 'The body is not valid UTF-8: JSON text must be encoded in UTF-8.']);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    }
+    expect(await s.counts()).toEqual(before);
+    expect(ok(await s.api('GET', '/users/1'))).toEqual(userBefore);
+    // Valid UTF-8 of any length of sequence is fine.
+    const fine = await s.t.inject({
+      method: 'POST',
+      url: '/dreamspace/users',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      payload: Buffer.from('{"twitch_id":"utf8","name":"café € 🦊"}'),
+    });
+    expect(fine.json().name).toBe('café € 🦊');
+  });
+
   it('answers wrong field types with a 400 naming the field (no coercion)', async () => {
     const cases: [string, unknown, RegExp][] = [
       ['/users', { twitch_id: 105474571, name: 'x' }, /^Field twitch_id must be a string\.$/],

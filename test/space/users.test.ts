@@ -73,7 +73,8 @@ describe.each(DIALECTS)('dreamspace users (%s)', (dialect) => {
       expect(r.status).toBe(400);
       expect(r.text).toBe(`Field ${field} cannot be set here (allowed: twitch_id, name, preferences).`);
     }
-    expect((await s.api('PATCH', `/users/${b.user_id}`, { name: '' })).status).toBe(400);
+    expect((await s.api('PATCH', `/users/${b.user_id}`, { twitch_id: '' })).text).toBe('Field twitch_id must not be empty.');
+    expect(ok(await s.api('GET', `/users/${b.user_id}`)).twitch_id).toBe('c-2');
   });
 
   it('computes the wallet as the sum of transaction amounts, negatives included', async () => {

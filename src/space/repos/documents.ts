@@ -74,6 +74,7 @@ export const documents: Repo = {
     ),
   },
   readOnly: ['document_id', 'created_at'],
+  exclusiveFields: ['stamps'],
   schemas: { out: DocumentOut, create: DocumentCreate, createScoped: DocumentCreate, patch: DocumentPatch },
   list,
   create: (trx, body: Static<typeof DocumentCreate>) => createDocument(trx, body),

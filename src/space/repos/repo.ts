@@ -17,11 +17,14 @@ export interface Repo {
   /** Fields of the model that bodies may not set (better errors than "unknown field"). */
   readOnly: readonly string[];
   /**
-   * Unique columns a PATCH may change (users: twitch_id). On PostgreSQL changing one is a key update, which
-   * needs the row `for update`: a PATCH that sets one locks the row so from the start, since taking `key
-   * share` first and upgrading deadlocks two such PATCHes of one row on each other.
+   * Fields whose PATCH locks the row `for update` from the start (PostgreSQL; other PATCHes take `key share`):
+   * - a unique column (users: twitch_id): changing one is a key update, and taking `key share` first and
+   *   upgrading deadlocks two such PATCHes of one row on each other;
+   * - a list that replaces the rows under this one (documents: stamps): under `key share` the delete-then-insert
+   *   of two such PATCHes interleave (each delete misses the other's uncommitted inserts) and both lists stay.
+   *   `for update` serialises them, and waits for writes adding rows under this one (they hold `key share`).
    */
-  keyFields?: readonly string[];
+  exclusiveFields?: readonly string[];
   schemas: {
     out: TSchema;
     create: TSchema;

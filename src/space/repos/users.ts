@@ -111,7 +111,7 @@ export const users: Repo = {
     created_before: before('u.created_at'),
   },
   readOnly: ['user_id', 'created_at', 'specimen', 'inventory', 'wallet'],
-  keyFields: ['twitch_id'],
+  exclusiveFields: ['twitch_id'],
   schemas: { out: UserFullOut, create: UserCreate, createScoped: UserCreate, patch: UserPatch },
   list,
   create: (trx, body: Static<typeof UserCreate>) => upsertUser(trx, body),

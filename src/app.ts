@@ -13,7 +13,7 @@ import { installDrain } from './core/drain.js';
 import { installMetrics } from './core/metrics.js';
 import { jsonErrorHandler, jsonNotFoundHandler } from './core/http.js';
 import { requestIdGenerator } from './core/ids.js';
-import { closingClientErrorHandler, guardedJsonParser, nulInUrl } from './core/input-guard.js';
+import { closingClientErrorHandler, utf8JsonParser, nulInUrl } from './core/input-guard.js';
 import { registerOpenApi } from './core/openapi.js';
 import { trackRoutes } from './core/route-table.js';
 import { installStallGuard } from './core/stall-guard.js';
@@ -102,7 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Every JSON body is depth-bounded and NUL-free before a route sees it (the families reuse the wrapper).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJsonParser(defaultJson));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8JsonParser(defaultJson));
   app.addHook('onClose', async () => database.close());
   // One line per request at info (not registered at all when info is off, e.g. benchmarks at warn).
   if (deps.logger !== false && ['trace', 'debug', 'info'].includes(app.log.level)) {

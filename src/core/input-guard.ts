@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBodyParser, FastifyRequest } from 'fastify';
@@ -179,6 +180,20 @@ function forbiddenKeyError(text: string): AppError | undefined {
 }
 
 /** Wraps a string JSON body parser (Fastify's own, or a family's) with the shape and unstorable-value checks. */
+/**
+ * guardedJsonParser for bodies read as bytes (`parseAs: 'buffer'`): bytes that are not UTF-8 are a 400, where
+ * decoding them as text would have put U+FFFD in their place and stored that (JSON text is UTF-8: RFC 8259 §8.1).
+ */
+export function utf8JsonParser(base: FastifyBodyParser<string>): FastifyBodyParser<Buffer> {
+  const parse = guardedJsonParser(base);
+  return function (this: unknown, request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) {
+    if (!isUtf8(body)) return done(notUtf8());
+    (parse as (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void).call(this, request, body.toString('utf8'), done);
+  } as FastifyBodyParser<Buffer>;
+}
+
+export const notUtf8 = () => new AppError(400, 'invalid_json', 'The body is not valid UTF-8: JSON text must be encoded in UTF-8.');
+
 export function guardedJsonParser(base: FastifyBodyParser<string>): FastifyBodyParser<string> {
   return function (this: unknown, request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) {
     const text = typeof body === 'string' ? body : String(body);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../core/context.js';
 import { jsonErrorHandler } from '../core/http.js';
-import { guardedJsonParser } from '../core/input-guard.js';
+import { utf8JsonParser } from '../core/input-guard.js';
 import { declareSecurity } from '../core/openapi.js';
 import { requireApiKey } from './access/authenticate.js';
 import { changeRoutes } from './changes/routes.js';
@@ -30,7 +30,7 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     // object"); without it every other media type is a 415 unsupported_media_type, as the docs say.
     rest.removeContentTypeParser('text/plain');
     // PATCH bodies may also come as JSON merge patches (RFC 7396), which is what they are.
-    rest.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, guardedJsonParser(rest.getDefaultJsonParser('error', 'error')));
+    rest.addContentTypeParser('application/merge-patch+json', { parseAs: 'buffer' }, utf8JsonParser(rest.getDefaultJsonParser('error', 'error')));
     await rest.register(documentRoutes, { sc });
     await rest.register(projectRoutes, { sc });
     await rest.register(changeRoutes, { sc });

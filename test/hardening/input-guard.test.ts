@@ -35,6 +35,29 @@ for (const dialect of DIALECTS) {
     const space = (method: string, url: string, payload?: string) =>
       t.inject({ method: method as 'POST', url: `/dreamspace${url}`, headers: { 'x-api-key': SPACE_KEY, 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
 
+    it('refuses a body that is not UTF-8 with a 400 on every API, and stores nothing (decoding it would store U+FFFD)', async () => {
+      const latin1 = (json: string) => Buffer.from(json, 'latin1'); // "café" as one byte 0xE9: not UTF-8
+      const lakeRes = await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers: { ...lab.alice, 'content-type': 'application/json' }, payload: latin1('{"name":"café"}') });
+      expect(lakeRes.statusCode).toBe(400);
+      expect(lakeRes.json()).toMatchObject({ error: 'invalid_json', message: expect.stringContaining('UTF-8') });
+      expect((await lake('GET', '/namespaces/alice/projects/caf')).statusCode).toBe(404);
+      const before = (await script('GET', '/documents?limit=1000')).json().length;
+      for (const type of ['application/json', 'application/merge-patch+json']) {
+        const res = await t.inject({ method: 'POST', url: '/dreamscript/documents', headers: { 'x-api-key': scriptKey, 'content-type': type }, payload: latin1('{"title":"café"}') });
+        expect(res.statusCode).toBeGreaterThanOrEqual(400);
+        expect(res.statusCode).toBeLessThan(500);
+      }
+      expect((await script('POST', '/documents', latin1('{"title":"café"}').toString('latin1'))).statusCode).toBe(201); // the same text as UTF-8 is fine
+      expect((await script('GET', '/documents?limit=1000')).json().length).toBe(before + 1);
+      await script('PUT', '/couch/guardutf8');
+      const couch = await t.inject({ method: 'PUT', url: '/dreamscript/couch/guardutf8/doc', headers: { 'x-api-key': scriptKey, 'content-type': 'application/json' }, payload: latin1('{"title":"café"}') });
+      expect(couch.statusCode).toBe(400);
+      expect(couch.json()).toEqual({ error: 'bad_request', reason: 'invalid UTF-8 JSON' });
+      expect((await script('GET', '/couch/guardutf8/doc')).statusCode).toBe(404);
+      const spaceRes = await t.inject({ method: 'POST', url: '/dreamspace/users', headers: { 'x-api-key': SPACE_KEY, 'content-type': 'application/json' }, payload: latin1('{"twitch_id":"utf8guard","name":"café"}') });
+      expect(spaceRes.statusCode).toBe(400);
+    });
+
     it('refuses JSON nested deeper than 64 levels with a 400 that says the limit, on every API', async () => {
       const deep = nested(5000);
       const lakeRes = await lake('POST', '/namespaces/alice/projects', `{"name":"deep","metadata":${deep}}`);

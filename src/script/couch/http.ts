@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyRequest } from 'fastify';
 import { jsonShapeError, unstorableInJson } from '../../core/input-guard.js';
 import { currentKey } from '../access/authenticate.js';
@@ -16,6 +17,7 @@ export type DbParams = { db: string };
 export function jsonBody(request: FastifyRequest): unknown {
   const raw = request.body;
   if (raw === undefined || raw === null) return undefined;
+  if (Buffer.isBuffer(raw) && !isUtf8(raw)) throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
   if (text.trim() === '') return undefined;
   boundedJson(text);

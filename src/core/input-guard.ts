@@ -183,14 +183,19 @@ function forbiddenKeyError(text: string): AppError | undefined {
 /**
  * guardedJsonParser for bodies read as bytes (`parseAs: 'buffer'`): bytes that are not UTF-8 are a 400, where
  * decoding them as text would have put U+FFFD in their place and stored that (JSON text is UTF-8: RFC 8259 §8.1).
+ * An empty body on a method that needs none is no body.
  */
 export function utf8JsonParser(base: FastifyBodyParser<string>): FastifyBodyParser<Buffer> {
   const parse = guardedJsonParser(base);
   return function (this: unknown, request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) {
+    // Clients that set Content-Type: application/json on every request send it on a GET or DELETE without a body.
+    if (body.length === 0 && BODILESS.has(request.method)) return done(null, undefined);
     if (!isUtf8(body)) return done(notUtf8());
     (parse as (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void).call(this, request, body.toString('utf8'), done);
   } as FastifyBodyParser<Buffer>;
 }
+
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export const notUtf8 = () => new AppError(400, 'invalid_json', 'The body is not valid UTF-8: JSON text must be encoded in UTF-8.');
 

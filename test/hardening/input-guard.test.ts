@@ -35,6 +35,18 @@ for (const dialect of DIALECTS) {
     const space = (method: string, url: string, payload?: string) =>
       t.inject({ method: method as 'POST', url: `/dreamspace${url}`, headers: { 'x-api-key': SPACE_KEY, 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
 
+    it('takes an empty body with Content-Type: application/json on GET and DELETE as no body (clients that always set it)', async () => {
+      expect((await lake('POST', '/namespaces/alice/projects', JSON.stringify({ name: 'emptybody' }))).statusCode).toBe(201);
+      expect((await lake('GET', '/namespaces/alice/projects/emptybody', '')).statusCode).toBe(200);
+      const gone = await lake('DELETE', '/namespaces/alice/projects/emptybody', '');
+      expect(gone.statusCode).toBe(200);
+      expect((await lake('GET', '/namespaces/alice/projects/emptybody')).statusCode).toBe(404);
+      expect((await script('GET', '/documents?limit=1', '')).statusCode).toBe(200);
+      // A method that carries a body still needs one.
+      const post = await lake('POST', '/namespaces/alice/projects', '');
+      expect(post.statusCode).toBe(400);
+    });
+
     it('refuses a body that is not UTF-8 with a 400 on every API, and stores nothing (decoding it would store U+FFFD)', async () => {
       const latin1 = (json: string) => Buffer.from(json, 'latin1'); // "café" as one byte 0xE9: not UTF-8
       const lakeRes = await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers: { ...lab.alice, 'content-type': 'application/json' }, payload: latin1('{"name":"café"}') });

@@ -31,6 +31,10 @@ describe('the API reference', () => {
     expect(page.body).toMatch(/<title>DreamLake<\/title>/);
     expect(page.body).not.toMatch(/<title>Swagger UI/);
     expect(doc.info.title).toBe('DreamLake');
+    // Swagger UI's scripts set style attributes: inline styles are allowed there, inline scripts never.
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toMatch(/style-src [^;]*'unsafe-inline'/);
+    expect(csp).not.toMatch(/script-src [^;]*'unsafe-inline'/);
   });
 
   it('starts by telling how to get a token, Dreamscript keys and the Dreamspace token', () => {

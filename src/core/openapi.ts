@@ -101,11 +101,18 @@ export async function registerOpenApi(app: FastifyInstance) {
     transformObject: (documentObject) =>
       describeOperations(('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as OpenApiDocument) as object,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, theme: {
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // Swagger UI sets style attributes from its scripts, which `style-src 'self'` blocks (a CSP error in every
+    // browser console); inline styles run no code, and scripts stay 'self' only.
+    transformStaticCSP: (header) => header.replace(/style-src ([^;]*)/, (directive) => (directive.includes("'unsafe-inline'") ? directive : `${directive} 'unsafe-inline'`)),
+    theme: {
     title: 'DreamLake',
     // The generic top bar (a Swagger logo and a box to load other documents) says nothing about this server.
     css: [{ filename: 'dreamlake.css', content: '.swagger-ui .topbar { display: none }' }],
-  } });
+    },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 

@@ -371,6 +371,34 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(ytomb).toMatchObject({ _id: 'y', _rev: bulk.results[0]._rev, _deleted: true });
     });
 
+    it('writes a REST deletion (DELETE or _bulk) as an empty tombstone, as CouchDB\'s DELETE does', async () => {
+      await couch('PUT', '/rest-tomb');
+      const projectId = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rest-tomb').id;
+      const attachment = { 'a.txt': { content_type: 'text/plain', data: Buffer.from('hi').toString('base64') } };
+      for (const id of ['one', 'two']) await couch('PUT', `/rest-tomb/${id}`, { title: 't', content: 'c', tag: 'x', n: 12, _attachments: attachment });
+      const restDoc = (await rest('POST', '/documents', { title: 't', content: 'c', projectId })).json();
+      const idOf = async (couchId: string) => (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
+
+      const deleted = (await rest('DELETE', `/documents/${await idOf('one')}`)).json()._rev;
+      const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id: await idOf('two'), _deleted: true }, { id: restDoc.id, _deleted: true }] })).json();
+      const tombstones = [['one', deleted], ['two', bulk.results[0]._rev], [String(restDoc.id), bulk.results[1]._rev]];
+      for (const [id, rev] of tombstones) {
+        expect((await couch('GET', `/rest-tomb/${id}?rev=${rev}`)).json(), id).toEqual({ _id: id, _rev: rev, _deleted: true });
+        const leaves = (await couch('GET', `/rest-tomb/${id}?open_revs=all`, undefined, { accept: 'application/json' })).json();
+        expect(leaves, id).toEqual([{ ok: { _id: id, _rev: rev, _deleted: true } }]);
+      }
+      const changes = (await couch('GET', '/rest-tomb/_changes?include_docs=true')).json().results;
+      expect(changes.map((c: { doc: unknown }) => c.doc)).toEqual(tombstones.map(([_id, _rev]) => ({ _id, _rev, _deleted: true })));
+      // A selector that matched the documents matches none of their tombstones.
+      for (const selector of [{ tag: 'x' }, { title: 't' }]) {
+        expect((await couch('POST', '/rest-tomb/_changes?filter=_selector', { selector })).json().results, JSON.stringify(selector)).toEqual([]);
+      }
+      expect(await t.db.selectFrom('script_attachment_refs').select('rev').where('rev', 'in', tombstones.map(([, rev]) => rev)).execute()).toEqual([]);
+      // Tombstones stored before kept a REST document's title and content: a selector does not see them either.
+      await t.db.updateTable('script_documents').set({ title: 't', content: 'c' }).where('id', '=', restDoc.id).execute();
+      expect((await couch('POST', '/rest-tomb/_changes?filter=_selector', { selector: { title: 't' } })).json().results).toEqual([]);
+    });
+
     it('keeps attachments in the blob store with CouchDB digests, inline and as stubs', async () => {
       const data = 'hello attachment';
       const put = await couch('PUT', '/docs/withatt', { title: 't', _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from(data).toString('base64') } } });

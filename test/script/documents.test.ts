@@ -293,7 +293,8 @@ describe.each(DIALECTS)('Dreamscript documents (%s)', (dialect) => {
         { _rev: doc._rev, createdAt: expect.any(String) },
         { _rev: tombstone._rev, deleted: true, createdAt: expect.any(String) },
       ]);
-      expect(await stored(doc.id)).toMatchObject({ deleted: 1, generation: 2, title: 'doomed' });
+      // The tombstone keeps nothing of the document (as CouchDB's DELETE writes it); the old revision still has it all.
+      expect(await stored(doc.id)).toMatchObject({ deleted: 1, generation: 2, title: '', content: null });
       const list = (await t.call(key, { method: 'GET', url: '/documents?limit=1000' })).json();
       expect(list.map((d: { id: number }) => d.id)).not.toContain(doc.id);
     });

@@ -244,6 +244,36 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       );
     });
 
+    it('takes back through the REST API every revision form the CouchDB endpoint takes', async () => {
+      await couch('PUT', '/rev-forms');
+      const forms = ['1-0123456789abcdef0123456789abcdef01234567', '1-x', `1-${'Z'.repeat(64)}`];
+      const pushed = await couch('POST', '/rev-forms/_bulk_docs', { new_edits: false, docs: forms.map((_rev, i) => ({ _id: `f${i}`, _rev, title: 't' })) });
+      expect(pushed.statusCode).toBe(201);
+      for (const [i, rev] of forms.entries()) {
+        const id = (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', `f${i}`).executeTakeFirstOrThrow()).id;
+        const shown = await rest('GET', `/documents/${id}?rev=${rev}`);
+        expect([shown.statusCode, shown.json()._rev, shown.headers.etag], rev).toEqual([200, rev, `"${rev}"`]);
+        const put = await t.call(key, { method: 'PUT', url: `/documents/${id}`, payload: { title: 'put' }, headers: { 'if-match': `"${rev}"` } });
+        expect(put.statusCode, rev).toBe(200);
+        // The revision it replaced is stale now: a 409, not a 400.
+        expect((await rest('PATCH', `/documents/${id}`, { title: 'patch', _rev: rev })).statusCode, rev).toBe(409);
+        expect((await rest('DELETE', `/documents/${id}?rev=${rev}`)).statusCode, rev).toBe(409);
+        const patched = await rest('PATCH', `/documents/${id}`, { title: 'patch', _rev: put.json()._rev });
+        expect(patched.statusCode, rev).toBe(200);
+        const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id, _rev: rev, _deleted: true }] })).json();
+        expect(bulk.results[0], rev).toMatchObject({ id, error: 'conflict' });
+      }
+      // What the CouchDB endpoint refuses, the REST API refuses too.
+      const id = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rev-forms').id;
+      const restDoc = (await rest('POST', '/documents', { title: 'r', projectId: id })).json();
+      for (const bad of ['0-x', '1-a_b', `1-${'a'.repeat(65)}`, '1000000000-x']) {
+        expect((await couch('PUT', `/rev-forms/bad`, { _rev: bad })).json(), bad).toEqual({ error: 'bad_request', reason: 'Invalid rev format' });
+        expect((await rest('DELETE', `/documents/${restDoc.id}?rev=${bad}`)).statusCode, bad).toBe(400);
+        expect((await rest('PATCH', `/documents/${restDoc.id}`, { title: 'x', _rev: bad })).statusCode, bad).toBe(400);
+      }
+      expect((await rest('GET', `/documents/${restDoc.id}`)).json()._rev).toBe(restDoc._rev);
+    });
+
     it('refuses (409) a REST move into a project where the document\'s _id is taken, and changes nothing', async () => {
       await couch('PUT', '/move-a');
       await couch('PUT', '/move-b');

@@ -203,7 +203,8 @@ describe.each(DIALECTS)('Dreamscript documents (%s)', (dialect) => {
       expect(res.json()).toMatchObject({ title: 'second', _rev: expect.stringMatching(/^3-/) });
     });
 
-    it.each(['garbage', '"1-abc"', 'W/"1-00000000000000000000000000000000"', '1-ZZ000000000000000000000000000000'])(
+    // Revisions of other forms ("1-abc", 40 hex digits) are ones a replicator may push: they are a 409 when not current.
+    it.each(['garbage', '"0-abc"', '"1-a_b"', `"1-${'a'.repeat(65)}"`, 'W/"1-00000000000000000000000000000000"', '1-ZZ00000000000000000000000000000-'])(
       'a garbage If-Match (%s) is a 400',
       async (ifMatch) => {
         const doc = (await create({ title: 'if-match' })).json();

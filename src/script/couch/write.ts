@@ -6,6 +6,7 @@ import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { commitWrites, loadLeaves, loadRevision, loadTrees, type AttachmentMeta, type Attachments, type DocumentWrite, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
+import { REV } from '../documents/revs.js';
 import { generationOf, pathFromRevisions, type Leaf } from '../documents/tree.js';
 import type { ScriptKey } from '../keys/repo.js';
 import { assertStillThere, type CouchDatabase } from './databases.js';
@@ -16,8 +17,6 @@ import { bytes, findDocs } from './read.js';
 // (documents/commit.ts). new_edits:true makes the next revision of a leaf; new_edits:false (replicators)
 // grafts the given revision and its _revisions path into the tree, as CouchDB does.
 
-// Generations up to 999,999,999: both databases store them as 32-bit integers.
-export const REV = /^[1-9][0-9]{0,8}-[0-9a-zA-Z]{1,64}$/;
 const SPECIAL = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', '_deleted_conflicts', '_revs_info', '_local_seq']);
 
 /** Attachment data given inline, already stored in the blob store. */

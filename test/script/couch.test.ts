@@ -85,6 +85,35 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     expect(missing.json()).toEqual({ error: 'not_found', reason: 'Database does not exist.' });
   });
 
+  it('lists each database once in _all_dbs and _dbs_info when projects share a name: the oldest by name, the others by ID', async () => {
+    await couch('PUT', '/twin');
+    const newer = [];
+    for (let i = 0; i < 2; i++) newer.push((await rest('POST', '/projects', { name: 'twin' })).json().id as number);
+    const oldest = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'twin').id;
+    // 0, 1 and 2 documents: the counts tell the databases apart.
+    await couch('PUT', `/${newer[0]}/a`, { title: 'x' });
+    for (const id of ['a', 'b']) await couch('PUT', `/${newer[1]}/${id}`, { title: 'x' });
+    const twins = ['twin', ...newer.map(String)];
+
+    const listed = (await couch('GET', '/_all_dbs')).json() as string[];
+    expect(listed.filter((name) => twins.includes(name))).toEqual([...twins].sort());
+    expect(listed).toEqual([...listed].sort());
+    // Each name listed opens its own database.
+    const infos = (await couch('GET', '/_dbs_info')).json() as { key: string; info: { db_name: string; doc_count: number } }[];
+    expect(infos.map((r) => r.key)).toEqual(listed);
+    const counts = infos.filter((r) => twins.includes(r.key)).map((r) => [r.key, r.info.db_name, r.info.doc_count]);
+    expect(counts).toEqual([[String(newer[0]), String(newer[0]), 1], [String(newer[1]), String(newer[1]), 2], ['twin', 'twin', 0]]);
+    const posted = (await couch('POST', '/_dbs_info', { keys: twins })).json();
+    expect(posted.map((r: { info: { doc_count: number } }) => r.info.doc_count)).toEqual([0, 1, 2]);
+
+    // A key that sees only the newer two: the name opens the oldest of those (as GET /twin does), the other goes by ID.
+    const scoped = await t.key({ projects: newer });
+    expect((await t.couch(scoped, 'GET', '/_all_dbs')).json()).toEqual([String(newer[1]), 'twin'].sort());
+    expect((await t.couch(scoped, 'GET', '/twin')).json().doc_count).toBe(1);
+    expect((await couch('GET', '/twin')).json().doc_count).toBe(0);
+    expect(oldest).toBeLessThan(newer[0]);
+  });
+
   describe('documents', () => {
     beforeAll(async () => {
       await couch('PUT', '/docs');

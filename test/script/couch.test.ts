@@ -91,8 +91,8 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     for (let i = 0; i < 2; i++) newer.push((await rest('POST', '/projects', { name: 'twin' })).json().id as number);
     const oldest = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'twin').id;
     // 0, 1 and 2 documents: the counts tell the databases apart.
-    await couch('PUT', `/${newer[0]}/a`, { title: 'x' });
-    for (const id of ['a', 'b']) await couch('PUT', `/${newer[1]}/${id}`, { title: 'x' });
+    await couch('PUT', `/${newer[0]}/twin-a`, { title: 'x' });
+    for (const id of ['twin-a', 'twin-b']) await couch('PUT', `/${newer[1]}/${id}`, { title: 'x' });
     const twins = ['twin', ...newer.map(String)];
 
     const listed = (await couch('GET', '/_all_dbs')).json() as string[];

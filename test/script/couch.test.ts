@@ -523,7 +523,8 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         ['PUT', '/docs/broken', '{"title": ', 400, 'bad_request'],
         ['PUT', '/docs/badrev', { _rev: 'not-a-rev', title: 'x' }, 400, 'bad_request'],
         ['PUT', '/docs/baddigest', { title: 'x', _attachments: { f: { content_type: 'text/plain', data: Buffer.from('abc').toString('base64'), digest: md5('abd') } } }, 400, 'content_md5_mismatch'],
-        ['PUT', '/docs/_bogus', { title: 'x' }, 400, 'bad_request'],
+        ['PUT', '/docs/_bogus', { title: 'x' }, 400, 'illegal_docid'],
+        ['POST', '/docs', { _id: '_bogus', title: 'x' }, 400, 'illegal_docid'],
         ['PUT', '/docs/special', { _foo: 1 }, 400, 'doc_validation'],
         ['POST', '/docs/_bulk_docs', '[1,2', 400, 'bad_request'],
         ['POST', '/docs/_revs_diff', { broken: ['abc'] }, 400, 'bad_request'],
@@ -545,7 +546,23 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         const res = await couch(url === '/docs/nobody' ? 'PUT' : 'POST', url);
         expect([res.statusCode, res.json()], url).toEqual([400, { error: 'bad_request', reason: 'invalid UTF-8 JSON' }]);
       }
-      expect((await couch('PUT', '/docs/array', '[1]', { 'content-type': 'application/json' })).json().reason).toBe('Request body must be a JSON object');
+      // CouchDB 3's words for an id only a reserved document may have, and for a document that is no object.
+      const reserved = { error: 'illegal_docid', reason: 'Only reserved document ids may start with underscore.' };
+      for (const [method, url, payload] of [['PUT', '/docs/_bogus', {}], ['POST', '/docs', { _id: '_bogus' }], ['POST', '/docs?batch=ok', { _id: '_x' }]] as const) {
+        expect((await couch(method, url, payload)).json(), `${method} ${url}`).toEqual(reserved);
+      }
+      const notObject = { error: 'bad_request', reason: 'Document must be a JSON object' };
+      for (const [method, url] of [['PUT', '/docs/array'], ['POST', '/docs'], ['PUT', '/docs/_local/array']]) {
+        expect((await couch(method, url, '[1]', { 'content-type': 'application/json' })).json(), `${method} ${url}`).toEqual(notObject);
+      }
+      const items = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: '_bad' }, { _id: '' }, { _id: 5 }, { _id: '_design/' }, [1]] })).json();
+      expect(items).toEqual([
+        { id: '_bad', ...reserved },
+        { id: '', error: 'illegal_docid', reason: 'Document id must not be empty' },
+        { error: 'illegal_docid', reason: 'Document id must be a string' },
+        { id: '_design/', error: 'illegal_docid', reason: 'Illegal document id `_design/`' },
+        notObject,
+      ]);
       const bulk = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'ok1', title: 'fine' }, { _id: 'bad1', _rev: 'zzz' }] })).json();
       expect(bulk[0]).toMatchObject({ ok: true, id: 'ok1' });
       expect(bulk[1]).toMatchObject({ id: 'bad1', error: 'bad_request' });

@@ -14,6 +14,22 @@ describe.each(DIALECTS)('Dreamscript bulk writes (%s)', (dialect) => {
   const count = async () =>
     Number((await t.db.selectFrom('script_documents').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
+  it('answers a method _bulk does not have with a 405 naming POST, though /documents/{id} has it, and stores nothing', async () => {
+    const before = await count();
+    for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'] as const) {
+      const res = await t.call(key, { method, url: '/documents/_bulk', ...(method !== 'GET' && method !== 'HEAD' && { payload: { title: 'x' } }) });
+      expect([res.statusCode, res.headers.allow], method).toEqual([405, 'POST']);
+      if (method !== 'HEAD') {
+        expect(res.json(), method).toEqual({ error: 'method_not_allowed', message: `${method} is not allowed on /dreamscript/documents/_bulk; allowed: POST.` });
+      }
+    }
+    // As every 405, before the key is looked at; an ID that is no integer is still a 400 of /documents/{id}.
+    expect((await t.app.inject({ method: 'PUT', url: '/dreamscript/documents/_bulk' })).statusCode).toBe(405);
+    const notAnId = await t.call(key, { method: 'GET', url: '/documents/_other' });
+    expect([notAnId.statusCode, notAnId.json().error]).toEqual([400, 'validation_error']);
+    expect(await count()).toBe(before);
+  });
+
   it('creates many documents in one request, results in order', async () => {
     const docs = Array.from({ length: 1000 }, (_, i) => ({ title: `doc ${i}`, content: `body ${i}` }));
     const res = await bulk(docs);

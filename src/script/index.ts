@@ -9,6 +9,7 @@ import { createScriptContext } from './context.js';
 import { COUCH_PATH, couchPlugin } from './couch/index.js';
 import { documentRoutes } from './documents/routes.js';
 import { keyRoutes, ownKeyRoute } from './keys/routes.js';
+import { literalPathsFirst } from './literal-paths.js';
 import { projectRoutes } from './projects/routes.js';
 
 /**
@@ -25,6 +26,7 @@ export const scriptPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   await app.register(async (rest) => {
     rest.setErrorHandler(jsonErrorHandler);
     declareSecurity(rest, 'scriptApiKey');
+    literalPathsFirst(rest);
     requireApiKey(rest, sc);
     // Bodies are JSON: Fastify's built-in text/plain parser would hand routes a string (a 400 "body must be
     // object"); without it every other media type is a 415 unsupported_media_type, as the docs say.

@@ -85,6 +85,35 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
     expect(missing.json()).toEqual({ error: 'not_found', reason: 'Database does not exist.' });
   });
 
+  it('lists each database once in _all_dbs and _dbs_info when projects share a name: the oldest by name, the others by ID', async () => {
+    await couch('PUT', '/twin');
+    const newer = [];
+    for (let i = 0; i < 2; i++) newer.push((await rest('POST', '/projects', { name: 'twin' })).json().id as number);
+    const oldest = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'twin').id;
+    // 0, 1 and 2 documents: the counts tell the databases apart.
+    await couch('PUT', `/${newer[0]}/twin-a`, { title: 'x' });
+    for (const id of ['twin-a', 'twin-b']) await couch('PUT', `/${newer[1]}/${id}`, { title: 'x' });
+    const twins = ['twin', ...newer.map(String)];
+
+    const listed = (await couch('GET', '/_all_dbs')).json() as string[];
+    expect(listed.filter((name) => twins.includes(name))).toEqual([...twins].sort());
+    expect(listed).toEqual([...listed].sort());
+    // Each name listed opens its own database.
+    const infos = (await couch('GET', '/_dbs_info')).json() as { key: string; info: { db_name: string; doc_count: number } }[];
+    expect(infos.map((r) => r.key)).toEqual(listed);
+    const counts = infos.filter((r) => twins.includes(r.key)).map((r) => [r.key, r.info.db_name, r.info.doc_count]);
+    expect(counts).toEqual([[String(newer[0]), String(newer[0]), 1], [String(newer[1]), String(newer[1]), 2], ['twin', 'twin', 0]]);
+    const posted = (await couch('POST', '/_dbs_info', { keys: twins })).json();
+    expect(posted.map((r: { info: { doc_count: number } }) => r.info.doc_count)).toEqual([0, 1, 2]);
+
+    // A key that sees only the newer two: the name opens the oldest of those (as GET /twin does), the other goes by ID.
+    const scoped = await t.key({ projects: newer });
+    expect((await t.couch(scoped, 'GET', '/_all_dbs')).json()).toEqual([String(newer[1]), 'twin'].sort());
+    expect((await t.couch(scoped, 'GET', '/twin')).json().doc_count).toBe(1);
+    expect((await couch('GET', '/twin')).json().doc_count).toBe(0);
+    expect(oldest).toBeLessThan(newer[0]);
+  });
+
   describe('documents', () => {
     beforeAll(async () => {
       await couch('PUT', '/docs');
@@ -244,6 +273,36 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       );
     });
 
+    it('takes back through the REST API every revision form the CouchDB endpoint takes', async () => {
+      await couch('PUT', '/rev-forms');
+      const forms = ['1-0123456789abcdef0123456789abcdef01234567', '1-x', `1-${'Z'.repeat(64)}`];
+      const pushed = await couch('POST', '/rev-forms/_bulk_docs', { new_edits: false, docs: forms.map((_rev, i) => ({ _id: `f${i}`, _rev, title: 't' })) });
+      expect(pushed.statusCode).toBe(201);
+      for (const [i, rev] of forms.entries()) {
+        const id = (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', `f${i}`).executeTakeFirstOrThrow()).id;
+        const shown = await rest('GET', `/documents/${id}?rev=${rev}`);
+        expect([shown.statusCode, shown.json()._rev, shown.headers.etag], rev).toEqual([200, rev, `"${rev}"`]);
+        const put = await t.call(key, { method: 'PUT', url: `/documents/${id}`, payload: { title: 'put' }, headers: { 'if-match': `"${rev}"` } });
+        expect(put.statusCode, rev).toBe(200);
+        // The revision it replaced is stale now: a 409, not a 400.
+        expect((await rest('PATCH', `/documents/${id}`, { title: 'patch', _rev: rev })).statusCode, rev).toBe(409);
+        expect((await rest('DELETE', `/documents/${id}?rev=${rev}`)).statusCode, rev).toBe(409);
+        const patched = await rest('PATCH', `/documents/${id}`, { title: 'patch', _rev: put.json()._rev });
+        expect(patched.statusCode, rev).toBe(200);
+        const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id, _rev: rev, _deleted: true }] })).json();
+        expect(bulk.results[0], rev).toMatchObject({ id, error: 'conflict' });
+      }
+      // What the CouchDB endpoint refuses, the REST API refuses too.
+      const id = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rev-forms').id;
+      const restDoc = (await rest('POST', '/documents', { title: 'r', projectId: id })).json();
+      for (const bad of ['0-x', '1-a_b', `1-${'a'.repeat(65)}`, '1000000000-x']) {
+        expect((await couch('PUT', `/rev-forms/bad`, { _rev: bad })).json(), bad).toEqual({ error: 'bad_request', reason: 'Invalid rev format' });
+        expect((await rest('DELETE', `/documents/${restDoc.id}?rev=${bad}`)).statusCode, bad).toBe(400);
+        expect((await rest('PATCH', `/documents/${restDoc.id}`, { title: 'x', _rev: bad })).statusCode, bad).toBe(400);
+      }
+      expect((await rest('GET', `/documents/${restDoc.id}`)).json()._rev).toBe(restDoc._rev);
+    });
+
     it('refuses (409) a REST move into a project where the document\'s _id is taken, and changes nothing', async () => {
       await couch('PUT', '/move-a');
       await couch('PUT', '/move-b');
@@ -371,6 +430,34 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
       expect(ytomb).toMatchObject({ _id: 'y', _rev: bulk.results[0]._rev, _deleted: true });
     });
 
+    it('writes a REST deletion (DELETE or _bulk) as an empty tombstone, as CouchDB\'s DELETE does', async () => {
+      await couch('PUT', '/rest-tomb');
+      const projectId = (await rest('GET', '/projects?limit=1000')).json().find((p: { name: string }) => p.name === 'rest-tomb').id;
+      const attachment = { 'a.txt': { content_type: 'text/plain', data: Buffer.from('hi').toString('base64') } };
+      for (const id of ['one', 'two']) await couch('PUT', `/rest-tomb/${id}`, { title: 't', content: 'c', tag: 'x', n: 12, _attachments: attachment });
+      const restDoc = (await rest('POST', '/documents', { title: 't', content: 'c', projectId })).json();
+      const idOf = async (couchId: string) => (await t.db.selectFrom('script_documents').select('id').where('couch_id', '=', couchId).executeTakeFirstOrThrow()).id;
+
+      const deleted = (await rest('DELETE', `/documents/${await idOf('one')}`)).json()._rev;
+      const bulk = (await rest('POST', '/documents/_bulk', { docs: [{ id: await idOf('two'), _deleted: true }, { id: restDoc.id, _deleted: true }] })).json();
+      const tombstones = [['one', deleted], ['two', bulk.results[0]._rev], [String(restDoc.id), bulk.results[1]._rev]];
+      for (const [id, rev] of tombstones) {
+        expect((await couch('GET', `/rest-tomb/${id}?rev=${rev}`)).json(), id).toEqual({ _id: id, _rev: rev, _deleted: true });
+        const leaves = (await couch('GET', `/rest-tomb/${id}?open_revs=all`, undefined, { accept: 'application/json' })).json();
+        expect(leaves, id).toEqual([{ ok: { _id: id, _rev: rev, _deleted: true } }]);
+      }
+      const changes = (await couch('GET', '/rest-tomb/_changes?include_docs=true')).json().results;
+      expect(changes.map((c: { doc: unknown }) => c.doc)).toEqual(tombstones.map(([_id, _rev]) => ({ _id, _rev, _deleted: true })));
+      // A selector that matched the documents matches none of their tombstones.
+      for (const selector of [{ tag: 'x' }, { title: 't' }]) {
+        expect((await couch('POST', '/rest-tomb/_changes?filter=_selector', { selector })).json().results, JSON.stringify(selector)).toEqual([]);
+      }
+      expect(await t.db.selectFrom('script_attachment_refs').select('rev').where('rev', 'in', tombstones.map(([, rev]) => rev)).execute()).toEqual([]);
+      // Tombstones stored before kept a REST document's title and content: a selector does not see them either.
+      await t.db.updateTable('script_documents').set({ title: 't', content: 'c' }).where('id', '=', restDoc.id).execute();
+      expect((await couch('POST', '/rest-tomb/_changes?filter=_selector', { selector: { title: 't' } })).json().results).toEqual([]);
+    });
+
     it('keeps attachments in the blob store with CouchDB digests, inline and as stubs', async () => {
       const data = 'hello attachment';
       const put = await couch('PUT', '/docs/withatt', { title: 't', _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from(data).toString('base64') } } });
@@ -436,7 +523,8 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         ['PUT', '/docs/broken', '{"title": ', 400, 'bad_request'],
         ['PUT', '/docs/badrev', { _rev: 'not-a-rev', title: 'x' }, 400, 'bad_request'],
         ['PUT', '/docs/baddigest', { title: 'x', _attachments: { f: { content_type: 'text/plain', data: Buffer.from('abc').toString('base64'), digest: md5('abd') } } }, 400, 'content_md5_mismatch'],
-        ['PUT', '/docs/_bogus', { title: 'x' }, 400, 'bad_request'],
+        ['PUT', '/docs/_bogus', { title: 'x' }, 400, 'illegal_docid'],
+        ['POST', '/docs', { _id: '_bogus', title: 'x' }, 400, 'illegal_docid'],
         ['PUT', '/docs/special', { _foo: 1 }, 400, 'doc_validation'],
         ['POST', '/docs/_bulk_docs', '[1,2', 400, 'bad_request'],
         ['POST', '/docs/_revs_diff', { broken: ['abc'] }, 400, 'bad_request'],
@@ -458,7 +546,23 @@ describe.each(DIALECTS)('Dreamscript CouchDB endpoint (%s)', (dialect) => {
         const res = await couch(url === '/docs/nobody' ? 'PUT' : 'POST', url);
         expect([res.statusCode, res.json()], url).toEqual([400, { error: 'bad_request', reason: 'invalid UTF-8 JSON' }]);
       }
-      expect((await couch('PUT', '/docs/array', '[1]', { 'content-type': 'application/json' })).json().reason).toBe('Request body must be a JSON object');
+      // CouchDB 3's words for an id only a reserved document may have, and for a document that is no object.
+      const reserved = { error: 'illegal_docid', reason: 'Only reserved document ids may start with underscore.' };
+      for (const [method, url, payload] of [['PUT', '/docs/_bogus', {}], ['POST', '/docs', { _id: '_bogus' }], ['POST', '/docs?batch=ok', { _id: '_x' }]] as const) {
+        expect((await couch(method, url, payload)).json(), `${method} ${url}`).toEqual(reserved);
+      }
+      const notObject = { error: 'bad_request', reason: 'Document must be a JSON object' };
+      for (const [method, url] of [['PUT', '/docs/array'], ['POST', '/docs'], ['PUT', '/docs/_local/array']]) {
+        expect((await couch(method, url, '[1]', { 'content-type': 'application/json' })).json(), `${method} ${url}`).toEqual(notObject);
+      }
+      const items = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: '_bad' }, { _id: '' }, { _id: 5 }, { _id: '_design/' }, [1]] })).json();
+      expect(items).toEqual([
+        { id: '_bad', ...reserved },
+        { id: '', error: 'illegal_docid', reason: 'Document id must not be empty' },
+        { error: 'illegal_docid', reason: 'Document id must be a string' },
+        { id: '_design/', error: 'illegal_docid', reason: 'Illegal document id `_design/`' },
+        notObject,
+      ]);
       const bulk = (await couch('POST', '/docs/_bulk_docs', { docs: [{ _id: 'ok1', title: 'fine' }, { _id: 'bad1', _rev: 'zzz' }] })).json();
       expect(bulk[0]).toMatchObject({ ok: true, id: 'ok1' });
       expect(bulk[1]).toMatchObject({ id: 'bad1', error: 'bad_request' });

@@ -142,13 +142,23 @@ async function countDocuments(db: ScriptDb, target: CouchDatabase) {
   return { live: Number(row?.live ?? 0), total: Number(row?.total ?? 0), projectSeq: Number(row?.seq ?? 0) };
 }
 
-/** GET /_all_dbs: the names of the databases the key may see (a project's name when valid, else its ID). */
+/**
+ * GET /_all_dbs: the names of the databases the key may see, sorted as CouchDB sorts them. A project goes by its
+ * name when that is a valid database name that no older project the key sees has (openDatabase opens the oldest
+ * of those), else by its ID: each name listed opens another database.
+ */
 export async function allDatabases(db: ScriptDb, key: ScriptKey): Promise<string[]> {
   if (key.projects?.length === 0) return [];
   let query = db.selectFrom('script_projects').select(['id', 'name']).where('deleted_at', 'is', null);
   if (key.projects) query = query.where('id', 'in', key.projects);
   const rows = await query.orderBy('id').limit(10_000).execute();
-  return rows.map((r) => (DB_NAME.test(r.name) ? r.name : String(r.id))).sort();
+  const named = new Set<string>();
+  const names = rows.map((r) => {
+    if (!DB_NAME.test(r.name) || named.has(r.name)) return String(r.id);
+    named.add(r.name);
+    return r.name;
+  });
+  return names.sort();
 }
 
 export async function serverUuid(db: ScriptDb): Promise<string> {

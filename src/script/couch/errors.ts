@@ -11,18 +11,30 @@ export const badRequest = (reason: string) => couchError(400, 'bad_request', rea
 export const missing = (reason = 'missing') => couchError(404, 'not_found', reason);
 export const updateConflict = () => couchError(409, 'conflict', 'Document update conflict.');
 export const noDatabase = () => couchError(404, 'not_found', 'Database does not exist.');
+/** CouchDB's refusal of a document id (couch_doc:validate_docid). */
+export const illegalDocId = (reason: string) => couchError(400, 'illegal_docid', reason);
+export const RESERVED_ID = 'Only reserved document ids may start with underscore.';
+
+/**
+ * An underscore name that is no request of this server, in a document's place: CouchDB's `illegal_docid` for a write
+ * (PUT, POST), which names it as a document id; for other methods the 400 says no request has that name.
+ */
+export function unknownUnderscore(method: string, name: string): AppError {
+  if (method === 'PUT' || method === 'POST') return illegalDocId(RESERVED_ID);
+  return badRequest(`Only reserved document ids may start with underscore (${name} is not a request this server knows).`);
+}
 
 /**
  * The answer to a request that no route takes (`prefix`: the endpoint's mount): a 405 naming the methods of its
- * path's special routes (`/{db}/_revs_limit` is no document, though the document routes would take it); CouchDB's
- * 400 for another underscore name in a document's place, which only a reserved document id may have; a 405 naming
+ * path's special routes (`/{db}/_revs_limit` is no document, though the document routes would take it); a 400 for
+ * another underscore name in a document's place, which only a reserved document id may have; a 405 naming
  * the path's other methods (core/route-table.ts); else a 404.
  */
 export function unrouted(request: FastifyRequest, prefix: string): AppError {
   const special = otherMethods(request, isDocumentRoute);
   if (special.length) return methodNotAllowed(special);
   const docid = request.url.split('?')[0].slice(prefix.length).split('/')[2];
-  if (docid?.startsWith('_') && docid !== '_design' && docid !== '_local') return badRequest('Only reserved document ids may start with underscore.');
+  if (docid?.startsWith('_') && docid !== '_design' && docid !== '_local') return unknownUnderscore(request.method, docid);
   const any = otherMethods(request);
   if (any.length) return methodNotAllowed(any);
   return couchError(404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found.`);

@@ -43,13 +43,16 @@ export function boundedJson(text: string): void {
   if (refused) throw couchError(refused.status, refused.status === 413 ? 'too_large' : 'bad_request', refused.message);
 }
 
-export function objectBody(request: FastifyRequest): Record<string, unknown> {
+export function objectBody(request: FastifyRequest, notObject = 'Request body must be a JSON object'): Record<string, unknown> {
   const body = jsonBody(request);
   // No body at all is no JSON, in CouchDB's words; JSON that is not an object gets CouchDB's other reason.
   if (body === undefined) throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(notObject);
   return body as Record<string, unknown>;
 }
+
+/** The body of a document write (PUT or POST of one document), with CouchDB's reason when it is no object. */
+export const documentBody = (request: FastifyRequest) => objectBody(request, 'Document must be a JSON object');
 
 export const flag = (v: string | undefined) => v === 'true';
 

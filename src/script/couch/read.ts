@@ -164,10 +164,13 @@ export async function revisionAt(db: ScriptDb, row: DocumentRow, rev: string): P
   return !stored || stored.pruned ? null : stored;
 }
 
-/** The winning revision as a Mango selector sees it: its body with `_id` and `_rev` (no attachments read). */
+/**
+ * The winning revision as a Mango selector sees it: what presentDoc answers of it, without attachments (a deletion
+ * shows only the body it was stored with, never the title and content of a REST document).
+ */
 export function selectorDoc(row: DocumentRow): Record<string, unknown> {
   const w = winnerOfRow(row);
-  const body = w.body ?? { title: w.title, ...(w.content !== null && { content: w.content }) };
+  const body = w.deleted ? w.body ?? {} : bodyOf(w);
   return { _id: couchIdOf(row), _rev: row.rev, ...body, ...(w.deleted && { _deleted: true }) };
 }
 

@@ -5,6 +5,7 @@ import { jsonPages } from '../../core/json-stream.js';
 import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
+import { REV } from '../documents/revs.js';
 import { conflictRevs, generationOf, latestFrom, leavesOf, sortLeaves, type Leaf, type RevNode } from '../documents/tree.js';
 import { parseChangesOptions, serveChanges } from './changes.js';
 import { listLocalDocs } from './local-docs.js';
@@ -28,7 +29,7 @@ import {
   type DocumentHead,
   type IdRange,
 } from './read.js';
-import { parseDoc, REV, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
+import { parseDoc, writeCouchDocs, type CouchInput, type WriteResult } from './write.js';
 
 /** What replicators call in bulk: _bulk_docs, _bulk_get, _revs_diff, _all_docs and _changes. */
 export const bulkRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (app, { sc }) => {

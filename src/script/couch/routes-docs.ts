@@ -7,8 +7,8 @@ import type { ScriptContext } from '../context.js';
 import { loadLeaves, loadTrees, type NewRevision } from '../documents/commit.js';
 import { latestFrom, leavesOf, sortLeaves, type RevNode } from '../documents/tree.js';
 import type { CouchDatabase } from './databases.js';
-import { badRequest, couchError, isDocumentRoute, methodNotAllowed, missing, notSupported, updateConflict } from './errors.js';
-import { boundedJson, dbOf, flag, jsonParam, objectBody, throwIfFailed, type DbParams, type Query } from './http.js';
+import { badRequest, couchError, isDocumentRoute, methodNotAllowed, missing, notSupported, unknownUnderscore, updateConflict } from './errors.js';
+import { boundedJson, dbOf, documentBody, flag, jsonParam, throwIfFailed, type DbParams, type Query } from './http.js';
 import { deleteLocalDoc, readLocalDoc, writeLocalDoc } from './local-docs.js';
 import { attsSinceGeneration, documentFromMultipart, documentMultipart, inlineFollows, isMultipartRelated, markFollows, openRevsMultipart, wantsMultipart, type MultipartRevision } from './multipart.js';
 import { bodyOf, bytes, findDoc, loadRevisions, presentDoc, revisionAt, revisionFrom, revsInfoOf, winnerOfRow, type PresentOptions } from './read.js';
@@ -27,7 +27,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       // `/{db}/_all_docs` and its kind reach these routes by any method they lack: CouchDB's 405 names theirs.
       const allow = otherMethods(request, isDocumentRoute);
       if (allow.length) throw methodNotAllowed(allow);
-      throw badRequest(`Only reserved document ids may start with underscore (${p.docid} is not a request this server knows).`);
+      throw unknownUnderscore(request.method, p.docid);
     }
     return p.docid;
   };
@@ -52,7 +52,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const q = request.query as Query;
       const newEdits = q.new_edits !== 'false';
       const contentType = request.headers['content-type'];
-      const body = isMultipartRelated(contentType) ? documentFromMultipart(contentType, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)) : objectBody(request);
+      const body = isMultipartRelated(contentType) ? documentFromMultipart(contentType, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)) : documentBody(request);
       const rev = q.rev ?? ifMatch(request);
       if (rev !== undefined && body._rev === undefined) body._rev = rev;
       else if (rev !== undefined && body._rev !== rev) throw badRequest('Document rev from the request body and query string have different values');
@@ -79,7 +79,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
 
   app.post<{ Params: DbParams }>('/:db', async (request, reply) => {
     const { key, target } = await dbOf(sc, request);
-    const input = await parseDoc(sc, objectBody(request), true);
+    const input = await parseDoc(sc, documentBody(request), true);
     const [result] = await writeCouchDocs(sc, key, target, [input], true);
     throwIfFailed(result);
     if ((request.query as Query).batch === 'ok') return reply.status(202).send(batched(result));
@@ -179,7 +179,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
     assertWritable(key);
     const id = localParams(request);
     if (!id) throw badRequest('A _local document needs an id.');
-    const { _id, _rev, ...fields } = objectBody(request);
+    const { _id, _rev, ...fields } = documentBody(request);
     if (_id !== undefined && _id !== `_local/${id}`) throw badRequest('Document id in the URL and in the body disagree.');
     const rev = await writeLocalDoc(sc.db, target.projectId, id, _rev === undefined ? undefined : String(_rev), fields);
     return reply.status(201).send({ ok: true, id: `_local/${id}`, rev });

@@ -6,18 +6,17 @@ import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { commitWrites, loadLeaves, loadRevision, loadTrees, type AttachmentMeta, type Attachments, type DocumentWrite, type NewRevision } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
+import { REV } from '../documents/revs.js';
 import { generationOf, pathFromRevisions, type Leaf } from '../documents/tree.js';
 import type { ScriptKey } from '../keys/repo.js';
 import { assertStillThere, type CouchDatabase } from './databases.js';
-import { badRequest, couchError, updateConflict } from './errors.js';
+import { badRequest, couchError, illegalDocId, RESERVED_ID, updateConflict } from './errors.js';
 import { bytes, findDocs } from './read.js';
 
 // CouchDB writes (PUT, POST, DELETE, _bulk_docs) translated into revisions of the shared store
 // (documents/commit.ts). new_edits:true makes the next revision of a leaf; new_edits:false (replicators)
 // grafts the given revision and its _revisions path into the tree, as CouchDB does.
 
-// Generations up to 999,999,999: both databases store them as 32-bit integers.
-export const REV = /^[1-9][0-9]{0,8}-[0-9a-zA-Z]{1,64}$/;
 const SPECIAL = new Set(['_id', '_rev', '_deleted', '_attachments', '_revisions', '_conflicts', '_deleted_conflicts', '_revs_info', '_local_seq']);
 
 /** Attachment data given inline, already stored in the blob store. */
@@ -43,10 +42,13 @@ export interface CouchInput {
 
 export type WriteResult = { ok: true; id: string; rev: string } | { id?: string; rev?: string; error: string; reason: string };
 
+/** A document id CouchDB would take (its couch_doc:validate_docid, with its reasons), at most 1,024 characters. */
 export function validateDocId(id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw badRequest('Document id must be a non-empty string.');
-  if (id.startsWith('_') && !id.startsWith('_design/')) throw badRequest('Only reserved document ids may start with underscore.');
-  if (id.length > 1024) throw badRequest('Document id is too long.');
+  if (typeof id !== 'string') throw illegalDocId('Document id must be a string');
+  if (id === '') throw illegalDocId('Document id must not be empty');
+  if (id === '_design/') throw illegalDocId('Illegal document id `_design/`');
+  if (id.length > 1024) throw illegalDocId('Document id is too long');
+  if (id.startsWith('_') && !id.startsWith('_design/')) throw illegalDocId(RESERVED_ID);
   return id;
 }
 

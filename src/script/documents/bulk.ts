@@ -1,5 +1,5 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AppError, validationError } from '../../core/errors.js';
+import { AppError, toAppError, validationError } from '../../core/errors.js';
+import { validatorCompiler } from '../../core/validation.js';
 import { nowIso } from '../../core/time.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -12,7 +12,9 @@ import { insertDocuments, liveProjects, replaceDocument, stateOf } from './write
 
 export type BulkResult = { id: number; _rev: string } | { id?: number; error: string; message: string };
 
-const checkItem = TypeCompiler.Compile(BulkItem);
+type CheckItem = ((item: unknown) => item is BulkItem) & { errors?: unknown[] | null };
+/** The routes' own validator, so that an item's errors read as a body's do (core/validation.ts, core/errors.ts). */
+const checkItem = validatorCompiler({ schema: BulkItem, httpPart: 'body', method: 'POST', url: '/documents/_bulk' }) as unknown as CheckItem;
 
 /** An item to create (no id), or to replace or, when `replace` is absent, delete. */
 type Planned =
@@ -21,10 +23,7 @@ type Planned =
 
 /** Validates one item on its own, so that a bad item fails alone. */
 function plan(item: unknown, index: number): Planned {
-  if (!checkItem.Check(item)) {
-    const issue = checkItem.Errors(item).First();
-    throw validationError(`docs[${index}]${(issue?.path ?? '').replace(/\//g, '.')}: ${issue?.message ?? 'is invalid'}.`);
-  }
+  if (!checkItem(item)) throw toAppError({ message: 'invalid item', validation: checkItem.errors ?? [], validationContext: `docs[${index}]` });
   const { id, _rev, _deleted, title, content = null, projectId = null } = item;
   if (id === undefined) {
     if (_rev !== undefined || _deleted) throw validationError(`docs[${index}]: a new document (no id) cannot name _rev or _deleted.`);

@@ -27,7 +27,14 @@ export function etagOf(rev: string): string {
 /** The revisions a write may replace: any (`*`), one of a list, or, when null, whatever is current. */
 export type Expected = '*' | string[] | null;
 
-const REV = /^[1-9][0-9]{0,9}-[0-9a-f]{32}$/;
+/**
+ * A revision as both APIs take it: `<generation>-<id>`. This server writes 32 hex digits after the dash, as CouchDB
+ * does, but a replicator's new_edits:false grafts the ids it has (Couchbase Lite's 40 hex digits, any alphanumeric
+ * id CouchDB takes), and the REST API must take back every `_rev` it shows. Generations up to 999,999,999: both
+ * databases store them as 32-bit integers.
+ */
+export const REV_PATTERN = '^[1-9][0-9]{0,8}-[0-9a-zA-Z]{1,64}$';
+export const REV = new RegExp(REV_PATTERN);
 
 /** Parses `If-Match: "2-…"` (quoted or bare, comma-separated, or `*`); anything else is a 400. */
 export function parseIfMatch(header: string | undefined): Expected {

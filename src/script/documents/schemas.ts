@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Int64, NonBlank } from '../schemas.js';
+import { REV_PATTERN } from './revs.js';
 
-/** `<generation>-<32 hex>`, as CouchDB writes revisions. */
-export const Rev = Type.String({ pattern: '^[1-9][0-9]{0,9}-[0-9a-f]{32}$', description: 'A revision, e.g. 2-8f2c…' });
+/** A revision, in every form the CouchDB endpoint takes (revs.ts). */
+export const Rev = Type.String({ pattern: REV_PATTERN, description: 'A revision, e.g. 2-8f2c…' });
 
 const Title = NonBlank(1000, 'Document title');
 const Content = Type.String({ maxLength: 1024 * 1024, description: 'Document text' });

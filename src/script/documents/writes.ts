@@ -6,7 +6,7 @@ import { revisionOf, type DocumentState } from './revs.js';
 
 // The REST API's writes, as revisions of the shared store (commit.ts): a create starts a tree, a replace
 // extends its winning revision. Fields that only CouchDB clients see (other body fields, attachments)
-// are carried over, as a REST client cannot see them and should not destroy them.
+// are carried over, as a REST client cannot see them and should not destroy them; a deletion keeps none.
 
 export function stateOf(row: DocumentRow): DocumentState {
   return { title: row.title, content: row.content, projectId: row.project_id, deleted: row.deleted === 1 };
@@ -28,15 +28,23 @@ function mergedBody(base: DocumentRow | undefined, next: DocumentState): Record<
   return body;
 }
 
+/**
+ * A deletion keeps nothing of the document, as CouchDB's `DELETE` writes `{_id, _rev, _deleted: true}`: a tombstone
+ * that kept the fields only CouchDB clients see would replicate them forever and match `_selector` filters.
+ */
+function tombstoneOf(next: DocumentState, base: DocumentRow | undefined): { state: DocumentState; body: Record<string, unknown> | null } {
+  return { state: { ...next, title: '', content: null }, body: base && base.body !== null ? {} : null };
+}
+
 function restRevision(generation: number, parent: string | null, next: DocumentState, base?: DocumentRow): NewRevision {
-  const body = mergedBody(base, next);
+  const { state, body } = next.deleted ? tombstoneOf(next, base) : { state: next, body: mergedBody(base, next) };
   const attachments = !next.deleted && base?.attachments ? (JSON.parse(base.attachments) as Attachments) : null;
   return {
-    rev: revisionOf(generation, next, parent, body === null && attachments === null ? null : [body, attachments]),
+    rev: revisionOf(generation, state, parent, body === null && attachments === null ? null : [body, attachments]),
     parent,
-    deleted: next.deleted,
-    title: next.title,
-    content: next.content,
+    deleted: state.deleted,
+    title: state.title,
+    content: state.content,
     body,
     attachments,
     pruned: false,

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../core/errors.js';
-import { otherMethods } from '../core/http.js';
+import { methodNotAllowed, otherMethods } from '../core/http.js';
 
 const parametric = (pattern: string) => pattern.includes(':') || pattern.includes('*');
 
@@ -16,7 +15,6 @@ export function literalPathsFirst(app: FastifyInstance): void {
     if (pattern === undefined || !parametric(pattern)) return;
     const allow = otherMethods(request, parametric);
     if (!allow.length) return;
-    const path = request.url.split('?')[0];
-    throw new AppError(405, 'method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allow.join(', ')}.`, { allow: allow.join(', ') });
+    throw methodNotAllowed(request, allow);
   });
 }

@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -291,6 +294,48 @@ describe.skipIf(!S3_TEST).each(DIALECTS)('the app on the S3 store (%s)', (dialec
     const { objects } = await s3Contents(prefix);
     expect(objects.filter((k) => k.startsWith('blobs/'))).toHaveLength(1);
     expect(objects).not.toContain(`blobs/${sha256('soon garbage')}`);
+  });
+});
+
+describe.skipIf(!S3_TEST)('dreamlake backup and restore with the S3 store (SQLite: PostgreSQL is backed up with pg_dump)', () => {
+  it('copies the blobs in use out of the bucket, and restore puts them into the bucket the restored server uses', async () => {
+    const prefix = testPrefix();
+    const restoredPrefix = testPrefix();
+    const t = await createTestApp('sqlite', s3AppEnv(prefix));
+    const headers = await t.auth('alice');
+    const base = '/namespaces/alice/projects/lab';
+    const dirs: string[] = [];
+    const tempDir = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dreamlake-s3-backup-'));
+      dirs.push(dir);
+      return dir;
+    };
+    try {
+      await t.inject({ method: 'POST', url: '/namespaces/alice/projects', headers, payload: { name: 'Lab' } });
+      expect((await t.inject({ method: 'PUT', url: `${base}/files/kept.txt`, headers, payload: 'kept in the backup' })).statusCode).toBe(201);
+      const gone = await t.inject({ method: 'PUT', url: `${base}/files/gone.txt`, headers, payload: 'deleted before the backup' });
+      await t.inject({ method: 'DELETE', url: `${base}/nodes/${gone.json().id}`, headers });
+      const target = join(tempDir(), 'backup');
+      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+      for (const [k, v] of Object.entries(s3AppEnv(prefix))) vi.stubEnv(k, v!);
+      try {
+        await main(['node', 'dreamlake', 'backup', target, '--data', t.dataDir]);
+        vi.unstubAllEnvs();
+        for (const [k, v] of Object.entries(s3AppEnv(restoredPrefix))) vi.stubEnv(k, v!);
+        const fresh = tempDir();
+        await main(['node', 'dreamlake', 'restore', target, '--data', fresh]);
+        expect(String(log.mock.calls[0][0])).toMatch(/^Backed up the database and 1 blobs \(18 bytes\)/);
+        expect((await s3Contents(restoredPrefix)).objects).toEqual([`blobs/${sha256('kept in the backup')}`]);
+      } finally {
+        vi.unstubAllEnvs();
+        log.mockRestore();
+      }
+    } finally {
+      await t.close();
+      await emptyS3Prefix(prefix);
+      await emptyS3Prefix(restoredPrefix);
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

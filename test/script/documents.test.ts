@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
 
-const REV = /^\d+-[0-9a-f]{32}$/;
-
 describe.each(DIALECTS)('Dreamscript documents (%s)', (dialect) => {
   let t: ScriptTestApp;
   let key: string;

@@ -13,6 +13,8 @@ export interface ScriptTables {
     deleted_at: string | null;
     revs_limit: Generated<number>;
     purge_seq: Generated<number>;
+    /** The seq of the latest departure of a document (moved out, purged): update_seq never goes below it. */
+    seq_floor: Generated<number>;
   };
   script_documents: {
     id: Generated<number>;

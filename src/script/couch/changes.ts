@@ -197,9 +197,17 @@ async function changeOf(sc: ScriptContext, row: Row, unsorted: Leaf[] | undefine
   };
 }
 
+/** The database's update_seq: its newest change, or the latest departure of a document when that is later. */
 async function lastSeqOf(db: ScriptDb, target: CouchDatabase): Promise<number> {
-  const row = await db.selectFrom('script_documents').select((eb) => eb.fn.max('last_seq').as('seq')).where('project_id', '=', target.projectId).executeTakeFirst();
-  return Number(row?.seq ?? 0);
+  const row = await db
+    .selectFrom('script_projects')
+    .select((eb) => [
+      'seq_floor',
+      eb.selectFrom('script_documents').select((d) => d.fn.max('last_seq').as('seq')).where('project_id', '=', target.projectId).as('seq'),
+    ])
+    .where('id', '=', target.projectId)
+    .executeTakeFirst();
+  return Math.max(Number(row?.seq ?? 0), Number(row?.seq_floor ?? 0));
 }
 
 /** Answers a _changes request in the feed style asked for. Waiting feeds hold no database connection. */

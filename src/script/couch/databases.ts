@@ -101,10 +101,12 @@ export async function databaseInfo(db: ScriptDb, target: CouchDatabase) {
     .select((eb) => [
       eb.fn.max('last_seq').as('seq'),
       eb.selectFrom('script_projects').select('purge_seq').where('id', '=', target.projectId).as('purges'),
+      eb.selectFrom('script_projects').select('seq_floor').where('id', '=', target.projectId).as('floor'),
     ])
     .executeTakeFirst();
   const seqNow = Number(newest?.seq ?? 0);
   const purges = Number(newest?.purges ?? 0);
+  const floor = Number(newest?.floor ?? 0);
   const cache = infoCache.get(db) ?? new Map();
   infoCache.set(db, cache);
   let counts = cache.get(target.projectId);
@@ -113,7 +115,7 @@ export async function databaseInfo(db: ScriptDb, target: CouchDatabase) {
     if (cache.size > 1000) cache.clear();
     cache.set(target.projectId, counts);
   }
-  const seq = String(counts.projectSeq);
+  const seq = String(Math.max(counts.projectSeq, floor));
   return {
     db_name: target.name,
     doc_count: counts.live,

@@ -3,7 +3,7 @@ import { assertWritable } from '../access/policy.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { loadRevision, loadTrees, winnerColumns } from '../documents/commit.js';
-import { keepHighWater } from '../documents/high-water.js';
+import { keepHighWater, keepSeqFloor } from '../documents/high-water.js';
 import type { DocumentRow } from '../documents/present.js';
 import { ancestry, leavesOf, winnerOf, type RevNode } from '../documents/tree.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -35,7 +35,10 @@ export async function purgeDocs(sc: ScriptContext, key: ScriptKey, target: Couch
   await writeDocuments(sc, async (trx) => {
     await assertStillThere(trx, target);
     const docs = await findDocs(trx, target.projectId, [...asked.keys()]);
-    if (docs.size) await keepHighWater(trx); // the newest IDs and seqs may go
+    if (docs.size) {
+      await keepHighWater(trx); // the newest IDs and seqs may go
+      await keepSeqFloor(trx, target.projectId); // and with them the database's update_seq
+    }
     const trees = await loadTrees(trx, [...docs.values()].map((d) => d.id));
     for (const [id, revs] of asked) {
       const row = docs.get(id);

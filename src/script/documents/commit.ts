@@ -5,7 +5,7 @@ import { conflict } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
 import type { DocumentRow } from './present.js';
 import { NUMERIC_ID } from './couch-id.js';
-import { idsTakenUpTo, nextDocumentIds, nextSeqs } from './high-water.js';
+import { idsTakenUpTo, keepSeqFloor, nextDocumentIds, nextSeqs } from './high-water.js';
 import { DOCUMENT_COLUMNS } from './repo.js';
 import { generationOf, stemmed, winnerOf, type Leaf, type RevNode } from './tree.js';
 
@@ -266,6 +266,10 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
       .executeTakeFirst();
     if (!row) throw conflict(`Document ${current.id} changed meanwhile; fetch it again and retry.`);
     rows[i] = row;
+    // Moved out: the old project's database saw a change at this seq, though the document is no longer there.
+    if (current.project_id !== null && row.project_id !== current.project_id && seqsOf[i].length) {
+      await keepSeqFloor(trx, current.project_id, seqsOf[i][seqsOf[i].length - 1]);
+    }
   }
 
   const revisions = plans.flatMap((p, i) =>

@@ -53,3 +53,16 @@ export async function keepHighWater(trx: ScriptDb): Promise<void> {
       on conflict (name) do update set value = cast(max(cast(script_settings.value as integer), cast(excluded.value as integer)) as text)`.execute(trx);
   }
 }
+
+/**
+ * A document leaves project `projectId` (moved to another one, purged) at `seq` (a move's new seq), or with the
+ * project's newest change when `seq` is absent: the project's update_seq stays at least there (seq_floor).
+ */
+export async function keepSeqFloor(trx: ScriptDb, projectId: number, seq?: number): Promise<void> {
+  const at = seq ?? sql<number>`(select coalesce(max(last_seq), 0) from script_documents where project_id = ${projectId})`;
+  await trx
+    .updateTable('script_projects')
+    .set({ seq_floor: sql<number>`case when seq_floor < ${at} then ${at} else seq_floor end` })
+    .where('id', '=', projectId)
+    .execute();
+}

@@ -8,6 +8,7 @@ import * as lakeUploads from './006-lake-uploads.js';
 import * as lakeOriginal from './007-lake-original.js';
 import * as scriptCouch from './008-script-couch.js';
 import * as scriptPurge from './009-script-purge.js';
+import * as scriptSeqFloor from './010-script-seq-floor.js';
 
 /** Ordered by name; a migration, once released, never changes: add a new file instead. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '007-lake-original': lakeOriginal,
   '008-script-couch': scriptCouch,
   '009-script-purge': scriptPurge,
+  '010-script-seq-floor': scriptSeqFloor,
 };

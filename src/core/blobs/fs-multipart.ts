@@ -100,10 +100,20 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
     return byNumber;
   };
 
+  /** The names of part `n`'s records, with their stamps and whether they are slot markers (names only: no stat). */
+  const recordsOf = async (dir: string, n: number) => {
+    const records: { name: string; stamp: string; slot: boolean }[] = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const m = name.startsWith(`p${pad(n)}-`) ? PART_FILE.exec(name) : name.startsWith(`s${pad(n)}-`) ? SLOT_MARK.exec(name) : null;
+      if (m) records.push({ name, stamp: (name.startsWith('p') ? m[3] : m[4]) ?? '', slot: name.startsWith('s') });
+    }
+    return records;
+  };
+
   /** Removes the records of part `n` older than `stamp` (the record just written): a re-sent part replaces the earlier one. */
   const dropOlder = async (dir: string, n: number, stamp: string) => {
-    for (const part of (await partsIn(dir)).get(n) ?? []) {
-      if (part.stamp < stamp) await unlink(join(dir, part.name)).catch(() => undefined);
+    for (const record of await recordsOf(dir, n)) {
+      if (record.stamp < stamp) await unlink(join(dir, record.name)).catch(() => undefined);
     }
   };
 
@@ -155,7 +165,7 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
    */
   const claimSlot = async (dir: string, n: number): Promise<(() => Promise<void>) | null> => {
     const release = await lock(join(dir, `s${pad(n)}.lock`));
-    const slotHoldsPart = async () => ((await partsIn(dir)).get(n) ?? []).some((p) => !p.file);
+    const slotHoldsPart = async () => (await recordsOf(dir, n)).some((r) => r.slot);
     if (release && ((await exists(join(dir, COMPLETING))) || (await slotHoldsPart()))) {
       await release();
       return null;

@@ -8,20 +8,44 @@ export interface ChannelListener {
   close(): Promise<void>;
 }
 
+/** How soon a lost LISTEN connection is re-established, and the longest wait between attempts. */
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
 /**
  * One dedicated connection per process holds the LISTEN, outside the pool, so that waiting requests
  * never pin a pooled connection. Payloads other than this connection's schema are ignored (see
- * serializeWrites). A lost connection wakes every callback, since notifications may have been missed,
- * and is re-established by the next ready().
+ * serializeWrites). A lost connection (a database restart, a failover, an idle timeout) wakes every
+ * callback, since notifications may have been missed, and is re-established at once in the background,
+ * then every callback is woken again: feeds that were already waiting keep hearing other processes.
  */
 export function createChannelListener(pool: pg.Pool, channel: string): ChannelListener {
   const callbacks = new Set<() => void>();
   let connecting: Promise<void> | null = null;
   let client: pg.Client | null = null;
   let closed = false;
+  let retry: NodeJS.Timeout | null = null;
   const wakeAll = () => {
     for (const callback of callbacks) callback();
   };
+
+  function ready(): Promise<void> {
+    if (closed) return Promise.resolve();
+    connecting ??= connect().catch((err) => {
+      connecting = null;
+      throw err;
+    });
+    return connecting;
+  }
+
+  function reconnectSoon(delayMs: number): void {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = null;
+      ready().then(wakeAll, () => reconnectSoon(Math.min(delayMs * 2, RECONNECT_MAX_MS)));
+    }, delayMs);
+    retry.unref();
+  }
 
   async function connect(): Promise<void> {
     const next = new pg.Client(pool.options);
@@ -31,6 +55,7 @@ export function createChannelListener(pool: pg.Pool, channel: string): ChannelLi
       connecting = null;
       next.end().catch(() => {});
       wakeAll();
+      reconnectSoon(RECONNECT_FIRST_MS);
     };
     next.on('error', lost);
     next.on('end', lost);
@@ -49,20 +74,14 @@ export function createChannelListener(pool: pg.Pool, channel: string): ChannelLi
   }
 
   return {
-    ready() {
-      if (closed) return Promise.resolve();
-      connecting ??= connect().catch((err) => {
-        connecting = null;
-        throw err;
-      });
-      return connecting;
-    },
+    ready,
     on(callback) {
       callbacks.add(callback);
       return () => callbacks.delete(callback);
     },
     async close() {
       closed = true;
+      if (retry) clearTimeout(retry);
       callbacks.clear();
       await connecting?.catch(() => {});
       const current = client;

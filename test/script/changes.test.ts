@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey, revokeKey } from '../../src/script/keys/repo.js';
 import { BASE, createScriptTestApp, DIALECTS, type ScriptTestApp } from './helpers.js';
 
 interface Changes {
@@ -70,6 +71,25 @@ describe.each(DIALECTS)('Dreamscript changes feed (%s)', (dialect) => {
     const doc = await create({ title: 'wake up' });
     const feed = await pending;
     expect(feed.results.map((r) => r.id)).toEqual([doc.id]);
+  });
+
+  it('a key revoked while its longpoll or live CouchDB feed waits sees no later change (401, or the feed ends)', async () => {
+    const { key: doomed, secret } = await createKey(t.db, { name: 'doomed' });
+    const since = (await changes('?since=now')).last_seq;
+    const longpoll = t.call(secret, { method: 'GET', url: `/changes?since=${since}&feed=longpoll&timeout=60000` });
+    expect((await t.call(key, { method: 'PUT', url: '/couch/revoked' })).statusCode).toBe(201);
+    const feedSince = (await t.call(key, { method: 'GET', url: '/couch/revoked' })).json().update_seq;
+    const live = t.call(secret, { method: 'GET', url: `/couch/revoked/_changes?feed=continuous&since=${feedSince}&timeout=30000` });
+    await settle();
+    expect(await revokeKey(t.db, doomed.id)).toBe(true);
+    const secretDoc = await create({ title: 'after the revocation' });
+    expect((await t.call(key, { method: 'PUT', url: '/couch/revoked/after', payload: { secret: true } })).statusCode).toBe(201);
+    const answered = await longpoll;
+    expect([answered.statusCode, answered.json().error]).toEqual([401, 'unauthorized']);
+    const streamed = await live;
+    expect(streamed.body).not.toContain('"after"');
+    expect(streamed.body).not.toContain(String(secretDoc.id));
+    expect(streamed.body.trim().split('\n').pop()).toMatch(/^\{"last_seq":/);
   });
 
   it('longpoll gives up after its timeout with no results', async () => {

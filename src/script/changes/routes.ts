@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ScriptContext } from '../context.js';
 import { currentKey } from '../access/authenticate.js';
+import { unauthorized } from '../../core/errors.js';
+import { isKeyLive } from '../keys/repo.js';
 import { Limit } from '../paging.js';
 import { ERRORS, Int64 } from '../schemas.js';
 import { lastSeq, readChanges } from './repo.js';
@@ -59,6 +61,7 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = as
       const deadline = Date.now() + timeout;
       let results = await readChanges(sc.db, since, limit, scope);
       while (results.length === 0 && (await waiter.next(deadline - Date.now(), gone.signal))) {
+        if (!(await isKeyLive(sc.db, key.id))) throw unauthorized('Unknown or revoked API key.');
         results = await readChanges(sc.db, since, limit, scope);
       }
       return answer(results);

@@ -2,12 +2,14 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jsonPages } from '../../core/json-stream.js';
+import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
 import { loadLeaves } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
 import { conflictRevs, sortLeaves, type Leaf } from '../documents/tree.js';
+import { isKeyLive } from '../keys/repo.js';
 import type { CouchDatabase } from './databases.js';
 import { badRequest, notSupported } from './errors.js';
 import { boundedJson } from './http.js';
@@ -272,6 +274,8 @@ export async function serveChanges(sc: ScriptContext, target: CouchDatabase, o: 
         // Timed out, aborted or shutting down: one last look, then the feed ends.
         if (Date.now() < deadline && !gone.signal.aborted) break;
       }
+      // A key revoked while the feed waited sees nothing more: the feed ends (its 200 is already sent).
+      if (!(await isKeyLive(sc.db, currentKey(request).id))) break;
     }
     if (o.feed === 'continuous') raw.end(JSON.stringify({ last_seq: String(seq), pending: 0 }) + '\n');
     else if (o.feed === 'longpoll') raw.end(JSON.stringify({ results: [], last_seq: String(seq), pending: 0 }) + '\n');

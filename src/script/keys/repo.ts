@@ -96,6 +96,12 @@ export async function findKeyBySecret(db: ScriptDb, secret: string): Promise<Scr
   return row ? toKey(row) : null;
 }
 
+/** Whether key `id` is still live: a feed opened with it looks again each time it wakes, so a revocation ends it. */
+export async function isKeyLive(db: ScriptDb, id: number): Promise<boolean> {
+  const row = await db.selectFrom('script_keys').select('id').where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Live keys with an ID above `after`, ascending; `limit` rows at most. */
 export async function listKeys(db: ScriptDb, after: number, limit: number): Promise<ScriptKey[]> {
   const rows = await db

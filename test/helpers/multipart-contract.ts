@@ -91,6 +91,25 @@ export function multipartContract(
       expect((await bytesOf(await store.get(info.sha256))).equals(content)).toBe(true);
     });
 
+    it('stays completable when the completion cannot be recorded (onStored fails: a crash before the caller records it)', async () => {
+      const store = makeStore();
+      const key = `uploads/test/${randomBytes(8).toString('hex')}`;
+      const uploadId = await store.createMultipart(key, 'application/octet-stream', { partSize });
+      const content = randomBytes(partSize + 10);
+      const parts = [await send(store, key, uploadId, 1, content.subarray(0, partSize)), await send(store, key, uploadId, 2, content.subarray(partSize))];
+      const checks = { expectedSha256Prefix: sha256(content).slice(0, 16), expectedSize: content.length };
+      const failing = async () => {
+        throw new Error('the database went away');
+      };
+      await expect(store.completeMultipart(key, uploadId, parts, { ...checks, onStored: failing })).rejects.toThrow('the database went away');
+      const recorded: unknown[] = [];
+      const info = await store.completeMultipart(key, uploadId, parts, { ...checks, onStored: async (stored) => void recorded.push(stored) });
+      expect(info).toEqual({ sha256: sha256(content), size: content.length });
+      expect(recorded).toEqual([info]);
+      expect((await bytesOf(await store.get(info.sha256))).equals(content)).toBe(true);
+      await store.abortMultipart(key, uploadId);
+    });
+
     it('refuses unknown parts or ETags with a 400 and keeps the staged upload; abort discards it', async () => {
       const store = makeStore();
       const content = randomBytes(100);

@@ -237,6 +237,7 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
         const info = await (release
           ? store.adopt(join(dir, 'data'), size, checks, (hashed) => writeFile(join(dir, ADOPTED), JSON.stringify(hashed), { mode: 0o600 }))
           : store.put(concat(chosen.map((p) => (p.file ? { file: p.file, start: 0, size: p.size } : { file: join(dir, 'data'), start: (p.partNumber - 1) * partSize!, size: p.size }))), checks));
+        await checks.onStored?.(info);
         await rm(dir, { recursive: true, force: true });
         return info;
       } catch (err) {
@@ -247,6 +248,7 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
         const adopted = await recorded(dir);
         if (!adopted) throw changedWhileCompleting();
         verifyContent(adopted, checks);
+        await checks.onStored?.(adopted);
         await rm(dir, { recursive: true, force: true });
         return adopted;
       } finally {

@@ -345,7 +345,9 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
       if ((await resolve(info.sha256))?.location !== location) await discard(location);
       throw err;
     }
-    return adopt(location, info);
+    const stored = await adopt(location, info);
+    await checks.onStored?.(stored);
+    return stored;
   };
 
   return {

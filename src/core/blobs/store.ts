@@ -36,7 +36,14 @@ export interface PutChecks {
 }
 
 /** What completing a multipart upload checks: the original clients announce only a prefix of the sha256. */
-export type CompleteChecks = PutChecks & { expectedSha256Prefix?: string };
+export type CompleteChecks = PutChecks & {
+  expectedSha256Prefix?: string;
+  /**
+   * Runs once the content is stored under its sha256 and before the staged upload is cleared away (the caller
+   * records the completion there): a crash or a failure before it returns leaves the upload completable again.
+   */
+  onStored?: (info: BlobInfo) => Promise<void>;
+};
 
 export interface BlobInfo {
   sha256: string;

@@ -129,6 +129,15 @@ async function completeOnce(
       expectedSha256Prefix: row.hash,
       expectedSize: checks.expectedSize,
       maxBytes: checks.maxBytes,
+      // Recorded before the store clears the staged upload away: a crash in between must not leave an upload
+      // that is neither completed nor completable (its client would have to send every part again).
+      onStored: async (stored) => {
+        await uploadDb(db)
+          .updateTable('lake_uploads')
+          .set({ completed_at: nowIso(), sha256: stored.sha256, size: stored.size })
+          .where('id', '=', row.id)
+          .execute();
+      },
     });
   } catch (err) {
     // A concurrent complete of the same upload may have won the race: answer its result.
@@ -143,11 +152,6 @@ async function completeOnce(
     }
     throw err;
   }
-  await uploadDb(db)
-    .updateTable('lake_uploads')
-    .set({ completed_at: nowIso(), sha256: info.sha256, size: info.size })
-    .where('id', '=', row.id)
-    .execute();
   return info;
 }
 
@@ -187,7 +191,8 @@ export async function sweepExpiredUploads(db: LakeDb, blobs: BlobStore, now = ne
   const udb = uploadDb(db);
   const expired = await udb.selectFrom('lake_uploads').selectAll().where('expires_at', '<=', now.toISOString()).limit(1000).execute();
   for (const row of expired) {
-    if (row.completed_at === null) await blobs.abortMultipart(row.key, row.store_upload_id);
+    // A completed upload's staging is normally gone; what a crash after its completion left is swept here too.
+    await blobs.abortMultipart(row.key, row.store_upload_id);
     await udb.deleteFrom('lake_uploads').where('id', '=', row.id).execute();
   }
   return expired.length + (expired.length === 1000 ? await sweepExpiredUploads(db, blobs, now) : 0);

@@ -10690,6 +10690,18 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Conflict: a name is taken, a revision is stale, or the target is in use */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
                 /** @description Payload too large */
                 413: {
                     headers: {

@@ -1,5 +1,5 @@
 import { NoResultError } from 'kysely';
-import { isForeignKeyViolation, isTransient, isUniqueViolation, isValueRejected } from './db/errors.js';
+import { isForeignKeyViolation, isOutOfSpace, isTransient, isUniqueViolation, isValueRejected } from './db/errors.js';
 
 /**
  * One catalogue of named errors. Handlers throw `AppError`s; each family's error handler renders them
@@ -81,6 +81,7 @@ function databaseError(err: unknown): AppError | undefined {
   if (isUniqueViolation(err)) return conflict('This conflicts with an object that already exists.');
   if (isTransient(err)) return conflict('The request collided with a concurrent change; retry.');
   if (isValueRejected(err)) return badRequest('A value in the request is too large or not valid for storage.');
+  if (isOutOfSpace(err)) return new AppError(507, 'insufficient_storage', 'The server is out of storage space: nothing was stored. Retry later.');
   return undefined;
 }
 

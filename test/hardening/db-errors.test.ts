@@ -27,6 +27,12 @@ describe('database errors a route did not map are never a 5xx', () => {
     expect(toAppError(new NoResultError({} as any)).status).toBe(404);
   });
 
+  it('a full disk (database or blob store) is a 507 that says so, on both dialects and the filesystem', () => {
+    for (const code of ['53100', 'SQLITE_FULL', 'ENOSPC']) {
+      expect(toAppError(Object.assign(new Error('no space left'), { code }))).toMatchObject({ status: 507, code: 'insufficient_storage', message: expect.stringMatching(/out of storage space/) });
+    }
+  });
+
   it('anything else is still a 500 that leaks nothing', () => {
     expect(toAppError(new Error('boom'))).toMatchObject({ status: 500, message: 'Internal server error.' });
   });

@@ -36,6 +36,12 @@ export function isValueRejected(err: unknown): boolean {
   return VALUE_REJECTED.has(code ?? '');
 }
 
+/** The disk (of the database, or of the blob store) is full: PostgreSQL 53100, SQLite's SQLITE_FULL, ENOSPC. */
+export function isOutOfSpace(err: unknown): boolean {
+  const code = (err as DbError)?.code;
+  return code === '53100' || code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 const VALUE_REJECTED = new Set(['54000', '22021', '22P05', '22001', '22003', '22P02', '2201W', '2201X', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG']);
 
 const ATTEMPTS = 4;

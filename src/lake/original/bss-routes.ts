@@ -82,7 +82,7 @@ export const bssRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
   });
 
   app.post('/files/upload/multipart/complete', {
-    schema: { tags, summary: 'Assemble the parts; verifies the sha256 prefix announced at init (and size when given)', body: CompleteBody, response: { 200: CompleteAnswer, ...errors(400, 401, 404, 413) } },
+    schema: { tags, summary: 'Assemble the parts; verifies the sha256 prefix announced at init (and size when given)', body: CompleteBody, response: { 200: CompleteAnswer, ...errors(400, 401, 404, 409, 413) } },
   }, async (request) => {
     const { uploadId, key, parts, size } = request.body;
     const row = await getUpload(db, currentUser(request).id, uploadId, key);

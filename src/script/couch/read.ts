@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { BlobStore } from '../../core/blobs/store.js';
 import { bytewiseText, dialectOf, inList, listChunk } from '../../core/db/dialect.js';
 import type { ScriptDb } from '../db.js';
-import { loadRevision, revisionOfRow, type Attachments, type NewRevision } from '../documents/commit.js';
+import { loadRevision, revisionOfRow, type Attachments, type NewRevision, parseAttachments } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { byCouchIds, couchIdOf } from '../documents/couch-id.js';
 import { DOCUMENT_COLUMNS } from '../documents/repo.js';
@@ -152,7 +152,7 @@ export function winnerOfRow(row: DocumentRow): NewRevision {
     title: row.title,
     content: row.content,
     body: row.body === null ? null : (JSON.parse(row.body) as Record<string, unknown>),
-    attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments),
+    attachments: parseAttachments(row.attachments),
     pruned: false,
   };
 }
@@ -287,7 +287,7 @@ export function winnerJson(id: string, row: DocumentRow, revs: boolean, tree?: R
   if (body !== null && body.length > 2) out += `,${body.slice(1, -1)}`;
   if (deleted) out += ',"_deleted":true';
   if (row.attachments !== null) {
-    const attachments = JSON.parse(row.attachments) as Attachments;
+    const attachments = parseAttachments(row.attachments)!;
     if (Object.keys(attachments).length) out += `,"_attachments":${JSON.stringify(attachmentStubs(attachments))}`;
   }
   if (revs) out += `,"_revisions":${JSON.stringify(revisionsOf(row.rev, tree))}`;

@@ -96,7 +96,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       const q = request.query as Query;
       const rev = q.rev === undefined ? (row.deleted ? null : winnerOfRow(row)) : await revisionAt(sc.db, row, validateRev(q.rev));
       if (!rev) throw missing(row.deleted ? 'deleted' : 'missing');
-      const att = rev.attachments?.[name];
+      const att = rev.attachments && Object.hasOwn(rev.attachments, name) ? rev.attachments[name] : undefined;
       if (!att) throw missing('Document is missing attachment');
       const etag = `"${att.digest}"`;
       reply.type(att.content_type).headers({ etag, 'accept-ranges': 'bytes', ...UPLOADED_CONTENT_HEADERS });
@@ -153,7 +153,7 @@ export const documentRoutes: FastifyPluginAsync<{ sc: ScriptContext }> = async (
       if (!row) throw missing();
       const base = await revisionAt(sc.db, row, validateRev(rev));
       if (!base) throw updateConflict();
-      if (!base.attachments?.[name]) throw missing('Document is missing attachment');
+      if (!base.attachments || !Object.hasOwn(base.attachments, name)) throw missing('Document is missing attachment');
       const rest = Object.keys(base.attachments).filter((n) => n !== name);
       const input: CouchInput = {
         id,

@@ -4,7 +4,7 @@ import { nowIso } from '../../core/time.js';
 import { assertWritable } from '../access/policy.js';
 import { writeDocuments, type ScriptContext } from '../context.js';
 import type { ScriptDb } from '../db.js';
-import { commitWrites, loadLeaves, loadRevision, loadTrees, type AttachmentMeta, type Attachments, type DocumentWrite, type NewRevision } from '../documents/commit.js';
+import { commitWrites, loadLeaves, loadRevision, loadTrees, type AttachmentMeta, type Attachments, type DocumentWrite, type NewRevision, parseAttachments } from '../documents/commit.js';
 import type { DocumentRow } from '../documents/present.js';
 import { REV } from '../documents/revs.js';
 import { generationOf, pathFromRevisions, type Leaf } from '../documents/tree.js';
@@ -83,7 +83,7 @@ export async function parseDoc(sc: ScriptContext, raw: unknown, newEdits: boolea
   }
   if (doc._attachments !== undefined && doc._attachments !== null) {
     if (typeof doc._attachments !== 'object' || Array.isArray(doc._attachments)) throw badRequest('_attachments must be an object.');
-    input.attachments = {};
+    input.attachments = Object.create(null) as NonNullable<CouchInput['attachments']>; // names are the client's: `__proto__` is one
     for (const [name, a] of Object.entries(doc._attachments as Record<string, unknown>)) {
       input.attachments[name] = await parseAttachment(sc, name, a);
     }
@@ -153,7 +153,7 @@ function resolveAttachments(input: CouchInput, base: Attachments | null, generat
 
 async function attachmentsOf(trx: ScriptDb, row: DocumentRow | undefined, rev: string | null): Promise<Attachments | null> {
   if (!row || rev === null) return null;
-  if (rev === row.rev) return row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments);
+  if (rev === row.rev) return parseAttachments(row.attachments);
   return (await loadRevision(trx, row.id, rev))?.attachments ?? null;
 }
 

@@ -24,6 +24,21 @@ export interface AttachmentMeta {
 }
 export type Attachments = Record<string, AttachmentMeta>;
 
+/**
+ * Attachments by name, in an object without a prototype: names come from clients, and `__proto__` or
+ * `constructor` must name an attachment or nothing, never Object's own members.
+ */
+function attachmentsOf(entries: Iterable<[string, AttachmentMeta]> = []): Attachments {
+  const atts = Object.create(null) as Attachments;
+  for (const [name, meta] of entries) atts[name] = meta;
+  return atts;
+}
+
+/** A stored attachments column (JSON) as attachmentsOf. */
+export function parseAttachments(text: string | null): Attachments | null {
+  return text === null ? null : attachmentsOf(Object.entries(JSON.parse(text) as Attachments));
+}
+
 /** A revision to add. `body: null` means "exactly {title, content}" (REST documents). */
 export interface NewRevision {
   rev: string;
@@ -344,7 +359,7 @@ export function revisionOfRow(row: {
     title: row.title,
     content: row.content,
     body: row.body === null ? null : (JSON.parse(row.body) as Record<string, unknown>),
-    attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as Attachments),
+    attachments: parseAttachments(row.attachments),
     pruned: row.pruned === 1,
   };
 }

@@ -1,6 +1,6 @@
 import { badRequest } from '../../core/errors.js';
 import type { ScriptDb } from '../db.js';
-import { commitWrites, loadLeaves, type Attachments, type NewRevision } from './commit.js';
+import { commitWrites, loadLeaves, type NewRevision, parseAttachments } from './commit.js';
 import type { DocumentRow } from './present.js';
 import { revisionOf, type DocumentState } from './revs.js';
 
@@ -38,7 +38,7 @@ function tombstoneOf(next: DocumentState, base: DocumentRow | undefined): { stat
 
 function restRevision(generation: number, parent: string | null, next: DocumentState, base?: DocumentRow): NewRevision {
   const { state, body } = next.deleted ? tombstoneOf(next, base) : { state: next, body: mergedBody(base, next) };
-  const attachments = !next.deleted && base?.attachments ? (JSON.parse(base.attachments) as Attachments) : null;
+  const attachments = !next.deleted && base?.attachments ? parseAttachments(base.attachments) : null;
   return {
     rev: revisionOf(generation, state, parent, body === null && attachments === null ? null : [body, attachments]),
     parent,

@@ -190,12 +190,18 @@ export function utf8JsonParser(base: FastifyBodyParser<string>): FastifyBodyPars
   return function (this: unknown, request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) {
     // Clients that set Content-Type: application/json on every request send it on a GET or DELETE without a body.
     if (body.length === 0 && BODILESS.has(request.method)) return done(null, undefined);
-    if (!isUtf8(body)) return done(notUtf8());
-    (parse as (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void).call(this, request, body.toString('utf8'), done);
+    const text = utf8Text(body);
+    if (text === undefined) return done(notUtf8());
+    (parse as (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void).call(this, request, text, done);
   } as FastifyBodyParser<Buffer>;
 }
 
 const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+/** The body as text, or undefined when its bytes are not UTF-8 (decoding them would put U+FFFD in their place). */
+export function utf8Text(body: Buffer): string | undefined {
+  return isUtf8(body) ? body.toString('utf8') : undefined;
+}
 
 export const notUtf8 = () => new AppError(400, 'invalid_json', 'The body is not valid UTF-8: JSON text must be encoded in UTF-8.');
 

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { isUtf8 } from 'node:buffer';
 import { secretsEqual } from '../core/auth/api-keys.js';
 import type { AppContext } from '../core/context.js';
 import { badRequest, forbidden, notFound } from '../core/errors.js';
-import { checkJson } from '../core/input-guard.js';
+import { checkJson, notUtf8, utf8Text } from '../core/input-guard.js';
 import { declareSecurity } from '../core/openapi.js';
 import type { SpaceKysely } from './db.js';
 import { spaceHandler } from './handler.js';
@@ -42,9 +41,8 @@ export const spacePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
   // `Content-Type: application/json` with nothing on GET and DELETE. The bytes must be UTF-8.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body: Buffer, done) => {
-    // JSON text is UTF-8 (RFC 8259 §8.1): decoding other bytes would store U+FFFD in their place, silently.
-    if (!isUtf8(body)) return done(badRequest('The body is not valid UTF-8: JSON text must be encoded in UTF-8.'));
-    const text = body.toString('utf8');
+    const text = utf8Text(body);
+    if (text === undefined) return done(badRequest(notUtf8().message));
     if (text.trim() === '') return done(null, undefined);
     // Depth and NUL checks are the core's (one rule for the three APIs); only the parse error is worded here.
     const { value, error } = checkJson(text, (t) => {

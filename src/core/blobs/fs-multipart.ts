@@ -87,28 +87,20 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
   const partsIn = async (dir: string): Promise<Map<number, Staged[]>> => {
     const byNumber = new Map<number, Staged[]>();
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const m = PART_FILE.exec(name) ?? SLOT_MARK.exec(name);
-      if (!m) continue;
+      const record = recordNamed(name);
+      if (!record) continue;
       const s = await stat(join(dir, name)).catch(() => null);
       if (!s) continue;
-      const partNumber = Number(m[1]);
-      const part: Staged = name.startsWith('p')
-        ? { partNumber, etag: m[2], size: s.size, stamp: m[3] ?? '', name, file: join(dir, name) }
-        : { partNumber, etag: m[2], size: Number(m[3]), stamp: m[4] ?? '', name };
+      const { partNumber, etag, stamp, slotSize } = record;
+      const part: Staged = slotSize === undefined ? { partNumber, etag, size: s.size, stamp, name, file: join(dir, name) } : { partNumber, etag, size: slotSize, stamp, name };
       byNumber.set(partNumber, [...(byNumber.get(partNumber) ?? []), part]);
     }
     return byNumber;
   };
 
-  /** The names of part `n`'s records, with their stamps and whether they are slot markers (names only: no stat). */
-  const recordsOf = async (dir: string, n: number) => {
-    const records: { name: string; stamp: string; slot: boolean }[] = [];
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const m = name.startsWith(`p${pad(n)}-`) ? PART_FILE.exec(name) : name.startsWith(`s${pad(n)}-`) ? SLOT_MARK.exec(name) : null;
-      if (m) records.push({ name, stamp: (name.startsWith('p') ? m[3] : m[4]) ?? '', slot: name.startsWith('s') });
-    }
-    return records;
-  };
+  /** Part `n`'s records (names only: no stat). */
+  const recordsOf = async (dir: string, n: number) =>
+    (await readdir(dir).catch(() => [] as string[])).map(recordNamed).filter((r): r is PartRecord => r?.partNumber === n);
 
   /** Removes the records of part `n` older than `stamp` (the record just written): a re-sent part replaces the earlier one. */
   const dropOlder = async (dir: string, n: number, stamp: string) => {
@@ -165,7 +157,7 @@ export function createFsMultipart(root: string, store: { put: Put; adopt: Adopt;
    */
   const claimSlot = async (dir: string, n: number): Promise<(() => Promise<void>) | null> => {
     const release = await lock(join(dir, `s${pad(n)}.lock`));
-    const slotHoldsPart = async () => (await recordsOf(dir, n)).some((r) => r.slot);
+    const slotHoldsPart = async () => (await recordsOf(dir, n)).some((r) => r.slotSize !== undefined);
     if (release && ((await exists(join(dir, COMPLETING))) || (await slotHoldsPart()))) {
       await release();
       return null;
@@ -301,6 +293,24 @@ export const uploadGone = () => notFound('The staged upload does not exist (comp
 const changedWhileCompleting = () => new AppError(409, 'conflict', 'The staged upload changed while it was being completed.');
 
 const pad = (n: number) => String(n).padStart(5, '0');
+
+/** What a record's name says: a part file `p<n>-<md5>[-<stamp>]`, or a slot marker `s<n>-<md5>-<size>[-<stamp>]`. */
+interface PartRecord {
+  name: string;
+  partNumber: number;
+  etag: string;
+  stamp: string;
+  /** A slot marker's part size (a part file's size is the file's). */
+  slotSize?: number;
+}
+
+function recordNamed(name: string): PartRecord | null {
+  const file = PART_FILE.exec(name);
+  if (file) return { name, partNumber: Number(file[1]), etag: file[2], stamp: file[3] ?? '' };
+  const slot = SLOT_MARK.exec(name);
+  if (slot) return { name, partNumber: Number(slot[1]), etag: slot[2], stamp: slot[4] ?? '', slotSize: Number(slot[3]) };
+  return null;
+}
 
 let lastMs = 0;
 

@@ -60,10 +60,13 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ sc: ScriptContext }> = as
     try {
       const deadline = Date.now() + timeout;
       let results = await readChanges(sc.db, since, limit, scope);
+      let waited = false;
       while (results.length === 0 && (await waiter.next(deadline - Date.now(), gone.signal))) {
-        if (!(await isKeyLive(sc.db, key.id))) throw unauthorized('Unknown or revoked API key.');
+        waited = true;
         results = await readChanges(sc.db, since, limit, scope);
       }
+      // A key revoked while it waited sees no later change (looked at only when there is one to answer).
+      if (waited && results.length && !(await isKeyLive(sc.db, key.id))) throw unauthorized('Unknown or revoked API key.');
       return answer(results);
     } finally {
       reply.raw.off('close', onClose);

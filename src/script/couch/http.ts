@@ -1,6 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import type { FastifyRequest } from 'fastify';
-import { jsonShapeError, unstorableInJson } from '../../core/input-guard.js';
+import { jsonShapeError, unstorableInJson, utf8Text } from '../../core/input-guard.js';
 import { currentKey } from '../access/authenticate.js';
 import type { ScriptContext } from '../context.js';
 import type { ScriptKey } from '../keys/repo.js';
@@ -17,8 +16,8 @@ export type DbParams = { db: string };
 export function jsonBody(request: FastifyRequest): unknown {
   const raw = request.body;
   if (raw === undefined || raw === null) return undefined;
-  if (Buffer.isBuffer(raw) && !isUtf8(raw)) throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+  const text = Buffer.isBuffer(raw) ? utf8Text(raw) : String(raw);
+  if (text === undefined) throw couchError(400, 'bad_request', 'invalid UTF-8 JSON');
   if (text.trim() === '') return undefined;
   boundedJson(text);
   let value: unknown;

@@ -259,6 +259,7 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
   }
 
   // Existing documents: a new winner (or the same one with another branch count).
+  const left = new Map<number, number>(); // project a document moved out of → the seq it left at
   for (let i = 0; i < plans.length; i++) {
     const p = plans[i];
     const current = p.write.current;
@@ -283,9 +284,10 @@ export async function commitWrites(trx: ScriptDb, writes: DocumentWrite[], now: 
     rows[i] = row;
     // Moved out: the old project's database saw a change at this seq, though the document is no longer there.
     if (current.project_id !== null && row.project_id !== current.project_id && seqsOf[i].length) {
-      await keepSeqFloor(trx, current.project_id, seqsOf[i][seqsOf[i].length - 1]);
+      left.set(current.project_id, seqsOf[i][seqsOf[i].length - 1]); // seqs ascend: the last one is the highest
     }
   }
+  for (const [projectId, seq] of left) await keepSeqFloor(trx, projectId, seq);
 
   const revisions = plans.flatMap((p, i) =>
     p.write.added.map((r, k) => ({

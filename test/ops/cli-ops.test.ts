@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,20 @@ class ExitCalled extends Error {
 }
 
 /** Runs the command in this process, capturing what it writes and the code it exits with. */
+/** The URL a spawned server says it listens on, read from its output so far (`output()`). */
+function listeningUrl(child: ChildProcess, output: () => string, pattern = /DreamLake listening on (http:\/\/\S+)/): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start: ${output()}`)), 90_000);
+    child.stdout!.on('data', () => {
+      const m = pattern.exec(output());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+}
+
 async function mainCapturing(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -174,16 +188,7 @@ describe('npm start', () => {
     npm.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     npm.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
-      npm.stdout.on('data', () => {
-        const m = /DreamLake listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-    });
+    const url = await listeningUrl(npm, () => out);
     expect((await fetch(`${url}/health`)).status).toBe(200);
     npm.kill('SIGTERM');
     await exited;
@@ -207,16 +212,7 @@ describe('started through an npm wrapper that dies without passing the signal on
     let out = '';
     wrapper.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     wrapper.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
-      wrapper.stdout.on('data', () => {
-        const m = /DreamLake listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-    });
+    const url = await listeningUrl(wrapper, () => out);
     const pid = Number(/pid (\d+)/.exec(out)![1]);
     const alive = () => {
       try {
@@ -252,16 +248,7 @@ describe('logs on a terminal', () => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 90_000);
-        child.stdout.on('data', () => {
-          const m = /DreamLake listening on (http:\/\/[\d.:]+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        });
-      });
+      const url = await listeningUrl(child, () => out, /DreamLake listening on (http:\/\/[\d.:]+)/); // colored: the address alone
       expect((await fetch(`${url}/health?secret=1`)).status).toBe(200);
       for (let i = 0; i < 50 && !/GET \/health 200/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
       // eslint-disable-next-line no-control-regex

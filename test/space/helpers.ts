@@ -1,3 +1,4 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DialectName } from '../../src/core/db/database.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
@@ -21,10 +22,10 @@ export interface SpaceTest {
   close(): Promise<void>;
 }
 
-export async function spaceApp(dialect: DialectName, env: NodeJS.ProcessEnv = {}): Promise<SpaceTest> {
-  const t = await createTestApp(dialect, { DREAMSPACE_APITOKEN: KEY, ...env });
-  const api: SpaceTest['api'] = async (method, path, body, headers = {}) => {
-    const res = await t.inject({
+/** SpaceTest's `api` for any app serving Dreamspace with KEY (a peer on the same database too). */
+export function apiOf(app: { inject(options: InjectOptions): Promise<LightMyRequestResponse> }): SpaceTest['api'] {
+  return async (method, path, body, headers = {}) => {
+    const res = await app.inject({
       method: method as 'GET',
       url: `/dreamspace${path}`,
       headers: { 'x-api-key': KEY, 'content-type': 'application/json', ...headers },
@@ -33,6 +34,11 @@ export async function spaceApp(dialect: DialectName, env: NodeJS.ProcessEnv = {}
     const json = res.statusCode === 200 && String(res.headers['content-type']).startsWith('application/json');
     return { status: res.statusCode, body: json ? res.json() : res.body, text: res.body, headers: res.headers };
   };
+}
+
+export async function spaceApp(dialect: DialectName, env: NodeJS.ProcessEnv = {}): Promise<SpaceTest> {
+  const t = await createTestApp(dialect, { DREAMSPACE_APITOKEN: KEY, ...env });
+  const api = apiOf(t);
   return {
     t,
     api,

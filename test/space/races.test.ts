@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/app.js';
-import { IMAGE, KEY, ok, spaceApp, type SpaceTest } from './helpers.js';
+import { apiOf, IMAGE, ok, spaceApp, type SpaceTest } from './helpers.js';
 
 // Writes racing a delete of what they point at, fired for real at the same time (two apps with their own
 // pools on one database: two server processes, as far as the database can tell). Whatever wins, the answer
@@ -19,15 +19,7 @@ for (const dialect of DIALECTS) {
     });
     afterAll(() => s.close());
 
-    const viaPeer = async (method: string, path: string, body?: unknown) => {
-      const res = await peer.inject({
-        method: method as 'GET',
-        url: `/dreamspace${path}`,
-        headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      });
-      return { status: res.statusCode, text: res.body };
-    };
+    const viaPeer = (method: string, path: string, body?: unknown) => apiOf(peer)(method, path, body);
     let n = 0;
     const newUser = async () => ok(await s.api('POST', '/users', { twitch_id: `race-${n++}`, name: 'racer' })).user_id as number;
 

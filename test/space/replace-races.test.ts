@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/app.js';
-import { IMAGE, KEY, ok, spaceApp, type Answer, type SpaceTest } from './helpers.js';
+import { apiOf, IMAGE, ok, spaceApp, type Answer, type SpaceTest } from './helpers.js';
 
 // "A stamps list replaces all stamps": concurrent replacements of one document's stamps, fired for real at the
 // same time (half of them through a second app with its own pool), must each act whole, as in some serial order.
@@ -18,16 +18,7 @@ for (const dialect of DIALECTS) {
     });
     afterAll(() => s.close());
 
-    const send = async (viaPeer: boolean, method: string, path: string, body: unknown): Promise<Answer> => {
-      if (!viaPeer) return s.api(method, path, body);
-      const res = await peer.inject({
-        method: method as 'GET',
-        url: `/dreamspace${path}`,
-        headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-        payload: JSON.stringify(body),
-      });
-      return { status: res.statusCode, text: res.body, body: res.statusCode === 200 ? res.json() : res.body, headers: res.headers };
-    };
+    const send = (viaPeer: boolean, method: string, path: string, body: unknown): Promise<Answer> => (viaPeer ? apiOf(peer) : s.api)(method, path, body);
     const typesOf = (stamps: { stamp_type: string }[]) => stamps.map((st) => st.stamp_type);
     const listOf = (writer: number) => [
       { stamp_type: `w${writer}-a`, pos_x: writer, pos_y: 1 },
